@@ -1,0 +1,54 @@
+# The two set-up commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+APT_PACKAGES := slapd ldap-utils chromium
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck unit bench install system-deps postgres clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/deskops db upgrade
+	$(BIN)/deskops customers import --if-empty bot/sample/customers.yaml
+	$(BIN)/deskops serve
+
+# Debian packages the tests use: OpenLDAP's slapd (started by the tests themselves, never as a
+# system service) and Chromium for the browser tests. Installed only when missing.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+postgres:
+	@pg_isready -q -h 127.0.0.1 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 && exit 0; sleep 1; done; \
+	  echo "PostgreSQL at 127.0.0.1:5432 did not come up" >&2; exit 1
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot commands blocks tests bench alembic
+	$(BIN)/ruff format --check bot commands blocks tests bench alembic
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: system-deps postgres $(STAMP) lint typecheck
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: system-deps postgres $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

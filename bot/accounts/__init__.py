@@ -1,0 +1,1 @@
+"""Backup accounts: users, their Backup service assignment and activation."""

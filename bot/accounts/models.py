@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.customers.models import Customer, Subscription
+from bot.db import Base
+
+
+def _enum(cls: type[StrEnum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def label(self) -> str:
+        return {Role.USER: "User", Role.ADMINISTRATOR: "Administrator"}[self]
+
+
+class UserStatus(StrEnum):
+    PENDING_ACTIVATION = "pending_activation"
+    ACTIVE = "active"
+
+    @property
+    def label(self) -> str:
+        return {UserStatus.PENDING_ACTIVATION: "pending activation", UserStatus.ACTIVE: "active"}[self]
+
+
+class ProvisioningState(StrEnum):
+    """Where the account stands on the backup platform (always `done` for the local provider)."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Service(StrEnum):
+    BACKUP = "backup"
+
+    @property
+    def label(self) -> str:
+        return "Backup"
+
+
+class NotificationLevel(StrEnum):
+    NONE = "none"
+    ERRORS = "errors"
+    ERRORS_AND_WARNINGS = "errors_and_warnings"
+    ALL = "all"
+
+    @property
+    def label(self) -> str:
+        return {
+            NotificationLevel.NONE: "None",
+            NotificationLevel.ERRORS: "Errors only",
+            NotificationLevel.ERRORS_AND_WARNINGS: "Errors and warnings",
+            NotificationLevel.ALL: "All",
+        }[self]
+
+
+class BackupRole(StrEnum):
+    USER = "user"
+    ADMINISTRATOR = "administrator"
+    READ_ONLY_ADMINISTRATOR = "read_only_administrator"
+
+    @property
+    def label(self) -> str:
+        return {
+            BackupRole.USER: "User",
+            BackupRole.ADMINISTRATOR: "Administrator",
+            BackupRole.READ_ONLY_ADMINISTRATOR: "Read-only administrator",
+        }[self]
+
+
+class BackupUser(Base):
+    __tablename__ = "backup_users"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "email_key"),
+        Index("ix_backup_users_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"), index=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(320))
+    # Lower-cased sign-in e-mail: uniqueness per customer is case-insensitive on every backend.
+    email_key: Mapped[str] = mapped_column(String(320), index=True)
+    notification_email: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    address: Mapped[str | None] = mapped_column(String(500))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[UserStatus] = mapped_column(_enum(UserStatus, "user_status"))
+    provider_id: Mapped[str | None] = mapped_column(String(100))
+    provisioning: Mapped[ProvisioningState] = mapped_column(
+        _enum(ProvisioningState, "provisioning_state"), default=ProvisioningState.DONE
+    )
+    provisioning_error: Mapped[str | None] = mapped_column(String(1000))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    activated_at: Mapped[datetime | None]
+    # Idempotency key of the modal that created the user: a double-clicked submit finds it.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    customer: Mapped[Customer] = relationship()
+    services: Mapped[list[ServiceAssignment]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="ServiceAssignment.id"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def mail_to(self) -> str:
+        """Where mail meant for the user goes: the notification e-mail when set."""
+        return self.notification_email or self.email
+
+    def assignment(self, service: Service) -> ServiceAssignment | None:
+        return next((item for item in self.services if item.service is service), None)
+
+
+class ServiceAssignment(Base):
+    __tablename__ = "service_assignments"
+    __table_args__ = (UniqueConstraint("user_id", "service"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("backup_users.id", ondelete="CASCADE"), index=True)
+    service: Mapped[Service] = mapped_column(_enum(Service, "service"))
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="RESTRICT"), index=True)
+    notification_level: Mapped[NotificationLevel] = mapped_column(_enum(NotificationLevel, "notification_level"))
+    backup_role: Mapped[BackupRole] = mapped_column(_enum(BackupRole, "backup_role"))
+    quota_storage_gb: Mapped[int | None]
+    quota_workstations: Mapped[int | None]
+    quota_servers: Mapped[int | None]
+    quota_virtual_machines: Mapped[int | None]
+    quota_mobile_devices: Mapped[int | None]
+    quota_m365_seats: Mapped[int | None]
+    assigned_by: Mapped[str] = mapped_column(String(40))
+    assigned_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    user: Mapped[BackupUser] = relationship(back_populates="services")
+    subscription: Mapped[Subscription] = relationship()
+
+
+class ActivationToken(Base):
+    """A single-use activation link; only the SHA-256 of the token is stored."""
+
+    __tablename__ = "activation_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("backup_users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[BackupUser] = relationship()

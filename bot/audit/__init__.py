@@ -1,0 +1,1 @@
+"""Audit trail: one event per state change."""

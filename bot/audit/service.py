@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.audit.models import AuditEvent
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    now: datetime,
+    customer_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor=actor, action=action, target=target, details=details or {}, customer_id=customer_id, created_at=now
+    )
+    session.add(event)
+    return event
+
+
+def recent_events(session: Session, *, limit: int = 100, actor: str | None = None) -> Sequence[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if actor is not None:
+        query = query.where(AuditEvent.actor == actor)
+    return session.scalars(query).all()

@@ -1,0 +1,237 @@
+"""Configuration: environment variables (and a `.env` file), validated once at start-up.
+
+Every problem is reported as one line naming the variable and the fix; `load_settings`
+never lets a pydantic traceback reach the operator.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from enum import StrEnum
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SLACK_PRINCIPAL_ID = re.compile(r"^[US][A-Z0-9]{2,}$")
+SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+
+
+class BackupProviderName(StrEnum):
+    LOCAL = "local"
+    ACRONIS = "acronis"
+
+
+class DirectoryProfile(StrEnum):
+    AD = "ad"
+    OPENLDAP = "openldap"
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used; `problems` holds one line per variable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    database_url: str = "sqlite:///deskops.db"
+
+    backup_provider: BackupProviderName = BackupProviderName.LOCAL
+    acronis_url: str | None = None
+    acronis_client_id: str | None = None
+    acronis_client_secret: SecretStr | None = None
+
+    directory_url: str | None = None
+    directory_bind_dn: str | None = None
+    directory_bind_password: SecretStr | None = None
+    directory_profile: DirectoryProfile = DirectoryProfile.AD
+    directory_starttls: bool = False
+    directory_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    smtp_url: SecretStr = SecretStr("./outbox/")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    helpdesk_channel: str | None = None
+    approvals_channel: str | None = None
+    digest_channel: str | None = None
+    audit_channel: str | None = None
+
+    approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    helpdesk_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    digest_time: time = time(8, 30)
+    timezone: str = "UTC"
+
+    public_url: str = "http://127.0.0.1:3000"
+    mail_from: str = "helpdesk@localhost"
+    enrollment_server: str | None = None
+    agent_download_url: str | None = None
+    enrollment_api_key: SecretStr | None = None
+    port: int = Field(default=3000, ge=1, le=65535)
+    host: str = "0.0.0.0"  # noqa: S104 - Slack must reach the bot; the console binds 127.0.0.1 itself
+
+    phone_default_region: str = "US"
+    activation_token_days: int = Field(default=7, ge=1, le=90)
+    log_level: str = "INFO"
+
+    @field_validator("approvers", "helpdesk_users", mode="before")
+    @classmethod
+    def _parse_principals(cls, value: Any) -> Any:
+        items = _split_csv(value)
+        for item in items or []:
+            if not SLACK_PRINCIPAL_ID.match(item):
+                raise ValueError(
+                    f"{item!r} is not a Slack user id (U…) or user-group id (S…); "
+                    "use comma-separated ids such as U012AB3CD,S0614TZR7"
+                )
+        return items
+
+    @field_validator("helpdesk_channel", "approvals_channel", "digest_channel", "audit_channel")
+    @classmethod
+    def _check_channel(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not SLACK_CHANNEL_ID.match(value):
+            raise ValueError(f"{value!r} is not a Slack channel id such as C0123ABCD (copy it from the channel's details)")
+        return value
+
+    @field_validator("digest_time", mode="before")
+    @classmethod
+    def _parse_digest_time(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+            if not match:
+                raise ValueError(f"{value!r} is not a time of day; use HH:MM such as 08:30")
+            return time(int(match.group(1)), int(match.group(2)))
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone; use a name such as Europe/Amsterdam") from None
+        return value
+
+    @field_validator("public_url", "slack_api_url")
+    @classmethod
+    def _check_http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL such as https://deskops.example.com")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _ensure_trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError(
+                f"{value!r} is not supported; use sqlite:///deskops.db or "
+                "postgresql+psycopg://user@host:5432/dbname"
+            )
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # psycopg 3 is the driver we ship; accept the plain libpq form too.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("phone_default_region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{2}", value):
+            raise ValueError(f"{value!r} is not a two-letter country code such as US or NL")
+        return value.upper()
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError(f"{value!r} is not a log level; use DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    # --- derived values -------------------------------------------------------------------
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def slack_configured(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    def cross_field_problems(self) -> list[str]:
+        problems: list[str] = []
+        if (self.slack_bot_token is None) != (self.slack_signing_secret is None):
+            problems.append(
+                "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET: set both (Basic Information → App Credentials "
+                "and OAuth & Permissions of your Slack app), or neither"
+            )
+        token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else None
+        if token is not None and not token.startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN: must be a bot token starting with xoxb- (OAuth & Permissions)")
+        app_token = self.slack_app_token.get_secret_value() if self.slack_app_token else None
+        if app_token is not None and not app_token.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN: must be an app-level token starting with xapp- (Basic Information)")
+        if self.backup_provider is BackupProviderName.ACRONIS:
+            for name in ("acronis_url", "acronis_client_id", "acronis_client_secret"):
+                if getattr(self, name) is None:
+                    problems.append(
+                        f"{name.upper()}: required when BACKUP_PROVIDER=acronis "
+                        "(create an API client in the Acronis management portal)"
+                    )
+        if self.directory_bind_dn and self.directory_bind_password is None:
+            problems.append("DIRECTORY_BIND_PASSWORD: required when DIRECTORY_BIND_DN is set")
+        return problems
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return str(loc[0]).upper() if loc else "configuration"
+
+
+def _message(error: Any) -> str:
+    text = str(error["msg"])
+    # pydantic prefixes messages of our own ValueErrors with "Value error, ".
+    return text.removeprefix("Value error, ")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read and validate the configuration, raising ConfigError with one line per problem."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError([f"{_env_name(err['loc'])}: {_message(err)}" for err in exc.errors()]) from None
+    problems = settings.cross_field_problems()
+    if problems:
+        raise ConfigError(problems)
+    return settings

@@ -1,0 +1,1 @@
+"""Customers (tenants) and the subscriptions helpdesk staff pick from."""

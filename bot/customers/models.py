@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db import Base
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The backup platform's id for the customer tenant (Acronis tenant uuid, or local-…).
+    provider_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime]
+
+    subscriptions: Mapped[list[Subscription]] = relationship(
+        back_populates="customer", order_by="Subscription.position", cascade="all, delete-orphan"
+    )
+
+
+class Subscription(Base):
+    """One of a customer's offerings: PAYG, Capped Storage, Microsoft Office 365, …"""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("customer_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(75))
+    provider_id: Mapped[str | None] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(default=0)
+
+    customer: Mapped[Customer] = relationship(back_populates="subscriptions")

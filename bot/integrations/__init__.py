@@ -1,0 +1,1 @@
+"""Ports to the outside world, each with an embedded default and a real implementation."""

@@ -1,0 +1,1 @@
+"""Backup-platform port: `local` (accounts kept in the bot's database) and, later, `acronis`."""

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.accounts.models import BackupRole, NotificationLevel, Role
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """Per-user quotas; None means unlimited."""
+
+    storage_gb: int | None = None
+    workstations: int | None = None
+    servers: int | None = None
+    virtual_machines: int | None = None
+    mobile_devices: int | None = None
+    m365_seats: int | None = None
+
+
+@dataclass(frozen=True)
+class PlatformSubscription:
+    provider_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PlatformCustomer:
+    provider_id: str
+    name: str
+    subscriptions: list[PlatformSubscription] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlatformUserSpec:
+    """What the platform needs to create an account."""
+
+    customer_provider_id: str
+    login: str
+    email: str
+    first_name: str
+    last_name: str
+    role: Role
+    address: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class PlatformBackupSettings:
+    subscription_provider_id: str | None
+    subscription_name: str
+    notification_level: NotificationLevel
+    backup_role: BackupRole
+    quotas: Quotas
+
+
+class PlatformError(Exception):
+    """The platform refused or failed. `str(error)` is a sentence for the helpdesk;
+    `transient` errors are retried by the outbox."""
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class BackupPlatform(Protocol):
+    """Where backup accounts really live. Listeners and builders never see which one is used."""
+
+    name: str
+    # True when the platform e-mails its own activation link (Acronis); the local provider
+    # relies on deskops' own /activate/<token> page.
+    sends_own_activation_email: bool
+
+    def login_available(self, login: str) -> bool:
+        """False when the sign-in name is taken on the platform."""
+
+    def create_user(self, spec: PlatformUserSpec) -> str:
+        """Create the account and return its platform id. Must be safe to call again after a
+        failure: an account that already exists for this login is found and returned."""
+
+    def set_role(self, provider_user_id: str, spec: PlatformUserSpec) -> None:
+        """Give the account its role (User / Administrator)."""
+
+    def apply_backup_settings(self, provider_user_id: str, settings: PlatformBackupSettings) -> None:
+        """Assign the Backup service: subscription, notifications, backup role, quotas."""
+
+    def send_activation_email(self, provider_user_id: str) -> None:
+        """Ask the platform to e-mail the activation link (only when sends_own_activation_email)."""
+
+    def list_customers(self) -> list[PlatformCustomer]:
+        """Customer tenants and their subscriptions, for `deskops customers sync`."""
+
+    def check(self) -> str:
+        """One line for `deskops doctor`, or raise PlatformError."""

@@ -1,0 +1,1 @@
+"""Mail port: `file` (.eml files in a folder, the default) and `smtp` (STARTTLS/SMTPS, login)."""

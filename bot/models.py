@@ -1,0 +1,23 @@
+"""Every ORM model, imported in one place for Alembic's autogenerate and `alembic check`."""
+
+from bot.accounts.models import ActivationToken, BackupUser, ServiceAssignment
+from bot.audit.models import AuditEvent
+from bot.customers.models import Customer, Subscription
+from bot.db import Base
+from bot.drafts.models import Draft
+from bot.outbox.models import OutboxMessage
+from bot.slack.models import PostedMessage, ProcessedSlackRequest
+
+__all__ = [
+    "ActivationToken",
+    "AuditEvent",
+    "BackupUser",
+    "Base",
+    "Customer",
+    "Draft",
+    "OutboxMessage",
+    "PostedMessage",
+    "ProcessedSlackRequest",
+    "ServiceAssignment",
+    "Subscription",
+]
