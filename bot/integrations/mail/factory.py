@@ -1,0 +1,40 @@
+"""Choosing the mailer from SMTP_URL: smtp:// or smtps:// is a server, anything else a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from bot.integrations.mail.file import FileMailer
+from bot.integrations.mail.port import Mailer
+from bot.integrations.mail.smtp import SmtpMailer
+from bot.integrations.mail.smtp_url import SMTP_SCHEMES, redact_smtp_url, url_scheme
+
+
+def build_mailer(smtp_url: str, *, mail_from: str, timeout: float) -> Mailer:
+    """The mailer SMTP_URL names; ValueError (one line, password redacted) when it cannot be used.
+
+    `timeout` is the default for SMTP conversations (SMTP_TIMEOUT_SECONDS); `?timeout=` in the
+    URL overrides it. Nothing is connected here: `check()` does that.
+    """
+    url = smtp_url.strip()
+    if not url:
+        raise ValueError(
+            "SMTP_URL is empty; use smtp://host:port, smtps://host:port or a folder such as ./outbox/"
+        )
+    scheme = url_scheme(url)
+    if scheme in SMTP_SCHEMES:
+        return SmtpMailer.from_url(url, mail_from=mail_from, timeout=timeout)
+    if scheme == "file":
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise ValueError(
+                f"SMTP_URL {url}: a file:// URL must name a local folder, e.g. file:///var/outbox"
+            )
+        return FileMailer(Path(unquote(parts.path)), mail_from)
+    if scheme is not None:
+        raise ValueError(
+            f"SMTP_URL {redact_smtp_url(url)}: unknown scheme {scheme!r}; use smtp://host:port, "
+            "smtps://host:port or a folder for .eml files"
+        )
+    return FileMailer(Path(url), mail_from)

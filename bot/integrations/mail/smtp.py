@@ -1,0 +1,327 @@
+"""The real mailer: SMTP with STARTTLS or implicit TLS (SMTPS) and login.
+
+One connection is kept open across `send` calls and guarded by a lock: sends from several
+threads are serialised over it, which is what most servers want anyway (they limit
+concurrent sessions per client, not messages per session). A connection the server has
+dropped (idle timeout, restart, 421) is replaced transparently, but only when the failure
+happened before the message was handed over, so nothing is sent twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import smtplib
+import socket
+import ssl
+import threading
+from collections.abc import Mapping
+from email.message import EmailMessage
+
+from bot.integrations.mail.message import build_mime, envelope_recipients, needs_smtputf8, to_bytes
+from bot.integrations.mail.port import MailError, OutgoingEmail
+from bot.integrations.mail.smtp_errors import Phase, certificate_problem, server_text, translate
+from bot.integrations.mail.smtp_url import SmtpConfig, SmtpSecurity, parse_smtp_url, redact_smtp_url
+
+__all__ = ["SmtpMailer", "redact_smtp_url"]
+
+log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _local_hostname() -> str:
+    # smtplib would call getfqdn() (a reverse DNS look-up) for every connection.
+    return socket.getfqdn()
+
+
+class _StaleConnection(Exception):
+    """The connection was gone before the message was handed over: safe to retry on a new one."""
+
+    def __init__(self, error: MailError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class SmtpMailer:
+    def __init__(self, config: SmtpConfig, *, mail_from: str) -> None:
+        self.config = config
+        self.mail_from = mail_from
+        self._tls = None if config.security is SmtpSecurity.PLAIN else self._tls_context(check_hostname=True)
+        self._lock = threading.Lock()
+        self._connection: smtplib.SMTP | None = None
+
+    @classmethod
+    def from_url(cls, url: str, *, mail_from: str, timeout: float) -> SmtpMailer:
+        """Raises ValueError naming what to fix in SMTP_URL."""
+        return cls(parse_smtp_url(url, default_timeout=timeout), mail_from=mail_from)
+
+    def __repr__(self) -> str:
+        return f"SmtpMailer({self.describe()})"
+
+    def describe(self) -> str:
+        login = f", logged in as {self.config.user}" if self.config.user else ", no login"
+        return f"{self.config.address} {self.config.security.label}{login}"
+
+    # --- Mailer ---------------------------------------------------------------------------
+
+    def send(self, email: OutgoingEmail) -> None:
+        try:
+            message = build_mime(email, self.mail_from)
+        except ValueError as exc:
+            raise MailError(f"the e-mail to {email.to!r} cannot be built: {exc}", permanent=True) from None
+        recipients = envelope_recipients(email.to)
+        if not recipients:
+            raise MailError(f"the e-mail has no recipient address (To: {email.to!r})", permanent=True)
+        with self._lock:
+            reused = self._connection is not None
+            try:
+                self._transaction(self._session(), message, recipients)
+            except _StaleConnection as stale:
+                self._drop()
+                if not reused:
+                    raise stale.error from None
+                log.info("SMTP connection to %s was closed by the server; reconnecting", self.config.address)
+                try:
+                    self._transaction(self._session(), message, recipients)
+                except _StaleConnection as again:
+                    self._drop()
+                    raise again.error from None
+        log.info("mail to %s accepted by %s", email.to, self.config.address)
+
+    def check(self) -> str:
+        connection = self._open()
+        try:
+            code, reply = connection.noop()
+            if code != 250:
+                raise MailError(
+                    f"the SMTP server {self.config.address} answered NOOP with "
+                    f"{server_text(code, reply, self.config)}"
+                )
+        except (smtplib.SMTPException, OSError) as exc:
+            raise translate(exc, self.config, "send") from None
+        finally:
+            _quit(connection)
+        return f"smtp: {self.describe()}"
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                _quit(self._connection)
+                self._connection = None
+
+    # --- connection -----------------------------------------------------------------------
+
+    def _session(self) -> smtplib.SMTP:
+        if self._connection is None:
+            self._connection = self._open()
+        return self._connection
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            _close_quietly(self._connection)
+            self._connection = None
+
+    def _open(self) -> smtplib.SMTP:
+        """A connected, secured and logged-in session, or MailError saying what is wrong."""
+        config = self.config
+        phase: Phase = "connect"
+        connection: smtplib.SMTP | None = None
+        try:
+            connection = self._connect(self._tls)
+            connection.ehlo_or_helo_if_needed()
+            if config.security is SmtpSecurity.STARTTLS:
+                phase = "starttls"
+                connection.starttls(context=self._tls)
+                connection.ehlo()
+            if config.user:
+                phase = "login"
+                if config.security is SmtpSecurity.PLAIN and not config.is_loopback:
+                    raise MailError(
+                        f"SMTP_URL has a password but the connection to {config.address} is not "
+                        "encrypted: add ?starttls=true (usually port 587) or use smtps:// (usually 465)"
+                    )
+                connection.login(config.user, config.password or "")
+        except MailError:
+            _close_quietly(connection)
+            raise
+        except ssl.SSLCertVerificationError as exc:
+            _close_quietly(connection)
+            raise certificate_problem(exc, config, self._names_on_certificate()) from None
+        except (smtplib.SMTPException, OSError, UnicodeError) as exc:
+            _close_quietly(connection)
+            raise translate(exc, config, phase) from None
+        log.info("SMTP connection to %s opened (%s)", config.address, self.describe())
+        return connection
+
+    def _connect(self, tls: ssl.SSLContext | None) -> smtplib.SMTP:
+        config = self.config
+        name = _local_hostname()
+        if config.security is SmtpSecurity.IMPLICIT_TLS:
+            return smtplib.SMTP_SSL(
+                config.host, config.port, local_hostname=name, timeout=config.timeout, context=tls
+            )
+        return smtplib.SMTP(config.host, config.port, local_hostname=name, timeout=config.timeout)
+
+    def _tls_context(self, *, check_hostname: bool) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if self.config.cafile is not None:
+            try:
+                context.load_verify_locations(cafile=str(self.config.cafile))
+            except (ssl.SSLError, OSError):
+                raise ValueError(
+                    f"SMTP_URL: cafile={self.config.cafile} is not a PEM file of CA certificates"
+                ) from None
+        context.check_hostname = check_hostname
+        return context
+
+    def _names_on_certificate(self) -> list[str]:
+        """The names a trusted certificate carries, read over a second, diagnostic connection
+        that checks the chain but not the host name; empty when that fails too."""
+        connection: smtplib.SMTP | None = None
+        try:
+            context = self._tls_context(check_hostname=False)
+            connection = self._connect(context)
+            if self.config.security is SmtpSecurity.STARTTLS:
+                connection.starttls(context=context)
+            sock = connection.sock
+            certificate = sock.getpeercert() if isinstance(sock, ssl.SSLSocket) else None
+        except (smtplib.SMTPException, OSError, ValueError):
+            return []
+        finally:
+            _close_quietly(connection)
+        return _certificate_names(certificate or {})
+
+    # --- one message ----------------------------------------------------------------------
+
+    def _transaction(self, connection: smtplib.SMTP, message: EmailMessage, recipients: list[str]) -> None:
+        data = to_bytes(message)
+        options = self._mail_options(connection, message, data)
+        to = ", ".join(recipients)
+        reply: bytes | str
+        try:
+            code, reply = connection.mail(self.mail_from, options)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise _StaleConnection(translate(exc, self.config, "send")) from None
+        if code == 421:
+            raise _StaleConnection(
+                MailError(
+                    f"the SMTP server {self.config.address} is not accepting mail right now "
+                    f"({server_text(code, reply, self.config)}): try again later"
+                )
+            )
+        try:
+            if code != 250:
+                raise self._sender_problem(code, reply, to, len(data))
+            for recipient in recipients:
+                code, reply = connection.rcpt(recipient)
+                if code not in (250, 251):
+                    raise self._recipient_problem(code, reply, recipient)
+            try:
+                code, reply = connection.data(data)
+            except smtplib.SMTPDataError as exc:
+                code, reply = exc.smtp_code, exc.smtp_error
+            if code != 250:
+                raise self._content_problem(code, reply, to, len(data))
+        except MailError:
+            _reset_quietly(connection)
+            raise
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise translate(exc, self.config, "send") from None
+
+    def _mail_options(self, connection: smtplib.SMTP, message: EmailMessage, data: bytes) -> list[str]:
+        options: list[str] = []
+        if connection.has_extn("size"):
+            options.append(f"SIZE={len(data)}")
+        if needs_smtputf8(message):
+            if not connection.has_extn("smtputf8"):
+                raise MailError(
+                    f"the address {message['To']} or MAIL_FROM has non-ASCII characters and the SMTP "
+                    f"server {self.config.address} does not support them (SMTPUTF8)",
+                    permanent=True,
+                )
+            options.append("SMTPUTF8")
+        if not data.isascii() and connection.has_extn("8bitmime"):
+            options.append("BODY=8BITMIME")
+        return options
+
+    def _sender_problem(self, code: int, reply: bytes | str, to: str, size: int) -> MailError:
+        said = server_text(code, reply, self.config)
+        where = self.config.address
+        if code == 530:
+            return MailError(
+                f"the SMTP server {where} requires a login before sending: add user:password to SMTP_URL "
+                f"(server said: {said})"
+            )
+        if code == 552:
+            return self._too_large(to, size, said)
+        login = f" (check that {self.config.user} may send as this address)" if self.config.user else ""
+        return MailError(
+            f"the SMTP server {where} refused the sender {self.mail_from}: {said}: check MAIL_FROM{login}"
+        )
+
+    def _recipient_problem(self, code: int, reply: bytes | str, recipient: str) -> MailError:
+        said = server_text(code, reply, self.config)
+        if code == 530:
+            return MailError(
+                f"the SMTP server {self.config.address} requires a login before sending: add "
+                f"user:password to SMTP_URL (server said: {said})"
+            )
+        if "relay" in said.lower():
+            return MailError(
+                f"the SMTP server {self.config.address} does not relay mail to {recipient} for deskops: "
+                f"log in (user:password in SMTP_URL) or allow this host on the server (server said: {said})"
+            )
+        return MailError(f"the SMTP server refused the recipient {recipient}: {said}", permanent=code >= 500)
+
+    def _content_problem(self, code: int, reply: bytes | str, to: str, size: int) -> MailError:
+        said = server_text(code, reply, self.config)
+        if code == 552:
+            return self._too_large(to, size, said)
+        where = self.config.address
+        permanent = code >= 500
+        return MailError(f"the SMTP server {where} rejected the e-mail to {to}: {said}", permanent=permanent)
+
+    def _too_large(self, to: str, size: int, said: str) -> MailError:
+        return MailError(
+            f"the e-mail to {to} ({size // 1024 + 1} KB) is larger than the SMTP server "
+            f"{self.config.address} accepts: {said}",
+            permanent=True,
+        )
+
+
+def _certificate_names(certificate: Mapping[str, object]) -> list[str]:
+    """subjectAltName values (DNS names, IP addresses), else the subject's commonName."""
+    names = [str(pair[1]) for pair in _pairs(certificate.get("subjectAltName"))]
+    if not names:
+        subject = certificate.get("subject")
+        for rdn in subject if isinstance(subject, tuple) else ():
+            names += [str(value) for key, value in _pairs(rdn) if key == "commonName"]
+    return names
+
+
+def _pairs(value: object) -> list[tuple[object, object]]:
+    if not isinstance(value, tuple):
+        return []
+    return [(item[0], item[1]) for item in value if isinstance(item, tuple) and len(item) == 2]
+
+
+def _reset_quietly(connection: smtplib.SMTP) -> None:
+    try:
+        connection.rset()
+    except (smtplib.SMTPException, OSError):
+        connection.close()
+
+
+def _quit(connection: smtplib.SMTP) -> None:
+    try:
+        connection.quit()
+    except (smtplib.SMTPException, OSError):
+        connection.close()
+
+
+def _close_quietly(connection: smtplib.SMTP | None) -> None:
+    if connection is not None:
+        with contextlib.suppress(OSError):
+            connection.close()

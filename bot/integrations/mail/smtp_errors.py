@@ -1,0 +1,173 @@
+"""Turning smtplib, ssl and socket failures into sentences a helpdesk person can act on.
+
+Every sentence names the server as host:port and never contains the password: server text
+that is quoted is scrubbed of it, in case a server echoes what it was sent.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from collections.abc import Sequence
+from typing import Literal
+
+from bot.integrations.mail.port import MailError
+from bot.integrations.mail.smtp_url import SmtpConfig, SmtpSecurity
+
+Phase = Literal["connect", "starttls", "login", "send"]
+
+# OpenSSL X509_V_ERR_* codes (ssl.SSLCertVerificationError.verify_code).
+_HOSTNAME_MISMATCH = frozenset({62, 64})  # host name / IP address mismatch
+_UNTRUSTED = frozenset({2, 18, 19, 20, 21, 27})  # self-signed, unknown issuer, untrusted
+_EXPIRED = 10
+_NOT_YET_VALID = 9
+
+
+def scrub(text: str, config: SmtpConfig) -> str:
+    if config.password:
+        text = text.replace(config.password, "***")
+    return text
+
+
+def server_text(code: int, reply: bytes | str, config: SmtpConfig) -> str:
+    """`550 5.1.1 no such user`: the server's reply on one line, without the password."""
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    return scrub(f"{code} {' '.join(text.split())}".strip(), config)
+
+
+def certificate_problem(
+    exc: ssl.SSLCertVerificationError, config: SmtpConfig, names_on_certificate: Sequence[str]
+) -> MailError:
+    detail = scrub(str(exc.verify_message or exc.reason or exc), config)
+    if exc.verify_code in _HOSTNAME_MISMATCH:
+        sentence = (
+            f"the SMTP server's TLS certificate does not match the host name {config.host}: "
+            "use the name on the certificate"
+        )
+        if names_on_certificate:
+            sentence += f" ({', '.join(names_on_certificate)})"
+        return MailError(f"{sentence} as the host in SMTP_URL (server {config.address})")
+    if exc.verify_code in _UNTRUSTED:
+        return MailError(
+            f"the TLS certificate of the SMTP server {config.address} is not signed by a trusted "
+            f"authority ({detail}): add its CA with ?cafile=/path/to/ca.pem in SMTP_URL"
+        )
+    if exc.verify_code == _EXPIRED:
+        return MailError(
+            f"the TLS certificate of the SMTP server {config.address} has expired: "
+            "the mail server's administrator must renew it"
+        )
+    if exc.verify_code == _NOT_YET_VALID:
+        return MailError(
+            f"the TLS certificate of the SMTP server {config.address} is not valid yet: "
+            "check this machine's clock"
+        )
+    return MailError(
+        f"the TLS certificate of the SMTP server {config.address} cannot be verified ({detail}): "
+        "check the host in SMTP_URL, or add the server's CA with ?cafile=/path/to/ca.pem"
+    )
+
+
+def translate(exc: BaseException, config: SmtpConfig, phase: Phase) -> MailError:
+    """The MailError for a failure while connecting, securing, logging in or sending.
+
+    Certificate verification failures are handled by `certificate_problem` (it needs the
+    names on the certificate, which takes a second connection).
+    """
+    where = config.address
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return MailError(
+            f"the SMTP server {where} refused the login for {config.user}: check the user name and "
+            f"password in SMTP_URL (server said: {server_text(exc.smtp_code, exc.smtp_error, config)})"
+        )
+    if isinstance(exc, smtplib.SMTPNotSupportedError) and phase == "starttls":
+        return MailError(
+            f"the SMTP server {where} does not offer STARTTLS although SMTP_URL asks for starttls=true: "
+            "use the server's submission port (usually 587), or smtps:// if it offers implicit TLS "
+            "(usually port 465)"
+        )
+    if isinstance(exc, smtplib.SMTPNotSupportedError) and phase == "login":
+        hint = (
+            "it may allow login only over TLS: add ?starttls=true (or use smtps://)"
+            if config.security is SmtpSecurity.PLAIN
+            else "remove user:password from SMTP_URL if it relays mail without login"
+        )
+        return MailError(f"the SMTP server {where} does not offer login (AUTH) on this connection: {hint}")
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return MailError(
+            f"the SMTP server {where} closed the connection unexpectedly (while {_doing(phase)}): "
+            "try again later; if it keeps happening check the port and TLS settings in SMTP_URL"
+            + _tls_mismatch_hint(config)
+        )
+    if isinstance(exc, smtplib.SMTPConnectError):
+        return MailError(
+            f"the SMTP server {where} refused the session "
+            f"({server_text(exc.smtp_code, exc.smtp_error, config)}): try again later "
+            "or ask its administrator"
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return MailError(
+            f"the SMTP server {where} answered {server_text(exc.smtp_code, exc.smtp_error, config)} "
+            f"while {_doing(phase)}"
+        )
+    if isinstance(exc, smtplib.SMTPException) and phase == "login":
+        # smtplib: "No suitable authentication method found."
+        return MailError(
+            f"the SMTP server {where} offers no login method deskops can use (PLAIN, LOGIN or "
+            "CRAM-MD5): ask its administrator to enable one"
+        )
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or exc.__class__.__name__
+        if config.security is SmtpSecurity.IMPLICIT_TLS and reason == "WRONG_VERSION_NUMBER":
+            return MailError(
+                f"the SMTP server {where} does not speak TLS right away, as smtps:// expects: use "
+                "smtp://host:port?starttls=true (usually port 587) instead"
+            )
+        return MailError(
+            f"the TLS handshake with the SMTP server {where} failed ({scrub(str(reason), config)}): "
+            "check the port and whether SMTP_URL should use smtps:// (implicit TLS, usually port 465) "
+            "or smtp://…?starttls=true (usually port 587)"
+        )
+    if isinstance(exc, ConnectionRefusedError):
+        return MailError(
+            f"the SMTP server {where} refused the connection: check the host and port in SMTP_URL"
+        )
+    if isinstance(exc, socket.gaierror | UnicodeError):
+        return MailError(
+            f"the SMTP server's host name {config.host} cannot be found: check the host in SMTP_URL"
+        )
+    if isinstance(exc, TimeoutError):
+        return MailError(
+            f"the SMTP server {where} did not answer within {config.timeout:g} seconds (while "
+            f"{_doing(phase)}): check the host and port in SMTP_URL and any firewall in between"
+            + _tls_mismatch_hint(config)
+        )
+    if isinstance(exc, ConnectionError):
+        return MailError(
+            f"the SMTP server {where} closed the connection unexpectedly (while {_doing(phase)}): "
+            "try again later; if it keeps happening check the port and TLS settings in SMTP_URL"
+        )
+    if isinstance(exc, OSError):
+        reason = exc.strerror or exc.__class__.__name__
+        return MailError(
+            f"cannot reach the SMTP server {where} ({reason}): check the host and port in SMTP_URL"
+        )
+    return MailError(
+        f"sending through the SMTP server {where} failed unexpectedly ({exc.__class__.__name__})"
+    )
+
+
+def _doing(phase: Phase) -> str:
+    return {
+        "connect": "connecting",
+        "starttls": "starting TLS",
+        "login": "logging in",
+        "send": "sending",
+    }[phase]
+
+
+def _tls_mismatch_hint(config: SmtpConfig) -> str:
+    if config.security is not SmtpSecurity.IMPLICIT_TLS and config.port == 465:
+        return "; port 465 usually expects implicit TLS: use smtps://"
+    return ""
