@@ -142,15 +142,16 @@ class SmtpMailer:
                         "encrypted: add ?starttls=true (usually port 587) or use smtps:// (usually 465)"
                     )
                 connection.login(config.user, config.password or "")
-        except MailError:
+        except (MailError, smtplib.SMTPException, OSError, UnicodeError) as exc:
             _close_quietly(connection)
-            raise
-        except ssl.SSLCertVerificationError as exc:
-            _close_quietly(connection)
-            raise certificate_problem(exc, config, self._names_on_certificate()) from None
-        except (smtplib.SMTPException, OSError, UnicodeError) as exc:
-            _close_quietly(connection)
-            raise translate(exc, config, phase) from None
+            if isinstance(exc, MailError):
+                error = exc
+            elif isinstance(exc, ssl.SSLCertVerificationError):
+                error = certificate_problem(exc, config, self._names_on_certificate())
+            else:
+                error = translate(exc, config, phase)
+            log.debug("SMTP session with %s failed (%s): %s", config.address, type(exc).__name__, error)
+            raise error from None
         log.info("SMTP connection to %s opened (%s)", config.address, self.describe())
         return connection
 

@@ -94,6 +94,9 @@ def translate(exc: BaseException, config: SmtpConfig, phase: Phase) -> MailError
             else "remove user:password from SMTP_URL if it relays mail without login"
         )
         return MailError(f"the SMTP server {where} does not offer login (AUTH) on this connection: {hint}")
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, TimeoutError):
+        # smtplib reports a read that timed out as "Connection unexpectedly closed: timed out".
+        return translate(exc.__context__, config, phase)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return MailError(
             f"the SMTP server {where} closed the connection unexpectedly (while {_doing(phase)}): "

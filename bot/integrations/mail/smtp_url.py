@@ -162,7 +162,7 @@ def parse_smtp_url(url: str, *, default_timeout: float) -> SmtpConfig:
     password = unquote(parts.password) if parts.password is not None else None
     if password is not None and not user:
         raise ValueError(f"SMTP_URL {shown}: a password needs a user name (smtp://user:password@host)")
-    return SmtpConfig(
+    config = SmtpConfig(
         host=host,
         port=port,
         security=security,
@@ -171,3 +171,10 @@ def parse_smtp_url(url: str, *, default_timeout: float) -> SmtpConfig:
         password=password,
         cafile=cafile,
     )
+    if password is not None and security is SmtpSecurity.PLAIN and not config.is_loopback:
+        # There is deliberately no switch for sending a password in the clear.
+        raise ValueError(
+            f"SMTP_URL {shown}: a password must not travel unencrypted; add ?starttls=true "
+            "(usually port 587) or use smtps:// (usually port 465)"
+        )
+    return config
