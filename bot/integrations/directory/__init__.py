@@ -1,0 +1,1 @@
+"""Company directory: users and groups to invite (YAML/LDIF file, or LDAP)."""

@@ -1,0 +1,320 @@
+"""The real directory: Active Directory or OpenLDAP through ldap3.
+
+Each operation opens its own connection (connect, StartTLS when asked, bind) and closes it at the
+end: a helpdesk searches a few times a minute, servers drop idle connections (AD after 15 min),
+and a fresh connection per call makes the object safe to share between Bolt's worker threads.
+
+Group expansion streams. Member DNs come from the group's `member`/`uniqueMember` attribute,
+read with AD range retrieval (`member;range=1500-*`...) where the server splits it. They are
+resolved `chunk_size` at a time with ONE paged subtree search per chunk:
+`(&(|users)(|groups))(|(uid=a)(cn=b)...))` on each DN's first RDN - an attribute every entry
+holds and servers index - keeping only entries whose DN is one of the chunk's. That is a few
+dozen searches for 10,000 members instead of 10,000 base reads, works on AD and OpenLDAP alike
+(neither lets a plain filter name a DN portably, and OpenLDAP only has memberOf with an overlay),
+and never asks for more than `chunk_size` entries at once, so server size limits cannot cut a
+group short. Nested groups are queued and expanded once each (cycle-safe); only the set of DNs
+already yielded is kept, never the expanded users.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from ldap3 import BASE, SUBTREE, Connection, Server, Tls
+from ldap3.core.exceptions import LDAPException
+from ldap3.utils.conv import escape_filter_chars
+
+from bot.integrations.directory.ldap_errors import (
+    INVALID_DN_SYNTAX,
+    NO_SUCH_OBJECT,
+    SIZE_LIMIT_EXCEEDED,
+    ErrorWording,
+)
+from bot.integrations.directory.ldap_values import (
+    Entry,
+    first_rdn,
+    is_under,
+    iter_ranged_values,
+    normalize_dn,
+    split_dn,
+    strip_optional_uid,
+)
+from bot.integrations.directory.port import DirectoryError, DirectoryUser, MatchMode, SearchResult
+from bot.integrations.directory.profiles import EntryKind, LdapProfile
+
+PAGED_RESULTS_OID = "1.2.840.113556.1.4.319"
+_COUNT_CAP = 1000  # check() counts users up to this many (or the server's size limit)
+
+
+def _batched(values: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _entry(item: dict[str, Any]) -> dict[str, list[str]]:
+    """ldap3's attributes with lower-cased names and text values."""
+    entry: dict[str, list[str]] = {}
+    for name, values in item.get("attributes", {}).items():
+        listed = values if isinstance(values, list) else [values]
+        text = [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in listed]
+        entry[name.lower()] = text
+    return entry
+
+
+class _SizeLimitedError(Exception):
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__(result.get("description"))
+        self.result = result
+
+
+def _entries(conn: Connection) -> list[tuple[str, Entry]]:
+    """The entries of the last search (references and other responses left out)."""
+    return [
+        (str(item["dn"]), _entry(item))
+        for item in conn.response or []
+        if item.get("type") == "searchResEntry"
+    ]
+
+
+class LdapDirectory:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        base_dn: str,
+        profile: LdapProfile,
+        use_ssl: bool = False,
+        starttls: bool = False,
+        bind_dn: str | None = None,
+        bind_password: str | None = None,
+        timeout: float = 10.0,
+        ca_certs_file: str | None = None,
+        page_size: int = 500,
+        chunk_size: int = 200,
+    ) -> None:
+        self._host, self._port, self._base = host, port, base_dn
+        self._base_key = normalize_dn(base_dn)
+        self._profile = profile
+        self._starttls = starttls and not use_ssl
+        self._bind_dn, self._bind_password = bind_dn or None, bind_password
+        self._timeout = timeout
+        self._page_size, self._chunk_size = page_size, chunk_size
+        self._where = f"{host}:{port}"
+        self.url = f"{'ldaps' if use_ssl else 'ldap'}://{host}:{port}"
+        self._words = ErrorWording(host, port, self.url, base_dn, self._bind_dn, timeout)
+        tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_certs_file) if use_ssl or starttls else None
+        self._server = Server(
+            host, port=port, use_ssl=use_ssl, tls=tls, get_info="NO_INFO", connect_timeout=timeout
+        )
+
+    # -- connections and errors ---------------------------------------------------------------
+
+    @contextmanager
+    def _session(self) -> Iterator[Connection]:
+        connection = Connection(
+            self._server,
+            user=self._bind_dn,
+            password=self._bind_password,
+            read_only=True,
+            raise_exceptions=False,
+            auto_range=False,  # ranges are followed by iter_ranged_values, streaming
+            return_empty_attributes=False,  # ldap3 mishandles it together with ranged attributes
+            auto_referrals=False,
+            # ldap3 packs receive_timeout into SO_RCVTIMEO as whole seconds (0.5 fails, 0 means
+            # never). Left unset, the socket keeps Server.connect_timeout - a float - for every
+            # later read, TLS handshake included, which is the behaviour wanted.
+            receive_timeout=None,
+        )
+        try:
+            connection.open()
+            if self._starttls and not connection.start_tls():
+                raise self._words.tls_failed(str(connection.result.get("message") or "StartTLS refused"))
+            if not connection.bind():
+                raise self._words.bind_refused(connection.result)
+            yield connection
+        except (LDAPException, OSError) as exc:
+            raise self._words.from_exception(exc) from exc
+        finally:
+            with suppress(Exception):
+                connection.unbind()
+
+    # -- primitive reads -----------------------------------------------------------------------
+
+    def _paged(
+        self, conn: Connection, search_filter: str, attributes: Sequence[str]
+    ) -> Iterator[tuple[str, Entry]]:
+        cookie: bytes | None = None
+        while True:
+            conn.search(
+                self._base,
+                search_filter,
+                SUBTREE,
+                attributes=list(attributes),
+                paged_size=self._page_size,
+                paged_cookie=cookie,
+            )
+            code = conn.result.get("result")
+            if code == SIZE_LIMIT_EXCEEDED:
+                raise _SizeLimitedError(conn.result)
+            if code != 0:
+                raise self._words.operation_failed(conn.result)
+            yield from _entries(conn)
+            cookie = conn.result.get("controls", {}).get(PAGED_RESULTS_OID, {}).get("value", {}).get("cookie")
+            if not cookie:
+                return
+
+    def _read(self, conn: Connection, dn: str, search_filter: str, attributes: Sequence[str]) -> Entry | None:
+        """One entry by DN (base scope), or None when it does not exist or does not match."""
+        conn.search(dn, search_filter, BASE, attributes=list(attributes))
+        code = conn.result.get("result")
+        if code in (NO_SUCH_OBJECT, INVALID_DN_SYNTAX):
+            return None
+        if code != 0:
+            raise self._words.operation_failed(conn.result)
+        entries = _entries(conn)
+        return entries[0][1] if entries else None
+
+    def _limited(
+        self, conn: Connection, search_filter: str, attributes: Sequence[str], limit: int
+    ) -> tuple[list[tuple[str, Entry]], bool]:
+        conn.search(self._base, search_filter, SUBTREE, attributes=list(attributes), size_limit=limit + 1)
+        if conn.result.get("result") not in (0, SIZE_LIMIT_EXCEEDED):
+            raise self._words.operation_failed(conn.result)
+        found: list[tuple[str, Entry]] = [
+            (str(item["dn"]), _entry(item))
+            for item in conn.response or []
+            if item.get("type") == "searchResEntry"
+        ]
+        truncated = bool(conn.result.get("result") == SIZE_LIMIT_EXCEEDED or len(found) > limit)
+        return found[:limit], truncated
+
+    # -- the Directory port ---------------------------------------------------------------------
+
+    def search(self, text: str, mode: MatchMode = MatchMode.BEGINS_WITH, limit: int = 20) -> SearchResult:
+        needle = text.strip()
+        if not needle or "\x00" in needle:
+            # No name or address holds a NUL, and slapd's IA5 matching (mail) stops at an escaped
+            # one, which would make `Jo<NUL>` find what `Jo` finds.
+            return SearchResult(users=[], groups=[], truncated=False)
+        user_filter, group_filter = self._profile.search_filters(needle, mode)
+        with self._session() as conn:
+            users, more_users = self._limited(conn, user_filter, self._profile.user_attributes, limit)
+            groups, more_groups = self._limited(conn, group_filter, self._profile.group_attributes, limit)
+        found_users = [self._profile.user_from_entry(dn, entry) for dn, entry in users]
+        found_groups = [self._profile.group_from_entry(dn, entry) for dn, entry in groups]
+        found_users.sort(key=lambda user: (user.display_name.casefold(), user.id))
+        found_groups.sort(key=lambda group: (group.name.casefold(), group.id))
+        return SearchResult(users=found_users, groups=found_groups, truncated=more_users or more_groups)
+
+    def get_user(self, user_id: str) -> DirectoryUser | None:
+        if split_dn(user_id) is None or not is_under(normalize_dn(user_id), self._base_key):
+            return None
+        with self._session() as conn:
+            entry = self._read(conn, user_id, self._profile.user_filter, self._profile.user_attributes)
+        return self._profile.user_from_entry(user_id, entry) if entry is not None else None
+
+    def expand_group(self, group_id: str) -> Iterator[DirectoryUser]:
+        if split_dn(group_id) is None:
+            raise DirectoryError(
+                f"'{group_id}' is not a group of the directory at {self._where}: search again"
+            )
+        with self._session() as conn:
+            if self._read(conn, group_id, self._profile.group_filter, ["1.1"]) is None:
+                raise DirectoryError(
+                    f"the group {group_id} is not in the directory at {self._where} (any more): search again"
+                )
+            yield from self._expand(conn, group_id)
+
+    def _expand(self, conn: Connection, group_id: str) -> Iterator[DirectoryUser]:
+        yielded: set[str] = set()
+        visited = {normalize_dn(group_id)}
+        pending = deque([group_id])
+        while pending:
+            for chunk in _batched(self._member_dns(conn, pending.popleft()), self._chunk_size):
+                for dn, kind, entry in self._resolve(conn, chunk):
+                    key = normalize_dn(dn)
+                    if kind is EntryKind.GROUP and key not in visited:
+                        visited.add(key)
+                        pending.append(dn)
+                    elif kind is EntryKind.USER and key not in yielded:
+                        yielded.add(key)
+                        yield self._profile.user_from_entry(dn, entry)
+
+    def _member_dns(self, conn: Connection, group_dn: str) -> Iterator[str]:
+        """The group's direct members under the base DN, streamed (ranged on AD)."""
+        for attribute in self._profile.member_attrs:
+
+            def read(description: str) -> Entry | None:
+                return self._read(conn, group_dn, "(objectClass=*)", [description])
+
+            for value in iter_ranged_values(read, attribute):
+                member = strip_optional_uid(value)
+                if is_under(normalize_dn(member), self._base_key):
+                    yield member
+
+    def _resolve(self, conn: Connection, dns: Sequence[str]) -> Iterator[tuple[str, EntryKind, Entry]]:
+        """Users and groups among `dns`; other entries (computers, roles) and DNs that do not
+        exist are left out. An entry may come twice; the caller de-duplicates."""
+        attributes = list(dict.fromkeys([*self._profile.user_attributes, *self._profile.group_attributes]))
+        by_rdn: dict[str, str] = {}  # normalized DN -> filter term on its first RDN
+        unfilterable = []
+        for dn in dns:
+            rdn = first_rdn(dn)
+            if rdn is None:
+                unfilterable.append(dn)
+            else:
+                by_rdn[normalize_dn(dn)] = f"({rdn[0]}={escape_filter_chars(rdn[1])})"
+        yield from self._resolve_by_rdn(conn, by_rdn, attributes)
+        for dn in unfilterable:
+            entry = self._read(conn, dn, self._profile.user_or_group_filter, attributes)
+            kind = self._profile.classify(entry.get("objectclass", ())) if entry is not None else None
+            if entry is not None and kind is not None:
+                yield dn, kind, entry
+
+    def _resolve_by_rdn(
+        self, conn: Connection, wanted: dict[str, str], attributes: list[str]
+    ) -> Iterator[tuple[str, EntryKind, Entry]]:
+        """One paged search for the chunk. A server whose size limit for this account is below
+        the chunk (and does not let paging past it) gets the chunk again in halves."""
+        if not wanted:
+            return
+        search_filter = f"(&{self._profile.user_or_group_filter}(|{''.join(dict.fromkeys(wanted.values()))}))"
+        try:
+            for dn, entry in self._paged(conn, search_filter, attributes):
+                kind = self._profile.classify(entry.get("objectclass", ()))
+                if kind is not None and normalize_dn(dn) in wanted:
+                    yield dn, kind, entry
+        except _SizeLimitedError as limited:
+            if len(wanted) == 1:
+                raise self._words.operation_failed(limited.result) from None
+            items = list(wanted.items())
+            yield from self._resolve_by_rdn(conn, dict(items[: len(items) // 2]), attributes)
+            yield from self._resolve_by_rdn(conn, dict(items[len(items) // 2 :]), attributes)
+
+    def check(self) -> str:
+        with self._session() as conn:
+            found, more = self._limited(conn, self._profile.user_filter, ["1.1"], _COUNT_CAP)
+        if not found:
+            raise DirectoryError(
+                f"the directory at {self._where} answered, but no users match the {self._profile.name} "
+                f"profile under {self._base}: check the base DN in DIRECTORY_URL and DIRECTORY_PROFILE"
+            )
+        who = f"bound as {self._bind_dn}" if self._bind_dn else "bound anonymously"
+        count = f"{len(found)}+" if more else str(len(found))
+        return (
+            f"ldap: {self.url} {who}, base {self._base}, profile {self._profile.name}, {count} users visible"
+        )
+
+    def close(self) -> None:
+        return None  # connections live for one operation each
