@@ -113,7 +113,9 @@ class Settings(BaseSettings):
             return None
         assert value is not None
         if not SLACK_CHANNEL_ID.match(value):
-            raise ValueError(f"{value!r} is not a Slack channel id such as C0123ABCD (copy it from the channel's details)")
+            raise ValueError(
+                f"{value!r} is not a Slack channel id such as C0123ABCD (copy it from the channel's details)"
+            )
         return value
 
     @field_validator("digest_time", mode="before")
@@ -132,7 +134,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone; use a name such as Europe/Amsterdam") from None
+            raise ValueError(
+                f"{value!r} is not an IANA time zone; use a name such as Europe/Amsterdam"
+            ) from None
         return value
 
     @field_validator("public_url", "slack_api_url")
@@ -202,7 +206,9 @@ class Settings(BaseSettings):
             problems.append("SLACK_BOT_TOKEN: must be a bot token starting with xoxb- (OAuth & Permissions)")
         app_token = self.slack_app_token.get_secret_value() if self.slack_app_token else None
         if app_token is not None and not app_token.startswith("xapp-"):
-            problems.append("SLACK_APP_TOKEN: must be an app-level token starting with xapp- (Basic Information)")
+            problems.append(
+                "SLACK_APP_TOKEN: must be an app-level token starting with xapp- (Basic Information)"
+            )
         if self.backup_provider is BackupProviderName.ACRONIS:
             for name in ("acronis_url", "acronis_client_id", "acronis_client_secret"):
                 if getattr(self, name) is None:

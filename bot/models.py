@@ -4,7 +4,6 @@ from bot.accounts.models import ActivationToken, BackupUser, ServiceAssignment
 from bot.audit.models import AuditEvent
 from bot.customers.models import Customer, Subscription
 from bot.db import Base
-from bot.drafts.models import Draft
 from bot.outbox.models import OutboxMessage
 from bot.slack.models import PostedMessage, ProcessedSlackRequest
 
@@ -14,7 +13,6 @@ __all__ = [
     "BackupUser",
     "Base",
     "Customer",
-    "Draft",
     "OutboxMessage",
     "PostedMessage",
     "ProcessedSlackRequest",

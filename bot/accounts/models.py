@@ -134,8 +134,12 @@ class ServiceAssignment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("backup_users.id", ondelete="CASCADE"), index=True)
     service: Mapped[Service] = mapped_column(_enum(Service, "service"))
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="RESTRICT"), index=True)
-    notification_level: Mapped[NotificationLevel] = mapped_column(_enum(NotificationLevel, "notification_level"))
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="RESTRICT"), index=True
+    )
+    notification_level: Mapped[NotificationLevel] = mapped_column(
+        _enum(NotificationLevel, "notification_level")
+    )
     backup_role: Mapped[BackupRole] = mapped_column(_enum(BackupRole, "backup_role"))
     quota_storage_gb: Mapped[int | None]
     quota_workstations: Mapped[int | None]

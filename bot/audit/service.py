@@ -21,7 +21,12 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
-        actor=actor, action=action, target=target, details=details or {}, customer_id=customer_id, created_at=now
+        actor=actor,
+        action=action,
+        target=target,
+        details=details or {},
+        customer_id=customer_id,
+        created_at=now,
     )
     session.add(event)
     return event

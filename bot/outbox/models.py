@@ -33,8 +33,13 @@ class OutboxMessage(Base):
     # Rows of one batch (e.g. an invitation batch) share a group key for progress counts.
     group_key: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[OutboxStatus] = mapped_column(
-        Enum(OutboxStatus, name="outbox_status", native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            OutboxStatus,
+            name="outbox_status",
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
         default=OutboxStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(default=0)

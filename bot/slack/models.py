@@ -28,4 +28,6 @@ class PostedMessage(Base):
     subject_id: Mapped[int]
     channel: Mapped[str] = mapped_column(String(40))
     ts: Mapped[str] = mapped_column(String(40))
+    # The headline the message was posted with, kept when it is re-rendered.
+    headline: Mapped[str | None] = mapped_column(String(150))
     created_at: Mapped[datetime]

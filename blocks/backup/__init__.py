@@ -1,0 +1,1 @@
+"""Builders of the /backup surface: modals, the user card, the users list, help."""

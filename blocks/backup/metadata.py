@@ -1,0 +1,45 @@
+"""Small typed values carried through Slack: private_metadata of views, values of buttons."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Carried(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AddUserMetadata(_Carried):
+    request_key: str
+    channel_id: str | None
+    # Set when the customer is fixed (named in the command, or the only one); else chosen in the modal.
+    customer_id: int | None
+
+
+class AddUserSettingsMetadata(_Carried):
+    """The checked Add New User form travels to the Acronis Backup Settings step."""
+
+    request_key: str
+    channel_id: str | None
+    customer_id: int
+    first_name: str
+    last_name: str
+    email: str
+    role: str
+    address: str | None
+    phone: str | None
+    notification_email: str | None
+
+
+class UserSettingsMetadata(_Carried):
+    user_id: int
+    channel_id: str | None
+
+
+class UserRef(_Carried):
+    user_id: int
+
+
+class UsersPageRef(_Carried):
+    customer_id: int
+    offset: int

@@ -1,0 +1,250 @@
+"""Outbox handlers of the accounts domain: platform provisioning, activation e-mail, user cards."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from slack_sdk import WebClient
+from sqlalchemy import delete, select
+
+from blocks.backup.messages import user_card, user_card_text
+from bot.accounts.models import ActivationToken, ProvisioningState, Service
+from bot.accounts.service import (
+    AccountJob,
+    CardHeadline,
+    get_user,
+    hash_token,
+    last_activation_sent,
+    new_token,
+    refresh_cards,
+)
+from bot.accounts.summary import UserSummary, summarize
+from bot.audit.service import record
+from bot.clock import Clock
+from bot.db import Database
+from bot.integrations.backup.port import (
+    BackupPlatform,
+    PlatformBackupSettings,
+    PlatformError,
+    PlatformUserSpec,
+    Quotas,
+)
+from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
+from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler
+from bot.slack.models import PostedMessage
+from bot.slack.posting import post_or_dm, update_message
+
+log = logging.getLogger(__name__)
+CARD_SUBJECT = "backup_user"
+
+
+class EmailRenderer(Protocol):
+    def render_email(
+        self, template: str, *, to: str, context: dict[str, object], message_id: str
+    ) -> OutgoingEmail: ...
+
+
+@dataclass(frozen=True)
+class AccountDelivery:
+    db: Database
+    clock: Clock
+    platform: BackupPlatform
+    mailer: Mailer
+    renderer: EmailRenderer
+    slack: WebClient
+    public_url: str
+    agent_download_url: str | None
+
+    def handlers(self) -> dict[str, OutboxHandler]:
+        return {
+            AccountJob.PROVISION: OutboxHandler(self.provision, gave_up=self.provisioning_gave_up),
+            AccountJob.ACTIVATION_EMAIL: OutboxHandler(self.send_activation_email),
+            AccountJob.PLATFORM_ACTIVATION: OutboxHandler(self.platform_activation),
+            AccountJob.USER_CARD: OutboxHandler(self.post_user_card),
+            AccountJob.USER_CARD_REFRESH: OutboxHandler(self.refresh_user_cards),
+        }
+
+    # --- backup platform ------------------------------------------------------------------
+
+    def provision(self, delivery: Delivery) -> None:
+        """Create the account on the platform (once) and apply its role and Backup settings."""
+        user_id = int(delivery.payload["user_id"])
+        with self.db.transaction() as session:
+            user = get_user(session, user_id)
+            customer = user.customer
+            spec = PlatformUserSpec(
+                customer_provider_id=customer.provider_id or f"local-customer-{customer.id}",
+                login=user.email,
+                email=user.mail_to,
+                first_name=user.first_name,
+                last_name=user.last_name,
+                role=user.role,
+                address=user.address,
+                phone=user.phone,
+            )
+            provider_id = user.provider_id
+            assignment = user.assignment(Service.BACKUP)
+            settings = None
+            if assignment is not None:
+                settings = PlatformBackupSettings(
+                    subscription_provider_id=assignment.subscription.provider_id,
+                    subscription_name=assignment.subscription.name,
+                    notification_level=assignment.notification_level,
+                    backup_role=assignment.backup_role,
+                    quotas=Quotas(
+                        storage_gb=assignment.quota_storage_gb,
+                        workstations=assignment.quota_workstations,
+                        servers=assignment.quota_servers,
+                        virtual_machines=assignment.quota_virtual_machines,
+                        mobile_devices=assignment.quota_mobile_devices,
+                        m365_seats=assignment.quota_m365_seats,
+                    ),
+                )
+        try:
+            if provider_id is None:
+                provider_id = self.platform.create_user(spec)
+                # Remember the account at once: a retry continues instead of creating it again.
+                with self.db.transaction() as session:
+                    get_user(session, user_id).provider_id = provider_id
+            self.platform.set_role(provider_id, spec)
+            if settings is not None:
+                self.platform.apply_backup_settings(provider_id, settings)
+        except PlatformError as error:
+            raise DeliveryFailed(str(error), permanent=not error.transient) from None
+        with self.db.transaction() as session:
+            user = get_user(session, user_id)
+            user.provisioning = ProvisioningState.DONE
+            user.provisioning_error = None
+            refresh_cards(session, user_id, now=self.clock.now())
+
+    def provisioning_gave_up(self, delivery: Delivery, reason: str) -> None:
+        user_id = int(delivery.payload["user_id"])
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            user = get_user(session, user_id)
+            exists = (
+                f"the account exists on the platform as {user.provider_id}"
+                if user.provider_id
+                else ("no account was created on the platform")
+            )
+            user.provisioning = ProvisioningState.FAILED
+            user.provisioning_error = f"{reason} ({exists})"[:1000]
+            record(
+                session,
+                actor="deskops",
+                action="user.provisioning_failed",
+                target=user.email,
+                now=now,
+                customer_id=user.customer_id,
+                details={"user_id": user_id, "reason": reason},
+            )
+            refresh_cards(session, user_id, now=now)
+
+    def platform_activation(self, delivery: Delivery) -> None:
+        user_id = int(delivery.payload["user_id"])
+        with self.db.transaction() as session:
+            user = get_user(session, user_id)
+            provider_id, state = user.provider_id, user.provisioning
+        if provider_id is None or state is not ProvisioningState.DONE:
+            raise DeliveryFailed("waiting for the account to be created on the backup platform")
+        try:
+            self.platform.send_activation_email(provider_id)
+        except PlatformError as error:
+            raise DeliveryFailed(str(error), permanent=not error.transient) from None
+
+    # --- e-mail ---------------------------------------------------------------------------
+
+    def send_activation_email(self, delivery: Delivery) -> None:
+        token_id = int(delivery.payload["token_id"])
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            row = session.get(ActivationToken, token_id)
+            if row is None or row.used_at is not None or row.revoked_at is not None or row.expires_at <= now:
+                return  # superseded by a newer link, or already used: nothing to send
+            user = get_user(session, row.user_id)
+            # The link's secret exists only in this e-mail; the database keeps its hash.
+            token = new_token()
+            row.token_hash = hash_token(token)
+            context: dict[str, object] = {
+                "first_name": user.first_name,
+                "full_name": user.full_name,
+                "customer": user.customer.name,
+                "login": user.email,
+                "activation_url": f"{self.public_url}/activate/{token}",
+                "expires_at": row.expires_at,
+                "agent_download_url": self.agent_download_url,
+            }
+            to = user.mail_to
+        email = self.renderer.render_email(
+            "activation", to=to, context=context, message_id=f"activation-{token_id}"
+        )
+        try:
+            self.mailer.send(email)
+        except MailError as error:
+            raise DeliveryFailed(str(error), permanent=error.permanent) from None
+
+    # --- Slack cards ----------------------------------------------------------------------
+
+    def _summary(self, user_id: int) -> UserSummary:
+        with self.db.transaction() as session:
+            user = get_user(session, user_id)
+            return summarize(user, activation_sent_at=last_activation_sent(session, user_id))
+
+    def post_user_card(self, delivery: Delivery) -> None:
+        user_id = int(delivery.payload["user_id"])
+        headline = str(delivery.payload.get("headline") or CardHeadline.CREATED)
+        summary = self._summary(user_id)
+        posted = post_or_dm(
+            self.slack,
+            channel=str(delivery.payload["channel"]),
+            fallback_user=delivery.payload.get("requester"),
+            blocks=user_card(summary, headline=headline),
+            text=user_card_text(summary),
+        )
+        with self.db.transaction() as session:
+            session.add(
+                PostedMessage(
+                    subject_type=CARD_SUBJECT,
+                    subject_id=user_id,
+                    channel=posted.channel,
+                    ts=posted.ts,
+                    headline=headline,
+                    created_at=self.clock.now(),
+                )
+            )
+        # The user may have changed while we were posting; bring the card up to date once more.
+        latest = self._summary(user_id)
+        if latest != summary:
+            update_message(
+                self.slack,
+                channel=posted.channel,
+                ts=posted.ts,
+                blocks=user_card(latest, headline=headline),
+                text=user_card_text(latest),
+            )
+
+    def refresh_user_cards(self, delivery: Delivery) -> None:
+        user_id = int(delivery.payload["user_id"])
+        summary = self._summary(user_id)
+        with self.db.transaction() as session:
+            cards = session.execute(
+                select(
+                    PostedMessage.id, PostedMessage.channel, PostedMessage.ts, PostedMessage.headline
+                ).where(PostedMessage.subject_type == CARD_SUBJECT, PostedMessage.subject_id == user_id)
+            ).all()
+        gone = [
+            card_id
+            for card_id, channel, ts, headline in cards
+            if not update_message(
+                self.slack,
+                channel=channel,
+                ts=ts,
+                blocks=user_card(summary, headline=headline or CardHeadline.CREATED),
+                text=user_card_text(summary),
+            )
+        ]
+        if gone:
+            with self.db.transaction() as session:
+                session.execute(delete(PostedMessage).where(PostedMessage.id.in_(gone)))

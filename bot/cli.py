@@ -1,0 +1,187 @@
+"""`deskops`: serve, migrate, import customers, read the audit trail, check the set-up."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import yaml
+
+from bot.config import ConfigError, Settings, load_settings
+
+EXIT_CONFIG = 2
+EXIT_FAILED = 1
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        print("deskops cannot start: the configuration has problems:", file=sys.stderr)
+        for line in error.problems:
+            print(f"  {line}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    from bot.migrations import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    print(f"database is up to date ({_display_url(settings.database_url)})")
+    return 0
+
+
+def _display_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.db import Database
+    from bot.migrations import schema_is_current
+
+    db = Database(settings.database_url)
+    if not schema_is_current(db):
+        print("the database schema is not current: run `deskops db upgrade` first", file=sys.stderr)
+        raise SystemExit(EXIT_FAILED)
+    return db
+
+
+def cmd_customers_import(args: argparse.Namespace) -> int:
+    from bot.clock import utcnow
+    from bot.customers.service import ImportError_, customer_count, import_customers, parse_customer_file
+
+    settings = _settings()
+    db = _database(settings)
+    path = Path(args.file)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        print(f"cannot read {path}: {error.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    except yaml.YAMLError as error:
+        print(f"{path} is not valid YAML: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        document = parse_customer_file(data)
+    except ImportError_ as error:
+        print(f"{path} cannot be imported:\n{error}", file=sys.stderr)
+        return EXIT_FAILED
+    with db.transaction() as session:
+        if args.if_empty and customer_count(session) > 0:
+            print("customers already present; nothing imported")
+            return 0
+        report = import_customers(session, document, now=utcnow())
+    print(
+        f"imported {path}: {report.created} customers created, {report.updated} updated, "
+        f"{report.subscriptions_added} subscriptions added"
+    )
+    return 0
+
+
+def cmd_customers_list(_: argparse.Namespace) -> int:
+    from bot.customers.service import customer_summaries
+
+    db = _database(_settings())
+    with db.transaction() as session:
+        for customer in customer_summaries(session):
+            print(f"{customer.name}: {', '.join(s.name for s in customer.subscriptions)}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from bot.audit.service import recent_events
+
+    db = _database(_settings())
+    with db.transaction() as session:
+        events = list(reversed(recent_events(session, limit=args.limit, actor=args.actor)))
+        for event in events:
+            if args.json:
+                print(
+                    json.dumps(
+                        {
+                            "id": event.id,
+                            "at": event.created_at.isoformat(),
+                            "actor": event.actor,
+                            "action": event.action,
+                            "target": event.target,
+                            "details": event.details,
+                        }
+                    )
+                )
+            else:
+                details = " ".join(f"{k}={v}" for k, v in event.details.items())
+                print(
+                    f"{event.created_at:%Y-%m-%d %H:%M:%S} {event.actor:<12} {event.action:<26} "
+                    f"{event.target} {details}".rstrip()
+                )
+    if not events and not args.json:
+        print("no audit events yet")
+    return 0
+
+
+def cmd_doctor(_: argparse.Namespace) -> int:
+    from bot.doctor import run_checks
+
+    settings = _settings()
+    results = run_checks(settings)
+    for result in results:
+        print(result.line())
+    return 0 if all(r.ok for r in results) else EXIT_FAILED
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    return serve(_settings(), host=args.host, port=args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="deskops", description="Slack chat-ops bot for the MSP helpdesk")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP server (Slack events, pages, health, metrics)")
+    serve.add_argument("--host", default=None, help="address to listen on (default HOST or 0.0.0.0)")
+    serve.add_argument("--port", type=int, default=None, help="port (default PORT or 3000)")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply all migrations").set_defaults(func=cmd_db_upgrade)
+
+    customers = sub.add_parser("customers", help="customers and subscriptions")
+    customers_sub = customers.add_subparsers(dest="customers_command", required=True)
+    imp = customers_sub.add_parser("import", help="create or update customers from a YAML file")
+    imp.add_argument("file")
+    imp.add_argument("--if-empty", action="store_true", help="only when there are no customers yet")
+    imp.set_defaults(func=cmd_customers_import)
+    customers_sub.add_parser("list", help="list customers and subscriptions").set_defaults(
+        func=cmd_customers_list
+    )
+
+    audit = sub.add_parser("audit", help="print the audit trail (oldest first)")
+    audit.add_argument("--limit", type=int, default=100)
+    audit.add_argument("--actor", help="only events by this Slack user id")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
+    audit.set_defaults(func=cmd_audit)
+
+    sub.add_parser("doctor", help="check configuration and every integration").set_defaults(func=cmd_doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

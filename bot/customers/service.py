@@ -1,0 +1,165 @@
+"""Customers and their subscriptions: look-up by what people type, and import from YAML."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.customers.models import Customer, Subscription
+from bot.errors import DomainError, NotFound
+
+
+def list_customers(session: Session) -> Sequence[Customer]:
+    return session.scalars(
+        select(Customer).options(selectinload(Customer.subscriptions)).order_by(func.lower(Customer.name))
+    ).all()
+
+
+def get_customer(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id, options=[selectinload(Customer.subscriptions)])
+    if customer is None:
+        raise NotFound("That customer no longer exists.")
+    return customer
+
+
+def close_matches(text: str, names: Sequence[str], *, limit: int = 5) -> list[str]:
+    lowered = {name.lower(): name for name in names}
+    wanted = text.lower()
+    contained = [name for name in names if wanted in name.lower()]
+    fuzzy = [lowered[m] for m in difflib.get_close_matches(wanted, list(lowered), n=limit, cutoff=0.5)]
+    merged = list(dict.fromkeys(contained + fuzzy))
+    return merged[:limit]
+
+
+def find_customer(session: Session, text: str) -> Customer:
+    """The customer named `text` (case-insensitive), or the only one whose name starts with it."""
+    wanted = text.strip().lower()
+    customers = list_customers(session)
+    exact = [c for c in customers if c.name.lower() == wanted]
+    if exact:
+        return exact[0]
+    prefixed = [c for c in customers if c.name.lower().startswith(wanted)]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    names = [c.name for c in customers]
+    suggestions = [c.name for c in prefixed] if prefixed else close_matches(text, names)
+    raise NotFound(f"No customer is called “{text.strip()}”.", suggestions)
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+class SubscriptionEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=75)
+    provider_id: str | None = None
+
+
+class CustomerEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    provider_id: str | None = None
+    subscriptions: list[SubscriptionEntry] = Field(min_length=1)
+
+    @field_validator("subscriptions", mode="before")
+    @classmethod
+    def _names_to_entries(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value
+
+
+class CustomerFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customers: list[CustomerEntry]
+
+
+class ImportError_(DomainError):
+    """The file cannot be imported; the text names the entry and the field."""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    created: int
+    updated: int
+    subscriptions_added: int
+
+
+def parse_customer_file(data: Any) -> CustomerFile:
+    try:
+        return CustomerFile.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            lines.append(f"{where}: {error['msg']}")
+        raise ImportError_("\n".join(lines)) from None
+
+
+def import_customers(session: Session, document: CustomerFile, *, now: datetime) -> ImportReport:
+    """Create or update customers by name; subscriptions are added, never removed."""
+    created = updated = added = 0
+    for entry in document.customers:
+        customer = session.scalar(
+            select(Customer)
+            .where(func.lower(Customer.name) == entry.name.lower())
+            .options(selectinload(Customer.subscriptions))
+        )
+        if customer is None:
+            customer = Customer(name=entry.name, provider_id=entry.provider_id, created_at=now)
+            session.add(customer)
+            created += 1
+        else:
+            if entry.provider_id:
+                customer.provider_id = entry.provider_id
+            updated += 1
+        existing = {s.name.lower(): s for s in customer.subscriptions}
+        for position, item in enumerate(entry.subscriptions):
+            subscription = existing.get(item.name.lower())
+            if subscription is None:
+                customer.subscriptions.append(
+                    Subscription(name=item.name, provider_id=item.provider_id, position=position)
+                )
+                added += 1
+            else:
+                subscription.position = position
+                if item.provider_id:
+                    subscription.provider_id = item.provider_id
+    session.flush()
+    return ImportReport(created=created, updated=updated, subscriptions_added=added)
+
+
+def customer_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Customer)) or 0
+
+
+@dataclass(frozen=True)
+class SubscriptionSummary:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    id: int
+    name: str
+    subscriptions: tuple[SubscriptionSummary, ...]
+
+
+def summarize_customer(customer: Customer) -> CustomerSummary:
+    return CustomerSummary(
+        id=customer.id,
+        name=customer.name,
+        subscriptions=tuple(SubscriptionSummary(id=s.id, name=s.name) for s in customer.subscriptions),
+    )
+
+
+def customer_summaries(session: Session) -> list[CustomerSummary]:
+    return [summarize_customer(customer) for customer in list_customers(session)]

@@ -1,0 +1,35 @@
+"""What listeners, pages and jobs are given: built once by `bot.wiring`, injected by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from slack_sdk import WebClient
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db import Database
+from bot.integrations.backup.port import BackupPlatform
+from bot.integrations.mail.port import Mailer
+from bot.slack.access import HelpdeskAccess
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    db: Database
+    clock: Clock
+    platform: BackupPlatform
+    mailer: Mailer
+    slack: WebClient
+    helpdesk: HelpdeskAccess
+
+    @property
+    def activation_valid_for(self) -> timedelta:
+        return timedelta(days=self.settings.activation_token_days)
+
+    def notify_channels(self, channel_id: str | None) -> list[str]:
+        """Where a confirmation goes: the channel the command was typed in, and the audit channel."""
+        channels = [c for c in (channel_id, self.settings.audit_channel) if c]
+        return list(dict.fromkeys(channels))

@@ -1,0 +1,104 @@
+"""`deskops doctor`: the configuration and every configured integration, one line each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Settings
+from bot.db import Database
+from bot.integrations.backup.factory import build_platform
+from bot.integrations.backup.port import PlatformError
+from bot.integrations.mail.factory import build_mailer
+from bot.integrations.mail.port import MailError
+from bot.migrations import schema_is_current
+from bot.slack.client import make_web_client
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    message: str
+    warning: bool = False
+
+    def line(self) -> str:
+        mark = "ok  " if self.ok and not self.warning else ("warn" if self.ok else "FAIL")
+        return f"[{mark}] {self.name}: {self.message}"
+
+
+def _check(name: str, probe: Callable[[], str]) -> CheckResult:
+    try:
+        return CheckResult(name, True, probe())
+    except (MailError, PlatformError, ValueError) as error:
+        return CheckResult(name, False, str(error))
+    except Exception as error:
+        return CheckResult(name, False, f"{type(error).__name__}: {error}")
+
+
+def check_database(settings: Settings) -> str:
+    db = Database(settings.database_url)
+    try:
+        db.ping()
+        if not schema_is_current(db):
+            raise ValueError("reachable, but the schema is not current: run `deskops db upgrade`")
+        return f"{db.engine.dialect.name} reachable, schema current"
+    finally:
+        db.dispose()
+
+
+def check_slack(settings: Settings) -> str:
+    if not settings.slack_configured:
+        raise ValueError(
+            "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set (see README: connect a workspace)"
+        )
+    assert settings.slack_bot_token is not None
+    client = make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, timeout=10)
+    try:
+        identity = client.auth_test()
+    except SlackApiError as error:
+        raise ValueError(
+            f"Slack refused SLACK_BOT_TOKEN ({error.response.get('error')}); "
+            "copy the Bot User OAuth Token again"
+        ) from None
+    return f"auth.test ok: workspace {identity.get('team')}, bot user {identity.get('user')}"
+
+
+def check_mail(settings: Settings) -> str:
+    mailer = build_mailer(
+        settings.smtp_url.get_secret_value(),
+        mail_from=settings.mail_from,
+        timeout=min(settings.smtp_timeout_seconds, 15),
+    )
+    try:
+        return mailer.check()
+    finally:
+        mailer.close()
+
+
+def check_platform(settings: Settings) -> str:
+    return build_platform(settings).check()
+
+
+def check_access(settings: Settings) -> CheckResult:
+    if not settings.helpdesk_users:
+        return CheckResult(
+            "access",
+            True,
+            "HELPDESK_USERS is not set: everyone in the workspace can use the bot",
+            warning=True,
+        )
+    return CheckResult("access", True, f"{len(settings.helpdesk_users)} helpdesk users/groups configured")
+
+
+def run_checks(settings: Settings) -> list[CheckResult]:
+    return [
+        CheckResult("configuration", True, "all variables valid"),
+        _check("database", lambda: check_database(settings)),
+        _check("slack", lambda: check_slack(settings)),
+        _check("mail", lambda: check_mail(settings)),
+        _check("backup platform", lambda: check_platform(settings)),
+        check_access(settings),
+    ]

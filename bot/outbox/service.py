@@ -1,0 +1,79 @@
+"""Writing to the outbox. Called inside the unit of work that changes state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot.outbox.models import OutboxMessage, OutboxStatus
+
+# Set on a session that enqueued work, so the worker can be woken right after commit.
+ENQUEUED_FLAG = "deskops.outbox_enqueued"
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    dedupe_key: str | None = None,
+    group_key: str | None = None,
+    delay: timedelta = timedelta(0),
+    max_attempts: int = 8,
+) -> OutboxMessage:
+    """Queue one side effect; with a `dedupe_key` already queued, return that row instead."""
+    if dedupe_key is not None:
+        existing = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
+        if existing is not None:
+            return existing
+    message = OutboxMessage(
+        kind=kind,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        group_key=group_key,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        max_attempts=max_attempts,
+        next_attempt_at=now + delay,
+        created_at=now,
+    )
+    session.add(message)
+    session.info[ENQUEUED_FLAG] = True
+    return message
+
+
+def pending_count(session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+        )
+        or 0
+    )
+
+
+def failed_messages(session: Session, *, group_key: str | None = None) -> Sequence[OutboxMessage]:
+    query = select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
+    if group_key is not None:
+        query = query.where(OutboxMessage.group_key == group_key)
+    return session.scalars(query.order_by(OutboxMessage.id)).all()
+
+
+def retry_failed(session: Session, *, now: datetime, group_key: str | None = None) -> int:
+    """Put failed (and waiting) rows back in line now, e.g. after mail settings were fixed."""
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.status.in_([OutboxStatus.FAILED, OutboxStatus.PENDING]))
+        .values(status=OutboxStatus.PENDING, next_attempt_at=now, attempts=0)
+    )
+    if group_key is not None:
+        statement = statement.where(OutboxMessage.group_key == group_key)
+    result = session.execute(statement)
+    session.info[ENQUEUED_FLAG] = True
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

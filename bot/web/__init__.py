@@ -1,0 +1,1 @@
+"""HTTP: the Slack endpoint, health, metrics, and the pages end users open from e-mails."""

@@ -1,0 +1,110 @@
+"""The one place that knows which implementation of each port is in use."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+
+from bot.accounts.delivery import AccountDelivery
+from bot.app import create_app
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db import Database
+from bot.deps import Deps
+from bot.integrations.backup.factory import build_platform
+from bot.integrations.mail.factory import build_mailer
+from bot.integrations.mail.render import MailRenderer
+from bot.outbox.service import ENQUEUED_FLAG, pending_count
+from bot.outbox.worker import OutboxHandler, OutboxWorker
+from bot.slack.access import HelpdeskAccess, SlackPrincipals
+from bot.slack.client import make_web_client
+from bot.web.metrics import Metrics
+from bot.web.server import create_web_app
+
+log = logging.getLogger(__name__)
+
+
+def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClient | None = None) -> Deps:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = slack or make_web_client(token, settings.slack_api_url)
+    return Deps(
+        settings=settings,
+        db=Database(settings.database_url),
+        clock=clock or SystemClock(),
+        platform=build_platform(settings),
+        mailer=build_mailer(
+            settings.smtp_url.get_secret_value(),
+            mail_from=settings.mail_from,
+            timeout=settings.smtp_timeout_seconds,
+        ),
+        slack=client,
+        helpdesk=HelpdeskAccess(SlackPrincipals(settings.helpdesk_users, client)),
+    )
+
+
+def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
+    renderer = MailRenderer(defaults={"public_url": deps.settings.public_url})
+    accounts = AccountDelivery(
+        db=deps.db,
+        clock=deps.clock,
+        platform=deps.platform,
+        mailer=deps.mailer,
+        renderer=renderer,
+        slack=deps.slack,
+        public_url=deps.settings.public_url,
+        agent_download_url=deps.settings.agent_download_url,
+    )
+    return {**accounts.handlers()}
+
+
+@dataclass
+class Service:
+    """Everything `deskops serve` runs: the web app and the outbox worker."""
+
+    deps: Deps
+    metrics: Metrics
+    bolt: App
+    web: Starlette
+    worker: OutboxWorker
+
+    def start_background(self) -> None:
+        self.worker.start()
+
+    def stop_background(self) -> None:
+        self.worker.stop()
+        self.deps.mailer.close()
+
+
+def build_service(deps: Deps, *, worker_threads: int = 2, poll_interval: float = 1.0) -> Service:
+    metrics = Metrics()
+    worker = OutboxWorker(
+        deps.db,
+        outbox_handlers(deps),
+        deps.clock,
+        threads=worker_threads,
+        poll_interval=poll_interval,
+        on_outcome=metrics.record_delivery,
+    )
+
+    # Wake the worker as soon as a transaction that queued work commits.
+    @event.listens_for(deps.db.sessions, "after_commit")
+    def _wake_worker(session: Session) -> None:
+        if session.info.pop(ENQUEUED_FLAG, False):
+            worker.wake()
+
+    def outbox_depth() -> int:
+        with deps.db.transaction() as session:
+            return pending_count(session)
+
+    metrics.watch_outbox_depth(outbox_depth)
+    bolt = create_app(deps, metrics)
+    web = create_web_app(bolt, deps, metrics)
+    if deps.helpdesk.open_to_everyone:
+        log.warning("HELPDESK_USERS is not set: everyone in the workspace can use /backup and /enroll")
+    return Service(deps=deps, metrics=metrics, bolt=bolt, web=web, worker=worker)

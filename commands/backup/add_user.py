@@ -1,0 +1,145 @@
+"""The Add New User modal and its Acronis Backup Settings step."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from blocks.backup.ids import ActionId, CallbackId
+from blocks.backup.metadata import AddUserMetadata, AddUserSettingsMetadata
+from blocks.backup.modals import (
+    SELECT_OPTIONS_MAX,
+    BackupSettingsValues,
+    add_user_backup_settings_modal,
+    add_user_modal,
+)
+from bot.accounts.forms import NewUser, check_backup_settings, check_new_user
+from bot.accounts.models import BackupRole, Role
+from bot.accounts.service import check_email_free, create_user
+from bot.customers.service import customer_summaries, find_customer, get_customer, summarize_customer
+from bot.deps import Deps
+from bot.errors import InvalidState
+from commands.access import require_helpdesk
+from commands.backup.forms import add_user_choices, backup_settings_form, new_user_form
+from commands.state import ViewState, carried
+from commands.submissions import answer_submission
+
+log = logging.getLogger(__name__)
+
+
+def open_add_user(
+    deps: Deps, client: WebClient, *, trigger_id: str, channel_id: str | None, customer_text: str | None
+) -> None:
+    with deps.db.transaction() as session:
+        customers = customer_summaries(session)
+        fixed = find_customer(session, customer_text).id if customer_text else None
+    if not customers:
+        raise InvalidState(
+            "There are no customers yet: import them with `deskops customers import FILE.yaml`."
+        )
+    if fixed is None and len(customers) == 1:
+        fixed = customers[0].id
+    if fixed is None and len(customers) > SELECT_OPTIONS_MAX:
+        raise InvalidState(f"There are {len(customers):,} customers; name one: `/backup add <customer>`.")
+    metadata = AddUserMetadata(request_key=str(uuid.uuid4()), channel_id=channel_id, customer_id=fixed)
+    client.views_open(trigger_id=trigger_id, view=add_user_modal(metadata=metadata, customers=customers))
+
+
+def reshape_add_user(ack: Ack, body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    """Role, separate e-mail and services change which fields the modal shows."""
+    ack()
+    view = body["view"]
+    metadata = carried(AddUserMetadata, view.get("private_metadata"))
+    with deps.db.transaction() as session:
+        customers = customer_summaries(session)
+    updated = add_user_modal(
+        metadata=metadata, customers=customers, choices=add_user_choices(ViewState(view))
+    )
+    try:
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
+    except SlackApiError as error:
+        if error.response.get("error") != "hash_conflict":
+            raise
+        log.debug("add-user modal changed again meanwhile; the later update wins")
+
+
+def submit_add_user(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    metadata = carried(AddUserMetadata, view.get("private_metadata"))
+    form = new_user_form(ViewState(view), metadata)
+
+    def run() -> dict[str, Any]:
+        new_user = check_new_user(form, phone_region=deps.settings.phone_default_region)
+        with deps.db.transaction() as session:
+            check_email_free(session, new_user, deps.platform)
+            if form.assign_backup:
+                customer = summarize_customer(get_customer(session, new_user.customer_id))
+                step = AddUserSettingsMetadata(
+                    request_key=metadata.request_key, channel_id=metadata.channel_id, **vars(new_user)
+                )
+                default_role = (
+                    BackupRole.ADMINISTRATOR if new_user.role is Role.ADMINISTRATOR else BackupRole.USER
+                )
+                values = BackupSettingsValues(backup_role=default_role)
+                return {
+                    "response_action": "push",
+                    "view": add_user_backup_settings_modal(metadata=step, customer=customer, values=values),
+                }
+            create_user(
+                session,
+                new_user=new_user,
+                backup=None,
+                actor=str(context.user_id),
+                now=deps.clock.now(),
+                request_key=metadata.request_key,
+                notify_channels=deps.notify_channels(metadata.channel_id),
+                platform=deps.platform,
+            )
+        return {"response_action": "clear"}
+
+    answer_submission(ack, view, run)
+
+
+def submit_backup_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    step = carried(AddUserSettingsMetadata, view.get("private_metadata"))
+    form = backup_settings_form(ViewState(view))
+
+    def run() -> dict[str, Any]:
+        with deps.db.transaction() as session:
+            customer = get_customer(session, step.customer_id)
+            settings = check_backup_settings(form, subscription_ids=[s.id for s in customer.subscriptions])
+            new_user = NewUser(
+                customer_id=step.customer_id,
+                first_name=step.first_name,
+                last_name=step.last_name,
+                email=step.email,
+                role=Role(step.role),
+                address=step.address,
+                phone=step.phone,
+                notification_email=step.notification_email,
+            )
+            create_user(
+                session,
+                new_user=new_user,
+                backup=settings,
+                actor=str(context.user_id),
+                now=deps.clock.now(),
+                request_key=step.request_key,
+                notify_channels=deps.notify_channels(step.channel_id),
+                platform=deps.platform,
+            )
+        return {"response_action": "clear"}
+
+    answer_submission(ack, view, run)
+
+
+def register(app: App) -> None:
+    helpdesk = [require_helpdesk]
+    for action in (ActionId.ROLE_CHANGED, ActionId.SEPARATE_EMAIL_TOGGLED, ActionId.SERVICES_CHANGED):
+        app.action(action, middleware=helpdesk)(reshape_add_user)
+    app.view(CallbackId.ADD_USER, middleware=helpdesk)(submit_add_user)
+    app.view(CallbackId.ADD_USER_BACKUP_SETTINGS, middleware=helpdesk)(submit_backup_settings)

@@ -1,0 +1,96 @@
+"""Buttons on the user card and the users list; activation from the command too."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+
+from blocks.backup.ids import ActionId
+from blocks.backup.messages import notice, users_list
+from blocks.backup.metadata import UserRef, UsersPageRef
+from blocks.text import escape
+from bot.accounts.service import list_users, request_activation, retry_provisioning
+from bot.accounts.summary import summarize
+from bot.customers.service import summarize_customer
+from bot.deps import Deps
+from commands.access import require_helpdesk
+from commands.state import carried
+
+USERS_PAGE_SIZE = 20
+
+
+def activate_user(deps: Deps, *, user_id: int, actor: str) -> str:
+    """Queue the activation e-mail; return what to tell the helpdesk person."""
+    with deps.db.transaction() as session:
+        result = request_activation(
+            session,
+            user_id=user_id,
+            actor=actor,
+            now=deps.clock.now(),
+            platform=deps.platform,
+            valid_for=deps.activation_valid_for,
+        )
+        user = result.user
+        name, to = user.full_name, user.mail_to
+    if not result.queued:
+        return f"An activation e-mail for {name} was sent moments ago; it is on its way to {to}."
+    days = deps.settings.activation_token_days
+    return f"Activation e-mail for {name} is on its way to {to}. The link works for {days} days."
+
+
+def users_page(deps: Deps, *, customer_id: int, offset: int) -> list[dict[str, Any]]:
+    with deps.db.transaction() as session:
+        page = list_users(session, customer_id, offset=offset, limit=USERS_PAGE_SIZE)
+        blocks = users_list(
+            customer=summarize_customer(page.customer),
+            users=[summarize(user) for user in page.users],
+            total=page.total,
+            offset=page.offset,
+            has_more=page.has_more,
+        )
+    return [block.to_dict() for block in blocks]
+
+
+def activate_clicked(
+    ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps
+) -> None:
+    ack()
+    ref = carried(UserRef, body["actions"][0].get("value"))
+    text = activate_user(deps, user_id=ref.user_id, actor=str(context.user_id))
+    respond(
+        text=text,
+        blocks=[b.to_dict() for b in notice(text)],
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def retry_clicked(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps) -> None:
+    ack()
+    ref = carried(UserRef, body["actions"][0].get("value"))
+    with deps.db.transaction() as session:
+        user = retry_provisioning(
+            session, user_id=ref.user_id, actor=str(context.user_id), now=deps.clock.now()
+        )
+        name = user.full_name
+    respond(
+        text=f"Trying again to finish {escape(name)} on the backup platform…",
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def page_clicked(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+    ack()
+    ref = carried(UsersPageRef, body["actions"][0].get("value"))
+    blocks = users_page(deps, customer_id=ref.customer_id, offset=max(ref.offset, 0))
+    respond(blocks=blocks, text="Backup users", response_type="ephemeral", replace_original=True)
+
+
+def register(app: App) -> None:
+    helpdesk = [require_helpdesk]
+    app.action(ActionId.ACTIVATE, middleware=helpdesk)(activate_clicked)
+    app.action(ActionId.RETRY_PROVISIONING, middleware=helpdesk)(retry_clicked)
+    app.action(re.compile(rf"^{re.escape(ActionId.USERS_PAGE)}\."), middleware=helpdesk)(page_clicked)

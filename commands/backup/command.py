@@ -1,0 +1,91 @@
+"""`/backup`: parse the text and hand over to the flow it names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from blocks.backup.messages import customers_overview, help_message, notice
+from bot.accounts.service import find_user, user_counts
+from bot.customers.service import customer_summaries, find_customer
+from bot.deps import Deps
+from commands.access import require_helpdesk
+from commands.backup.add_user import open_add_user
+from commands.backup.cards import activate_user, users_page
+from commands.backup.parsing import BackupCommand, Subcommand, UsageError, parse_backup_command
+from commands.backup.user_settings import open_assign_service, open_user_settings
+
+
+def _ephemeral(respond: Respond, blocks: list[dict[str, Any]], text: str) -> None:
+    respond(blocks=blocks, text=text, response_type="ephemeral")
+
+
+def list_users_or_customers(deps: Deps, respond: Respond, customer_text: str | None) -> None:
+    with deps.db.transaction() as session:
+        customers = customer_summaries(session)
+        customer_id = find_customer(session, customer_text).id if customer_text else None
+        if customer_id is None and len(customers) == 1:
+            customer_id = customers[0].id
+        if customer_id is None:
+            counts = user_counts(session)
+            overview = customers_overview([(c, counts.get(c.id, 0)) for c in customers])
+    if customer_id is None:
+        _ephemeral(respond, [b.to_dict() for b in overview], "Customers")
+        return
+    _ephemeral(respond, users_page(deps, customer_id=customer_id, offset=0), "Backup users")
+
+
+def run_backup_command(
+    parsed: BackupCommand, *, deps: Deps, client: WebClient, respond: Respond, command: dict[str, Any]
+) -> None:
+    trigger_id, channel_id = command["trigger_id"], command.get("channel_id")
+    match parsed.subcommand:
+        case Subcommand.ADD:
+            open_add_user(
+                deps, client, trigger_id=trigger_id, channel_id=channel_id, customer_text=parsed.customer
+            )
+        case Subcommand.ASSIGN:
+            open_assign_service(
+                deps,
+                client,
+                trigger_id=trigger_id,
+                channel_id=channel_id,
+                email=parsed.email,
+                customer_text=parsed.customer,
+            )
+        case Subcommand.SETTINGS:
+            open_user_settings(
+                deps,
+                client,
+                trigger_id=trigger_id,
+                channel_id=channel_id,
+                email=parsed.email or "",
+                customer_text=parsed.customer,
+            )
+        case Subcommand.ACTIVATE:
+            with deps.db.transaction() as session:
+                user_id = find_user(session, parsed.email or "", parsed.customer).id
+            text = activate_user(deps, user_id=user_id, actor=str(command["user_id"]))
+            _ephemeral(respond, [b.to_dict() for b in notice(text)], text)
+        case Subcommand.USERS:
+            list_users_or_customers(deps, respond, parsed.customer)
+        case Subcommand.HELP:
+            _ephemeral(respond, [b.to_dict() for b in help_message()], "/backup help")
+
+
+def handle_backup(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, deps: Deps) -> None:
+    try:
+        parsed = parse_backup_command(command.get("text", ""))
+    except UsageError as error:
+        blocks = notice(str(error)) + help_message()
+        ack(text=str(error), blocks=[b.to_dict() for b in blocks])
+        return
+    ack()
+    # Domain errors raised here are answered by the app's error handler (commands/errors.py).
+    run_backup_command(parsed, deps=deps, client=client, respond=respond, command=command)
+
+
+def register(app: App) -> None:
+    app.command("/backup", middleware=[require_helpdesk])(handle_backup)

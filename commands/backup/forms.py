@@ -1,0 +1,58 @@
+"""Reading the /backup modals into the typed forms of bot.accounts.forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blocks.backup.ids import Option
+from blocks.backup.metadata import AddUserMetadata
+from blocks.backup.modals import AddUserChoices
+from bot.accounts.forms import QUOTA_FIELDS, BackupSettingsForm, Field, NewUserForm
+from bot.accounts.models import BackupRole, NotificationLevel, Role
+from commands.state import ViewState
+
+
+def _enum_or_none(enum: Any, value: str | None) -> Any:
+    try:
+        return enum(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def add_user_choices(state: ViewState) -> AddUserChoices:
+    """What shapes the Add New User modal right now."""
+    return AddUserChoices(
+        role=_enum_or_none(Role, state.selected(Field.ROLE)) or Role.USER,
+        separate_email=Option.SEPARATE_EMAIL in state.selected_many(Field.SEPARATE_NOTIFICATION_EMAIL),
+        assign_backup=Option.BACKUP in state.selected_many(Field.SERVICES),
+    )
+
+
+def new_user_form(state: ViewState, metadata: AddUserMetadata) -> NewUserForm:
+    choices = add_user_choices(state)
+    customer = metadata.customer_id
+    if customer is None:
+        chosen = state.selected(Field.CUSTOMER)
+        customer = int(chosen) if chosen and chosen.isdigit() else None
+    return NewUserForm(
+        customer_id=customer,
+        first_name=state.text(Field.FIRST_NAME),
+        last_name=state.text(Field.LAST_NAME),
+        email=state.text(Field.EMAIL),
+        role=choices.role,
+        address=state.text(Field.ADDRESS),
+        phone=state.text(Field.PHONE),
+        separate_notification_email=choices.separate_email,
+        notification_email=state.text(Field.NOTIFICATION_EMAIL),
+        assign_backup=choices.assign_backup,
+    )
+
+
+def backup_settings_form(state: ViewState) -> BackupSettingsForm:
+    subscription = state.selected(Field.SUBSCRIPTION)
+    return BackupSettingsForm(
+        subscription_id=int(subscription) if subscription and subscription.isdigit() else None,
+        notification_level=_enum_or_none(NotificationLevel, state.selected(Field.NOTIFICATIONS)),
+        backup_role=_enum_or_none(BackupRole, state.selected(Field.BACKUP_ROLE)),
+        quotas={field: state.text(field) for field in QUOTA_FIELDS},
+    )

@@ -1,0 +1,57 @@
+"""`/backup` command text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from commands.state import unlink
+
+MAX_TEXT = 500
+
+
+class Subcommand(StrEnum):
+    ADD = "add"
+    ASSIGN = "assign"
+    SETTINGS = "settings"
+    ACTIVATE = "activate"
+    USERS = "users"
+    HELP = "help"
+
+
+NEEDS_EMAIL = {Subcommand.ASSIGN, Subcommand.SETTINGS, Subcommand.ACTIVATE}
+
+
+@dataclass(frozen=True)
+class BackupCommand:
+    subcommand: Subcommand
+    email: str | None = None
+    customer: str | None = None
+
+
+class UsageError(ValueError):
+    """The text does not form a /backup command; the message says what to type."""
+
+
+def parse_backup_command(text: str) -> BackupCommand:
+    text = unlink(text or "").strip()
+    if len(text) > MAX_TEXT:
+        raise UsageError(f"That is {len(text)} characters; a /backup command is at most {MAX_TEXT}.")
+    if not text:
+        return BackupCommand(Subcommand.HELP)
+    word, _, rest = text.partition(" ")
+    try:
+        subcommand = Subcommand(word.lower())
+    except ValueError:
+        raise UsageError(f"`{word[:40]}` is not a /backup command.") from None
+    rest = rest.strip()
+    if subcommand in NEEDS_EMAIL:
+        email, _, customer = rest.partition(" ")
+        if not email:
+            raise UsageError(f"Type the user's e-mail address: `/backup {subcommand} <email> [customer]`.")
+        if "@" not in email:
+            raise UsageError(
+                f"`{email[:80]}` is not an e-mail address: `/backup {subcommand} <email> [customer]`."
+            )
+        return BackupCommand(subcommand, email=email, customer=customer.strip() or None)
+    return BackupCommand(subcommand, customer=rest or None)
