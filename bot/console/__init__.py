@@ -1,0 +1,41 @@
+"""A faithful local Slack: workspace state, Web API, Block Kit limits and a "person" driver.
+
+The one implementation of "how Slack behaves" in the project. End-to-end tests use it as the
+fake Slack; `make run` without Slack credentials will serve it behind a browser console.
+
+* `workspace.Workspace` (+ `views.ViewStore`): the state — people, channels, messages,
+  ephemeral messages, modals, Home tabs, trigger_ids, response_urls. No HTTP.
+* `webapi.WebApi` (+ `methods`): the Web API over HTTP, served by `server.BackgroundServer`.
+* `driver.Person` / `viewhandle.ViewHandle` (+ `payloads`, `transport`): what Slack sends to the
+  app when a person acts, signed, and what Slack does with the app's answer.
+* `blockkit.BlockKitLimits`: every message and view checked against the shared limits file.
+* `emulator.SlackEmulator`: all of it behind one facade.
+"""
+
+from bot.console.blockkit import BlockKitLimits
+from bot.console.driver import Outcome, Person
+from bot.console.emulator import ChannelView, OffsetClock, SlackEmulator
+from bot.console.models import AppIdentity, Ephemeral, Message, SlackError
+from bot.console.transport import Delivery, SentRequest
+from bot.console.viewhandle import SubmitResult, ViewHandle
+from bot.console.webapi import ApiCall
+from bot.console.workspace import Workspace
+
+__all__ = [
+    "ApiCall",
+    "AppIdentity",
+    "BlockKitLimits",
+    "ChannelView",
+    "Delivery",
+    "Ephemeral",
+    "Message",
+    "OffsetClock",
+    "Outcome",
+    "Person",
+    "SentRequest",
+    "SlackEmulator",
+    "SlackError",
+    "SubmitResult",
+    "ViewHandle",
+    "Workspace",
+]
