@@ -1,0 +1,145 @@
+"""The deskops app running for real: built by `bot.wiring` like `deskops serve`, served by uvicorn
+on a free loopback port, its Slack pointed at the emulator, its outbox worker running.
+
+    def test_x(deskops: RunningApp, slack_emulator: SlackEmulator) -> None:
+        helen = slack_emulator.person(HELPDESK_USER)
+        helen.slash("/backup", "add", channel=HELPDESK_CHANNEL)
+        ...
+        deskops.wait_for_outbox()      # every queued side effect delivered
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import select
+
+from bot.clock import Clock
+from bot.config import Settings, load_settings
+from bot.console import SlackEmulator
+from bot.console.server import BackgroundServer
+from bot.customers.service import import_customers, parse_customer_file
+from bot.deps import Deps
+from bot.outbox.models import OutboxMessage, OutboxStatus
+from bot.outbox.service import pending_count
+from bot.wiring import Service, build_deps, build_service
+from tests.support.net import free_port
+from tests.support.paths import PROJECT_ROOT
+from tests.support.slack import HELPDESK_GROUP, bot_environment, seed_helpdesk
+
+SAMPLE_CUSTOMERS = PROJECT_ROOT / "bot" / "sample" / "customers.yaml"
+
+
+@dataclass
+class RunningApp:
+    settings: Settings
+    service: Service
+    server: BackgroundServer
+    outbox_folder: Path | None
+
+    @property
+    def deps(self) -> Deps:
+        return self.service.deps
+
+    @property
+    def url(self) -> str:
+        return self.server.base_url
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=10)
+
+    def wait_for_outbox(self, timeout: float = 10.0) -> None:
+        """Until nothing is waiting in the outbox (failed rows do not count as waiting)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.deps.db.transaction() as session:
+                if pending_count(session) == 0:
+                    return
+            self.service.worker.wake()
+            time.sleep(0.02)
+        raise AssertionError(f"the outbox still has work after {timeout}s: {self.outbox_rows()}")
+
+    def outbox_rows(self) -> list[tuple[str, str, str | None]]:
+        with self.deps.db.transaction() as session:
+            rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+            return [(row.kind, row.status.value, row.last_error) for row in rows]
+
+    def failed_outbox(self) -> list[tuple[str, str | None]]:
+        return [(kind, error) for kind, status, error in self.outbox_rows() if status == OutboxStatus.FAILED]
+
+    def eml_files(self) -> list[Path]:
+        assert self.outbox_folder is not None, "this app sends mail over SMTP, not to a folder"
+        return sorted(self.outbox_folder.glob("*.eml"))
+
+
+def import_sample_customers(deps: Deps, path: Path = SAMPLE_CUSTOMERS) -> None:
+    document = parse_customer_file(yaml.safe_load(path.read_text(encoding="utf-8")))
+    with deps.db.transaction() as session:
+        import_customers(session, document, now=deps.clock.now())
+
+
+@contextmanager
+def run_app(
+    emulator: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    *,
+    clock: Clock | None = None,
+    customers: Path | None = SAMPLE_CUSTOMERS,
+    **overrides: Any,
+) -> Iterator[RunningApp]:
+    outbox_folder = tmp_path / "outbox"
+    port = free_port()
+    values: dict[str, Any] = {
+        # PUBLIC_URL is this server, so links in e-mails can be followed by the tests.
+        "public_url": f"http://127.0.0.1:{port}",
+        **{key.lower(): value for key, value in bot_environment(emulator).items()},
+        "database_url": database_url,
+        "smtp_url": str(outbox_folder),
+        "helpdesk_users": HELPDESK_GROUP,
+        "agent_download_url": "https://downloads.example.com/acronis-agent",
+        "_env_file": None,
+    }
+    values.update(overrides)
+    settings = load_settings(**values)
+    deps = build_deps(settings, clock=clock)
+    if customers is not None:
+        import_sample_customers(deps, customers)
+    service = build_service(deps, poll_interval=0.05)
+    server = BackgroundServer(service.web, port=port)
+    server.start()
+    service.start_background()
+    emulator.events_url = f"{server.base_url}/slack/events"
+    uses_folder = not str(values["smtp_url"]).startswith(("smtp://", "smtps://"))
+    try:
+        yield RunningApp(settings=settings, service=service, server=server,
+                         outbox_folder=outbox_folder if uses_folder else None)
+    finally:
+        service.stop_background()
+        server.stop()
+        deps.db.dispose()
+
+
+@pytest.fixture
+def deskops(slack_emulator: SlackEmulator, database_url: str, tmp_path: Path) -> Iterator[RunningApp]:
+    seed_helpdesk(slack_emulator)
+    with run_app(slack_emulator, database_url, tmp_path) as app:
+        yield app
+
+
+def wait_until(predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
