@@ -113,19 +113,28 @@ def bulk_ldif(count: int, group_dn: str = BULK_GROUP_DN) -> str:
     return "".join(chunks)
 
 
+def base_ldif(
+    *, accounts: Mapping[str, str] | None = None, units: Sequence[str] = ("people", "groups")
+) -> str:
+    """The suffix entry, bind accounts (DN -> password; the reader by default) and OUs."""
+    chunks = [
+        ldif_entry(BASE_DN, {"objectClass": ["dcObject", "organization"], "dc": "example", "o": "Example"})
+    ]
+    for dn, password in (accounts or {READER_DN: READER_PASSWORD}).items():
+        classes = ["organizationalRole", "simpleSecurityObject"]
+        chunks.append(ldif_entry(dn, {"objectClass": classes, "userPassword": password}))
+    chunks += [
+        ldif_entry(f"ou={unit},{BASE_DN}", {"objectClass": "organizationalUnit", "ou": unit})
+        for unit in units
+    ]
+    return "".join(chunks)
+
+
 def standard_ldif(bulk_users: int = BULK_USERS) -> str:
     sample = FileDirectory.sample()
     dn_of = {user.id: f"uid={user.account_name},{PEOPLE}" for user in sample.users}
     dn_of |= {group.id: f"cn={group.name},{GROUPS}" for group in sample.groups}
-    chunks = [
-        ldif_entry(BASE_DN, {"objectClass": ["dcObject", "organization"], "dc": "example", "o": "Example"}),
-        ldif_entry(
-            READER_DN,
-            {"objectClass": ["organizationalRole", "simpleSecurityObject"], "userPassword": READER_PASSWORD},
-        ),
-        ldif_entry(PEOPLE, {"objectClass": "organizationalUnit", "ou": "people"}),
-        ldif_entry(GROUPS, {"objectClass": "organizationalUnit", "ou": "groups"}),
-    ]
+    chunks = [base_ldif()]
     for user in sample.users:
         chunks.append(
             person(user.account_name, user.display_name, user.first_name, user.last_name, user.email)
@@ -152,7 +161,8 @@ def standard_ldif(bulk_users: int = BULK_USERS) -> str:
             {"objectClass": "groupOfUniqueNames", "cn": "Auditors", "uniqueMember": unique_members},
         )
     )
-    chunks.append(bulk_ldif(bulk_users))
+    if bulk_users:
+        chunks.append(bulk_ldif(bulk_users))
     return "".join(chunks)
 
 
@@ -179,6 +189,7 @@ class Slapd:
         extra_schema: str | None = None,
         indexes: Sequence[str] = OPENLDAP_INDEXES,
         tls: TlsFiles | None = None,
+        database_lines: Sequence[str] = (),
     ) -> None:
         self.workdir = workdir
         self.ldif = ldif
@@ -187,6 +198,7 @@ class Slapd:
         self.extra_schema = extra_schema
         self.indexes = indexes
         self.tls = tls
+        self.database_lines = database_lines  # e.g. `limits dn.exact="..." size.prtotal=unlimited`
         self.host = "127.0.0.1"
         self.port = 0
         self.ldaps_port = 0
@@ -220,33 +232,39 @@ class Slapd:
             f"sizelimit {self.sizelimit}",
         ]
         lines += [f"index {index}" for index in self.indexes]
+        lines += self.database_lines
         lines += ["access to attrs=userPassword by anonymous auth by * none", "access to * by * read"]
         config = self.workdir / "slapd.conf"
         config.write_text("\n".join(lines) + "\n")
         return config
 
     def start(self) -> Slapd:
-        (self.workdir / "data").mkdir(parents=True, exist_ok=True)
+        """Load the LDIF (first start only) and run slapd; start again after stop() to restart."""
         config = self._write_config()
-        (self.workdir / "data.ldif").write_text(self.ldif, encoding="utf-8")
-        loaded = subprocess.run(
-            [str(SLAPADD), "-q", "-f", str(config), "-l", str(self.workdir / "data.ldif")],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if loaded.returncode != 0:
-            raise RuntimeError(f"slapadd failed ({loaded.returncode}): {loaded.stderr.strip()[-2000:]}")
-        for _attempt in range(5):  # a free port can be taken between probing and binding
-            if self._launch(config):
+        if not (self.workdir / "data").exists():
+            (self.workdir / "data").mkdir(parents=True)
+            (self.workdir / "data.ldif").write_text(self.ldif, encoding="utf-8")
+            loaded = subprocess.run(
+                [str(SLAPADD), "-q", "-f", str(config), "-l", str(self.workdir / "data.ldif")],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if loaded.returncode != 0:
+                raise RuntimeError(f"slapadd failed ({loaded.returncode}): {loaded.stderr.strip()[-2000:]}")
+        # A restart keeps the ports; a free port can be taken between probing and binding, so a
+        # failed first start moves to new ones.
+        for attempt in range(5):
+            if self._launch(config, keep_ports=attempt == 0 and self.port != 0):
                 return self
         raise RuntimeError(f"slapd did not start: {self._log_tail()}")
 
-    def _launch(self, config: Path) -> bool:
-        self.port = free_port(self.host)
+    def _launch(self, config: Path, *, keep_ports: bool) -> bool:
+        if not keep_ports:
+            self.port = free_port(self.host)
+            self.ldaps_port = free_port(self.host) if self.tls else 0
         listen = f"ldap://{self.host}:{self.port}/"
         if self.tls:
-            self.ldaps_port = free_port(self.host)
             listen += f" ldaps://{self.host}:{self.ldaps_port}/"
         log = (self.workdir / "slapd.log").open("ab")
         self.process = subprocess.Popen(

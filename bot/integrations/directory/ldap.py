@@ -113,17 +113,27 @@ class LdapDirectory:
         self._where = f"{host}:{port}"
         self.url = f"{'ldaps' if use_ssl else 'ldap'}://{host}:{port}"
         self._words = ErrorWording(host, port, self.url, base_dn, self._bind_dn, timeout)
-        tls = Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_certs_file) if use_ssl or starttls else None
-        self._server = Server(
-            host, port=port, use_ssl=use_ssl, tls=tls, get_info="NO_INFO", connect_timeout=timeout
+        self._use_ssl = use_ssl
+        self._tls = (
+            Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_certs_file) if use_ssl or starttls else None
         )
 
     # -- connections and errors ---------------------------------------------------------------
 
     @contextmanager
     def _session(self) -> Iterator[Connection]:
+        # A new Server each time: ldap3's Server remembers an address that failed once as
+        # unavailable for minutes, so a shared one would keep failing after the directory is back.
+        server = Server(
+            self._host,
+            port=self._port,
+            use_ssl=self._use_ssl,
+            tls=self._tls,
+            get_info="NO_INFO",
+            connect_timeout=self._timeout,
+        )
         connection = Connection(
-            self._server,
+            server,
             user=self._bind_dn,
             password=self._bind_password,
             read_only=True,
@@ -242,8 +252,7 @@ class LdapDirectory:
         pending = deque([group_id])
         while pending:
             for chunk in _batched(self._member_dns(conn, pending.popleft()), self._chunk_size):
-                for dn, kind, entry in self._resolve(conn, chunk):
-                    key = normalize_dn(dn)
+                for dn, key, kind, entry in self._resolve(conn, chunk):
                     if kind is EntryKind.GROUP and key not in visited:
                         visited.add(key)
                         pending.append(dn)
@@ -263,9 +272,10 @@ class LdapDirectory:
                 if is_under(normalize_dn(member), self._base_key):
                     yield member
 
-    def _resolve(self, conn: Connection, dns: Sequence[str]) -> Iterator[tuple[str, EntryKind, Entry]]:
+    def _resolve(self, conn: Connection, dns: Sequence[str]) -> Iterator[tuple[str, str, EntryKind, Entry]]:
         """Users and groups among `dns`; other entries (computers, roles) and DNs that do not
-        exist are left out. An entry may come twice; the caller de-duplicates."""
+        exist are left out. Yields (DN, normalized DN, kind, attributes); an entry may come twice,
+        the caller de-duplicates."""
         attributes = list(dict.fromkeys([*self._profile.user_attributes, *self._profile.group_attributes]))
         by_rdn: dict[str, str] = {}  # normalized DN -> filter term on its first RDN
         unfilterable = []
@@ -280,11 +290,11 @@ class LdapDirectory:
             entry = self._read(conn, dn, self._profile.user_or_group_filter, attributes)
             kind = self._profile.classify(entry.get("objectclass", ())) if entry is not None else None
             if entry is not None and kind is not None:
-                yield dn, kind, entry
+                yield dn, normalize_dn(dn), kind, entry
 
     def _resolve_by_rdn(
         self, conn: Connection, wanted: dict[str, str], attributes: list[str]
-    ) -> Iterator[tuple[str, EntryKind, Entry]]:
+    ) -> Iterator[tuple[str, str, EntryKind, Entry]]:
         """One paged search for the chunk. A server whose size limit for this account is below
         the chunk (and does not let paging past it) gets the chunk again in halves."""
         if not wanted:
@@ -292,9 +302,10 @@ class LdapDirectory:
         search_filter = f"(&{self._profile.user_or_group_filter}(|{''.join(dict.fromkeys(wanted.values()))}))"
         try:
             for dn, entry in self._paged(conn, search_filter, attributes):
-                kind = self._profile.classify(entry.get("objectclass", ()))
-                if kind is not None and normalize_dn(dn) in wanted:
-                    yield dn, kind, entry
+                key = normalize_dn(dn)
+                kind = self._profile.classify(entry.get("objectclass", ())) if key in wanted else None
+                if kind is not None:
+                    yield dn, key, kind, entry
         except _SizeLimitedError as limited:
             if len(wanted) == 1:
                 raise self._words.operation_failed(limited.result) from None

@@ -3,6 +3,7 @@ setting to check. Never a stack trace, never the bind password (it is never pass
 
 from __future__ import annotations
 
+import re
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from ldap3.core.exceptions import (
 
 from bot.integrations.directory.port import DirectoryError
 
+_SSL_REASON = re.compile(r"\[SSL: \w+\] ([^(]+)")
 NO_SUCH_OBJECT, INVALID_DN_SYNTAX, SIZE_LIMIT_EXCEEDED = 32, 34, 4
 # AD puts the reason for a refused bind in the diagnostic message ("... data 775, ...").
 _AD_BIND_REASONS = {
@@ -45,13 +47,22 @@ class ErrorWording:
         return f"{self.host}:{self.port}"
 
     def tls_failed(self, detail: str) -> DirectoryError:
+        if "doesn't match any name" in detail:
+            return DirectoryError(
+                f"the certificate of the directory at {self.where} is not issued for {self.host}: use in "
+                "DIRECTORY_URL the host name the certificate names"
+            )
+        # ldap3 nests the ssl error in tuples and quotes; keep its reason ("certificate verify failed: ...").
+        reason = _SSL_REASON.search(detail)
+        detail = reason.group(1).strip() if reason else detail.strip(" ()'\",")
         return DirectoryError(
-            f"the TLS handshake with the directory at {self.where} failed ({detail.strip()[:160]}): "
+            f"the TLS handshake with the directory at {self.where} failed ({detail[:160]}): "
             f"check that its certificate is valid for {self.host} and signed by a CA this machine trusts"
         )
 
     def from_exception(self, exc: BaseException) -> DirectoryError:
-        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        full = " ".join(str(exc).split()) or type(exc).__name__
+        detail = full[:200]
         lowered = detail.lower()
         if isinstance(exc, LDAPSocketOpenError) and "while opening" in lowered and "timed out" in lowered:
             return DirectoryError(
@@ -69,7 +80,7 @@ class ErrorWording:
         if isinstance(exc, LDAPStartTLSError | ssl.SSLError) or any(
             word in lowered for word in ("ssl", "certificate", "tls", "handshake")
         ):
-            return self.tls_failed(detail)
+            return self.tls_failed(full)
         if isinstance(exc, LDAPSocketOpenError):
             if "refused" in lowered:
                 return DirectoryError(

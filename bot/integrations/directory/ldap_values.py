@@ -12,6 +12,8 @@ from ldap3.utils.dn import escape_rdn, parse_dn
 Entry = Mapping[str, Sequence[str]]  # lower-cased attribute description -> values
 
 _DN_ESCAPE = re.compile(r"\\([0-9A-Fa-f]{2}|.)", re.DOTALL)
+_PLAIN_DN = re.compile(r'[^\\"+#<>;]+')
+_ATTRIBUTE_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+")
 _OPTIONAL_UID = re.compile(r"#'[01]*'B$")
 _RANGE_OPTION = re.compile(r"range=(\d+)-(\d+|\*)", re.IGNORECASE)
 
@@ -33,6 +35,14 @@ def unescape_dn_value(value: str) -> str:
 
 def split_dn(dn: str) -> list[tuple[str, str, str]] | None:
     """(attribute type, unescaped value, separator) per component; None if `dn` is no DN."""
+    if _PLAIN_DN.fullmatch(dn):  # no escapes, quotes or multi-valued RDNs: the common case, fast
+        components = [part.partition("=") for part in dn.split(",")]
+        if all(_ATTRIBUTE_TYPE.fullmatch(kind.strip()) and value.strip() for kind, _, value in components):
+            last = len(components) - 1
+            return [
+                (kind.strip(), value.strip(), "" if index == last else ",")
+                for index, (kind, _, value) in enumerate(components)
+            ]
     try:
         return [(kind, unescape_dn_value(value), sep) for kind, value, sep in parse_dn(dn, strip=True)]
     except (LDAPInvalidDnError, ValueError, IndexError):
