@@ -105,7 +105,7 @@ class Driver:
         view = stack[-1]
         blocked = {} if force else client_errors(view)
         if blocked:
-            return SubmitResult(None, None, ViewHandle(self, user_id, view_id), False, blocked, [])
+            return SubmitResult(None, dict(blocked), ViewHandle(self, user_id, view_id), False, blocked, [])
         trigger_id = ws.views.issue_trigger(user_id, view_id=view_id)
         payload = payloads.view_submission(
             ws.identity, user=ws.user(user_id), trigger_id=trigger_id, view=view
@@ -154,14 +154,18 @@ class Driver:
                 ws.views.clear(user_id)
                 return SubmitResult(delivery, None, None, True, None, [])
         except SlackError as error:
-            return self._bad_answer(delivery, user_id, f"{what}: response_action {action}: {error}")
+            problem = f"{what}: response_action {action}: {error}"
+            return self._bad_answer(delivery, user_id, problem, record=not error.recorded)
         if action is None and set(answer) <= {"ok"}:
             ws.views.close_top_after_submit(user_id)
             return SubmitResult(delivery, None, self._top(user_id), True, None, [])
         return self._bad_answer(delivery, user_id, f"{what}: unknown response_action {action!r}")
 
-    def _bad_answer(self, delivery: Delivery, user_id: str, problem: str) -> SubmitResult:
-        self.workspace.add_problem(problem)
+    def _bad_answer(
+        self, delivery: Delivery, user_id: str, problem: str, *, record: bool = True
+    ) -> SubmitResult:
+        if record:
+            self.workspace.add_problem(problem)
         return SubmitResult(delivery, None, self._top(user_id), False, None, [problem])
 
     def _top(self, user_id: str) -> ViewHandle | None:
@@ -246,7 +250,7 @@ class Person:
                 )
         except SlackError as error:
             problem = f"{what}: Slack cannot show the ack body ({error})"
-            if error.error != "invalid_blocks":  # those are recorded one by one already
+            if not error.recorded:
                 self._ws.add_problem(problem)
             outcome.problems.append(problem)
 

@@ -15,10 +15,11 @@ JSON = dict[str, Any]
 class SlackError(Exception):
     """A Web API error: `error` is Slack's error name, `messages` go to response_metadata."""
 
-    def __init__(self, error: str, messages: list[str] | None = None) -> None:
+    def __init__(self, error: str, messages: list[str] | None = None, *, recorded: bool = False) -> None:
         super().__init__(error if not messages else f"{error}: {'; '.join(messages)}")
         self.error = error
         self.messages = messages or []
+        self.recorded = recorded  # its cause is already in the workspace's problems
 
 
 @dataclass(frozen=True)

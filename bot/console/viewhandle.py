@@ -28,7 +28,9 @@ class SubmitResult:
     """What came of pressing Submit."""
 
     delivery: Delivery | None  # None when the Slack client refused to send (see client_errors)
-    errors: dict[str, str] | None  # response_action "errors": block_id -> message
+    # what the person sees under the fields, block_id -> message: response_action "errors" from the
+    # app, or the Slack client's own refusal (then client_errors is the same and nothing was sent)
+    errors: dict[str, str] | None
     view: ViewHandle | None  # the top of the modal stack afterwards
     closed: bool  # the submitted view is gone (empty ack, or response_action clear)
     client_errors: dict[str, str] | None  # what the Slack client itself refused, block_id -> message

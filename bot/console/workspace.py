@@ -91,7 +91,7 @@ class Workspace:
         if found:
             for problem in found:
                 self.add_problem(f"{where}: {problem}")
-            raise SlackError("invalid_blocks", [f"[ERROR] {p}" for p in found])
+            raise SlackError("invalid_blocks", [f"[ERROR] {p}" for p in found], recorded=True)
 
     def check_view(self, where: str, view: Any) -> None:
         """Record and raise `invalid_arguments` (what Slack answers for a bad view) on a limits problem."""
@@ -99,7 +99,7 @@ class Workspace:
         if found:
             for problem in found:
                 self.add_problem(f"{where}: {problem}")
-            raise SlackError("invalid_arguments", [f"[ERROR] {p}" for p in found])
+            raise SlackError("invalid_arguments", [f"[ERROR] {p}" for p in found], recorded=True)
 
     # --- directory ------------------------------------------------------------------------
 
