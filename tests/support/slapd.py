@@ -3,9 +3,13 @@
 Each `Slapd` writes its own slapd.conf in a temporary folder, loads an LDIF with slapadd before
 starting, listens on a free loopback port and is stopped by its PID.
 
-Use the fixtures from another test module or conftest by importing them:
+The `slapd_server` fixture is registered for every test by listing this module in
+`pytest_plugins` of tests/conftest.py (or, in one module, `from tests.support.slapd import
+slapd_server  # noqa: F401`). Tests take it by name and build a directory from its URL:
 
-    from tests.support.slapd import slapd_server  # noqa: F401  (registers the fixture)
+    def test_x(slapd_server: Slapd) -> None:
+        directory = build_directory(slapd_server.url, bind_dn=READER_DN,
+                                    bind_password=READER_PASSWORD, profile="openldap")
 
 `slapd_server` (session scope) serves `standard_ldif()`: the bundled sample company, users whose
 names hold filter characters, cyclic groups, a groupOfUniqueNames and a 2,000-member group, with
@@ -15,7 +19,6 @@ a size limit of 500 that binds as `READER_DN` are subject to (the rootdn is not)
 from __future__ import annotations
 
 import base64
-import os
 import re
 import socket
 import subprocess
@@ -312,14 +315,15 @@ def _accepts(host: str, port: int) -> bool:
 
 
 def require_slapd() -> None:
-    """Skip when slapd is not installed - but fail loudly on CI, where `make test` installs it."""
+    """Fail - never skip - when OpenLDAP is missing: `make test` installs it (slapd, ldap-utils),
+    and a skipped directory suite would pass CI without testing anything."""
     missing = [str(path) for path in (SLAPD, SLAPADD) if not path.exists()]
-    if not missing:
-        return
-    message = f"OpenLDAP is not installed ({', '.join(missing)} missing): apt-get install slapd ldap-utils"
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    if missing:
+        pytest.fail(
+            f"OpenLDAP is not installed ({', '.join(missing)} missing): apt-get install slapd ldap-utils "
+            "(make system-deps)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")

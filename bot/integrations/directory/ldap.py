@@ -118,6 +118,10 @@ class LdapDirectory:
             Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_certs_file) if use_ssl or starttls else None
         )
 
+    @property
+    def base_dn(self) -> str:
+        return self._base
+
     # -- connections and errors ---------------------------------------------------------------
 
     @contextmanager
