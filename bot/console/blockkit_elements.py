@@ -333,7 +333,7 @@ class ElementChecker:
             triggers = self.count(
                 f"{path}.dispatch_action_config.trigger_actions_on",
                 config.get("trigger_actions_on"),
-                "dispatch_action_config",
+                "dispatch_action_configuration",
                 "trigger_actions_on",
             )
             for index, trigger in enumerate(triggers):
