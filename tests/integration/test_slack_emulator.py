@@ -177,6 +177,8 @@ def build_demo_app(emulator: SlackEmulator, seen: Seen) -> App:
             ack(text="Only you can see this")
         elif word == "loud":
             ack(text="Everyone sees this", response_type="in_channel")
+        elif word == "menu":
+            ack(text="Menu", blocks=created_message("Menu"))
         elif word == "huge":
             ack(blocks=[{"type": "header", "text": plain("x" * 151)}])
         else:
@@ -820,3 +822,45 @@ def test_app_home_opened_then_views_publish_and_a_home_button(demo: tuple[SlackE
     helen.open_home()
     emu.wait_until(lambda: len(seen.home_events) == 2)
     assert seen.home_events[1]["event"]["view"]["id"] == home.id
+
+
+def test_a_button_in_an_ephemeral_message_and_replace_original(demo: tuple[SlackEmulator, Seen]) -> None:
+    emu, seen = demo
+    helen = emu.person(HELPDESK_USER)
+    shown = helen.slash("/demo", "menu", channel=HELPDESK_CHANNEL).ephemeral
+    assert shown is not None
+    assert [b.action_id for b in shown.buttons()] == ["activate", "assign"]
+    assert helen.click(shown, "assign").status == 200
+    assert seen.actions[-1]["container"]["is_ephemeral"] is True
+    assert "message" not in seen.actions[-1]
+    emu.wait_until(lambda: emu.ephemerals(user=HELPDESK_USER)[0].text == "Assigned")
+    assert emu.ephemerals(user=HELPDESK_USER)[0].buttons() == []
+    with pytest.raises(LookupError):
+        emu.person(OTHER_HELPDESK_USER).click(shown, "assign")
+
+
+def test_response_url_posts_are_validated_deleted_and_limited_to_five(
+    demo: tuple[SlackEmulator, Seen],
+) -> None:
+    emu, seen = demo
+    emu.person(HELPDESK_USER).slash("/demo", "nothing", channel=HELPDESK_CHANNEL)
+    url = seen.commands[0]["response_url"]
+    bad = httpx.post(url, json={"blocks": [{"type": "header", "text": plain("x" * 151)}]})
+    assert (bad.status_code, bad.text) == (400, "invalid_blocks")
+    assert emu.take_problems() == ["response_url: blocks[0].text.text: 151 characters > 150 (header.text)"]
+    loud = httpx.post(url, json={"text": "for all", "response_type": "in_channel"})
+    assert (loud.status_code, loud.text) == (200, "ok")
+    assert emu.channel(HELPDESK_CHANNEL).last_message().text == "for all"
+    for _ in range(3):
+        assert httpx.post(url, json={"text": "just you"}).status_code == 200
+    assert [e.text for e in emu.ephemerals(user=HELPDESK_USER)] == ["just you"] * 3
+    sixth = httpx.post(url, json={"text": "again"})
+    assert (sixth.status_code, sixth.text) == (404, "used_url")
+    assert emu.take_problems() == ["response_url: used more than 5 times"]
+
+    message = post_created(emu, "Jane")
+    emu.person(HELPDESK_USER).click(message, "activate")
+    click_url = seen.actions[-1]["response_url"]
+    emu.wait_until(lambda: len(emu.response_posts()) >= 7)
+    assert httpx.post(click_url, json={"delete_original": True}).status_code == 200
+    assert message.ts not in [m.ts for m in emu.channel(HELPDESK_CHANNEL).messages()]
