@@ -27,8 +27,10 @@ def build_directory(
     """None -> the bundled sample; `ldap://host[:389]/<base DN>` or `ldaps://host[:636]/<base DN>`
     (RFC 4516: the base DN is the URL path, percent-encoded where needed) -> LdapDirectory; any
     other text -> a path to a .yaml/.yml/.ldif file (`file://` URLs too). Bad values raise
-    ValueError with one line naming the setting. `ca_certs_file` adds a CA bundle to trust for
-    ldaps/StartTLS (the system's CAs are trusted anyway). Nothing is contacted here."""
+    ValueError with one line naming the setting. Nothing is contacted here.
+
+    TLS (ldaps://, StartTLS) verifies the server certificate and host name against the system's
+    CAs (OpenSSL honours SSL_CERT_FILE), or only against `ca_certs_file` when it is given."""
     if url is None or not url.strip():
         return FileDirectory.sample()
     url = url.strip()
