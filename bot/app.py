@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,6 +24,14 @@ class TimedExecutor(ThreadPoolExecutor):
     def __init__(self, metrics: Metrics, max_workers: int = 32) -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix="listener")
         self.metrics = metrics
+        self._in_flight = 0
+        self._count_lock = threading.Lock()
+
+    @property
+    def in_flight(self) -> int:
+        """Listeners submitted and not yet finished (a graceful stop waits for zero)."""
+        with self._count_lock:
+            return self._in_flight
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         def timed() -> Any:
@@ -31,18 +40,22 @@ class TimedExecutor(ThreadPoolExecutor):
                 return fn(*args, **kwargs)
             finally:
                 self.metrics.handler_seconds.observe(time.perf_counter() - started)
+                with self._count_lock:
+                    self._in_flight -= 1
 
+        with self._count_lock:
+            self._in_flight += 1
         return super().submit(timed)
 
 
-def create_app(deps: Deps, metrics: Metrics) -> App:
+def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
     assert deps.settings.slack_signing_secret is not None
     app = App(
         client=deps.slack,
         signing_secret=deps.settings.slack_signing_secret.get_secret_value(),
         # Listeners ack first and do their work afterwards on the executor (Slack wants the ack in 3 s).
         process_before_response=False,
-        listener_executor=TimedExecutor(metrics),
+        listener_executor=executor,
         token_verification_enabled=False,
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("slack_bolt"),

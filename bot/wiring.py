@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 
 from bot.accounts.delivery import AccountDelivery
-from bot.app import create_app
+from bot.app import TimedExecutor, create_app
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
@@ -70,6 +70,7 @@ class Service:
     deps: Deps
     metrics: Metrics
     bolt: App
+    listeners: TimedExecutor
     web: Starlette
     worker: OutboxWorker
 
@@ -77,6 +78,7 @@ class Service:
         self.worker.start()
 
     def stop_background(self) -> None:
+        self.listeners.shutdown(wait=True)
         self.worker.stop()
         self.deps.mailer.close()
 
@@ -103,8 +105,9 @@ def build_service(deps: Deps, *, worker_threads: int = 2, poll_interval: float =
             return pending_count(session)
 
     metrics.watch_outbox_depth(outbox_depth)
-    bolt = create_app(deps, metrics)
+    listeners = TimedExecutor(metrics)
+    bolt = create_app(deps, metrics, listeners)
     web = create_web_app(bolt, deps, metrics)
     if deps.helpdesk.open_to_everyone:
         log.warning("HELPDESK_USERS is not set: everyone in the workspace can use /backup and /enroll")
-    return Service(deps=deps, metrics=metrics, bolt=bolt, web=web, worker=worker)
+    return Service(deps=deps, metrics=metrics, bolt=bolt, listeners=listeners, web=web, worker=worker)

@@ -29,13 +29,22 @@ def get_customer(session: Session, customer_id: int) -> Customer:
     return customer
 
 
-def close_matches(text: str, names: Sequence[str], *, limit: int = 5) -> list[str]:
-    lowered = {name.lower(): name for name in names}
-    wanted = text.lower()
+def _similarity(wanted: str, name: str) -> float:
+    """How alike a typed text is to a name: the whole name, its start, or any of its words."""
+    name = name.lower()
+    candidates = [name, name[: len(wanted) + 1], *name.replace("@", " ").replace(".", " ").split()]
+    return max(difflib.SequenceMatcher(None, wanted, candidate).ratio() for candidate in candidates)
+
+
+def close_matches(text: str, names: Sequence[str], *, limit: int = 5, cutoff: float = 0.75) -> list[str]:
+    """Names containing the text first, then the most similar ones."""
+    wanted = text.strip().lower()
+    if not wanted:
+        return []
     contained = [name for name in names if wanted in name.lower()]
-    fuzzy = [lowered[m] for m in difflib.get_close_matches(wanted, list(lowered), n=limit, cutoff=0.5)]
-    merged = list(dict.fromkeys(contained + fuzzy))
-    return merged[:limit]
+    scored = sorted(((_similarity(wanted, name), name) for name in names), key=lambda item: -item[0])
+    similar = [name for score, name in scored if score >= cutoff]
+    return list(dict.fromkeys(contained + similar))[:limit]
 
 
 def find_customer(session: Session, text: str) -> Customer:

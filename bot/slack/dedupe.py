@@ -39,9 +39,14 @@ def request_key(body: dict[str, Any], raw_body: str) -> str:
 def claim(session: Session, key: str, *, now: datetime) -> bool:
     """True the first time a key is seen, False for a repeat."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(ProcessedSlackRequest).values(key=key, created_at=now).on_conflict_do_nothing()
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    statement = (
+        insert(ProcessedSlackRequest)
+        .values(key=key, created_at=now)
+        .on_conflict_do_nothing()
+        .returning(ProcessedSlackRequest.key)
+    )
+    # A row comes back only when this call inserted it (rowcount is not reliable here).
+    return session.execute(statement).first() is not None
 
 
 def forget_older_than(session: Session, *, now: datetime, age: timedelta = timedelta(days=2)) -> int:

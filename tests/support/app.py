@@ -57,11 +57,16 @@ class RunningApp:
         return httpx.Client(base_url=self.url, timeout=10)
 
     def wait_for_outbox(self, timeout: float = 10.0) -> None:
-        """Until nothing is waiting in the outbox (failed rows do not count as waiting)."""
+        """Until every listener has finished and nothing waits in the outbox (failed rows do not
+        count as waiting): everything the last request set off has happened."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with self.deps.db.transaction() as session:
-                if pending_count(session) == 0:
+            if self.service.listeners.in_flight == 0:
+                with self.deps.db.transaction() as session:
+                    empty = pending_count(session) == 0
+                # A delivery can make a listener-free change only through the outbox itself,
+                # so an idle executor and an empty outbox seen in this order means settled.
+                if empty and self.service.listeners.in_flight == 0:
                     return
             self.service.worker.wake()
             time.sleep(0.02)
@@ -120,8 +125,12 @@ def run_app(
     emulator.events_url = f"{server.base_url}/slack/events"
     uses_folder = not str(values["smtp_url"]).startswith(("smtp://", "smtps://"))
     try:
-        yield RunningApp(settings=settings, service=service, server=server,
-                         outbox_folder=outbox_folder if uses_folder else None)
+        yield RunningApp(
+            settings=settings,
+            service=service,
+            server=server,
+            outbox_folder=outbox_folder if uses_folder else None,
+        )
     finally:
         service.stop_background()
         server.stop()
