@@ -19,7 +19,9 @@ a size limit of 500 that binds as `READER_DN` are subject to (the rootdn is not)
 from __future__ import annotations
 
 import base64
+import ctypes
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -271,7 +273,10 @@ class Slapd:
             listen += f" ldaps://{self.host}:{self.ldaps_port}/"
         log = (self.workdir / "slapd.log").open("ab")
         self.process = subprocess.Popen(
-            [str(SLAPD), "-f", str(config), "-h", listen, "-d", "0"], stdout=log, stderr=log
+            [str(SLAPD), "-f", str(config), "-h", listen, "-d", "0"],
+            stdout=log,
+            stderr=log,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads run slapd set-up
         )
         log.close()
         deadline = time.monotonic() + 10
@@ -304,6 +309,12 @@ class Slapd:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the test process dies, so a killed run leaves no slapd."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _accepts(host: str, port: int) -> bool:
