@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["tests.support.database", "tests.support.slack", "tests.support.app"]
+pytest_plugins = [
+    "tests.support.database",
+    "tests.support.slack",
+    "tests.support.app",
+    "tests.support.smtp_sink",
+    "tests.support.slapd",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures for integration tests: the real SMTP sink (see tests/support/smtp_sink.py) and mailers."""
+"""Fixtures for integration tests (the SMTP sink and slapd fixtures come from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,6 @@ import pytest
 from bot.integrations.mail.factory import build_mailer
 from bot.integrations.mail.port import Mailer
 from tests.support.mail import MAIL_FROM, Connect
-from tests.support.smtp_sink import (  # noqa: F401 - pytest finds fixtures by name
-    make_smtp_sink,
-    smtp_ca,
-    smtp_ca_file,
-    smtp_server_cert,
-    smtp_sink,
-)
 
 
 @pytest.fixture

@@ -28,7 +28,6 @@ from tests.support.slapd import (
     base_ldif,
     bulk_ldif,
     require_slapd,
-    slapd_server,  # noqa: F401 - pytest finds fixtures by name
 )
 from tests.support.slapd_ad import AD_LIKE_INDEXES, AD_LIKE_SCHEMA, AD_LIKE_SCHEMAS, COMPUTER_DN, ad_like_ldif
 
@@ -44,7 +43,7 @@ def connect(server: Slapd, *, profile: str = "openldap", **options: object) -> D
 
 
 @pytest.fixture
-def directory(slapd_server: Slapd) -> Directory:  # noqa: F811
+def directory(slapd_server: Slapd) -> Directory:
     return connect(slapd_server)
 
 
@@ -131,7 +130,7 @@ def test_get_user_returns_what_search_found_and_none_for_anything_else(directory
 
 
 def test_a_2000_member_group_expands_completely_past_the_server_size_limit(
-    slapd_server: Slapd,  # noqa: F811
+    slapd_server: Slapd,
     directory: Directory,
 ) -> None:
     # The premise: a plain search for those users is cut at the server's limit.
@@ -209,7 +208,7 @@ def test_expansion_follows_paged_results_across_pages(tight_slapd: Slapd) -> Non
 # --- doctor ------------------------------------------------------------------------------------
 
 
-def test_check_says_where_who_and_how_many(slapd_server: Slapd) -> None:  # noqa: F811
+def test_check_says_where_who_and_how_many(slapd_server: Slapd) -> None:
     line = connect(slapd_server).check()
     assert line == (
         f"ldap: ldap://127.0.0.1:{slapd_server.port} bound as {READER_DN}, base {BASE_DN}, "
@@ -219,14 +218,14 @@ def test_check_says_where_who_and_how_many(slapd_server: Slapd) -> None:  # noqa
     assert "bound anonymously" in anonymous
 
 
-def test_check_names_a_base_dn_that_does_not_exist(slapd_server: Slapd) -> None:  # noqa: F811
+def test_check_names_a_base_dn_that_does_not_exist(slapd_server: Slapd) -> None:
     url = f"ldap://127.0.0.1:{slapd_server.port}/ou=nowhere,{BASE_DN}"
     directory = build_directory(url, bind_dn=READER_DN, bind_password=READER_PASSWORD, profile="openldap")
     with pytest.raises(DirectoryError, match=f"base DN ou=nowhere,{BASE_DN} does not exist"):
         directory.check()
 
 
-def test_check_with_the_wrong_profile_says_no_users_match(slapd_server: Slapd) -> None:  # noqa: F811
+def test_check_with_the_wrong_profile_says_no_users_match(slapd_server: Slapd) -> None:
     with pytest.raises(DirectoryError, match=r"no users match the ad profile.*DIRECTORY_PROFILE"):
         connect(slapd_server, profile="ad").check()
 

@@ -23,7 +23,6 @@ from tests.support.slapd import (
     Slapd,
     TlsFiles,
     require_slapd,
-    slapd_server,  # noqa: F401 - pytest finds fixtures by name
     standard_ldif,
 )
 
@@ -42,7 +41,7 @@ def operations(directory: Directory) -> list[Callable[[], object]]:
 
 
 def test_a_refused_bind_names_the_settings_to_fix_and_never_the_password(
-    slapd_server: Slapd,  # noqa: F811
+    slapd_server: Slapd,
 ) -> None:
     directory = build_directory(
         slapd_server.url, bind_dn=READER_DN, bind_password=WRONG_PASSWORD, profile="openldap"
@@ -57,7 +56,7 @@ def test_a_refused_bind_names_the_settings_to_fix_and_never_the_password(
         assert WRONG_PASSWORD not in "".join(traceback.format_exception(caught.value))
 
 
-def test_an_unknown_bind_dn_is_refused_the_same_way(slapd_server: Slapd) -> None:  # noqa: F811
+def test_an_unknown_bind_dn_is_refused_the_same_way(slapd_server: Slapd) -> None:
     ghost = f"cn=ghost,{BASE_DN}"
     directory = build_directory(slapd_server.url, bind_dn=ghost, bind_password="x", profile="openldap")
     with pytest.raises(DirectoryError, match=f"refused the bind for {ghost}: check DIRECTORY_BIND_DN"):
@@ -108,7 +107,7 @@ def test_a_connection_that_is_never_accepted_times_out_as_configured() -> None:
         assert time.monotonic() - started < 2
 
 
-def test_starttls_against_a_server_without_tls_says_so(slapd_server: Slapd) -> None:  # noqa: F811
+def test_starttls_against_a_server_without_tls_says_so(slapd_server: Slapd) -> None:
     directory = build_directory(
         slapd_server.url, bind_dn=READER_DN, bind_password=READER_PASSWORD, profile="openldap", starttls=True
     )
