@@ -216,6 +216,8 @@ class Person:
         """Type `/command text` in `channel` (default: the app's DM). The ack body, if any, is what
         Slack shows: an ephemeral message, or a channel message with response_type in_channel."""
         ws = self._ws
+        if channel is not None and channel not in ws.channels:
+            raise LookupError(f"no channel {channel}: add_channel() it first")
         target = ws.channels[channel] if channel is not None else ws.im_channel(self.user_id)
         trigger_id = ws.views.issue_trigger(self.user_id)
         form = payloads.slash_command(
