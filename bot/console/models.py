@@ -215,6 +215,7 @@ class Trigger:
     user_id: str
     issued_at: datetime
     view_id: str | None  # the view the interaction came from, if any
+    view_type: str | None  # "modal" or "home" for such a view
 
 
 @dataclass

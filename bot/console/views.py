@@ -47,7 +47,8 @@ class ViewStore:
         with self._ws.lock:
             now = self._ws.now()
             trigger_id = f"{int(now.timestamp())}.{abs(hash(user_id)) % 10**10}.{random_id(32).lower()}"
-            self._triggers[trigger_id] = Trigger(trigger_id, user_id, now, view_id)
+            view_type = self._views[view_id]["type"] if view_id in self._views else None
+            self._triggers[trigger_id] = Trigger(trigger_id, user_id, now, view_id, view_type)
             return trigger_id
 
     def _exchange(self, trigger_id: Any) -> Trigger:
@@ -69,6 +70,13 @@ class ViewStore:
         with self._ws.lock:
             self._check("views.open", view, "modal")
             trigger = self._exchange(trigger_id)
+            if trigger.view_type == "modal":
+                # Slack's maintainers: this "may work by chance" in today's clients and races with the
+                # closing of the submitted view; views.push or a response_action is the reliable way.
+                self._ws.add_problem(
+                    f"views.open: trigger_id from an interaction in modal {trigger.view_id}; "
+                    "use views.push or response_action (update/push) instead"
+                )
             # A new modal replaces whatever stack the person had open.
             for old in self._stacks.pop(trigger.user_id, []):
                 self._forget(old)

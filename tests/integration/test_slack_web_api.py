@@ -284,3 +284,17 @@ def test_response_url_posts_are_validated_deleted_and_limited_to_five(
     emu.wait_until(lambda: len(emu.response_posts()) >= 7)
     assert httpx.post(click_url, json={"delete_original": True}).status_code == 200
     assert message.ts not in [m.ts for m in emu.channel(HELPDESK_CHANNEL).messages()]
+
+
+def test_views_open_from_inside_a_modal_is_flagged(demo: tuple[SlackEmulator, Seen]) -> None:
+    emu, _ = demo
+    modal = open_form(emu)
+    out = modal.choose("role", "administrator")  # an interaction inside the modal: a trigger_id from it
+    assert out is not None
+    assert out.trigger_id is not None
+    emu.client().views_open(trigger_id=out.trigger_id, view=done_view("second modal"))
+    assert emu.take_problems() == [
+        f"views.open: trigger_id from an interaction in modal {modal.id}; "
+        "use views.push or response_action (update/push) instead"
+    ]
+    assert [v["callback_id"] for v in emu.modal_stack(HELPDESK_USER)] == ["done"]
