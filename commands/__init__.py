@@ -7,7 +7,8 @@ from slack_bolt import App
 
 
 def register_listeners(app: App) -> None:
-    from commands import backup, errors
+    from commands import backup, errors, home
 
     errors.register(app)
     backup.register(app)
+    home.register(app)

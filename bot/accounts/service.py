@@ -136,6 +136,23 @@ def user_counts(session: Session) -> dict[int, int]:
     return {int(customer_id): int(count) for customer_id, count in rows}
 
 
+def pending_activation(session: Session, *, limit: int = 10) -> tuple[list[BackupUser], int]:
+    """The oldest users still pending activation, and how many there are in all."""
+    waiting = BackupUser.status == UserStatus.PENDING_ACTIVATION
+    total = session.scalar(select(func.count()).select_from(BackupUser).where(waiting)) or 0
+    users = session.scalars(
+        select(BackupUser)
+        .where(waiting)
+        .options(
+            selectinload(BackupUser.customer),
+            selectinload(BackupUser.services).selectinload(ServiceAssignment.subscription),
+        )
+        .order_by(BackupUser.created_at, BackupUser.id)
+        .limit(limit)
+    ).all()
+    return list(users), total
+
+
 # --- creating and changing users -------------------------------------------------------------
 
 

@@ -6,16 +6,17 @@ import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 
 from blocks.backup.ids import ActionId
-from blocks.backup.messages import notice, users_list
+from blocks.backup.messages import users_list
 from blocks.backup.metadata import UserRef, UsersPageRef
-from blocks.text import escape
 from bot.accounts.service import list_users, request_activation, retry_provisioning
 from bot.accounts.summary import summarize
 from bot.customers.service import summarize_customer
 from bot.deps import Deps
 from commands.access import require_helpdesk
+from commands.replies import tell_person
 from commands.state import carried
 
 USERS_PAGE_SIZE = 20
@@ -54,20 +55,17 @@ def users_page(deps: Deps, *, customer_id: int, offset: int) -> list[dict[str, A
 
 
 def activate_clicked(
-    ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
     ack()
     ref = carried(UserRef, body["actions"][0].get("value"))
     text = activate_user(deps, user_id=ref.user_id, actor=str(context.user_id))
-    respond(
-        text=text,
-        blocks=[b.to_dict() for b in notice(text)],
-        response_type="ephemeral",
-        replace_original=False,
-    )
+    tell_person(text, body=body, context=context, client=client, deps=deps)
 
 
-def retry_clicked(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps) -> None:
+def retry_clicked(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
     ack()
     ref = carried(UserRef, body["actions"][0].get("value"))
     with deps.db.transaction() as session:
@@ -75,11 +73,8 @@ def retry_clicked(ack: Ack, body: dict[str, Any], context: BoltContext, respond:
             session, user_id=ref.user_id, actor=str(context.user_id), now=deps.clock.now()
         )
         name = user.full_name
-    respond(
-        text=f"Trying again to finish {escape(name)} on the backup platform…",
-        response_type="ephemeral",
-        replace_original=False,
-    )
+    text = f"Trying again to finish {name} on the backup platform…"
+    tell_person(text, body=body, context=context, client=client, deps=deps)
 
 
 def page_clicked(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:

@@ -1,0 +1,35 @@
+"""Answering the person who acted, wherever they acted: under a message (ephemeral), in a
+channel, or on their Home tab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import BoltContext
+from slack_sdk import WebClient
+
+from blocks.backup.messages import notice
+from bot.deps import Deps
+
+
+def tell_person(
+    text: str,
+    *,
+    body: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    deps: Deps | None,
+    suggestions: list[str] | None = None,
+) -> None:
+    blocks = [block.to_dict() for block in notice(text, suggestions=suggestions or [])]
+    user_id = context.user_id
+    if context.response_url and context.respond is not None:
+        context.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+    elif (body.get("view") or {}).get("type") == "home" and user_id and deps is not None:
+        from commands.home import refresh_home
+
+        refresh_home(deps, client, user_id, notice=text)
+    elif context.channel_id and user_id:
+        client.chat_postEphemeral(channel=context.channel_id, user=user_id, text=text, blocks=blocks)
+    elif user_id:
+        client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
