@@ -7,11 +7,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.accounts.models import BackupRole, NotificationLevel, ProvisioningState, Role, UserStatus
-from bot.accounts.summary import BackupServiceSummary, UserSummary
-from bot.console.blockkit import BlockKitLimits
-from bot.customers.service import CustomerSummary, SubscriptionSummary
-from bot.integrations.backup.port import Quotas
 from blocks.backup.messages import customers_overview, help_message, user_card, users_list
 from blocks.backup.metadata import AddUserMetadata, AddUserSettingsMetadata, UserSettingsMetadata
 from blocks.backup.modals import (
@@ -22,6 +17,11 @@ from blocks.backup.modals import (
     assign_service_modal,
     user_settings_modal,
 )
+from bot.accounts.models import BackupRole, NotificationLevel, ProvisioningState, Role, UserStatus
+from bot.accounts.summary import BackupServiceSummary, UserSummary
+from bot.console.blockkit import BlockKitLimits
+from bot.customers.service import CustomerSummary, SubscriptionSummary
+from bot.integrations.backup.port import Quotas
 from tests.support.paths import BLOCKKIT_LIMITS
 
 LIMITS = BlockKitLimits.load(BLOCKKIT_LIMITS)
@@ -44,33 +44,33 @@ def customer(index: int, name: str | None = None) -> CustomerSummary:
 
 
 def summary(**overrides: object) -> UserSummary:
-    values: dict[str, object] = dict(
-        id=7,
-        customer_id=1,
-        customer="Acme Corporation",
-        full_name="John Doe",
-        first_name="John",
-        last_name="Doe",
-        email="john.doe@example.com",
-        notification_email=None,
-        role=Role.USER,
-        address=None,
-        phone=None,
-        status=UserStatus.PENDING_ACTIVATION,
-        provisioning=ProvisioningState.DONE,
-        provisioning_error=None,
-        created_by="U0HELP01",
-        created_at=WHEN,
-        activated_at=None,
-        activation_sent_at=None,
-        backup=BackupServiceSummary(
+    values: dict[str, object] = {
+        "id": 7,
+        "customer_id": 1,
+        "customer": "Acme Corporation",
+        "full_name": "John Doe",
+        "first_name": "John",
+        "last_name": "Doe",
+        "email": "john.doe@example.com",
+        "notification_email": None,
+        "role": Role.USER,
+        "address": None,
+        "phone": None,
+        "status": UserStatus.PENDING_ACTIVATION,
+        "provisioning": ProvisioningState.DONE,
+        "provisioning_error": None,
+        "created_by": "U0HELP01",
+        "created_at": WHEN,
+        "activated_at": None,
+        "activation_sent_at": None,
+        "backup": BackupServiceSummary(
             subscription_id=2,
             subscription="Capped Storage",
             notification_level=NotificationLevel.ALL,
             backup_role=BackupRole.USER,
             quotas=Quotas(storage_gb=250, workstations=3),
         ),
-    )
+    }
     values.update(overrides)
     return UserSummary(**values)  # type: ignore[arg-type]
 
