@@ -84,6 +84,29 @@ def cmd_customers_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_customers_sync(_: argparse.Namespace) -> int:
+    from bot.clock import utcnow
+    from bot.customers.sync import sync_customers
+    from bot.integrations.backup.factory import build_platform
+    from bot.integrations.backup.port import PlatformError
+
+    settings = _settings()
+    db = _database(settings)
+    platform = build_platform(settings)
+    if platform.name == "local":
+        print("BACKUP_PROVIDER=local keeps customers in deskops: use `deskops customers import FILE.yaml`")
+        return 0
+    try:
+        with db.transaction() as session:
+            report = sync_customers(session, platform, now=utcnow())
+    except PlatformError as error:
+        print(f"customers not synced: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    for line in report.lines():
+        print(line)
+    return 0
+
+
 def cmd_customers_list(_: argparse.Namespace) -> int:
     from bot.customers.service import customer_summaries
 
@@ -160,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--if-empty", action="store_true", help="only when there are no customers yet")
     imp.set_defaults(func=cmd_customers_import)
+    customers_sub.add_parser(
+        "sync", help="create or update customers and subscriptions from the backup platform"
+    ).set_defaults(func=cmd_customers_sync)
     customers_sub.add_parser("list", help="list customers and subscriptions").set_defaults(
         func=cmd_customers_list
     )

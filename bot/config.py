@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     acronis_url: str | None = None
     acronis_client_id: str | None = None
     acronis_client_secret: SecretStr | None = None
+    acronis_timeout_seconds: float = Field(default=30.0, gt=0)
 
     directory_url: str | None = None
     directory_bind_dn: str | None = None
@@ -146,6 +147,20 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"{value!r} is not an http(s) URL such as https://deskops.example.com")
         return value
+
+    @field_validator("acronis_url")
+    @classmethod
+    def _check_acronis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                f"{value!r} is not the data center URL of your Acronis portal, such as https://eu2-cloud.acronis.com"
+            )
+        # The Account Management API lives at <data center URL>/api/2; accept either form.
+        return value.rstrip("/").removesuffix("/api/2").rstrip("/")
 
     @field_validator("slack_api_url")
     @classmethod

@@ -8,6 +8,8 @@ from bot.integrations.backup.port import BackupPlatform
 
 
 def build_platform(settings: Settings) -> BackupPlatform:
-    if settings.backup_provider is BackupProviderName.LOCAL:
-        return LocalBackupPlatform()
-    raise NotImplementedError("BACKUP_PROVIDER=acronis is not available in this version")
+    if settings.backup_provider is BackupProviderName.ACRONIS:
+        from bot.integrations.backup.acronis import AcronisBackupPlatform
+
+        return AcronisBackupPlatform.from_settings(settings)
+    return LocalBackupPlatform()

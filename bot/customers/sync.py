@@ -1,0 +1,150 @@
+"""Customers and subscriptions from the backup platform (`deskops customers sync`).
+
+The platform is the source of truth: its customers are created or updated here by their
+platform id (a customer or subscription imported from YAML under the same name is linked to
+the platform instead of duplicated), renamed when they are renamed there, and their
+subscriptions kept in the platform's order. Nothing is deleted: a customer or subscription the
+platform no longer lists may still have users and assignments, so it is reported instead.
+
+Reusable by a periodic job: `sync_customers(session, platform, now=…)` in one unit of work.
+The platform is read before the database is touched, so no transaction waits on the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.customers.models import Customer, Subscription
+from bot.integrations.backup.port import BackupPlatform, PlatformCustomer
+
+CUSTOMER_NAME_MAX = 200
+SUBSCRIPTION_NAME_MAX = 75
+
+
+@dataclass
+class SyncReport:
+    platform: str
+    listed: int = 0
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    subscriptions_added: int = 0
+    subscriptions_updated: int = 0
+    # Linked to the platform here, but no longer listed there (kept: users may still use them).
+    gone: list[str] = field(default_factory=list)
+    subscriptions_gone: list[str] = field(default_factory=list)
+    # Could not be applied, with the reason.
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.subscriptions_added or self.subscriptions_updated)
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"{self.platform}: {self.listed} customers listed; {len(self.created)} created, "
+            f"{len(self.updated)} updated; {self.subscriptions_added} subscriptions added, "
+            f"{self.subscriptions_updated} updated"
+        ]
+        lines += [f"  created: {name}" for name in self.created]
+        lines += [f"  updated: {name}" for name in self.updated]
+        lines += [
+            f"  no longer on the platform (kept): {name}" for name in self.gone + self.subscriptions_gone
+        ]
+        lines += [f"  not applied: {problem}" for problem in self.problems]
+        return lines
+
+
+def _is_platform_id(provider_id: str | None) -> bool:
+    return bool(provider_id) and not str(provider_id).startswith("local-")
+
+
+def sync_customers(session: Session, platform: BackupPlatform, *, now: datetime) -> SyncReport:
+    """Bring customers and subscriptions in line with `platform.list_customers()`."""
+    listed = platform.list_customers()  # network first; PlatformError leaves the database untouched
+    report = SyncReport(platform=platform.name, listed=len(listed))
+    customers = list(session.scalars(select(Customer).options(selectinload(Customer.subscriptions))).all())
+    by_id = {c.provider_id: c for c in customers if c.provider_id}
+    by_name = {c.name.lower(): c for c in customers}
+    seen: set[str] = set()
+    for entry in listed:
+        seen.add(entry.provider_id)
+        name = entry.name.strip()[:CUSTOMER_NAME_MAX] or entry.provider_id
+        customer = by_id.get(entry.provider_id)
+        if customer is None:
+            customer = by_name.get(name.lower())
+            if customer is not None and _is_platform_id(customer.provider_id):
+                report.problems.append(
+                    f"{name}: another platform customer ({customer.provider_id}) already has this name"
+                )
+                continue
+            if customer is None:
+                customer = Customer(name=name, provider_id=entry.provider_id, created_at=now)
+                session.add(customer)
+                customers.append(customer)
+                report.created.append(name)
+            else:
+                customer.provider_id = entry.provider_id
+                report.updated.append(f"{customer.name} (linked to the platform)")
+            by_id[entry.provider_id] = customer
+            by_name[name.lower()] = customer
+        elif customer.name != name:
+            holder = by_name.get(name.lower())
+            if holder is not None and holder is not customer:
+                report.problems.append(
+                    f"{customer.name}: cannot be renamed to {name}, which another customer has"
+                )
+            else:
+                by_name.pop(customer.name.lower(), None)
+                report.updated.append(f"{customer.name} (renamed to {name})")
+                customer.name = name
+                by_name[name.lower()] = customer
+        _sync_subscriptions(customer, entry, report)
+    for customer in customers:
+        if _is_platform_id(customer.provider_id) and customer.provider_id not in seen:
+            report.gone.append(customer.name)
+    session.flush()
+    return report
+
+
+def _sync_subscriptions(customer: Customer, entry: PlatformCustomer, report: SyncReport) -> None:
+    existing = list(customer.subscriptions)
+    by_id = {s.provider_id: s for s in existing if s.provider_id}
+    by_name = {s.name.lower(): s for s in existing}
+    listed_ids: set[str] = set()
+    for position, offered in enumerate(entry.subscriptions):
+        listed_ids.add(offered.provider_id)
+        name = offered.name.strip()[:SUBSCRIPTION_NAME_MAX] or offered.provider_id[:SUBSCRIPTION_NAME_MAX]
+        subscription = by_id.get(offered.provider_id)
+        if subscription is None:
+            subscription = by_name.get(name.lower())
+            if subscription is not None and _is_platform_id(subscription.provider_id):
+                report.problems.append(f"{customer.name}: two platform subscriptions are called {name}")
+                continue
+            if subscription is None:
+                subscription = Subscription(name=name, provider_id=offered.provider_id, position=position)
+                customer.subscriptions.append(subscription)
+                report.subscriptions_added += 1
+            else:
+                subscription.provider_id = offered.provider_id
+                report.subscriptions_updated += 1
+            by_id[offered.provider_id] = subscription
+            by_name[name.lower()] = subscription
+        elif subscription.name != name:
+            holder = by_name.get(name.lower())
+            if holder is not None and holder is not subscription:
+                report.problems.append(
+                    f"{customer.name}: subscription {subscription.name} cannot be renamed to {name}"
+                )
+            else:
+                by_name.pop(subscription.name.lower(), None)
+                subscription.name = name
+                by_name[name.lower()] = subscription
+                report.subscriptions_updated += 1
+        subscription.position = position
+    for subscription in existing:
+        if _is_platform_id(subscription.provider_id) and subscription.provider_id not in listed_ids:
+            report.subscriptions_gone.append(f"{customer.name}: {subscription.name}")

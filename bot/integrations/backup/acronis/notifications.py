@@ -1,0 +1,55 @@
+"""Notification level → the user's `notifications` list on Acronis.
+
+A user account carries `notifications`, an array of subscription names (Account Management
+API, "JSON object structure of a user account"). The values the API accepts are `maintenance`,
+`quota`, `reports`, `backup_error`, `backup_warning`, `backup_info`, `backup_daily_report` and
+`backup_critical` (the `UserNotification` enum of Acronis's generated PHP client, vendored in
+acronis/acronis-cyber-cloud-whmcs `ci-lib-php-cloud-client/lib/Model/Common/Types/UserNotification.php`).
+
+deskops owns only the backup ones; `quota`, `reports` and `maintenance` stay as the user had them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.accounts.models import NotificationLevel
+
+BACKUP_ERROR = "backup_error"
+BACKUP_CRITICAL = "backup_critical"
+BACKUP_WARNING = "backup_warning"
+BACKUP_INFO = "backup_info"
+BACKUP_DAILY_REPORT = "backup_daily_report"
+
+# Every notification the level decides; anything else on the account is left alone.
+BACKUP_NOTIFICATIONS: tuple[str, ...] = (
+    BACKUP_ERROR,
+    BACKUP_CRITICAL,
+    BACKUP_WARNING,
+    BACKUP_INFO,
+    BACKUP_DAILY_REPORT,
+)
+
+# What a new account gets before a Backup level is chosen: the service-independent ones.
+ACCOUNT_NOTIFICATIONS: tuple[str, ...] = ("quota", "reports", "maintenance")
+
+LEVEL_NOTIFICATIONS: dict[NotificationLevel, tuple[str, ...]] = {
+    NotificationLevel.NONE: (),
+    NotificationLevel.ERRORS: (BACKUP_ERROR, BACKUP_CRITICAL),
+    NotificationLevel.ERRORS_AND_WARNINGS: (BACKUP_ERROR, BACKUP_CRITICAL, BACKUP_WARNING),
+    NotificationLevel.ALL: (BACKUP_ERROR, BACKUP_CRITICAL, BACKUP_WARNING, BACKUP_INFO, BACKUP_DAILY_REPORT),
+}
+
+
+def merge_notifications(current: Iterable[str], level: NotificationLevel) -> list[str]:
+    """The user's list with the backup notifications replaced by those of `level`.
+
+    Order is kept for what stays, so an unchanged level gives an equal list (and no write).
+    """
+    kept = [name for name in current if name not in BACKUP_NOTIFICATIONS]
+    merged = list(dict.fromkeys([*kept, *LEVEL_NOTIFICATIONS[level]]))
+    return merged
+
+
+def same_notifications(left: Iterable[str], right: Iterable[str]) -> bool:
+    return set(left) == set(right)

@@ -1,0 +1,139 @@
+"""Per-user quotas → offering items of the user's personal tenant.
+
+What Acronis documents ("Changing quotas", Account Management API guide): "The user account
+quotas are controlled via user account personal tenants." Every account created in a customer
+tenant has a `personal_tenant_id`; `GET /tenants/{personal_tenant_id}/offering_items` lists the
+offering items the account got when it was given a Cyber Protection role ("this will ... set the
+same quotas for the account as the ones set for the tenant"), and `PUT` on the same path with
+`{"offering_items": [...]}` changes their `quota` (`value` = soft quota, `overage` = how far it
+may be exceeded; `null` = unlimited). The `quota.version` sent must be the current one, or the
+platform answers 426 (Acronis KB 71376). Storage is counted in binary bytes (1 GB = 1073741824).
+
+Offering item names carry the edition as a prefix — `workstations` (legacy standard),
+`adv_workstations`, `pg_workstations` (per gigabyte), `pw_workstations` (per workload), … — see
+the offering item catalogue in acronis/acronis-cyber-cloud-whmcs `meta/offering_items.php`.
+
+| deskops quota        | offering item (any edition prefix) | unit   |
+|----------------------|------------------------------------|--------|
+| storage (GB)         | `storage` (type infra)             | bytes  |
+| workstations         | `workstations`                     | count  |
+| servers              | `servers`                          | count  |
+| virtual machines     | `vms`                              | count  |
+| mobile devices       | `mobiles`                          | count  |
+| Microsoft 365 seats  | `o365_seats`                       | count  |
+
+A quota deskops sets is hard: `value` = the number, `overage` = 0, so the platform stops the
+service at the limit instead of only warning. An empty quota removes the limit (`null`/`null`).
+Items the account does not have (the customer's edition does not offer them, e.g. Microsoft 365
+seats in the legacy standard edition) cannot carry a quota and are reported back as not offered.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.integrations.backup.port import Quotas
+
+GIB = 1024**3
+STORAGE = "storage"
+
+# Edition prefixes of Cyber Protection offering item names; "" is the legacy standard edition.
+EDITION_PREFIXES: tuple[str, ...] = ("", "adv_", "dre_", "p_", "p_adv_", "p_dre_", "pg_", "pw_")
+
+# deskops quota field → (offering item base name, label used in messages)
+QUOTA_ITEMS: dict[str, tuple[str, str]] = {
+    "storage_gb": (STORAGE, "storage"),
+    "workstations": ("workstations", "workstations"),
+    "servers": ("servers", "servers"),
+    "virtual_machines": ("vms", "virtual machines"),
+    "mobile_devices": ("mobiles", "mobile devices"),
+    "m365_seats": ("o365_seats", "Microsoft 365 seats"),
+}
+BASE_NAMES = frozenset(base for base, _ in QUOTA_ITEMS.values())
+
+
+def base_name(item_name: str) -> str | None:
+    """`pg_workstations` → `workstations`; None for anything deskops does not set quotas on
+    (`dr_storage`, `fc_storage`, `pw_p_ess_servers`, …)."""
+    for prefix in EDITION_PREFIXES:
+        if item_name.startswith(prefix) and item_name[len(prefix) :] in BASE_NAMES:
+            return item_name[len(prefix) :]
+    return None
+
+
+def enabled(item: dict[str, Any]) -> bool:
+    return item.get("status") == 1
+
+
+def is_backup_storage(item: dict[str, Any]) -> bool:
+    return base_name(str(item.get("name", ""))) == STORAGE and bool(item.get("infra_id"))
+
+
+def storage_item(items: list[dict[str, Any]], infra_id: str) -> dict[str, Any] | None:
+    """The enabled backup storage offering item on the storage `infra_id`."""
+    return next(
+        (i for i in items if enabled(i) and is_backup_storage(i) and i.get("infra_id") == infra_id), None
+    )
+
+
+def wanted_quota(field_name: str, value: int | None) -> tuple[float | None, float | None]:
+    """(value, overage) for the platform; None/None is unlimited."""
+    if value is None:
+        return None, None
+    amount = value * GIB if field_name == "storage_gb" else value
+    return float(amount), 0.0
+
+
+@dataclass
+class QuotaPlan:
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    # Labels of quotas the helpdesk set that no offering item of the account can carry.
+    not_offered: list[str] = field(default_factory=list)
+
+
+def plan_quotas(
+    items: list[dict[str, Any]], quotas: Quotas, *, infra_id: str, edition: str | None
+) -> QuotaPlan:
+    """The offering items to PUT so the account's quotas equal `quotas`.
+
+    Storage applies to the subscription's storage (`infra_id`); device and seat quotas to the
+    items of the same edition as that storage. Items already right are left out.
+    """
+    plan = QuotaPlan()
+    for field_name, (base, label) in QUOTA_ITEMS.items():
+        value = getattr(quotas, field_name)
+        targets = [
+            item
+            for item in items
+            if enabled(item)
+            and base_name(str(item.get("name", ""))) == base
+            and (item.get("infra_id") == infra_id if base == STORAGE else item.get("edition") == edition)
+        ]
+        if not targets:
+            if value is not None:
+                plan.not_offered.append(label)
+            continue
+        want_value, want_overage = wanted_quota(field_name, value)
+        for item in targets:
+            quota = item.get("quota") or {}
+            if _same(quota.get("value"), want_value) and _same(quota.get("overage"), want_overage):
+                continue
+            change = copy.deepcopy(item)
+            change["quota"] = {
+                "value": want_value,
+                "overage": want_overage,
+                "version": quota.get("version", 0),
+            }
+            plan.changes.append(change)
+    return plan
+
+
+def _same(current: Any, wanted: float | None) -> bool:
+    if current is None or wanted is None:
+        return current is None and wanted is None
+    try:
+        return float(current) == wanted
+    except (TypeError, ValueError):
+        return False
