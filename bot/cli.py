@@ -111,7 +111,7 @@ def cmd_customers_list(_: argparse.Namespace) -> int:
     from bot.customers.service import customer_summaries
 
     db = _database(_settings())
-    with db.transaction() as session:
+    with db.read() as session:
         for customer in customer_summaries(session):
             print(f"{customer.name}: {', '.join(s.name for s in customer.subscriptions)}")
     return 0
@@ -121,7 +121,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from bot.audit.service import recent_events
 
     db = _database(_settings())
-    with db.transaction() as session:
+    with db.read() as session:
         events = list(reversed(recent_events(session, limit=args.limit, actor=args.actor)))
         for event in events:
             if args.json:

@@ -5,8 +5,10 @@ The schema is owned by Alembic (`alembic/`); nothing here creates tables.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +17,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
+
+# Set while a read-only unit of work begins its transaction (see Database.read).
+_read_only: ContextVar[bool] = ContextVar("deskops_read_only", default=False)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -64,7 +69,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front (no upgrade deadlocks); read-only units of work
+        # (Database.read) begin deferred and never wait for writers, thanks to WAL.
+        conn.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -81,12 +88,17 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    """Engine plus session factory; `transaction()` is the unit of work every entry point uses."""
+    """Engine plus session factory. `transaction()` is the unit of work that changes state;
+    `read()` is one that only reads."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Its own busy handler retries with sleeps and lets a
+        # waiter starve under load; queueing this process's writers on a lock hands the write
+        # lock over at once. (One process per SQLite file is the supported set-up.)
+        self._writer = threading.RLock() if self.engine.dialect.name == "sqlite" else None
 
     @property
     def is_postgresql(self) -> bool:
@@ -95,8 +107,22 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One transaction: commits when the block ends, rolls back if it raises."""
-        with self.sessions() as session, session.begin():
+        with self._writer or nullcontext(), self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work: on SQLite it never waits for writers (WAL), nor they for it."""
+        with self.sessions() as session:
+            token = _read_only.set(True)
+            try:
+                session.connection()  # begins now, while the flag is set
+            finally:
+                _read_only.reset(token)
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     def ping(self) -> None:
         with self.engine.connect() as connection:

@@ -101,7 +101,7 @@ def build_service(deps: Deps, *, worker_threads: int = 2, poll_interval: float =
             worker.wake()
 
     def outbox_depth() -> int:
-        with deps.db.transaction() as session:
+        with deps.db.read() as session:
             return pending_count(session)
 
     metrics.watch_outbox_depth(outbox_depth)

@@ -1,11 +1,14 @@
-"""The one error handler: domain errors become answers people can act on; anything else is
-logged with a reference the answer quotes."""
+"""The one place errors become answers: domain errors are told to the person as they are;
+anything else is logged with a reference the answer quotes."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
@@ -14,6 +17,7 @@ from bot.errors import Ambiguous, DomainError, NotFound
 from commands.replies import tell_person
 
 log = logging.getLogger(__name__)
+Listener = TypeVar("Listener", bound=Callable[..., Any])
 
 
 def answer_for(error: Exception) -> tuple[str, list[str]]:
@@ -31,12 +35,39 @@ def answer_for(error: Exception) -> tuple[str, list[str]]:
     )
 
 
+def report(error: Exception, *, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    text, suggestions = answer_for(error)
+    try:
+        tell_person(
+            text, body=body, context=context, client=client, deps=context.get("deps"), suggestions=suggestions
+        )
+    except Exception:
+        log.exception("could not tell the person about an error")
+
+
+def answers_errors(listener: Listener) -> Listener:
+    """For listeners that ack first: an error after the ack is answered here, in words, instead
+    of reaching Bolt, which would race the ack and could turn it into an HTTP 500."""
+    needed = {"body", "context", "client"}
+    missing = needed - set(inspect.signature(listener).parameters)
+    if missing:
+        raise TypeError(f"{listener.__name__} must take {', '.join(sorted(missing))} to answer its errors")
+
+    @functools.wraps(listener)
+    def guarded(**kwargs: Any) -> Any:
+        try:
+            return listener(**kwargs)
+        except Exception as error:
+            ack = kwargs.get("ack")
+            if ack is not None and ack.response is None:
+                ack()  # failed before its ack: Slack still gets one, and the person the answer
+            report(error, body=kwargs["body"], context=kwargs["context"], client=kwargs["client"])
+            return None
+
+    return guarded  # type: ignore[return-value]
+
+
 def register(app: App) -> None:
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        text, suggestions = answer_for(error)
-        deps = context.get("deps")
-        try:
-            tell_person(text, body=body, context=context, client=client, deps=deps, suggestions=suggestions)
-        except Exception:
-            log.exception("could not tell the user about an error")
+        report(error, body=body, context=context, client=client)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from blocks.home import RecentAction, home_view
@@ -12,15 +12,19 @@ from bot.accounts.service import last_activation_sent, pending_activation
 from bot.accounts.summary import summarize
 from bot.audit.service import recent_events
 from bot.deps import Deps
+from commands.errors import answers_errors
 
 
-def publish_home(event: dict[str, Any], client: WebClient, deps: Deps) -> None:
+@answers_errors
+def publish_home(
+    event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
     refresh_home(deps, client, str(event["user"]))
 
 
 def refresh_home(deps: Deps, client: WebClient, user_id: str, *, notice: str | None = None) -> None:
     allowed = deps.helpdesk.allows(user_id)
-    with deps.db.transaction() as session:
+    with deps.db.read() as session:
         users, total = pending_activation(session, limit=10) if allowed else ([], 0)
         pending = [summarize(u, activation_sent_at=last_activation_sent(session, u.id)) for u in users]
         recent = (

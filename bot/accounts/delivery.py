@@ -144,7 +144,7 @@ class AccountDelivery:
 
     def platform_activation(self, delivery: Delivery) -> None:
         user_id = int(delivery.payload["user_id"])
-        with self.db.transaction() as session:
+        with self.db.read() as session:
             user = get_user(session, user_id)
             provider_id, state = user.provider_id, user.provisioning
         if provider_id is None or state is not ProvisioningState.DONE:
@@ -188,7 +188,7 @@ class AccountDelivery:
     # --- Slack cards ----------------------------------------------------------------------
 
     def _summary(self, user_id: int) -> UserSummary:
-        with self.db.transaction() as session:
+        with self.db.read() as session:
             user = get_user(session, user_id)
             return summarize(user, activation_sent_at=last_activation_sent(session, user_id))
 
@@ -228,7 +228,7 @@ class AccountDelivery:
     def refresh_user_cards(self, delivery: Delivery) -> None:
         user_id = int(delivery.payload["user_id"])
         summary = self._summary(user_id)
-        with self.db.transaction() as session:
+        with self.db.read() as session:
             cards = session.execute(
                 select(
                     PostedMessage.id, PostedMessage.channel, PostedMessage.ts, PostedMessage.headline

@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -145,11 +145,15 @@ class OutboxWorker:
 
     def _claim(self) -> list[Delivery]:
         now = self.clock.now()
+        due = or_(
+            and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
+        )
+        # Polling is a cheap read; only when something is due does the worker take write locks.
+        with self.db.read() as session:
+            if session.scalar(select(OutboxMessage.id).where(due).limit(1)) is None:
+                return []
         with self.db.transaction() as session:
-            due = or_(
-                and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
-                and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
-            )
             rows = session.scalars(
                 select(OutboxMessage)
                 .where(due)
@@ -229,13 +233,3 @@ class OutboxWorker:
                     handler.gave_up(delivery, reason)
                 except Exception:
                     log.exception("outbox %s #%s: recording the failure crashed", delivery.kind, delivery.id)
-
-
-def next_due(db: Database) -> datetime | None:
-    with db.transaction() as session:
-        return session.scalar(
-            select(OutboxMessage.next_attempt_at)
-            .where(OutboxMessage.status == OutboxStatus.PENDING)
-            .order_by(OutboxMessage.next_attempt_at)
-            .limit(1)
-        )

@@ -64,7 +64,7 @@ def problem_page(problem: TokenProblem) -> HTMLResponse:
 
 def page_routes(deps: Deps) -> list[BaseRoute]:
     def load(token: str) -> dict[str, Any]:
-        with deps.db.transaction() as session:
+        with deps.db.read() as session:
             user, _ = user_for_token(session, token, now=deps.clock.now())
             return {"first_name": user.first_name, "login": user.email, "customer": user.customer.name}
 

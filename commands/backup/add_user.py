@@ -26,6 +26,7 @@ from bot.deps import Deps
 from bot.errors import InvalidState
 from commands.access import require_helpdesk
 from commands.backup.forms import add_user_choices, backup_settings_form, new_user_form
+from commands.errors import answers_errors
 from commands.state import ViewState, carried
 from commands.submissions import answer_submission
 
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 def open_add_user(
     deps: Deps, client: WebClient, *, trigger_id: str, channel_id: str | None, customer_text: str | None
 ) -> None:
-    with deps.db.transaction() as session:
+    with deps.db.read() as session:
         customers = customer_summaries(session)
         fixed = find_customer(session, customer_text).id if customer_text else None
     if not customers:
@@ -50,12 +51,15 @@ def open_add_user(
     client.views_open(trigger_id=trigger_id, view=add_user_modal(metadata=metadata, customers=customers))
 
 
-def reshape_add_user(ack: Ack, body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+@answers_errors
+def reshape_add_user(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
     """Role, separate e-mail and services change which fields the modal shows."""
     ack()
     view = body["view"]
     metadata = carried(AddUserMetadata, view.get("private_metadata"))
-    with deps.db.transaction() as session:
+    with deps.db.read() as session:
         customers = customer_summaries(session)
     updated = add_user_modal(
         metadata=metadata, customers=customers, choices=add_user_choices(ViewState(view))

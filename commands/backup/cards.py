@@ -16,6 +16,7 @@ from bot.accounts.summary import summarize
 from bot.customers.service import summarize_customer
 from bot.deps import Deps
 from commands.access import require_helpdesk
+from commands.errors import answers_errors
 from commands.replies import tell_person
 from commands.state import carried
 
@@ -42,7 +43,7 @@ def activate_user(deps: Deps, *, user_id: int, actor: str) -> str:
 
 
 def users_page(deps: Deps, *, customer_id: int, offset: int) -> list[dict[str, Any]]:
-    with deps.db.transaction() as session:
+    with deps.db.read() as session:
         page = list_users(session, customer_id, offset=offset, limit=USERS_PAGE_SIZE)
         blocks = users_list(
             customer=summarize_customer(page.customer),
@@ -54,6 +55,7 @@ def users_page(deps: Deps, *, customer_id: int, offset: int) -> list[dict[str, A
     return [block.to_dict() for block in blocks]
 
 
+@answers_errors
 def activate_clicked(
     ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
@@ -63,6 +65,7 @@ def activate_clicked(
     tell_person(text, body=body, context=context, client=client, deps=deps)
 
 
+@answers_errors
 def retry_clicked(
     ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
@@ -77,7 +80,10 @@ def retry_clicked(
     tell_person(text, body=body, context=context, client=client, deps=deps)
 
 
-def page_clicked(ack: Ack, body: dict[str, Any], respond: Respond, deps: Deps) -> None:
+@answers_errors
+def page_clicked(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, deps: Deps
+) -> None:
     ack()
     ref = carried(UsersPageRef, body["actions"][0].get("value"))
     blocks = users_page(deps, customer_id=ref.customer_id, offset=max(ref.offset, 0))

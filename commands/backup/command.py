@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from blocks.backup.messages import customers_overview, help_message, notice
@@ -16,6 +16,7 @@ from commands.backup.add_user import open_add_user
 from commands.backup.cards import activate_user, users_page
 from commands.backup.parsing import BackupCommand, Subcommand, UsageError, parse_backup_command
 from commands.backup.user_settings import open_assign_service, open_user_settings
+from commands.errors import answers_errors
 
 
 def _ephemeral(respond: Respond, blocks: list[dict[str, Any]], text: str) -> None:
@@ -23,7 +24,7 @@ def _ephemeral(respond: Respond, blocks: list[dict[str, Any]], text: str) -> Non
 
 
 def list_users_or_customers(deps: Deps, respond: Respond, customer_text: str | None) -> None:
-    with deps.db.transaction() as session:
+    with deps.db.read() as session:
         customers = customer_summaries(session)
         customer_id = find_customer(session, customer_text).id if customer_text else None
         if customer_id is None and len(customers) == 1:
@@ -65,7 +66,7 @@ def run_backup_command(
                 customer_text=parsed.customer,
             )
         case Subcommand.ACTIVATE:
-            with deps.db.transaction() as session:
+            with deps.db.read() as session:
                 user_id = find_user(session, parsed.email or "", parsed.customer).id
             text = activate_user(deps, user_id=user_id, actor=str(command["user_id"]))
             _ephemeral(respond, [b.to_dict() for b in notice(text)], text)
@@ -75,7 +76,16 @@ def run_backup_command(
             _ephemeral(respond, [b.to_dict() for b in help_message()], "/backup help")
 
 
-def handle_backup(ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, deps: Deps) -> None:
+@answers_errors
+def handle_backup(
+    ack: Ack,
+    body: dict[str, Any],
+    command: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    respond: Respond,
+    deps: Deps,
+) -> None:
     try:
         parsed = parse_backup_command(command.get("text", ""))
     except UsageError as error:
@@ -83,7 +93,6 @@ def handle_backup(ack: Ack, command: dict[str, Any], client: WebClient, respond:
         ack(text=str(error), blocks=[b.to_dict() for b in blocks])
         return
     ack()
-    # Domain errors raised here are answered by the app's error handler (commands/errors.py).
     run_backup_command(parsed, deps=deps, client=client, respond=respond, command=command)
 
 

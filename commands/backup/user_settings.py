@@ -26,6 +26,7 @@ from bot.customers.service import get_customer, summarize_customer
 from bot.deps import Deps
 from commands.access import require_helpdesk
 from commands.backup.forms import backup_settings_form
+from commands.errors import answers_errors
 from commands.state import ViewState, carried
 from commands.submissions import answer_submission
 
@@ -40,7 +41,7 @@ def open_assign_service(
     customer_text: str | None = None,
     user_id: int | None = None,
 ) -> None:
-    with deps.db.transaction() as session:
+    with deps.db.read() as session:
         user = (
             get_user(session, user_id)
             if user_id is not None
@@ -67,7 +68,7 @@ def open_user_settings(
     email: str,
     customer_text: str | None,
 ) -> None:
-    with deps.db.transaction() as session:
+    with deps.db.read() as session:
         user = find_user(session, email, customer_text)
         ensure_has_backup(user)
         summary = summarize(user)
@@ -81,7 +82,10 @@ def open_user_settings(
     )
 
 
-def assign_service_clicked(ack: Ack, body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+@answers_errors
+def assign_service_clicked(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
     ack()
     ref = carried(UserRef, body["actions"][0].get("value"))
     channel = (body.get("channel") or {}).get("id")

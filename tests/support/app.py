@@ -27,15 +27,22 @@ from bot.config import Settings, load_settings
 from bot.console import SlackEmulator
 from bot.console.server import BackgroundServer
 from bot.customers.service import import_customers, parse_customer_file
+from bot.customers.sync import sync_customers
 from bot.deps import Deps
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.outbox.service import pending_count
 from bot.wiring import Service, build_deps, build_service
+from tests.support.acronis import AcronisEmulator, acronis_emulator
 from tests.support.net import free_port
 from tests.support.paths import PROJECT_ROOT
 from tests.support.slack import HELPDESK_GROUP, bot_environment, seed_helpdesk
 
 SAMPLE_CUSTOMERS = PROJECT_ROOT / "bot" / "sample" / "customers.yaml"
+# The `deskops` fixture runs every test against each backup provider; Acronis (against the
+# emulator in tests/support/acronis) on SQLite only, to keep the suite fast.
+BACKUP_PROVIDERS = ["local", "acronis"]
+ACRONIS_SKIPS_BACKEND = "postgresql"
+__all__ = ["acronis_emulator"]  # the fixture, re-exported so this plugin registers it
 
 
 @dataclass
@@ -44,6 +51,8 @@ class RunningApp:
     service: Service
     server: BackgroundServer
     outbox_folder: Path | None
+    # The Acronis emulator when BACKUP_PROVIDER=acronis, else None.
+    acronis: AcronisEmulator | None = None
 
     @property
     def deps(self) -> Deps:
@@ -62,7 +71,7 @@ class RunningApp:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.service.listeners.in_flight == 0:
-                with self.deps.db.transaction() as session:
+                with self.deps.db.read() as session:
                     empty = pending_count(session) == 0
                 # A delivery can make a listener-free change only through the outbox itself,
                 # so an idle executor and an empty outbox seen in this order means settled.
@@ -73,7 +82,7 @@ class RunningApp:
         raise AssertionError(f"the outbox still has work after {timeout}s: {self.outbox_rows()}")
 
     def outbox_rows(self) -> list[tuple[str, str, str | None]]:
-        with self.deps.db.transaction() as session:
+        with self.deps.db.read() as session:
             rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
             return [(row.kind, row.status.value, row.last_error) for row in rows]
 
@@ -137,11 +146,74 @@ def run_app(
         deps.db.dispose()
 
 
+def sync_platform_customers(app: RunningApp) -> None:
+    """`deskops customers sync`: the platform's customers and subscriptions into the database."""
+    with app.deps.db.transaction() as session:
+        sync_customers(session, app.deps.platform, now=app.deps.clock.now())
+
+
+@contextmanager
+def run_app_on_acronis(
+    emulator: SlackEmulator, database_url: str, tmp_path: Path, acronis: AcronisEmulator, **overrides: Any
+) -> Iterator[RunningApp]:
+    """The app with BACKUP_PROVIDER=acronis against `acronis`, customers synced from it."""
+    with run_app(
+        emulator, database_url, tmp_path, customers=None, **{**acronis.settings(), **overrides}
+    ) as app:
+        app.acronis = acronis
+        sync_platform_customers(app)
+        yield app
+
+
+@pytest.fixture(params=BACKUP_PROVIDERS)
+def backup_provider(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def deskops(slack_emulator: SlackEmulator, database_url: str, tmp_path: Path) -> Iterator[RunningApp]:
+def deskops(
+    slack_emulator: SlackEmulator,
+    database_url: str,
+    tmp_path: Path,
+    backup_provider: str,
+    request: pytest.FixtureRequest,
+) -> Iterator[RunningApp]:
     seed_helpdesk(slack_emulator)
+    if backup_provider == "acronis":
+        acronis: AcronisEmulator = request.getfixturevalue("acronis_emulator")
+        with run_app_on_acronis(slack_emulator, database_url, tmp_path, acronis) as app:
+            yield app
+        return
     with run_app(slack_emulator, database_url, tmp_path) as app:
         yield app
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "backup_provider(*names): run this `deskops` test only with these BACKUP_PROVIDERs "
+        "(e.g. a test of deskops' own activation e-mail, which Acronis sends itself)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the `deskops` variants not worth running: Acronis on PostgreSQL, and providers a
+    test's `backup_provider` marker leaves out."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        provider = params.get("backup_provider")
+        marker = item.get_closest_marker("backup_provider")
+        if provider is not None and (
+            (provider == "acronis" and params.get("database_url") == ACRONIS_SKIPS_BACKEND)
+            or (marker is not None and provider not in marker.args)
+        ):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def wait_until(predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition") -> Any:
