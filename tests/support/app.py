@@ -89,6 +89,12 @@ class RunningApp:
     def failed_outbox(self) -> list[tuple[str, str | None]]:
         return [(kind, error) for kind, status, error in self.outbox_rows() if status == OutboxStatus.FAILED]
 
+    def activation_emails_sent(self) -> int:
+        """Activation e-mails sent so far, by deskops (.eml files) or by Acronis (the emulator's log)."""
+        if self.acronis is not None:
+            return len(self.acronis.activation_emails())
+        return len(self.eml_files())
+
     def eml_files(self) -> list[Path]:
         assert self.outbox_folder is not None, "this app sends mail over SMTP, not to a folder"
         return sorted(self.outbox_folder.glob("*.eml"))
