@@ -103,6 +103,10 @@ def sync_customers(session: Session, platform: BackupPlatform, *, now: datetime)
                 customer.name = name
                 by_name[name.lower()] = customer
         _sync_subscriptions(customer, entry, report)
+        if not entry.subscriptions:
+            report.problems.append(
+                f"{customer.name}: the platform offers it no backup subscription, so Backup cannot be assigned"
+            )
     for customer in customers:
         if _is_platform_id(customer.provider_id) and customer.provider_id not in seen:
             report.gone.append(customer.name)

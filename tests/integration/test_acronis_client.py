@@ -187,7 +187,9 @@ def test_a_slow_read_is_abandoned_at_the_timeout_and_tried_again(acronis_emulato
     acronis_emulator.fail("GET", partner(acronis_emulator), status=None, delay=1.0)
     assert read_partner(slow, acronis_emulator)["name"] == "Example MSP"
     # The first, slow answer is logged by the emulator only once it is finally written.
-    wait_until(lambda: len(acronis_emulator.requests("GET", partner(acronis_emulator))) == 2, what="both reads")
+    wait_until(
+        lambda: len(acronis_emulator.requests("GET", partner(acronis_emulator))) == 2, what="both reads"
+    )
     slow.close()
 
 

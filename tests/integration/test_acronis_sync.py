@@ -103,13 +103,19 @@ def test_renames_additions_and_removals_on_the_platform(
         payg_item.status = 0  # PAYG switched off for Initech
         acme = state.customer_by_name("Acme Corporation")
         acme.enabled = False  # Acme left
+        globex = state.offering[state.customer_by_name("Globex Freight").id]
+        next(i for i in globex if i.infra_id).status = 0  # Globex's only storage switched off
     with db.transaction() as session:
         report = sync_customers(session, platform, now=NOW)
     found = customers(db)
     assert "Globex Freight" in found and "Globex Logistics" not in found
     assert [name for name, _ in found["Initech Dental"][1]] == ["PAYG", "Capped Storage 1 TB"]
-    assert report.subscriptions_gone == ["Initech Dental: PAYG"]  # kept: users may be on it
+    assert "Initech Dental: PAYG" in report.subscriptions_gone  # kept: users may be on it
     assert report.gone == ["Acme Corporation"] and "Acme Corporation" in found
+    assert report.problems == [
+        "Globex Freight: the platform offers it no backup subscription, so Backup cannot be assigned"
+    ]
+    assert "Globex Freight: PAYG" in report.subscriptions_gone
     assert "  no longer on the platform (kept): Acme Corporation" in report.lines()
 
 
