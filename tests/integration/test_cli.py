@@ -1,0 +1,173 @@
+"""`deskops` as an operator runs it: a real process, real environment variables, real exit codes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.console import SlackEmulator
+from tests.support.net import free_port
+from tests.support.paths import PROJECT_ROOT
+from tests.support.slack import bot_environment
+
+SAMPLE = PROJECT_ROOT / "bot" / "sample" / "customers.yaml"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A clean environment: nothing from the developer's shell or a .env file leaks in."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
+    return {**keep, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "SMTP_URL": str(tmp_path / "outbox")}
+
+
+def deskops(
+    *args: str, env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_upgrade_import_and_audit(env: dict[str, str], tmp_path: Path) -> None:
+    upgraded = deskops("db", "upgrade", env=env, cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "database is up to date" in upgraded.stdout
+    first = deskops("customers", "import", "--if-empty", str(SAMPLE), env=env, cwd=tmp_path)
+    assert first.returncode == 0 and "3 customers created" in first.stdout
+    second = deskops("customers", "import", "--if-empty", str(SAMPLE), env=env, cwd=tmp_path)
+    assert "customers already present; nothing imported" in second.stdout
+    listed = deskops("customers", "list", env=env, cwd=tmp_path)
+    assert "Acme Corporation: PAYG, Capped Storage, Microsoft Office 365" in listed.stdout
+    audit = deskops("audit", env=env, cwd=tmp_path)
+    assert audit.returncode == 0 and "no audit events yet" in audit.stdout
+
+
+def test_a_bad_customer_file_names_the_entry_and_field(env: dict[str, str], tmp_path: Path) -> None:
+    deskops("db", "upgrade", env=env, cwd=tmp_path)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("customers:\n  - name: Umbrella\n    subscriptions: []\n  - subscriptions: [PAYG]\n")
+    result = deskops("customers", "import", str(bad), env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert (
+        "customers.0.subscriptions" in result.stderr and "customers.1.name: Field required" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_commands_refuse_an_unmigrated_database(env: dict[str, str], tmp_path: Path) -> None:
+    result = deskops("customers", "list", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "run `deskops db upgrade` first" in result.stderr
+
+
+def test_bad_configuration_is_one_line_per_problem(env: dict[str, str], tmp_path: Path) -> None:
+    broken = {
+        **env,
+        "DATABASE_URL": "mysql://db/deskops",
+        "HELPDESK_USERS": "U012AB3CD,helen",
+        "DIGEST_TIME": "25:00",
+        "TIMEZONE": "Mars/Olympus",
+        "PORT": "http",
+    }
+    result = deskops("doctor", env=broken, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == "deskops cannot start: the configuration has problems:"
+    problems = [line.strip() for line in lines[1:]]
+    assert len(problems) == 5
+    assert any(p.startswith("DATABASE_URL: 'mysql://db/deskops' is not supported") for p in problems)
+    assert any(p.startswith("HELPDESK_USERS: 'helen' is not a Slack user id") for p in problems)
+    assert any(p.startswith("DIGEST_TIME:") and "HH:MM" in p for p in problems)
+    assert any(p.startswith("TIMEZONE:") and "IANA" in p for p in problems)
+    assert any(p.startswith("PORT:") for p in problems)
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_without_slack_credentials_says_what_to_set(env: dict[str, str], tmp_path: Path) -> None:
+    deskops("db", "upgrade", env=env, cwd=tmp_path)
+    result = deskops("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    for expected in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "PUBLIC_URL", "app.yaml"):
+        assert expected in result.stderr
+
+
+def test_doctor_checks_each_integration(
+    env: dict[str, str], tmp_path: Path, slack_emulator: SlackEmulator
+) -> None:
+    deskops("db", "upgrade", env=env, cwd=tmp_path)
+    without_slack = deskops("doctor", env=env, cwd=tmp_path)
+    assert without_slack.returncode == 1
+    assert "[FAIL] slack: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set" in without_slack.stdout
+    assert "[warn] access: HELPDESK_USERS is not set" in without_slack.stdout
+    full = {**env, **bot_environment(slack_emulator), "HELPDESK_USERS": "S0HELPDK"}
+    result = deskops("doctor", env=full, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "[ok  ] database: sqlite reachable, schema current" in result.stdout
+    assert "[ok  ] slack: auth.test ok" in result.stdout
+    assert "[ok  ] mail: file: writing .eml files to" in result.stdout
+    assert "[ok  ] backup platform: local provider" in result.stdout
+    broken_mail = {**full, "SMTP_URL": f"smtp://127.0.0.1:{free_port()}"}
+    result = deskops("doctor", env=broken_mail, cwd=tmp_path)
+    assert result.returncode == 1 and "[FAIL] mail: the SMTP server 127.0.0.1:" in result.stdout
+
+
+@pytest.fixture
+def served(env: dict[str, str], tmp_path: Path, slack_emulator: SlackEmulator) -> Iterator[str]:
+    port = free_port()
+    full = {
+        **env,
+        **bot_environment(slack_emulator),
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    deskops("db", "upgrade", env=full, cwd=tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env=full,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("deskops serve did not come up")
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+        assert "Traceback" not in output, output
+        assert slack_emulator.signing_secret not in output and slack_emulator.bot_token not in output
+
+
+def test_serve_answers_health_and_slack(served: str, slack_emulator: SlackEmulator) -> None:
+    assert httpx.get(f"{served}/readyz").json()["status"] == "ready"
+    slack_emulator.events_url = f"{served}/slack/events"
+    slack_emulator.add_user("U0SOLO01", name="solo")
+    slack_emulator.add_channel("C0SOLO01", name="solo", members=["U0SOLO01"])
+    outcome = slack_emulator.person("U0SOLO01").slash("/backup", "help", channel="C0SOLO01")
+    assert outcome.status == 200
+    slack_emulator.wait_until(lambda: slack_emulator.ephemerals(user="U0SOLO01"))
+    assert "/backup add [customer]" in slack_emulator.ephemerals(user="U0SOLO01")[-1].all_text()
