@@ -33,6 +33,7 @@ def deskops(
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
+        check=False,
         env=env,
         cwd=cwd,
         capture_output=True,
