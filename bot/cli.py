@@ -158,6 +158,25 @@ def cmd_doctor(_: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in results) else EXIT_FAILED
 
 
+def cmd_manifest(_: argparse.Namespace) -> int:
+    """app.yaml with PUBLIC_URL filled in (and Socket Mode switched on with SLACK_APP_TOKEN)."""
+    from bot.migrations import PROJECT_ROOT
+
+    settings = _settings()
+    manifest = (PROJECT_ROOT / "app.yaml").read_text(encoding="utf-8")
+    manifest = manifest.replace("https://deskops.example.com", settings.public_url)
+    if settings.slack_app_token is not None:
+        manifest = manifest.replace("socket_mode_enabled: false", "socket_mode_enabled: true")
+    if not settings.public_url.startswith("https://") and settings.slack_app_token is None:
+        print(
+            f"note: PUBLIC_URL {settings.public_url} is not HTTPS; Slack only sends events to HTTPS "
+            "addresses (or set SLACK_APP_TOKEN for Socket Mode)",
+            file=sys.stderr,
+        )
+    print(manifest, end="")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.serve import serve
 
@@ -197,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.set_defaults(func=cmd_audit)
 
     sub.add_parser("doctor", help="check configuration and every integration").set_defaults(func=cmd_doctor)
+    sub.add_parser("manifest", help="print the Slack app manifest for PUBLIC_URL").set_defaults(
+        func=cmd_manifest
+    )
     return parser
 
 

@@ -172,3 +172,20 @@ def test_serve_answers_health_and_slack(served: str, slack_emulator: SlackEmulat
     assert outcome.status == 200
     slack_emulator.wait_until(lambda: slack_emulator.ephemerals(user="U0SOLO01"))
     assert "/backup add [customer]" in slack_emulator.ephemerals(user="U0SOLO01")[-1].all_text()
+
+
+def test_manifest_carries_the_public_url(env: dict[str, str], tmp_path: Path) -> None:
+    import yaml
+
+    result = deskops("manifest", env={**env, "PUBLIC_URL": "https://helpdesk.msp.example"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    manifest = yaml.safe_load(result.stdout)
+    urls = [c["url"] for c in manifest["features"]["slash_commands"]]
+    urls += [
+        manifest["settings"]["interactivity"]["request_url"],
+        manifest["settings"]["event_subscriptions"]["request_url"],
+    ]
+    assert set(urls) == {"https://helpdesk.msp.example/slack/events"}
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/backup", "/enroll"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write", "usergroups:read"]
