@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.db import Database
 
 EXIT_CONFIG = 2
 EXIT_FAILED = 1
@@ -41,8 +42,7 @@ def _display_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _database(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.db import Database
+def _database(settings: Settings) -> Database:
     from bot.migrations import schema_is_current
 
     db = Database(settings.database_url)
