@@ -91,6 +91,16 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     host: str = "0.0.0.0"  # noqa: S104 - Slack must reach the bot; the console binds 127.0.0.1 itself
 
+    # Derives the tokens in e-mailed links (see bot/tokens.py); a key file is made when unset.
+    secret_key: SecretStr | None = None
+    secret_key_file: str = "deskops.secret"
+
+    ios_app_url: str = "https://apps.apple.com/search?term=Acronis%20Access"
+    android_app_url: str = "https://play.google.com/store/search?q=Acronis%20Access&c=apps"
+    enrollment_deep_link: str = "acronisaccess://enroll?server={server}&username={username}"
+    invitation_days_default: int = Field(default=7, ge=1, le=365)
+    devices_per_licence: int = Field(default=3, ge=1)
+
     phone_default_region: str = "US"
     activation_token_days: int = Field(default=7, ge=1, le=90)
     log_level: str = "INFO"
@@ -140,7 +150,7 @@ class Settings(BaseSettings):
             ) from None
         return value
 
-    @field_validator("public_url", "slack_api_url")
+    @field_validator("public_url", "slack_api_url", "ios_app_url", "android_app_url")
     @classmethod
     def _check_http_url(cls, value: str) -> str:
         parts = urlsplit(value)
@@ -191,6 +201,24 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[A-Za-z]{2}", value):
             raise ValueError(f"{value!r} is not a two-letter country code such as US or NL")
         return value.upper()
+
+    @field_validator("enrollment_deep_link")
+    @classmethod
+    def _check_deep_link(cls, value: str) -> str:
+        try:
+            value.format(server="s", username="u")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(
+                f"{value!r} may only use {{server}} and {{username}}, e.g. acronisaccess://enroll?server={{server}}"
+            ) from None
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("use at least 32 random characters, e.g. the output of `openssl rand -hex 32`")
+        return value
 
     @field_validator("log_level")
     @classmethod

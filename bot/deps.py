@@ -13,6 +13,7 @@ from bot.db import Database
 from bot.integrations.backup.port import BackupPlatform
 from bot.integrations.mail.port import Mailer
 from bot.slack.access import HelpdeskAccess
+from bot.tokens import LinkTokens
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Deps:
     mailer: Mailer
     slack: WebClient
     helpdesk: HelpdeskAccess
+    tokens: LinkTokens
 
     @property
     def activation_valid_for(self) -> timedelta:

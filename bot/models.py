@@ -4,6 +4,7 @@ from bot.accounts.models import ActivationToken, BackupUser, ServiceAssignment
 from bot.audit.models import AuditEvent
 from bot.customers.models import Customer, Subscription
 from bot.db import Base
+from bot.enrollment.models import Device, DraftInvitee, Invitation, InvitationBatch, InviteDraft
 from bot.outbox.models import OutboxMessage
 from bot.slack.models import PostedMessage, ProcessedSlackRequest
 
@@ -13,6 +14,11 @@ __all__ = [
     "BackupUser",
     "Base",
     "Customer",
+    "Device",
+    "DraftInvitee",
+    "Invitation",
+    "InvitationBatch",
+    "InviteDraft",
     "OutboxMessage",
     "PostedMessage",
     "ProcessedSlackRequest",

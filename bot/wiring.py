@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -25,6 +26,7 @@ from bot.outbox.worker import OutboxHandler, OutboxWorker
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
 from bot.slack.client import make_web_client
 from bot.web.metrics import Metrics
+from bot.tokens import LinkTokens, load_or_create_key
 from bot.web.server import create_web_app
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClient | None = None) -> Deps:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = slack or make_web_client(token, settings.slack_api_url)
+    secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
     return Deps(
         settings=settings,
         db=Database(settings.database_url),
@@ -45,6 +48,7 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
         ),
         slack=client,
         helpdesk=HelpdeskAccess(SlackPrincipals(settings.helpdesk_users, client)),
+        tokens=LinkTokens(load_or_create_key(secret_key, Path(settings.secret_key_file))),
     )
 
 
@@ -59,6 +63,7 @@ def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
         slack=deps.slack,
         public_url=deps.settings.public_url,
         agent_download_url=deps.settings.agent_download_url,
+        tokens=deps.tokens,
     )
     return {**accounts.handlers()}
 

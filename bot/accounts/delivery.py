@@ -14,10 +14,9 @@ from bot.accounts.models import ActivationToken, ProvisioningState, Service
 from bot.accounts.service import (
     AccountJob,
     CardHeadline,
+    ACTIVATION,
     get_user,
-    hash_token,
     last_activation_sent,
-    new_token,
     refresh_cards,
 )
 from bot.accounts.summary import UserSummary, summarize
@@ -34,6 +33,7 @@ from bot.integrations.backup.port import (
 from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
 from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler
 from bot.slack.models import PostedMessage
+from bot.tokens import LinkTokens
 from bot.slack.posting import post_or_dm, update_message
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class AccountDelivery:
     slack: WebClient
     public_url: str
     agent_download_url: str | None
+    tokens: LinkTokens
 
     def handlers(self) -> dict[str, OutboxHandler]:
         return {
@@ -159,14 +160,13 @@ class AccountDelivery:
     def send_activation_email(self, delivery: Delivery) -> None:
         token_id = int(delivery.payload["token_id"])
         now = self.clock.now()
-        with self.db.transaction() as session:
+        with self.db.read() as session:
             row = session.get(ActivationToken, token_id)
             if row is None or row.used_at is not None or row.revoked_at is not None or row.expires_at <= now:
                 return  # superseded by a newer link, or already used: nothing to send
             user = get_user(session, row.user_id)
-            # The link's secret exists only in this e-mail; the database keeps its hash.
-            token = new_token()
-            row.token_hash = hash_token(token)
+            # The same link on every delivery of this row; the database keeps only its hash.
+            token = self.tokens.token(ACTIVATION, row.id, row.nonce)
             context: dict[str, object] = {
                 "first_name": user.first_name,
                 "full_name": user.full_name,

@@ -6,8 +6,6 @@ posts) are queued in the outbox within the same transaction; see `bot/accounts/d
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -34,6 +32,7 @@ from bot.customers.service import close_matches, find_customer, get_customer
 from bot.errors import Ambiguous, FieldErrors, InvalidState, NotFound
 from bot.integrations.backup.port import BackupPlatform, PlatformError
 from bot.outbox.service import enqueue
+from bot.tokens import LinkTokens, hash_token, new_nonce
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
@@ -52,12 +51,7 @@ class AccountJob(StrEnum):
     USER_CARD_REFRESH = "accounts.user_card_refresh"
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
+ACTIVATION = "activation"
 
 
 # --- look-ups -------------------------------------------------------------------------------
@@ -458,6 +452,7 @@ def request_activation(
     now: datetime,
     platform: BackupPlatform,
     valid_for: timedelta,
+    tokens: LinkTokens,
 ) -> ActivationRequest:
     """Queue the activation e-mail; an earlier unused link stops working."""
     user = get_user(session, user_id)
@@ -483,13 +478,14 @@ def request_activation(
         token.revoked_at = now
     token = ActivationToken(
         user_id=user.id,
-        # The real token is made when the e-mail goes out; only its hash is ever stored.
-        token_hash=f"pending:{uuid.uuid4()}",
+        token_hash=f"pending:{uuid.uuid4()}",  # replaced below, once the row has its id
+        nonce=new_nonce(),
         created_at=now,
         expires_at=now + valid_for,
     )
     session.add(token)
     session.flush()
+    token.token_hash = tokens.token_hash(ACTIVATION, token.id, token.nonce)
     kind = (
         AccountJob.PLATFORM_ACTIVATION if platform.sends_own_activation_email else AccountJob.ACTIVATION_EMAIL
     )

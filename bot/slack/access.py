@@ -23,17 +23,33 @@ class SlackPrincipals:
         self.cache_seconds = cache_seconds
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
+        # One fetch per group at a time: a burst of requests waits for it instead of each
+        # asking Slack (which would also run into rate limits).
+        self._fetching: dict[str, threading.Lock] = {}
 
     @property
     def is_empty(self) -> bool:
         return not self.users and not self.groups
 
-    def _group_members(self, group_id: str) -> frozenset[str]:
-        now = time.monotonic()
+    def _cached(self, group_id: str) -> frozenset[str] | None:
         with self._lock:
             cached = self._members.get(group_id)
-            if cached is not None and now - cached[0] < self.cache_seconds:
-                return cached[1]
+        if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
+            return cached[1]
+        return None
+
+    def _group_members(self, group_id: str) -> frozenset[str]:
+        members = self._cached(group_id)
+        if members is not None:
+            return members
+        with self._lock:
+            fetching = self._fetching.setdefault(group_id, threading.Lock())
+        with fetching:
+            members = self._cached(group_id)
+            return members if members is not None else self._fetch(group_id)
+
+    def _fetch(self, group_id: str) -> frozenset[str]:
+        now = time.monotonic()
         try:
             response = self.client.usergroups_users_list(usergroup=group_id)
             members = frozenset(response.get("users") or [])

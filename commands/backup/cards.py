@@ -33,6 +33,7 @@ def activate_user(deps: Deps, *, user_id: int, actor: str) -> str:
             now=deps.clock.now(),
             platform=deps.platform,
             valid_for=deps.activation_valid_for,
+            tokens=deps.tokens,
         )
         user = result.user
         name, to = user.full_name, user.mail_to

@@ -24,10 +24,12 @@ from bot.db import Database
 from bot.errors import Ambiguous, FieldErrors, NotFound
 from bot.integrations.backup.local import LocalBackupPlatform
 from bot.integrations.backup.port import Quotas
+from bot.tokens import LinkTokens
 from bot.outbox.models import OutboxMessage
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 PLATFORM = LocalBackupPlatform()
+TOKENS = LinkTokens(b"k" * 32)
 
 
 def seed(db: Database) -> dict[str, int]:
@@ -197,7 +199,13 @@ def test_activation_link_is_single_use_and_expires(db: Database) -> None:
             platform=PLATFORM,
         ).user
         request = request_activation(
-            session, user_id=user.id, actor="U1", now=NOW, platform=PLATFORM, valid_for=timedelta(days=7)
+            session,
+            user_id=user.id,
+            actor="U1",
+            now=NOW,
+            platform=PLATFORM,
+            valid_for=timedelta(days=7),
+            tokens=TOKENS,
         )
         assert request.queued
         # A second click within a minute is a double click: nothing new is queued.
@@ -208,6 +216,7 @@ def test_activation_link_is_single_use_and_expires(db: Database) -> None:
             now=NOW + timedelta(seconds=5),
             platform=PLATFORM,
             valid_for=timedelta(days=7),
+            tokens=TOKENS,
         ).queued
         token_row = user_for_token_row(session, user.id)
         token_row.token_hash = hash_token("secret-token-value")

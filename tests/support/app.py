@@ -126,6 +126,7 @@ def run_app(
         "smtp_url": str(outbox_folder),
         "helpdesk_users": HELPDESK_GROUP,
         "agent_download_url": "https://downloads.example.com/acronis-agent",
+        "secret_key": "test-secret-key-for-link-tokens-0123456789",
         "_env_file": None,
     }
     values.update(overrides)

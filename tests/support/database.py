@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,10 +29,18 @@ from bot.models import Base
 PG_ADMIN_DSN = os.environ.get("DESKOPS_TEST_PG", "host=127.0.0.1 port=5432 dbname=test user=postgres")
 PG_URL_TEMPLATE = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 BACKENDS = ["sqlite", "postgresql"]
+RUN_ID_VARIABLE = "DESKOPS_TEST_RUN"
 
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    """This test process's own database name part: the run (several runs may share the server,
+    e.g. a developer's and CI's) and the xdist worker."""
+    return f"{os.environ.get(RUN_ID_VARIABLE, 'solo')}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Set once in the controlling process; xdist workers inherit it with the environment.
+    os.environ.setdefault(RUN_ID_VARIABLE, uuid.uuid4().hex[:10])
 
 
 def _admin_connection() -> psycopg.Connection[tuple[object, ...]]:

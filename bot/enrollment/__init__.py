@@ -1,0 +1,1 @@
+"""Device enrollment invitations: drafts, batches, invitations, devices and licences."""
