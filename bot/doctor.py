@@ -79,7 +79,11 @@ def check_mail(settings: Settings) -> str:
 
 
 def check_platform(settings: Settings) -> str:
-    return build_platform(settings).check()
+    platform = build_platform(settings)
+    try:
+        return platform.check()
+    finally:
+        platform.close()
 
 
 def check_access(settings: Settings) -> CheckResult:

@@ -86,6 +86,7 @@ class Service:
         self.listeners.shutdown(wait=True)
         self.worker.stop()
         self.deps.mailer.close()
+        self.deps.platform.close()
 
 
 def build_service(deps: Deps, *, worker_threads: int = 2, poll_interval: float = 1.0) -> Service:

@@ -37,3 +37,6 @@ class LocalBackupPlatform:
 
     def check(self) -> str:
         return "local provider: accounts are kept in the deskops database"
+
+    def close(self) -> None:
+        return None

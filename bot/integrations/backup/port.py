@@ -92,3 +92,6 @@ class BackupPlatform(Protocol):
 
     def check(self) -> str:
         """One line for `deskops doctor`, or raise PlatformError."""
+
+    def close(self) -> None:
+        """Release connections (at shutdown)."""
