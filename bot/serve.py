@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 
 import uvicorn
@@ -15,16 +16,16 @@ from bot.wiring import build_deps, build_service
 
 log = logging.getLogger(__name__)
 
-NO_SLACK_MESSAGE = """\
-deskops needs a Slack app to talk to. Set these variables (in the environment or in .env):
+CONSOLE_BANNER = """\
+deskops: no Slack workspace is configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are unset),
+so this is the OFFLINE CONSOLE: the bot runs against a local Slack emulation, in this process.
 
-  SLACK_BOT_TOKEN=xoxb-…        OAuth & Permissions → Bot User OAuth Token
-  SLACK_SIGNING_SECRET=…        Basic Information → App Credentials → Signing Secret
-  PUBLIC_URL=https://…          the address Slack and your users reach this server at
-  SLACK_APP_TOKEN=xapp-…        optional: Socket Mode instead of a public URL
+  Open {url}
+  It listens on 127.0.0.1 only: nobody but this machine can reach it.
+  Mail: {mail}
 
-To create the app: https://api.slack.com/apps → Create New App → From an app manifest →
-paste app.yaml (replace https://deskops.example.com with your PUBLIC_URL) → Install to Workspace.
+To connect a real Slack workspace instead, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET
+(README.md, section "Connect a Slack workspace") and run `deskops serve` again.
 """
 
 
@@ -49,8 +50,7 @@ def secrets_of(settings: Settings) -> list[str]:
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
     configure_logging(settings.log_level, secrets_of(settings))
     if not settings.slack_configured:
-        print(NO_SLACK_MESSAGE, file=sys.stderr)
-        return 2
+        return serve_console(settings, host=host, port=port)
     deps = build_deps(settings)
     if not schema_is_current(deps.db):
         print("the database schema is not current: run `deskops db upgrade` first", file=sys.stderr)
@@ -84,4 +84,44 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         if socket_mode is not None:
             socket_mode.close()  # type: ignore[no-untyped-call]
         service.stop_background()
+    return 0
+
+
+def serve_console(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+    """Console mode: the bot and the Slack emulation in one server on 127.0.0.1 (see bot.console.offline)."""
+    from bot.console.offline import LOOPBACK, OfflineConsole
+
+    if host is not None and host not in (LOOPBACK, "localhost"):
+        print(f"the offline console listens on {LOOPBACK} only; --host {host} is ignored", file=sys.stderr)
+    try:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((LOOPBACK, port or settings.port))
+    except OSError as error:
+        print(
+            f"cannot listen on {LOOPBACK}:{port or settings.port}: {error.strerror}; set PORT",
+            file=sys.stderr,
+        )
+        return 1
+    console = OfflineConsole.build(settings, port=int(sock.getsockname()[1]))
+    if not schema_is_current(console.service.deps.db):
+        sock.close()
+        print("the database schema is not current: run `deskops db upgrade` first", file=sys.stderr)
+        return 1
+    configure_logging(settings.log_level, secrets_of(console.settings))
+    # The emulator's own requests to the bot (one per click) would fill the log; the bot logs them.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    outbox = console.web.pages.outbox
+    mail = (
+        outbox.description
+        if outbox.folder is None
+        else f"written as .eml files to {outbox.folder}/ (the console's Outbox)"
+    )
+    print(CONSOLE_BANNER.format(url=console.url, mail=mail), flush=True)
+    console.start_background()
+    try:
+        config = uvicorn.Config(console.app, log_config=None, access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        console.stop_background()
     return 0

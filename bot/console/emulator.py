@@ -90,26 +90,41 @@ class SlackEmulator:
         self,
         *,
         signing_secret: str,
-        limits_path: str | Path,
+        limits_path: str | Path | None = None,
         bot_token: str,
         identity: AppIdentity | None = None,
         clock: Clock | None = None,
         request_timeout: float = 10.0,
+        limits: BlockKitLimits | None = None,
     ) -> None:
+        if limits is None:
+            if limits_path is None:
+                raise TypeError("give limits_path (the Block Kit limits file) or limits")
+            limits = BlockKitLimits.load(limits_path)
         self.clock: Clock = clock or OffsetClock()
-        self.workspace = Workspace(BlockKitLimits.load(limits_path), identity=identity, clock=self.clock)
+        self.workspace = Workspace(limits, identity=identity, clock=self.clock)
         self.bot_token = bot_token
         self.signing_secret = signing_secret
         self.webapi = WebApi(self.workspace, bot_token=bot_token)
         self.server = BackgroundServer(self.webapi.app)
         self.sender = SlackSender(signing_secret, timeout=request_timeout)
         self.driver: Driver | None = None
+        self._mounted_at: str | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> SlackEmulator:
         self.server.start()
         self.driver = Driver(self.workspace, self.sender, response_url_base=self.server.base_url)
+        return self
+
+    def mount(self, base_url: str) -> SlackEmulator:
+        """Instead of `start()`: another server serves `self.webapi.app` at `base_url` (the
+        console mounts it under /console/slack); api_url and response_urls point there."""
+        if self.driver is not None:
+            raise RuntimeError("the emulator is already started")
+        self._mounted_at = base_url.rstrip("/")
+        self.driver = Driver(self.workspace, self.sender, response_url_base=self._mounted_at)
         return self
 
     def stop(self) -> None:
@@ -127,7 +142,7 @@ class SlackEmulator:
     @property
     def api_url(self) -> str:
         """What the bot's SLACK_API_URL must be (slack_sdk appends the method name)."""
-        return f"{self.server.base_url}/api/"
+        return f"{self._mounted_at or self.server.base_url}/api/"
 
     @property
     def events_url(self) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -97,12 +98,62 @@ def test_bad_configuration_is_one_line_per_problem(env: dict[str, str], tmp_path
     assert "Traceback" not in result.stderr
 
 
-def test_serve_without_slack_credentials_says_what_to_set(env: dict[str, str], tmp_path: Path) -> None:
+def test_serve_without_slack_credentials_starts_the_offline_console(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     deskops("db", "upgrade", env=env, cwd=tmp_path)
-    result = deskops("serve", env=env, cwd=tmp_path)
-    assert result.returncode == 2
-    for expected in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "PUBLIC_URL", "app.yaml"):
-        assert expected in result.stderr
+    port = free_port()
+    # HOST=0.0.0.0 (the default for Slack mode) must not widen the console beyond loopback.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env={**env, "PORT": str(port), "HOST": "0.0.0.0"},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"deskops serve did not come up: {process.communicate(timeout=5)[0]}")
+        assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}
+        page = httpx.get(f"{base}/console")
+        assert page.status_code == 200 and "offline console" in page.text and "127.0.0.1" in page.text
+        state = httpx.get(
+            f"{base}/console/api/state", params={"user": "U0HELEN01", "place": "channel:C0HELPDSK"}
+        )
+        assert "helpdesk" in state.json()["regions"]["nav"]["html"]
+        assert httpx.get(base, follow_redirects=False).headers["location"].endswith("/console")
+        # Bound to loopback only: another address of this machine gets no answer.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1)
+            assert probe.connect_ex((outside_address(), port)) != 0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    # uvicorn ends by re-raising the SIGTERM it handled, after a clean shutdown.
+    assert process.returncode in (0, -signal.SIGTERM), output
+    assert "OFFLINE CONSOLE" in output and f"Open {base}/console" in output
+    assert "127.0.0.1 only" in output and "Connect a Slack workspace" in output
+    assert "Traceback" not in output
+
+
+def outside_address() -> str:
+    """An address of this machine that is not loopback (the one a route to the outside uses)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        try:
+            udp.connect(("192.0.2.1", 9))  # TEST-NET-1: nothing is sent, only a route is chosen
+            address = str(udp.getsockname()[0])
+        except OSError:
+            address = "0.0.0.0"
+    return address if not address.startswith("127.") else "0.0.0.0"
 
 
 def test_doctor_checks_each_integration(

@@ -1,0 +1,323 @@
+// deskops offline console: polls the server for the page's regions and sends what the person does.
+// No framework, no build step. Regions are HTML the server rendered (and escaped); this script only
+// swaps them in when their key changes, and reads data-* attributes to know what was acted on.
+"use strict";
+
+(function () {
+  const prefix = document.body.dataset.prefix;
+  const POLL_MS = 400;
+  const el = (id) => document.getElementById(id);
+  const regionNodes = {
+    nav: el("nav"),
+    main: el("main-region"),
+    modal: el("modal-region"),
+    problems: el("problems-region"),
+  };
+  const keys = {};
+  let version = "";
+  let user = "";
+  let place = "";
+  let polling = null;
+  let inFlight = false;
+  let homeOpenedFor = "";
+
+  // --- where we are and who we are ---------------------------------------------------------
+
+  function readPlace() {
+    const hash = decodeURIComponent(location.hash.replace(/^#/, ""));
+    return hash || "channel:C0HELPDSK";
+  }
+
+  function chooseUser() {
+    const select = el("acting-user");
+    const asked = new URLSearchParams(location.search).get("as") || localStorage.getItem("deskops.as");
+    if (asked && [...select.options].some((o) => o.value === asked)) select.value = asked;
+    user = select.value;
+  }
+
+  // --- talking to the server ---------------------------------------------------------------
+
+  async function post(path, body) {
+    const response = await fetch(`${prefix}/api/${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ user, ...body }),
+    });
+    let answer = {};
+    try { answer = await response.json(); } catch (e) { answer = { ok: false, error: `HTTP ${response.status}` }; }
+    note(answer.ok ? answer.notice || "" : answer.error || "something went wrong", !answer.ok || !!answer.notice);
+    refresh();
+    return answer;
+  }
+
+  function note(text, isProblem) {
+    const box = el("composer-note");
+    box.textContent = text;
+    box.classList.toggle("is-problem", !!isProblem && !!text);
+  }
+
+  async function refresh() {
+    if (inFlight) { refresh.again = true; return; }
+    inFlight = true;
+    try {
+      const query = new URLSearchParams({ user, place, v: version });
+      const response = await fetch(`${prefix}/api/state?${query}`, { cache: "no-store" });
+      if (response.ok) apply(await response.json());
+    } catch (e) {
+      note("The console server does not answer. Is `deskops serve` still running?", true);
+    } finally {
+      inFlight = false;
+      if (refresh.again) { refresh.again = false; refresh(); }
+    }
+  }
+
+  function apply(state) {
+    version = state.version;
+    if (!state.regions) return;
+    for (const [name, region] of Object.entries(state.regions)) {
+      if (keys[name] === region.key) continue;
+      keys[name] = region.key;
+      if (name === "modal") swapModal(region.html);
+      else if (name === "main") swapMain(region.html);
+      else regionNodes[name].innerHTML = region.html;
+      if (name === "nav") updatePlaceholder();
+    }
+    document.body.classList.toggle("has-modal", !!regionNodes.modal.firstElementChild);
+    el("composer").hidden = !place.startsWith("channel:");
+  }
+
+  function swapMain(html) {
+    const list = regionNodes.main.querySelector(".timeline");
+    const atBottom = !list || list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    regionNodes.main.innerHTML = html;
+    const fresh = regionNodes.main.querySelector(".timeline");
+    if (fresh && atBottom) fresh.scrollTop = fresh.scrollHeight;
+  }
+
+  // A modal is redrawn when the app updates it; keep what the person typed and not yet sent.
+  function swapModal(html) {
+    const old = regionNodes.modal.querySelector(".modal");
+    const oldId = old ? old.dataset.view : null;
+    const typed = {};
+    const focusedId = document.activeElement ? document.activeElement.id : "";
+    if (old) {
+      for (const field of old.querySelectorAll("input.bk-field, textarea.bk-field")) {
+        if (field.value !== field.defaultValue) typed[fieldKey(field)] = field.value;
+      }
+    }
+    regionNodes.modal.innerHTML = html;
+    const modal = regionNodes.modal.querySelector(".modal");
+    if (!modal) return;
+    if (modal.dataset.view === oldId) {
+      for (const field of modal.querySelectorAll("input.bk-field, textarea.bk-field")) {
+        if (fieldKey(field) in typed) field.value = typed[fieldKey(field)];
+      }
+    }
+    const again = focusedId && document.getElementById(focusedId);
+    const target = again && modal.contains(again) ? again
+      : modal.querySelector(".has-error .bk-field, .has-error input") || modal.querySelector(".modal-body .bk-field, .modal-body input, .modal-body button");
+    if (target) target.focus({ preventScroll: modal.dataset.view === oldId });
+  }
+
+  function fieldKey(field) {
+    return `${field.dataset.blockId}\u0000${field.dataset.actionId}`;
+  }
+
+  // --- reading a surface -------------------------------------------------------------------
+
+  function surfaceOf(node) {
+    const surface = node.closest("[data-surface]");
+    if (!surface) return null;
+    const ref = { surface: surface.dataset.surface };
+    if (surface.dataset.channel) ref.channel = surface.dataset.channel;
+    if (surface.dataset.ts) ref.ts = surface.dataset.ts;
+    if (surface.dataset.ephemeral) ref.ephemeral = surface.dataset.ephemeral;
+    if (surface.dataset.view) ref.view = surface.dataset.view;
+    return { node: surface, ref };
+  }
+
+  function chosenOf(control) {
+    const type = control.dataset.type;
+    if (control.type === "checkbox" || control.type === "radio") {
+      const group = control.closest(".bk-choices");
+      const picked = [...group.querySelectorAll("input:checked")].map((i) => i.value);
+      return type === "checkboxes" ? picked : picked[0] || null;
+    }
+    if (control.multiple) return [...control.selectedOptions].map((o) => o.value);
+    return control.value;
+  }
+
+  // Values of the input blocks of a modal, by block_id and action_id, as Slack's state.values.
+  function valuesOf(surfaceNode) {
+    const values = {};
+    for (const block of surfaceNode.querySelectorAll("[data-input-block]")) {
+      const control = block.querySelector("[data-action-id]");
+      if (!control) continue;
+      const blockId = block.dataset.inputBlock;
+      values[blockId] = { [control.dataset.actionId]: chosenOf(control) };
+    }
+    return values;
+  }
+
+  // --- what the person does ----------------------------------------------------------------
+
+  function act(control, extra) {
+    const found = surfaceOf(control);
+    if (!found) return;
+    const body = { ...found.ref, block_id: control.dataset.blockId, action_id: control.dataset.actionId, ...extra };
+    if (found.ref.surface === "view") body.values = valuesOf(found.node);
+    return post("act", body);
+  }
+
+  function confirmThen(button, go) {
+    const confirm = button.nextElementSibling && button.nextElementSibling.classList.contains("bk-confirm")
+      ? button.nextElementSibling : null;
+    if (!confirm) return go();
+    const layer = el("confirm-layer");
+    el("confirm-title").textContent = confirm.querySelector(".bk-confirm-title").textContent;
+    const text = el("confirm-text");
+    text.replaceChildren(...[...confirm.querySelector(".bk-confirm-text").childNodes].map((n) => n.cloneNode(true)));
+    const yes = el("confirm-yes");
+    yes.textContent = confirm.querySelector(".bk-confirm-yes").textContent;
+    yes.className = "btn " + (confirm.dataset.style === "danger" ? "btn-danger" : "btn-primary");
+    el("confirm-no").textContent = confirm.querySelector(".bk-confirm-no").textContent;
+    layer.hidden = false;
+    yes.focus();
+    const close = (ok) => {
+      layer.hidden = true;
+      yes.onclick = null;
+      el("confirm-no").onclick = null;
+      layer.onkeydown = null;
+      button.focus();
+      if (ok) go();
+    };
+    yes.onclick = () => close(true);
+    el("confirm-no").onclick = () => close(false);
+    layer.onkeydown = (event) => { if (event.key === "Escape") close(false); };
+  }
+
+  document.addEventListener("click", (event) => {
+    const target = event.target;
+    const modalButton = target.closest("[data-modal]");
+    if (modalButton) {
+      const modal = modalButton.closest(".modal");
+      const view = modal.dataset.view;
+      if (modalButton.dataset.modal === "submit") post("submit", { view, values: valuesOf(modal) });
+      else post("close", { view });
+      return;
+    }
+    const dismiss = target.closest("[data-dismiss]");
+    if (dismiss) { post("dismiss", { ephemeral: dismiss.dataset.dismiss }); return; }
+    const hint = target.closest("[data-suggestion]");
+    if (hint) { useSuggestion(hint.dataset.suggestion); return; }
+    const button = target.closest("button[data-action-id]");
+    if (button) {
+      confirmThen(button, () => {
+        if (button.dataset.url) window.open(button.dataset.url, "_blank", "noopener");
+        act(button, button.dataset.value !== undefined ? { value: button.dataset.value } : {});
+      });
+    }
+  });
+
+  document.addEventListener("change", (event) => {
+    const control = event.target.closest("[data-action-id]");
+    if (!control || !control.dataset.dispatch || control.tagName === "BUTTON") return;
+    const value = control.dataset.type === "overflow" ? control.value : chosenOf(control);
+    if (control.dataset.type === "overflow" && !value) return;
+    act(control, { chosen: value });
+  });
+
+  document.addEventListener("submit", (event) => {
+    const modal = event.target.closest(".modal");
+    if (!modal) return;
+    event.preventDefault();
+    post("submit", { view: modal.dataset.view, values: valuesOf(modal) });
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && el("confirm-layer").hidden) {
+      const modal = regionNodes.modal.querySelector(".modal");
+      if (modal) post("close", { view: modal.dataset.view });
+    }
+    const field = event.target;
+    if (event.key === "Enter" && field.matches && field.matches("input[data-dispatch]")) {
+      event.preventDefault();
+      act(field, { chosen: field.value });
+    }
+  });
+
+  // --- the message box ---------------------------------------------------------------------
+
+  const input = el("composer-input");
+  const hints = el("command-hints");
+
+  function showHints() {
+    const text = input.value;
+    let shown = 0;
+    for (const item of hints.children) {
+      const match = text.startsWith("/") && !text.includes("\n") && item.dataset.suggestion.startsWith(text.split(" ")[0]);
+      item.hidden = !match;
+      if (match) shown += 1;
+    }
+    hints.hidden = shown === 0 || text.length === 0;
+  }
+
+  function useSuggestion(suggestion) {
+    input.value = suggestion.replace(/\s*[\[<].*$/, "") + " ";
+    hints.hidden = true;
+    input.focus();
+  }
+
+  input.addEventListener("input", showHints);
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      el("composer").requestSubmit();
+    }
+  });
+
+  el("composer").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    const channel = place.slice("channel:".length);
+    input.value = "";
+    hints.hidden = true;
+    const answer = await post("type", { channel, text });
+    if (!answer.ok) input.value = text;
+  });
+
+  // --- navigation --------------------------------------------------------------------------
+
+  function updatePlaceholder() {
+    const link = document.querySelector(`#nav a[href="#${CSS.escape(place)}"]`);
+    const name = link && link.dataset.channelName ? `#${link.dataset.channelName}` : "the app";
+    input.placeholder = `Message ${name}, or a slash command such as /backup add`;
+  }
+
+  function go() {
+    place = readPlace();
+    version = "";
+    for (const name of Object.keys(keys)) delete keys[name];
+    updatePlaceholder();
+    note("", false);
+    if (place === "home" && homeOpenedFor !== user) {
+      homeOpenedFor = user;
+      post("home", {});
+    }
+    refresh();
+  }
+
+  window.addEventListener("hashchange", () => { homeOpenedFor = ""; go(); });
+  el("acting-user").addEventListener("change", (event) => {
+    user = event.target.value;
+    localStorage.setItem("deskops.as", user);
+    homeOpenedFor = "";
+    go();
+  });
+
+  chooseUser();
+  go();
+  polling = setInterval(() => { if (!document.hidden) refresh(); }, POLL_MS);
+  window.deskopsConsole = { refresh, get polling() { return polling; } };
+})();
