@@ -1,8 +1,8 @@
 """Secrets in links (activation, enrollment invitations).
 
-A link token is an HMAC of the row it belongs to and a per-row nonce under the server's secret
-key. The database keeps only the token's SHA-256 (to find the row when the link is opened) and
-the nonce; the token itself can be derived again only with the key. So a re-delivered e-mail
+A link token is an HMAC of its purpose and a random per-row nonce under the server's secret key.
+The database keeps only the token's SHA-256 (to find the row when the link is opened) and the
+nonce; the token itself can be derived again only with the key. So a re-delivered e-mail
 carries the very same link, and a copy of the database alone opens nothing.
 """
 
@@ -34,12 +34,12 @@ class LinkTokens:
             raise ValueError("the secret key must have at least 16 bytes")
         self._key = key
 
-    def token(self, purpose: str, row_id: int, nonce: str) -> str:
-        digest = hmac.new(self._key, f"{purpose}:{row_id}:{nonce}".encode(), hashlib.sha256).digest()
+    def token(self, purpose: str, nonce: str) -> str:
+        digest = hmac.new(self._key, f"{purpose}:{nonce}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
-    def token_hash(self, purpose: str, row_id: int, nonce: str) -> str:
-        return hash_token(self.token(purpose, row_id, nonce))
+    def token_hash(self, purpose: str, nonce: str) -> str:
+        return hash_token(self.token(purpose, nonce))
 
 
 def load_or_create_key(configured: str | None, key_file: Path) -> bytes:

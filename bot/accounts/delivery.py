@@ -166,7 +166,7 @@ class AccountDelivery:
                 return  # superseded by a newer link, or already used: nothing to send
             user = get_user(session, row.user_id)
             # The same link on every delivery of this row; the database keeps only its hash.
-            token = self.tokens.token(ACTIVATION, row.id, row.nonce)
+            token = self.tokens.token(ACTIVATION, row.nonce)
             context: dict[str, object] = {
                 "first_name": user.first_name,
                 "full_name": user.full_name,

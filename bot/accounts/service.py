@@ -6,7 +6,6 @@ posts) are queued in the outbox within the same transaction; see `bot/accounts/d
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -476,16 +475,16 @@ def request_activation(
         )
     ):
         token.revoked_at = now
+    nonce = new_nonce()
     token = ActivationToken(
         user_id=user.id,
-        token_hash=f"pending:{uuid.uuid4()}",  # replaced below, once the row has its id
-        nonce=new_nonce(),
+        token_hash=tokens.token_hash(ACTIVATION, nonce),
+        nonce=nonce,
         created_at=now,
         expires_at=now + valid_for,
     )
     session.add(token)
     session.flush()
-    token.token_hash = tokens.token_hash(ACTIVATION, token.id, token.nonce)
     kind = (
         AccountJob.PLATFORM_ACTIVATION if platform.sends_own_activation_email else AccountJob.ACTIVATION_EMAIL
     )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.outbox.models import OutboxMessage, OutboxStatus
@@ -45,6 +45,58 @@ def enqueue(
     session.add(message)
     session.info[ENQUEUED_FLAG] = True
     return message
+
+
+def enqueue_many(
+    session: Session,
+    *,
+    kind: str,
+    payloads: Sequence[dict[str, Any]],
+    now: datetime,
+    group_key: str | None = None,
+    max_attempts: int = 8,
+) -> None:
+    """Queue many side effects of one kind at once (a batch of thousands, in one statement)."""
+    if not payloads:
+        return
+    rows = [
+        {
+            "kind": kind,
+            "payload": payload,
+            "group_key": group_key,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for payload in payloads
+    ]
+    session.execute(insert(OutboxMessage), rows)
+    session.info[ENQUEUED_FLAG] = True
+
+
+def postpone_group(session: Session, *, group_key: str, until: datetime) -> int:
+    """Hold back a group's waiting rows (e.g. while the SMTP server refuses our login)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.group_key == group_key,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at < until,
+        )
+        .values(next_attempt_at=until)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def group_counts(session: Session, group_key: str) -> dict[OutboxStatus, int]:
+    rows = session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.group_key == group_key)
+        .group_by(OutboxMessage.status)
+    )
+    return {OutboxStatus(status): int(count) for status, count in rows}
 
 
 def pending_count(session: Session) -> int:
