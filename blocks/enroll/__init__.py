@@ -1,0 +1,1 @@
+"""Builders of the /enroll surface: the invitation modal, progress cards, status, pages' texts."""

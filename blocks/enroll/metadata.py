@@ -1,0 +1,49 @@
+"""Small typed values carried through Slack for /enroll."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Carried(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InviteMetadata(_Carried):
+    """The Send Enrollment Invitation modal: the server-side draft and the page shown."""
+
+    draft_id: str
+    offset: int = 0
+
+
+class EditEmailMetadata(_Carried):
+    draft_id: str
+    invitee_id: int
+    parent_view_id: str
+
+
+class InvitationRef(_Carried):
+    invitation_id: int
+
+
+class ExtendMetadata(_Carried):
+    invitation_id: int
+    channel_id: str | None
+
+
+class BatchRef(_Carried):
+    batch_id: int
+
+
+class DirectoryRef(_Carried):
+    """A search result: a directory user or group id (LDAP DNs can be long; ids stay < 2,000)."""
+
+    id: str
+
+
+class InviteeRef(_Carried):
+    invitee_id: int
+
+
+class PageRef(_Carried):
+    offset: int
