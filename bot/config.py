@@ -83,6 +83,20 @@ class Settings(BaseSettings):
     digest_time: time = time(8, 30)
     timezone: str = "UTC"
 
+    # What needs a lead's approval (only while APPROVALS_CHANNEL is set), and for how long.
+    approval_administrators: bool = True
+    approval_batch_size: int = Field(default=50, ge=0)
+    approval_devices_beyond_licence: bool = True
+    approval_expiry_hours: int = Field(default=48, ge=1, le=24 * 30)
+    # Re-notify the approvers in the request's thread this many hours after it was asked.
+    approval_reminder_hours: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [1, 3, 9])
+    # Reminders in HELPDESK_CHANNEL: invitations expiring this soon, users pending this long.
+    reminder_expiry_window_hours: int = Field(default=48, ge=1, le=24 * 30)
+    reminder_pending_activation_days: int = Field(default=3, ge=1, le=365)
+    # Scheduled jobs (reminders, expiry, approvals, digest, housekeeping) in this process.
+    scheduler_enabled: bool = True
+    scheduler_interval_seconds: int = Field(default=300, ge=1, le=86400)
+
     public_url: str = "http://127.0.0.1:3000"
     mail_from: str = "helpdesk@localhost"
     enrollment_server: str | None = None
@@ -93,7 +107,7 @@ class Settings(BaseSettings):
 
     # Derives the tokens in e-mailed links (see bot/tokens.py); a key file is made when unset.
     secret_key: SecretStr | None = None
-    secret_key_file: str = "deskops.secret"
+    secret_key_file: str = "deskops.secret"  # noqa: S105 - a file name, not a secret
 
     ios_app_url: str = "https://apps.apple.com/search?term=Acronis%20Access"
     android_app_url: str = "https://play.google.com/store/search?q=Acronis%20Access&c=apps"
@@ -116,6 +130,22 @@ class Settings(BaseSettings):
                     "use comma-separated ids such as U012AB3CD,S0614TZR7"
                 )
         return items
+
+    @field_validator("approval_reminder_hours", mode="before")
+    @classmethod
+    def _parse_reminder_hours(cls, value: Any) -> Any:
+        items = _split_csv(value)
+        if not isinstance(items, list):
+            return items
+        try:
+            hours = [int(item) for item in items]
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a list of hours; use increasing whole numbers such as 1,3,9"
+            ) from None
+        if any(h <= 0 for h in hours) or hours != sorted(set(hours)):
+            raise ValueError(f"{value!r}: use increasing whole numbers of hours above 0, such as 1,3,9")
+        return hours
 
     @field_validator("helpdesk_channel", "approvals_channel", "digest_channel", "audit_channel")
     @classmethod
@@ -259,6 +289,11 @@ class Settings(BaseSettings):
                         f"{name.upper()}: required when BACKUP_PROVIDER=acronis "
                         "(create an API client in the Acronis management portal)"
                     )
+        if self.approvals_channel and not self.approvers:
+            problems.append(
+                "APPROVERS: required when APPROVALS_CHANNEL is set (the user or user-group ids who may "
+                "approve), or unset APPROVALS_CHANNEL to run actions without approval"
+            )
         if self.directory_bind_dn and self.directory_bind_password is None:
             problems.append("DIRECTORY_BIND_PASSWORD: required when DIRECTORY_BIND_DN is set")
         return problems

@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.integrations.backup.port import BackupPlatform
+from bot.integrations.directory.port import Directory
 from bot.integrations.mail.port import Mailer
 from bot.slack.access import HelpdeskAccess
 from bot.tokens import LinkTokens
@@ -26,6 +27,7 @@ class Deps:
     slack: WebClient
     helpdesk: HelpdeskAccess
     tokens: LinkTokens
+    directory: Directory
 
     @property
     def activation_valid_for(self) -> timedelta:

@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.integrations.backup.factory import build_platform
 from bot.integrations.backup.port import PlatformError
+from bot.integrations.directory.port import DirectoryError
 from bot.integrations.mail.factory import build_mailer
 from bot.integrations.mail.port import MailError
 from bot.migrations import schema_is_current
@@ -32,7 +33,7 @@ class CheckResult:
 def _check(name: str, probe: Callable[[], str]) -> CheckResult:
     try:
         return CheckResult(name, True, probe())
-    except (MailError, PlatformError, ValueError) as error:
+    except (MailError, PlatformError, DirectoryError, ValueError) as error:
         return CheckResult(name, False, str(error))
     except Exception as error:
         return CheckResult(name, False, f"{type(error).__name__}: {error}")
@@ -86,6 +87,36 @@ def check_platform(settings: Settings) -> str:
         platform.close()
 
 
+def check_directory(settings: Settings) -> str:
+    from bot.wiring import directory_from_settings
+
+    directory = directory_from_settings(settings)
+    try:
+        return directory.check()
+    finally:
+        directory.close()
+
+
+def check_enrollment(settings: Settings) -> CheckResult:
+    missing = [
+        name
+        for name, value in (
+            ("ENROLLMENT_SERVER", settings.enrollment_server),
+            ("ENROLLMENT_API_KEY", settings.enrollment_api_key),
+        )
+        if not value
+    ]
+    if missing:
+        return CheckResult(
+            "enrollment",
+            True,
+            f"{' and '.join(missing)} not set: invitations need the server name; "
+            "the device callback needs the API key",
+            warning=True,
+        )
+    return CheckResult("enrollment", True, f"server {settings.enrollment_server}, device callback enabled")
+
+
 def check_access(settings: Settings) -> CheckResult:
     if not settings.helpdesk_users:
         return CheckResult(
@@ -104,5 +135,7 @@ def run_checks(settings: Settings) -> list[CheckResult]:
         _check("slack", lambda: check_slack(settings)),
         _check("mail", lambda: check_mail(settings)),
         _check("backup platform", lambda: check_platform(settings)),
+        _check("directory", lambda: check_directory(settings)),
+        check_enrollment(settings),
         check_access(settings),
     ]

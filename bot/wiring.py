@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -18,15 +18,18 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.deps import Deps
+from bot.enrollment.delivery import EnrollmentDelivery, EnrollmentLinks
 from bot.integrations.backup.factory import build_platform
+from bot.integrations.directory.factory import build_directory
+from bot.integrations.directory.port import Directory
 from bot.integrations.mail.factory import build_mailer
 from bot.integrations.mail.render import MailRenderer
 from bot.outbox.service import ENQUEUED_FLAG, pending_count
 from bot.outbox.worker import OutboxHandler, OutboxWorker
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
 from bot.slack.client import make_web_client
-from bot.web.metrics import Metrics
 from bot.tokens import LinkTokens, load_or_create_key
+from bot.web.metrics import Metrics
 from bot.web.server import create_web_app
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,19 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
         slack=client,
         helpdesk=HelpdeskAccess(SlackPrincipals(settings.helpdesk_users, client)),
         tokens=LinkTokens(load_or_create_key(secret_key, Path(settings.secret_key_file))),
+        directory=directory_from_settings(settings),
+    )
+
+
+def directory_from_settings(settings: Settings) -> Directory:
+    password = settings.directory_bind_password
+    return build_directory(
+        settings.directory_url,
+        bind_dn=settings.directory_bind_dn,
+        bind_password=password.get_secret_value() if password else None,
+        profile=settings.directory_profile.value,
+        starttls=settings.directory_starttls,
+        timeout=settings.directory_timeout_seconds,
     )
 
 
@@ -65,7 +81,17 @@ def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
         agent_download_url=deps.settings.agent_download_url,
         tokens=deps.tokens,
     )
-    return {**accounts.handlers()}
+    enrollment = EnrollmentDelivery(
+        db=deps.db,
+        clock=deps.clock,
+        mailer=deps.mailer,
+        renderer=renderer,
+        slack=deps.slack,
+        tokens=deps.tokens,
+        links=EnrollmentLinks.from_settings(deps.settings),
+        per_licence=deps.settings.devices_per_licence,
+    )
+    return {**accounts.handlers(), **enrollment.handlers()}
 
 
 @dataclass
@@ -87,6 +113,7 @@ class Service:
         self.worker.stop()
         self.deps.mailer.close()
         self.deps.platform.close()
+        self.deps.directory.close()
 
 
 def build_service(deps: Deps, *, worker_threads: int = 2, poll_interval: float = 1.0) -> Service:

@@ -7,8 +7,9 @@ from slack_bolt import App
 
 
 def register_listeners(app: App) -> None:
-    from commands import backup, errors, home
+    from commands import backup, enroll, errors, home
 
     errors.register(app)
     backup.register(app)
+    enroll.register(app)
     home.register(app)

@@ -46,6 +46,7 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('owner', sa.String(length=40), nullable=False),
     sa.Column('channel_id', sa.String(length=40), nullable=True),
+    sa.Column('platform', sa.Enum('ios', 'android', 'both', name='platform_choice', native_enum=False, length=40), nullable=False),
     sa.Column('search', sa.JSON(), nullable=False),
     sa.Column('notice', sa.String(length=500), nullable=True),
     sa.Column('created_at', bot.db.UTCDateTime(timezone=True), nullable=False),

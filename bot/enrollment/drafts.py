@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from bot.enrollment.models import DraftInvitee, InviteDraft
+from bot.enrollment.models import DraftInvitee, InviteDraft, PlatformChoice
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.integrations.directory.port import DirectoryUser, MatchMode, SearchResult
 from bot.validation import check_email
@@ -34,7 +34,13 @@ def merge_key(email: str | None, directory_id: str | None, display_name: str) ->
 
 def start_draft(session: Session, *, owner: str, channel_id: str | None, now: datetime) -> InviteDraft:
     draft = InviteDraft(
-        id=str(uuid.uuid4()), owner=owner, channel_id=channel_id, search={}, created_at=now, updated_at=now
+        id=str(uuid.uuid4()),
+        owner=owner,
+        channel_id=channel_id,
+        platform=PlatformChoice.BOTH,
+        search={},
+        created_at=now,
+        updated_at=now,
     )
     session.add(draft)
     return draft
@@ -145,7 +151,7 @@ class Added:
     already_listed: int
 
 
-def _chunks(items: Iterable[DirectoryUser], size: int) -> Iterator[list[DirectoryUser]]:
+def chunked(items: Iterable[DirectoryUser], size: int) -> Iterator[list[DirectoryUser]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
@@ -161,7 +167,7 @@ def add_invitees(
 ) -> Added:
     """Add people (a stream: a group's members arrive page by page), merging duplicates."""
     added = duplicates = 0
-    for chunk in _chunks(people, CHUNK):
+    for chunk in chunked(people, CHUNK):
         keys = {merge_key(p.email, p.id, p.display_name): p for p in chunk}
         duplicates += len(chunk) - len(keys)
         present = set(

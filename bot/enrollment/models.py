@@ -73,6 +73,9 @@ class InviteDraft(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     owner: Mapped[str] = mapped_column(String(40))
     channel_id: Mapped[str | None] = mapped_column(String(40))
+    platform: Mapped[PlatformChoice] = mapped_column(
+        _enum(PlatformChoice, "platform_choice"), default=PlatformChoice.BOTH
+    )
     # The last search: text, mode, results (a few users and groups), and a problem to show.
     search: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     notice: Mapped[str | None] = mapped_column(String(500))

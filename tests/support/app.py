@@ -38,6 +38,7 @@ from tests.support.paths import PROJECT_ROOT
 from tests.support.slack import HELPDESK_GROUP, bot_environment, seed_helpdesk
 
 SAMPLE_CUSTOMERS = PROJECT_ROOT / "bot" / "sample" / "customers.yaml"
+ENROLLMENT_API_KEY = "test-enrollment-api-key-6d1f"
 # The `deskops` fixture runs every test against each backup provider; Acronis (against the
 # emulator in tests/support/acronis) on SQLite only, to keep the suite fast.
 BACKUP_PROVIDERS = ["local", "acronis"]
@@ -127,6 +128,8 @@ def run_app(
         "helpdesk_users": HELPDESK_GROUP,
         "agent_download_url": "https://downloads.example.com/acronis-agent",
         "secret_key": "test-secret-key-for-link-tokens-0123456789",
+        "enrollment_server": "access.msp.example",
+        "enrollment_api_key": ENROLLMENT_API_KEY,
         "_env_file": None,
     }
     values.update(overrides)

@@ -1,0 +1,223 @@
+"""Messages of /enroll: the batch progress card, status, the basic URL, help."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    SectionBlock,
+)
+
+from blocks.enroll.ids import ActionId
+from blocks.enroll.metadata import BatchRef, InvitationRef
+from blocks.text import escape, mention, mrkdwn, plain, slack_date
+from bot.enrollment.models import BatchState, InvitationState
+from bot.enrollment.summary import BatchSummary, InvitationItem, StatusSummary
+
+STATE_EMOJI = {
+    InvitationState.QUEUED: ":hourglass_flowing_sand:",
+    InvitationState.SENT: ":envelope:",
+    InvitationState.OPENED: ":eyes:",
+    InvitationState.ENROLLED: ":white_check_mark:",
+    InvitationState.EXPIRED: ":clock3:",
+    InvitationState.REVOKED: ":no_entry_sign:",
+    InvitationState.FAILED: ":warning:",
+}
+MAX_STATUS_INVITATIONS = 12
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def batch_headline(batch: BatchSummary) -> str:
+    if batch.state is BatchState.PENDING_APPROVAL:
+        return f"Waiting for approval to send {_plural(batch.invitations, 'invitation')}"
+    if batch.state is BatchState.REJECTED:
+        return f"{_plural(batch.invitations, 'invitation')} not sent: the request was rejected"
+    if batch.state is BatchState.DONE:
+        failed = f", {batch.failed:,} failed" if batch.failed else ""
+        return f"{_plural(batch.sent, 'invitation')} sent{failed}"
+    if batch.state is BatchState.WAITING:
+        return f"Waiting to send {_plural(batch.queued, 'invitation')}… {batch.sent:,} sent"
+    return f"Sending {_plural(batch.invitations, 'invitation')}… {batch.sent:,} sent"
+
+
+def batch_card(batch: BatchSummary) -> list[Block]:
+    """The progress message of a batch, updated in place as mail goes out."""
+    licences = _plural(batch.additional_licences, "more licensed user")
+    blocks: list[Block] = [
+        HeaderBlock(text=plain("Enrollment invitations", 150)),
+        SectionBlock(text=mrkdwn(f"*{batch_headline(batch)}*")),
+        SectionBlock(
+            fields=[
+                mrkdwn(f"*People*\n{batch.invitees:,}"),
+                mrkdwn(f"*Platform*\n{batch.platform.label}"),
+                mrkdwn(f"*Expires*\n{slack_date(batch.expires_at)} ({_plural(batch.days, 'day')})"),
+                mrkdwn(f"*Licences*\nup to {licences} if all enroll"),
+            ]
+        ),
+    ]
+    if batch.state is BatchState.WAITING and batch.problem:
+        blocks.append(
+            SectionBlock(
+                text=mrkdwn(
+                    f":warning: *Mail is not going out:* {escape(batch.problem)}\nNothing is lost: the invitations wait. "
+                    "Fix the setting, then press *Retry*."
+                )
+            )
+        )
+    if batch.failures:
+        lines = "\n".join(f"• {escape(reason)} ({count:,})" for reason, count in batch.failures)
+        blocks.append(SectionBlock(text=mrkdwn(f"*Failed*\n{lines}"[:3000])))
+    if batch.state is BatchState.WAITING or (batch.failed and batch.state is BatchState.DONE):
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text=plain("Retry", 75),
+                        action_id=ActionId.RETRY_BATCH,
+                        style="primary",
+                        value=BatchRef(batch_id=batch.id).model_dump_json(),
+                    )
+                ]
+            )
+        )
+    blocks.append(
+        ContextBlock(
+            elements=[mrkdwn(f"Sent by {mention(batch.created_by)} on {slack_date(batch.created_at)}")]
+        )
+    )
+    return blocks
+
+
+def batch_card_text(batch: BatchSummary) -> str:
+    return f"Enrollment invitations: {batch_headline(batch)}"
+
+
+def invitation_actions(item: InvitationItem) -> ActionsBlock | None:
+    ref = InvitationRef(invitation_id=item.id).model_dump_json()
+    buttons: list[ButtonElement] = []
+    if item.can_resend:
+        buttons.append(ButtonElement(text=plain("Resend", 75), action_id=ActionId.RESEND, value=ref))
+    if item.can_extend:
+        buttons.append(ButtonElement(text=plain("Extend", 75), action_id=ActionId.EXTEND, value=ref))
+    if item.can_revoke:
+        buttons.append(
+            ButtonElement(
+                text=plain("Revoke", 75),
+                action_id=ActionId.REVOKE,
+                value=ref,
+                style="danger",
+                confirm=ConfirmObject(
+                    title=plain("Revoke this invitation?", 100),
+                    text=mrkdwn(f"The link sent to {escape(item.email)} stops working."[:300]),
+                    confirm=plain("Revoke", 30),
+                    deny=plain("Keep it", 30),
+                ),
+            )
+        )
+    return ActionsBlock(elements=buttons) if buttons else None
+
+
+def invitation_line(item: InvitationItem) -> str:
+    when = (
+        f"expires {slack_date(item.expires_at)}"
+        if item.state not in (InvitationState.ENROLLED, InvitationState.REVOKED)
+        else f"sent {slack_date(item.created_at)}"
+    )
+    failure = f" — {escape(item.failure)}" if item.failure else ""
+    return (
+        f"{STATE_EMOJI[item.state]} *{escape(item.display_name)}* · {escape(item.email)} · "
+        f"{item.platform.label} · {item.state.label} · {when}{failure}"
+    )
+
+
+def status_message(status: StatusSummary) -> list[Block]:
+    title = f"Enrollment status: {status.email}" if status.email else "Enrollment status"
+    blocks: list[Block] = [HeaderBlock(text=plain(title, 150))]
+    if status.email:
+        devices = (
+            "\n".join(
+                f"• {d.platform.label} device `{escape(d.device_id)}` enrolled {slack_date(d.enrolled_at)}"
+                for d in status.devices
+            )
+            or "No device enrolled yet."
+        )
+        blocks.append(
+            SectionBlock(
+                text=mrkdwn(
+                    f"*Devices* ({status.device_total:,}, {_plural(status.licensed_users, 'licensed user')})\n{devices}"[
+                        :3000
+                    ]
+                )
+            )
+        )
+    else:
+        blocks.append(
+            SectionBlock(
+                text=mrkdwn(
+                    f"*Licences*: {_plural(status.device_total, 'device')} of {_plural(status.people, 'person')} enrolled "
+                    f"= {_plural(status.licensed_users, 'licensed user')} (3 devices each)"
+                )
+            )
+        )
+    blocks.append(DividerBlock())
+    if not status.invitations:
+        blocks.append(ContextBlock(elements=[mrkdwn("No invitations yet. Send some with `/enroll invite`.")]))
+    for item in status.invitations[:MAX_STATUS_INVITATIONS]:
+        blocks.append(SectionBlock(text=mrkdwn(invitation_line(item))))
+        actions = invitation_actions(item)
+        if actions is not None:
+            blocks.append(actions)
+    if len(status.invitations) > MAX_STATUS_INVITATIONS:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    mrkdwn(
+                        "Older invitations are not shown; name an e-mail address: `/enroll status <email>`."
+                    )
+                ]
+            )
+        )
+    return blocks
+
+
+def url_message(server: str | None) -> list[Block]:
+    if not server:
+        return [
+            SectionBlock(
+                text=mrkdwn(
+                    "The enrollment server is not configured yet: a deskops administrator sets `ENROLLMENT_SERVER` to the "
+                    "Access Server's name."
+                )
+            )
+        ]
+    return [
+        SectionBlock(
+            text=mrkdwn(
+                f"*Basic enrollment URL*\n`{escape(server)}`\nUsers can type this server name in Acronis Access on their "
+                "device, then sign in with their company user name and password."
+            )
+        )
+    ]
+
+
+HELP_TEXT = "\n".join(
+    [
+        "*Device enrollment invitations*",
+        "`/enroll invite` — search the directory, pick people and groups, send invitations (opens *Enrollment Invitation*)",
+        "`/enroll url` — the basic enrollment URL users can type by hand",
+        "`/enroll status [email]` — invitations and enrolled devices, with Resend, Extend and Revoke",
+        "`/enroll help` — this help",
+    ]
+)
+
+
+def help_message() -> list[Block]:
+    return [SectionBlock(text=mrkdwn(HELP_TEXT))]

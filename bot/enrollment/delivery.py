@@ -1,0 +1,223 @@
+"""Outbox handlers of enrollment: invitation e-mails and the batch progress card."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote
+
+from slack_sdk import WebClient
+from sqlalchemy import delete, select
+
+from blocks.enroll.messages import batch_card, batch_card_text
+from bot.accounts.delivery import EmailRenderer
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db import Database
+from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState, Platform
+from bot.enrollment.service import (
+    INVITATION,
+    EnrollJob,
+    batch_group,
+    batch_progress,
+    finish_if_done,
+    refresh_batch_card,
+)
+from bot.enrollment.summary import BatchSummary, summarize_batch
+from bot.integrations.mail.port import Mailer, MailError
+from bot.outbox.service import postpone_group
+from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler, backoff
+from bot.slack.models import PostedMessage
+from bot.slack.posting import post_or_dm, update_message
+from bot.tokens import LinkTokens
+
+log = logging.getLogger(__name__)
+BATCH_SUBJECT = "invitation_batch"
+
+
+@dataclass(frozen=True)
+class EnrollmentLinks:
+    """Where an invitation's e-mail and landing page send people."""
+
+    public_url: str
+    server: str | None
+    ios_app_url: str
+    android_app_url: str
+    deep_link_template: str
+
+    def store_url(self, platform: Platform) -> str:
+        return self.ios_app_url if platform is Platform.IOS else self.android_app_url
+
+    def deep_link(self, username: str) -> str | None:
+        if not self.server:
+            return None
+        return self.deep_link_template.format(
+            server=quote(self.server, safe=""), username=quote(username, safe="")
+        )
+
+    def landing_url(self, token: str) -> str:
+        return f"{self.public_url}/enroll/{token}"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EnrollmentLinks:
+        return cls(
+            public_url=settings.public_url,
+            server=settings.enrollment_server,
+            ios_app_url=settings.ios_app_url,
+            android_app_url=settings.android_app_url,
+            deep_link_template=settings.enrollment_deep_link,
+        )
+
+
+@dataclass(frozen=True)
+class EnrollmentDelivery:
+    db: Database
+    clock: Clock
+    mailer: Mailer
+    renderer: EmailRenderer
+    slack: WebClient
+    tokens: LinkTokens
+    links: EnrollmentLinks
+    per_licence: int
+
+    def handlers(self) -> dict[str, OutboxHandler]:
+        return {
+            EnrollJob.INVITATION_EMAIL: OutboxHandler(self.send_invitation, gave_up=self.invitation_failed),
+            EnrollJob.BATCH_CARD: OutboxHandler(self.post_batch_card),
+            EnrollJob.BATCH_REFRESH: OutboxHandler(self.refresh_batch_cards),
+        }
+
+    # --- e-mail ---------------------------------------------------------------------------
+
+    def send_invitation(self, delivery: Delivery) -> None:
+        invitation_id = int(delivery.payload["invitation_id"])
+        with self.db.read() as session:
+            invitation = session.get(Invitation, invitation_id)
+            if invitation is None or invitation.state is not InvitationState.QUEUED:
+                return  # revoked, resent with a newer link, or already sent
+            token = self.tokens.token(INVITATION, invitation.nonce)
+            context: dict[str, object] = {
+                "display_name": invitation.display_name,
+                "platform": invitation.platform.label,
+                "store_url": self.links.store_url(invitation.platform),
+                "deep_link": self.links.deep_link(invitation.username),
+                "server": self.links.server,
+                "username": invitation.username,
+                "landing_url": self.links.landing_url(token),
+                "expires_at": invitation.expires_at,
+            }
+            to, nonce, batch_id = invitation.email, invitation.nonce, invitation.batch_id
+        email = self.renderer.render_email(
+            "enrollment_invitation", to=to, context=context, message_id=f"invitation-{invitation_id}-{nonce}"
+        )
+        try:
+            self.mailer.send(email)
+        except MailError as error:
+            if error.permanent:
+                raise DeliveryFailed(str(error), permanent=True) from None
+            self._hold_batch(batch_id, str(error), wait=backoff(delivery.attempt))
+            raise DeliveryFailed(str(error), retry_after=backoff(delivery.attempt).total_seconds()) from None
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            invitation = session.get(Invitation, invitation_id)
+            batch = session.get(InvitationBatch, batch_id)
+            if (
+                invitation is not None
+                and invitation.state is InvitationState.QUEUED
+                and invitation.nonce == nonce
+            ):
+                invitation.state = InvitationState.SENT
+                invitation.sent_at = now
+            if batch is not None:
+                if batch.state is BatchState.WAITING:
+                    batch.state, batch.problem = BatchState.SENDING, None
+                finish_if_done(session, batch, now=now)
+
+    def _hold_batch(self, batch_id: int, problem: str, *, wait: timedelta) -> None:
+        """Mail cannot go out (e.g. the SMTP login is refused): the batch waits instead of
+        trying every invitation against a server that will refuse them all."""
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            batch = session.get(InvitationBatch, batch_id)
+            if batch is None:
+                return
+            changed = batch.state is not BatchState.WAITING or batch.problem != problem
+            batch.state, batch.problem = BatchState.WAITING, problem[:1000]
+            postpone_group(session, group_key=batch_group(batch_id), until=now + wait)
+            if changed:
+                refresh_batch_card(session, batch_id, now=now)
+
+    def invitation_failed(self, delivery: Delivery, reason: str) -> None:
+        invitation_id = int(delivery.payload["invitation_id"])
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            invitation = session.get(Invitation, invitation_id)
+            if invitation is None or invitation.state is not InvitationState.QUEUED:
+                return
+            invitation.state = InvitationState.FAILED
+            invitation.failure = reason[:1000]
+            batch = session.get(InvitationBatch, invitation.batch_id)
+            if batch is not None:
+                finish_if_done(session, batch, now=now)
+
+    # --- the progress card ----------------------------------------------------------------
+
+    def _summary(self, batch_id: int) -> BatchSummary:
+        with self.db.read() as session:
+            return summarize_batch(batch_progress(session, batch_id, per_licence=self.per_licence))
+
+    def post_batch_card(self, delivery: Delivery) -> None:
+        batch_id = int(delivery.payload["batch_id"])
+        summary = self._summary(batch_id)
+        with self.db.read() as session:
+            batch = session.get(InvitationBatch, batch_id)
+            channel = batch.channel_id if batch else None
+        if channel is None:
+            return
+        posted = post_or_dm(
+            self.slack,
+            channel=channel,
+            fallback_user=delivery.payload.get("requester"),
+            blocks=batch_card(summary),
+            text=batch_card_text(summary),
+        )
+        with self.db.transaction() as session:
+            session.add(
+                PostedMessage(
+                    subject_type=BATCH_SUBJECT,
+                    subject_id=batch_id,
+                    channel=posted.channel,
+                    ts=posted.ts,
+                    created_at=self.clock.now(),
+                )
+            )
+        latest = self._summary(batch_id)
+        if latest != summary:
+            update_message(
+                self.slack,
+                channel=posted.channel,
+                ts=posted.ts,
+                blocks=batch_card(latest),
+                text=batch_card_text(latest),
+            )
+
+    def refresh_batch_cards(self, delivery: Delivery) -> None:
+        batch_id = int(delivery.payload["batch_id"])
+        summary = self._summary(batch_id)
+        with self.db.read() as session:
+            cards = session.execute(
+                select(PostedMessage.id, PostedMessage.channel, PostedMessage.ts).where(
+                    PostedMessage.subject_type == BATCH_SUBJECT, PostedMessage.subject_id == batch_id
+                )
+            ).all()
+        gone = [
+            card_id
+            for card_id, channel, ts in cards
+            if not update_message(
+                self.slack, channel=channel, ts=ts, blocks=batch_card(summary), text=batch_card_text(summary)
+            )
+        ]
+        if gone:
+            with self.db.transaction() as session:
+                session.execute(delete(PostedMessage).where(PostedMessage.id.in_(gone)))

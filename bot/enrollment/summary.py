@@ -1,0 +1,186 @@
+"""Read models of enrollment for builders: plain frozen values, no database behind them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.enrollment.drafts import InviteePage, SearchState
+from bot.enrollment.models import (
+    BatchState,
+    Device,
+    DraftInvitee,
+    Invitation,
+    InvitationState,
+    Platform,
+    PlatformChoice,
+)
+from bot.enrollment.service import BatchProgress, LicenceForecast
+
+
+@dataclass(frozen=True)
+class InviteeItem:
+    id: int
+    display_name: str
+    email: str | None
+    source: str | None
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    """Everything the Send Enrollment Invitation modal shows."""
+
+    search: SearchState
+    invitees: list[InviteeItem]
+    total: int
+    without_email: int
+    offset: int
+    page_size: int
+    forecast: LicenceForecast | None
+    platform: PlatformChoice
+    notice: str | None
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.invitees) < self.total
+
+
+def invitee_item(row: DraftInvitee) -> InviteeItem:
+    return InviteeItem(row.id, row.display_name, row.email, row.source)
+
+
+def summarize_draft(
+    search: SearchState,
+    page: InviteePage,
+    *,
+    forecast: LicenceForecast | None,
+    platform: PlatformChoice,
+    notice: str | None,
+) -> DraftSummary:
+    return DraftSummary(
+        search=search,
+        invitees=[invitee_item(row) for row in page.invitees],
+        total=page.total,
+        without_email=page.without_email,
+        offset=page.offset,
+        page_size=page.limit,
+        forecast=forecast,
+        platform=platform,
+        notice=notice,
+    )
+
+
+@dataclass(frozen=True)
+class InvitationItem:
+    id: int
+    display_name: str
+    email: str
+    platform: Platform
+    state: InvitationState
+    created_at: datetime
+    expires_at: datetime
+    sent_at: datetime | None
+    failure: str | None
+
+    @property
+    def can_resend(self) -> bool:
+        return self.state is not InvitationState.ENROLLED
+
+    @property
+    def can_extend(self) -> bool:
+        return self.state not in (InvitationState.ENROLLED, InvitationState.REVOKED)
+
+    @property
+    def can_revoke(self) -> bool:
+        return self.state not in (InvitationState.ENROLLED, InvitationState.REVOKED)
+
+
+def summarize_invitation(invitation: Invitation) -> InvitationItem:
+    return InvitationItem(
+        id=invitation.id,
+        display_name=invitation.display_name,
+        email=invitation.email,
+        platform=invitation.platform,
+        state=invitation.state,
+        created_at=invitation.created_at,
+        expires_at=invitation.expires_at,
+        sent_at=invitation.sent_at,
+        failure=invitation.failure,
+    )
+
+
+@dataclass(frozen=True)
+class DeviceItem:
+    platform: Platform
+    device_id: str
+    enrolled_at: datetime
+
+
+@dataclass(frozen=True)
+class StatusSummary:
+    email: str | None
+    invitations: list[InvitationItem]
+    devices: list[DeviceItem]
+    licensed_users: int
+    people: int
+    device_total: int
+
+
+def status_summary(
+    *,
+    email: str | None,
+    invitations: Sequence[Invitation],
+    devices: Sequence[Device],
+    people: int,
+    device_total: int,
+    licensed_users: int,
+) -> StatusSummary:
+    return StatusSummary(
+        email=email,
+        invitations=[summarize_invitation(i) for i in invitations],
+        devices=[DeviceItem(d.platform, d.device_id, d.enrolled_at) for d in devices],
+        licensed_users=licensed_users,
+        people=people,
+        device_total=device_total,
+    )
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    id: int
+    created_by: str
+    created_at: datetime
+    platform: PlatformChoice
+    days: int
+    expires_at: datetime
+    invitees: int
+    invitations: int
+    state: BatchState
+    problem: str | None
+    sent: int
+    failed: int
+    queued: int
+    failures: list[tuple[str, int]]
+    additional_licences: int
+
+
+def summarize_batch(progress: BatchProgress) -> BatchSummary:
+    batch = progress.batch
+    return BatchSummary(
+        id=batch.id,
+        created_by=batch.created_by,
+        created_at=batch.created_at,
+        platform=batch.platform,
+        days=batch.days,
+        expires_at=batch.expires_at,
+        invitees=batch.invitees,
+        invitations=batch.invitations,
+        state=batch.state,
+        problem=batch.problem,
+        sent=progress.sent,
+        failed=progress.failed,
+        queued=progress.queued,
+        failures=progress.failures,
+        additional_licences=progress.additional_licences,
+    )

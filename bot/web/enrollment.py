@@ -1,0 +1,140 @@
+"""The invitation landing page and the device-enrollment callback."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.deps import Deps
+from bot.enrollment.delivery import EnrollmentLinks
+from bot.enrollment.models import Platform
+from bot.enrollment.service import (
+    InvitationLinkInvalid,
+    LinkProblem,
+    enroll_device,
+    open_invitation,
+)
+from bot.web.pages import render
+
+LINK_PAGES: dict[LinkProblem, tuple[int, str, str]] = {
+    LinkProblem.UNKNOWN: (
+        404,
+        "This invitation link is not valid",
+        "Copy the whole link from the e-mail, or ask your helpdesk for a new invitation.",
+    ),
+    LinkProblem.EXPIRED: (
+        410,
+        "This invitation has expired",
+        "Invitations work for a limited time. Ask your helpdesk to send you a new one.",
+    ),
+    LinkProblem.REVOKED: (
+        410,
+        "This invitation was withdrawn",
+        "Your helpdesk withdrew this invitation, or sent you a newer one: use the most recent e-mail.",
+    ),
+}
+MAX_BODY = 4096
+DEVICE_ID = re.compile(r"^[\w.:\-]{1,200}$")
+
+
+class EnrollmentCallback(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=10, max_length=200)
+    platform: Platform
+    device_id: str = Field(min_length=1, max_length=200, pattern=DEVICE_ID.pattern)
+
+
+def _problem(error: InvitationLinkInvalid) -> Response:
+    status, title, text = LINK_PAGES[error.problem]
+    return render("link_problem.html", status, title=title, text=text)
+
+
+def enrollment_routes(deps: Deps) -> list[BaseRoute]:
+    links = EnrollmentLinks.from_settings(deps.settings)
+    per_licence = deps.settings.devices_per_licence
+
+    def opened(token: str) -> dict[str, Any]:
+        with deps.db.transaction() as session:
+            invitation = open_invitation(session, token, now=deps.clock.now())
+            return {
+                "display_name": invitation.display_name,
+                "platform": invitation.platform.label,
+                "store_url": links.store_url(invitation.platform),
+                "deep_link": links.deep_link(invitation.username),
+                "server": links.server,
+                "username": invitation.username,
+                "expires_at": invitation.expires_at,
+            }
+
+    async def landing(request: Request) -> Response:
+        try:
+            invitation = await run_in_threadpool(opened, request.path_params["token"])
+        except InvitationLinkInvalid as error:
+            return _problem(error)
+        return render("enroll.html", invitation=invitation)
+
+    def authorised(request: Request) -> bool:
+        key = deps.settings.enrollment_api_key
+        offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        offered = offered or request.headers.get("x-api-key", "")
+        return key is not None and bool(offered) and hmac.compare_digest(offered, key.get_secret_value())
+
+    def error(status: int, message: str, field: str | None = None) -> JSONResponse:
+        body = {"error": message} | ({"field": field} if field else {})
+        return JSONResponse(body, status_code=status)
+
+    def record(callback: EnrollmentCallback) -> dict[str, Any]:
+        with deps.db.transaction() as session:
+            result = enroll_device(
+                session,
+                token=callback.token,
+                platform=callback.platform,
+                device_id=callback.device_id,
+                now=deps.clock.now(),
+                per_licence=per_licence,
+            )
+            return {
+                "owner": result.device.owner_email,
+                "platform": result.device.platform.value,
+                "device_id": result.device.device_id,
+                "created": result.created,
+                "devices": result.owner_devices,
+                "licensed_users": result.owner_licences,
+                "licence_added": result.licence_added,
+            }
+
+    async def enrollments(request: Request) -> Response:
+        if deps.settings.enrollment_api_key is None:
+            return error(503, "the enrollment callback is off: set ENROLLMENT_API_KEY on the deskops server")
+        if not authorised(request):
+            return error(401, "missing or wrong API key: send 'Authorization: Bearer <ENROLLMENT_API_KEY>'")
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return error(413, f"the request body is larger than {MAX_BODY} bytes")
+        try:
+            callback = EnrollmentCallback.model_validate(json.loads(body or b"null"))
+        except (ValueError, ValidationError) as problem:
+            if isinstance(problem, ValidationError):
+                first = problem.errors()[0]
+                where = ".".join(str(p) for p in first["loc"]) or "body"
+                return error(400, f"{where}: {first['msg']}", where)
+            return error(400, 'the body is not JSON: send {"token", "platform", "device_id"}')
+        try:
+            result = await run_in_threadpool(record, callback)
+        except InvitationLinkInvalid as problem:
+            status, title, _ = LINK_PAGES[problem.problem]
+            return error(status, title.lower().replace("this invitation link", "the token"))
+        return JSONResponse(result, status_code=201 if result["created"] else 200)
+
+    return [
+        Route("/enroll/{token}", landing, methods=["GET"]),
+        Route("/api/enrollments", enrollments, methods=["POST"]),
+    ]

@@ -1,0 +1,13 @@
+"""The /enroll surface: device enrollment invitations."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from commands.enroll import command, invitations, invite
+
+
+def register(app: App) -> None:
+    command.register(app)
+    invite.register(app)
+    invitations.register(app)
