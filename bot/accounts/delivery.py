@@ -12,9 +12,9 @@ from sqlalchemy import delete, select
 from blocks.backup.messages import user_card, user_card_text
 from bot.accounts.models import ActivationToken, ProvisioningState, Service
 from bot.accounts.service import (
+    ACTIVATION,
     AccountJob,
     CardHeadline,
-    ACTIVATION,
     get_user,
     last_activation_sent,
     refresh_cards,
@@ -33,8 +33,8 @@ from bot.integrations.backup.port import (
 from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
 from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler
 from bot.slack.models import PostedMessage
-from bot.tokens import LinkTokens
 from bot.slack.posting import post_or_dm, update_message
+from bot.tokens import LinkTokens
 
 log = logging.getLogger(__name__)
 CARD_SUBJECT = "backup_user"
