@@ -220,7 +220,8 @@ class ConsoleActions:
             result = self.driver.submit(user_id, view_id, force=False)
         except RuntimeError as error:
             raise ConsoleError(str(error)) from None
-        self.client_errors.set(view_id, result.client_errors or {})
+        shown = result.view.view["hash"] if result.client_errors and result.view is not None else ""
+        self.client_errors.set(view_id, shown, result.client_errors or {})
         return "; ".join(result.problems) or None
 
     def close(self, user_id: str, view_id: str) -> str | None:
@@ -229,7 +230,7 @@ class ConsoleActions:
         if top is None or top["id"] != view_id:
             raise ConsoleError("that modal is not the one on top")
         outcome = self.driver.close(user_id)
-        self.client_errors.set(view_id, {})
+        self.client_errors.set(view_id, "", {})
         return "; ".join(outcome.problems) if outcome is not None and outcome.problems else None
 
     # --- App Home and ephemeral messages --------------------------------------------------

@@ -7,6 +7,7 @@ file system), and an e-mail's HTML is served for a sandboxed iframe, never into 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -76,6 +77,9 @@ class OutboxFolder:
         self.folder = folder
         # Where mail goes when it is not a folder (shown instead of a list), e.g. an SMTP server.
         self.description = description
+        # The page polls the list twice a second: each file is parsed once per version of it.
+        self._summaries: dict[str, tuple[tuple[int, int], MailSummary]] = {}
+        self._lock = threading.Lock()
 
     def _files(self) -> dict[str, Path]:
         if self.folder is None or not self.folder.is_dir():
@@ -105,11 +109,23 @@ class OutboxFolder:
     def list(self) -> list[MailSummary]:
         """Newest first."""
         found: list[MailSummary] = []
-        for name, path in self._files().items():
+        files = self._files()
+        for name, path in files.items():
             try:
-                found.append(self._summary(name, path, self._parse(path)))
+                stat = path.stat()
+                version = (stat.st_mtime_ns, stat.st_size)
+                with self._lock:
+                    cached = self._summaries.get(name)
+                if cached is None or cached[0] != version:
+                    cached = (version, self._summary(name, path, self._parse(path)))
+                    with self._lock:
+                        self._summaries[name] = cached
+                found.append(cached[1])
             except OSError:
                 continue  # removed or unreadable meanwhile
+        with self._lock:
+            for gone in set(self._summaries) - set(files):
+                del self._summaries[gone]
         return sorted(found, key=lambda m: (m.date, m.name), reverse=True)
 
     def read(self, name: str) -> MailDetail:

@@ -73,22 +73,24 @@ class Region:
 
 class ClientErrors:
     """What the Slack client itself shows under fields before sending (a required field left
-    empty, an address that is not one), by view id, until the next submit of that view."""
+    empty, an address that is not one), by view id: until the next submit, or until the app
+    updates the view (a new hash)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_view: dict[str, dict[str, str]] = {}
+        self._by_view: dict[str, tuple[str, dict[str, str]]] = {}
 
-    def set(self, view_id: str, errors: Mapping[str, str]) -> None:
+    def set(self, view_id: str, view_hash: str, errors: Mapping[str, str]) -> None:
         with self._lock:
             if errors:
-                self._by_view[view_id] = dict(errors)
+                self._by_view[view_id] = (view_hash, dict(errors))
             else:
                 self._by_view.pop(view_id, None)
 
-    def get(self, view_id: str) -> dict[str, str]:
+    def get(self, view_id: str, view_hash: str) -> dict[str, str]:
         with self._lock:
-            return dict(self._by_view.get(view_id, {}))
+            shown_for, errors = self._by_view.get(view_id, ("", {}))
+            return dict(errors) if shown_for == view_hash else {}
 
 
 def initials(name: str) -> str:
@@ -196,7 +198,7 @@ class ConsolePages:
         if not stack:
             return ""
         view = stack[-1]
-        errors = {**self.ws.views.errors(view["id"]), **self.client_errors.get(view["id"])}
+        errors = {**self.ws.views.errors(view["id"]), **self.client_errors.get(view["id"], view["hash"])}
         surface = Surface(ctx, prefix="modal", state=view["state"]["values"], errors=errors)
         return TEMPLATES.get_template("modal.html").render(
             view=view,

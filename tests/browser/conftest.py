@@ -8,19 +8,15 @@ test-artifacts/browser/ (git-ignored).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from bot.config import load_settings
-from bot.console.offline import OfflineConsole, load_limits
-from bot.console.server import BackgroundServer
-from tests.support.app import import_sample_customers
-from tests.support.net import free_port
-from tests.support.paths import BLOCKKIT_LIMITS, PROJECT_ROOT
+from bot.console.offline import OfflineConsole
+from tests.browser.console_server import running_console
+from tests.support.paths import PROJECT_ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -63,28 +59,8 @@ def console(
     tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_template: Path
 ) -> Iterator[OfflineConsole]:
     """`deskops serve` in console mode, in this process: the bot, the emulator and the console."""
-    folder = tmp_path_factory.mktemp("console")
-    database = folder / "deskops.db"
-    shutil.copy(migrated_sqlite_template, database)
-    port = free_port()
-    settings = load_settings(
-        _env_file=None,
-        database_url=f"sqlite:///{database}",
-        smtp_url=str(folder / "outbox"),
-        agent_download_url="https://downloads.example.com/acronis-agent",
-    )
-    built = OfflineConsole.build(settings, port=port, limits=load_limits(BLOCKKIT_LIMITS), poll_interval=0.05)
-    import_sample_customers(built.service.deps)
-    server = BackgroundServer(built.app, port=port)
-    server.start()
-    built.start_background()
-    try:
-        yield built
-    finally:
-        problems = built.emulator.take_problems()
-        built.stop_background()
-        server.stop()
-    assert not problems, "Slack would have refused this or shown an error:\n  " + "\n  ".join(problems)
+    with running_console(tmp_path_factory.mktemp("console"), migrated_sqlite_template) as running:
+        yield running
 
 
 @pytest.fixture

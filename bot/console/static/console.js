@@ -5,7 +5,13 @@
 
 (function () {
   const prefix = document.body.dataset.prefix;
-  const POLL_MS = 400;
+  // Poll twice a second; right after the person acted, ten times a second for a few seconds
+  // (the app answers asynchronously: modals open and cards change shortly after the click).
+  const POLL_MS = 500;
+  const FAST_POLL_MS = 100;
+  const FAST_FOR_MS = 3000;
+  let fastUntil = 0;
+  let lastPoll = 0;
   const el = (id) => document.getElementById(id);
   const regionNodes = {
     nav: el("nav"),
@@ -46,6 +52,7 @@
     let answer = {};
     try { answer = await response.json(); } catch (e) { answer = { ok: false, error: `HTTP ${response.status}` }; }
     note(answer.ok ? answer.notice || "" : answer.error || "something went wrong", !answer.ok || !!answer.notice);
+    fastUntil = Date.now() + FAST_FOR_MS;
     refresh();
     return answer;
   }
@@ -59,6 +66,7 @@
   async function refresh() {
     if (inFlight) { refresh.again = true; return; }
     inFlight = true;
+    lastPoll = Date.now();
     try {
       const query = new URLSearchParams({ user, place, v: version });
       const response = await fetch(`${prefix}/api/state?${query}`, { cache: "no-store" });
@@ -107,7 +115,11 @@
     }
     regionNodes.modal.innerHTML = html;
     const modal = regionNodes.modal.querySelector(".modal");
-    if (!modal) return;
+    if (!modal) {
+      if (old && !place.startsWith("channel:")) el("main").focus();
+      else if (old) input.focus();
+      return;
+    }
     if (modal.dataset.view === oldId) {
       for (const field of modal.querySelectorAll("input.bk-field, textarea.bk-field")) {
         if (fieldKey(field) in typed) field.value = typed[fieldKey(field)];
@@ -234,7 +246,22 @@
     post("submit", { view: modal.dataset.view, values: valuesOf(modal) });
   });
 
+  // Keep Tab inside the open dialog (a confirmation, else the modal), as a modal dialog should.
+  function trapFocus(event) {
+    const layer = !el("confirm-layer").hidden ? el("confirm-layer") : regionNodes.modal.querySelector(".modal");
+    if (!layer || event.key !== "Tab") return;
+    const focusable = [...layer.querySelectorAll("button, input, select, textarea, a[href]")]
+      .filter((node) => !node.disabled && !node.hidden && node.tabIndex !== -1 && node.offsetParent !== null);
+    if (!focusable.length) return;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (!layer.contains(document.activeElement)) { event.preventDefault(); first.focus(); }
+    else if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+    else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+  }
+
   document.addEventListener("keydown", (event) => {
+    trapFocus(event);
     if (event.key === "Escape" && el("confirm-layer").hidden) {
       const modal = regionNodes.modal.querySelector(".modal");
       if (modal) post("close", { view: modal.dataset.view });
@@ -268,8 +295,34 @@
     input.focus();
   }
 
+  function visibleHints() {
+    return [...hints.children].filter((item) => !item.hidden);
+  }
+
   input.addEventListener("input", showHints);
+  hints.addEventListener("keydown", (event) => {
+    const items = visibleHints();
+    const index = items.indexOf(document.activeElement);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      const next = index + (event.key === "ArrowDown" ? 1 : -1);
+      if (next >= items.length) input.focus();
+      else items[Math.max(next, 0)].focus();
+    } else if (event.key === "Enter" && index >= 0) {
+      event.preventDefault();
+      useSuggestion(items[index].dataset.suggestion);
+    } else if (event.key === "Escape") {
+      hints.hidden = true;
+      input.focus();
+    }
+  });
   input.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowUp" && !hints.hidden && visibleHints().length) {
+      event.preventDefault();
+      visibleHints().slice(-1)[0].focus();
+      return;
+    }
+    if (event.key === "Escape") hints.hidden = true;
     if (event.key === "Enter" && !event.shiftKey) {
       event.preventDefault();
       el("composer").requestSubmit();
@@ -318,6 +371,10 @@
 
   chooseUser();
   go();
-  polling = setInterval(() => { if (!document.hidden) refresh(); }, POLL_MS);
+  polling = setInterval(() => {
+    const now = Date.now();
+    if (document.hidden || (now > fastUntil && now - lastPoll < POLL_MS)) return;
+    refresh();
+  }, FAST_POLL_MS);
   window.deskopsConsole = { refresh, get polling() { return polling; } };
 })();
