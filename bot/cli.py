@@ -158,6 +158,18 @@ def cmd_doctor(_: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in results) else EXIT_FAILED
 
 
+def cmd_digest(args: argparse.Namespace) -> int:
+    """The daily digest of the last day, printed (--preview) or posted to DIGEST_CHANNEL now (--send)."""
+    from bot.digest.command import preview_digest, send_digest
+
+    settings = _settings()
+    db = _database(settings)
+    if args.send:
+        return send_digest(settings, db)
+    print(preview_digest(settings, db), end="")
+    return 0
+
+
 def cmd_manifest(_: argparse.Namespace) -> int:
     """app.yaml with PUBLIC_URL filled in (and Socket Mode switched on with SLACK_APP_TOKEN)."""
     from bot.migrations import PROJECT_ROOT
@@ -214,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--actor", help="only events by this Slack user id")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     audit.set_defaults(func=cmd_audit)
+
+    digest = sub.add_parser("digest", help="the daily digest of the last day")
+    digest_mode = digest.add_mutually_exclusive_group(required=True)
+    digest_mode.add_argument("--preview", action="store_true", help="print it here")
+    digest_mode.add_argument("--send", action="store_true", help="post it to DIGEST_CHANNEL now")
+    digest.set_defaults(func=cmd_digest)
 
     sub.add_parser("doctor", help="check configuration and every integration").set_defaults(func=cmd_doctor)
     sub.add_parser("manifest", help="print the Slack app manifest for PUBLIC_URL").set_defaults(

@@ -1,15 +1,19 @@
 """Every ORM model, imported in one place for Alembic's autogenerate and `alembic check`."""
 
 from bot.accounts.models import ActivationToken, BackupUser, ServiceAssignment
+from bot.approvals.models import ApprovalRequest
 from bot.audit.models import AuditEvent
 from bot.customers.models import Customer, Subscription
 from bot.db import Base
 from bot.enrollment.models import Device, DraftInvitee, Invitation, InvitationBatch, InviteDraft
 from bot.outbox.models import OutboxMessage
+from bot.reminders.models import Reminder
+from bot.scheduler.models import SchedulerRun, scheduled_jobs
 from bot.slack.models import PostedMessage, ProcessedSlackRequest
 
 __all__ = [
     "ActivationToken",
+    "ApprovalRequest",
     "AuditEvent",
     "BackupUser",
     "Base",
@@ -22,6 +26,9 @@ __all__ = [
     "OutboxMessage",
     "PostedMessage",
     "ProcessedSlackRequest",
+    "Reminder",
+    "SchedulerRun",
     "ServiceAssignment",
     "Subscription",
+    "scheduled_jobs",
 ]

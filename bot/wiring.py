@@ -26,6 +26,8 @@ from bot.integrations.mail.factory import build_mailer
 from bot.integrations.mail.render import MailRenderer
 from bot.outbox.service import ENQUEUED_FLAG, pending_count
 from bot.outbox.worker import OutboxHandler, OutboxWorker
+from bot.scheduler.service import JobScheduler
+from bot.scheduler.wiring import build_scheduler, channel_handlers
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
 from bot.slack.client import make_web_client
 from bot.tokens import LinkTokens, load_or_create_key
@@ -96,7 +98,7 @@ def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
 
 @dataclass
 class Service:
-    """Everything `deskops serve` runs: the web app and the outbox worker."""
+    """Everything `deskops serve` runs: the web app, the outbox worker and the scheduler."""
 
     deps: Deps
     metrics: Metrics
@@ -104,11 +106,15 @@ class Service:
     listeners: TimedExecutor
     web: Starlette
     worker: OutboxWorker
+    scheduler: JobScheduler
 
     def start_background(self) -> None:
         self.worker.start()
+        if self.deps.settings.scheduler_enabled:
+            self.scheduler.start()
 
     def stop_background(self) -> None:
+        self.scheduler.stop()
         self.listeners.shutdown(wait=True)
         self.worker.stop()
         self.deps.mailer.close()
@@ -120,7 +126,7 @@ def build_service(deps: Deps, *, worker_threads: int = 2, poll_interval: float =
     metrics = Metrics()
     worker = OutboxWorker(
         deps.db,
-        outbox_handlers(deps),
+        {**outbox_handlers(deps), **channel_handlers(deps)},
         deps.clock,
         threads=worker_threads,
         poll_interval=poll_interval,
@@ -143,4 +149,12 @@ def build_service(deps: Deps, *, worker_threads: int = 2, poll_interval: float =
     web = create_web_app(bolt, deps, metrics)
     if deps.helpdesk.open_to_everyone:
         log.warning("HELPDESK_USERS is not set: everyone in the workspace can use /backup and /enroll")
-    return Service(deps=deps, metrics=metrics, bolt=bolt, listeners=listeners, web=web, worker=worker)
+    return Service(
+        deps=deps,
+        metrics=metrics,
+        bolt=bolt,
+        listeners=listeners,
+        web=web,
+        worker=worker,
+        scheduler=build_scheduler(deps),
+    )

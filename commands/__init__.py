@@ -7,9 +7,10 @@ from slack_bolt import App
 
 
 def register_listeners(app: App) -> None:
-    from commands import backup, enroll, errors, home
+    from commands import approvals, backup, enroll, errors, home
 
     errors.register(app)
     backup.register(app)
     enroll.register(app)
+    approvals.register(app)
     home.register(app)

@@ -9,7 +9,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
+from blocks.approvals import sent_for_approval_modal
 from blocks.backup.ids import ActionId, CallbackId
 from blocks.backup.metadata import AddUserMetadata, AddUserSettingsMetadata
 from blocks.backup.modals import (
@@ -18,9 +20,11 @@ from blocks.backup.modals import (
     add_user_backup_settings_modal,
     add_user_modal,
 )
-from bot.accounts.forms import NewUser, check_backup_settings, check_new_user
+from bot.accounts.forms import BackupSettings, NewUser, check_backup_settings, check_new_user
 from bot.accounts.models import BackupRole, Role
-from bot.accounts.service import check_email_free, create_user
+from bot.accounts.service import check_email_free
+from bot.approvals.administrators import create_user_or_request_approval
+from bot.approvals.models import ApprovalRequest
 from bot.customers.service import customer_summaries, find_customer, get_customer, summarize_customer
 from bot.deps import Deps
 from bot.errors import InvalidState
@@ -93,19 +97,41 @@ def submit_add_user(ack: Ack, view: dict[str, Any], context: BoltContext, deps: 
                     "response_action": "push",
                     "view": add_user_backup_settings_modal(metadata=step, customer=customer, values=values),
                 }
-            create_user(
-                session,
-                new_user=new_user,
-                backup=None,
-                actor=str(context.user_id),
-                now=deps.clock.now(),
-                request_key=metadata.request_key,
-                notify_channels=deps.notify_channels(metadata.channel_id),
-                platform=deps.platform,
+            return create_or_hold(
+                deps, session, new_user, None, context, metadata.request_key, metadata.channel_id
             )
-        return {"response_action": "clear"}
 
     answer_submission(ack, view, run)
+
+
+def create_or_hold(
+    deps: Deps,
+    session: Session,
+    new_user: NewUser,
+    backup: BackupSettings | None,
+    context: BoltContext,
+    request_key: str,
+    channel_id: str | None,
+) -> dict[str, Any]:
+    """Create the user, or, when the policy says so (an Administrator), send it for approval."""
+    result = create_user_or_request_approval(
+        session,
+        settings=deps.settings,
+        new_user=new_user,
+        backup=backup,
+        actor=str(context.user_id),
+        now=deps.clock.now(),
+        request_key=request_key,
+        channel_id=channel_id,
+        notify_channels=deps.notify_channels(channel_id),
+        platform=deps.platform,
+    )
+    if isinstance(result, ApprovalRequest):
+        view = sent_for_approval_modal(
+            title="Add New User", summary=result.summary, approvals_channel=deps.settings.approvals_channel
+        )
+        return {"response_action": "update", "view": view}
+    return {"response_action": "clear"}
 
 
 def submit_backup_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
@@ -126,17 +152,9 @@ def submit_backup_settings(ack: Ack, view: dict[str, Any], context: BoltContext,
                 phone=step.phone,
                 notification_email=step.notification_email,
             )
-            create_user(
-                session,
-                new_user=new_user,
-                backup=settings,
-                actor=str(context.user_id),
-                now=deps.clock.now(),
-                request_key=step.request_key,
-                notify_channels=deps.notify_channels(step.channel_id),
-                platform=deps.platform,
+            return create_or_hold(
+                deps, session, new_user, settings, context, step.request_key, step.channel_id
             )
-        return {"response_action": "clear"}
 
     answer_submission(ack, view, run)
 

@@ -1,0 +1,20 @@
+"""Approvals: actions the policy holds until an approver decides.
+
+The API other domains use:
+
+    from bot.approvals import ApprovalKind, needs_approval, register_executor, request_approval
+"""
+
+from bot.approvals.executors import register_executor
+from bot.approvals.models import ApprovalRequest, ApprovalState
+from bot.approvals.policy import ApprovalKind, needs_approval
+from bot.approvals.service import request_approval
+
+__all__ = [
+    "ApprovalKind",
+    "ApprovalRequest",
+    "ApprovalState",
+    "needs_approval",
+    "register_executor",
+    "request_approval",
+]

@@ -1,0 +1,48 @@
+"""What needs a lead's approval: the policy in configuration (APPROVAL_* settings).
+
+Approvals are off while APPROVALS_CHANNEL is unset: every action then runs at once.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from bot.config import Settings
+
+
+class ApprovalKind(StrEnum):
+    """Kinds of held actions the policy knows; each has one executor (bot/approvals/executors.py)."""
+
+    ADMINISTRATOR = "administrator"
+    INVITATION_BATCH = "invitation_batch"
+    DEVICE_BEYOND_LICENCE = "device_beyond_licence"
+
+    @property
+    def label(self) -> str:
+        return {
+            ApprovalKind.ADMINISTRATOR: "Create an Administrator",
+            ApprovalKind.INVITATION_BATCH: "Send a large invitation batch",
+            ApprovalKind.DEVICE_BEYOND_LICENCE: "Enroll a device beyond the licence",
+        }[self]
+
+
+def approvals_enabled(settings: Settings) -> bool:
+    return settings.approvals_channel is not None
+
+
+def needs_approval(settings: Settings, kind: str, **facts: Any) -> bool:
+    """Whether this action must wait for an approver.
+
+    Facts by kind: `administrator`: role (the new user's Role or its value); `invitation_batch`:
+    invitees (int); `device_beyond_licence`: additional_licences (int, what the device adds).
+    """
+    if not approvals_enabled(settings):
+        return False
+    match ApprovalKind(kind):
+        case ApprovalKind.ADMINISTRATOR:
+            return settings.approval_administrators and str(facts["role"]) == "administrator"
+        case ApprovalKind.INVITATION_BATCH:
+            return int(facts["invitees"]) > settings.approval_batch_size
+        case ApprovalKind.DEVICE_BEYOND_LICENCE:
+            return settings.approval_devices_beyond_licence and int(facts["additional_licences"]) > 0

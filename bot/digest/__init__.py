@@ -1,0 +1,1 @@
+"""The daily digest in DIGEST_CHANNEL at DIGEST_TIME (TIMEZONE)."""

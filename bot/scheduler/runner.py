@@ -1,0 +1,118 @@
+"""Running one scheduled job, once per slot across every replica.
+
+A run is one transaction: on PostgreSQL it first takes a transaction-level advisory lock for the
+job (`pg_try_advisory_xact_lock`: a replica that finds it taken skips at once instead of waiting),
+then claims the slot in `scheduler_runs` (unique per job and slot), then does the job's work. The
+claim commits with the work or not at all. On SQLite one process is assumed; the claim still
+holds across restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from apscheduler.triggers.base import BaseTrigger
+from sqlalchemy import delete, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.db import Database
+from bot.scheduler.models import SchedulerRun
+
+log = logging.getLogger(__name__)
+
+
+def due_time_slot(now: datetime, due_at: datetime | None) -> str | None:
+    """The default slot: the time the run was due (the same on every replica, which share the
+    job store), or now for a run started by hand."""
+    return (due_at or now).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    id: str
+    # Says what runs when; a changed description replaces the stored job (e.g. a new DIGEST_TIME).
+    description: str
+    trigger: BaseTrigger
+    # The work, in the run's transaction; returns a short summary for the log.
+    work: Callable[[Session, datetime], str]
+    # (now, due_at) → the slot this run is for, or None when nothing is due yet.
+    slot: Callable[[datetime, datetime | None], str | None] = due_time_slot
+    # How late a run may still start (after a restart, say); later runs are skipped.
+    grace: timedelta = timedelta(minutes=10)
+
+
+class RunOutcome(StrEnum):
+    RAN = "ran"
+    NOT_DUE = "not_due"
+    BUSY = "busy"  # another replica is running this job right now
+    ALREADY_DONE = "already_done"  # this slot ran already (here or on another replica)
+    UNKNOWN = "unknown"
+
+
+def advisory_key(job_id: str) -> int:
+    """A stable signed 64-bit key for pg_try_advisory_xact_lock."""
+    digest = hashlib.sha256(f"deskops.scheduler.{job_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def try_job_lock(session: Session, job_id: str) -> bool:
+    if session.get_bind().dialect.name != "postgresql":
+        return True  # SQLite: one process, whose writers are serialised anyway
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": advisory_key(job_id)}))
+
+
+def claim_slot(session: Session, *, job: str, slot: str, replica: str, now: datetime) -> SchedulerRun | None:
+    """The claim for this slot, or None when it is taken."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(SchedulerRun)
+        .values(job=job, slot=slot, replica=replica, started_at=now)
+        .on_conflict_do_nothing(index_elements=["job", "slot"])
+        .returning(SchedulerRun.id)
+    )
+    run_id = session.scalar(statement)
+    return session.get(SchedulerRun, run_id) if run_id is not None else None
+
+
+def forget_old_runs(session: Session, *, now: datetime, age: timedelta = timedelta(days=7)) -> int:
+    result = session.execute(delete(SchedulerRun).where(SchedulerRun.started_at < now - age))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class JobRunner:
+    def __init__(self, db: Database, clock: Clock, jobs: Sequence[ScheduledJob], *, replica: str) -> None:
+        self.db = db
+        self.clock = clock
+        self.jobs = {job.id: job for job in jobs}
+        self.replica = replica
+
+    def run(self, job_id: str, *, due_at: datetime | None = None) -> RunOutcome:
+        job = self.jobs.get(job_id)
+        if job is None:
+            log.warning("scheduler: no job %r in this version; skipped", job_id)
+            return RunOutcome.UNKNOWN
+        now = self.clock.now()
+        slot = job.slot(now, due_at)
+        if slot is None:
+            log.debug("scheduler: %s is not due yet", job_id)
+            return RunOutcome.NOT_DUE
+        with self.db.transaction() as session:
+            if not try_job_lock(session, job_id):
+                log.info("scheduler: %s %s is running on another replica; skipped here", job_id, slot)
+                return RunOutcome.BUSY
+            claim = claim_slot(session, job=job_id, slot=slot, replica=self.replica, now=now)
+            if claim is None:
+                log.info("scheduler: %s %s already ran; skipped on %s", job_id, slot, self.replica)
+                return RunOutcome.ALREADY_DONE
+            summary = job.work(session, now)
+            claim.result = summary[:500]
+        log.info("scheduler: %s %s ran on %s: %s", job_id, slot, self.replica, summary)
+        return RunOutcome.RAN
