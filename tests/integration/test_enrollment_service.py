@@ -1,0 +1,154 @@
+"""Enrollment services on SQLite and PostgreSQL (each test rolled back)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db import Database
+from bot.enrollment import drafts
+from bot.enrollment.licences import additional_licences, licences_for
+from bot.enrollment.models import Invitation, InvitationState, InviteDraft, Platform, PlatformChoice
+from bot.enrollment.service import (
+    InvitationLinkInvalid,
+    LinkProblem,
+    enroll_device,
+    expire_due,
+    resend_invitation,
+    send_batch,
+)
+from bot.errors import FieldErrors
+from bot.integrations.directory.port import DirectoryUser
+from bot.outbox.models import OutboxMessage
+from bot.tokens import LinkTokens
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+TOKENS = LinkTokens(b"k" * 32)
+
+
+def person(n: int, email: str | None = "") -> DirectoryUser:
+    address = f"user{n}@example.com" if email == "" else email
+    return DirectoryUser(
+        id=f"uid=u{n}",
+        account_name=f"u{n}",
+        display_name=f"User {n}",
+        first_name=None,
+        last_name=None,
+        email=address,
+    )
+
+
+def test_licences_are_three_devices_each() -> None:
+    assert [licences_for(n, 3) for n in (0, 1, 3, 4, 6, 7)] == [0, 1, 1, 2, 2, 3]
+    assert additional_licences({"a": 3, "b": 1}, {"a": 1, "b": 2, "c": 2}, per_licence=3) == 1 + 0 + 1
+
+
+def test_duplicates_merge_by_email_case_insensitively(db: Database) -> None:
+    with db.transaction() as session:
+        draft = drafts.start_draft(session, owner="U1", channel_id="C1", now=NOW)
+        first = drafts.add_invitees(session, draft, [person(1), person(2)], source=None, now=NOW)
+        again = drafts.add_invitees(
+            session, draft, [person(1, "USER1@example.com"), person(3), person(3)], source="Sales", now=NOW
+        )
+        assert (first.added, again.added, again.already_listed) == (2, 1, 2)
+        assert drafts.invitee_page(session, draft, offset=0, limit=20).total == 3
+
+
+def test_sending_needs_people_with_addresses_and_is_idempotent(db: Database) -> None:
+    with db.transaction() as session:
+        draft = drafts.start_draft(session, owner="U1", channel_id="C1", now=NOW)
+        with pytest.raises(FieldErrors, match="Add at least one person"):
+            send_batch(
+                session, draft=draft, days=7, platform=PlatformChoice.BOTH, actor="U1", now=NOW, tokens=TOKENS
+            )
+        drafts.add_invitees(session, draft, [person(1), person(2, None)], source=None, now=NOW)
+        with pytest.raises(FieldErrors, match=r"1 on the list have no e-mail address \(User 2\)"):
+            send_batch(
+                session, draft=draft, days=7, platform=PlatformChoice.BOTH, actor="U1", now=NOW, tokens=TOKENS
+            )
+        missing = drafts.invitee_page(session, draft, offset=0, limit=20).invitees[1]
+        drafts.set_invitee_email(session, draft, missing.id, "user2@example.com", now=NOW)
+        draft_id = draft.id
+        batch = send_batch(
+            session, draft=draft, days=7, platform=PlatformChoice.BOTH, actor="U1", now=NOW, tokens=TOKENS
+        )
+        assert (batch.invitees, batch.invitations) == (2, 4)
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.kind == "enroll.invitation_email")
+            )
+            == 4
+        )
+        # The second click of a double click finds the first batch.
+        replay = InviteDraft(
+            id=draft_id,
+            owner="U1",
+            channel_id="C1",
+            platform=PlatformChoice.BOTH,
+            search={},
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        assert (
+            send_batch(
+                session,
+                draft=replay,
+                days=7,
+                platform=PlatformChoice.BOTH,
+                actor="U1",
+                now=NOW,
+                tokens=TOKENS,
+            ).id
+            == batch.id
+        )
+
+
+def test_tokens_open_enroll_expire_and_resend(db: Database) -> None:
+    with db.transaction() as session:
+        draft = drafts.start_draft(session, owner="U1", channel_id=None, now=NOW)
+        drafts.add_invitees(session, draft, [person(1)], source=None, now=NOW)
+        send_batch(
+            session, draft=draft, days=2, platform=PlatformChoice.IOS, actor="U1", now=NOW, tokens=TOKENS
+        )
+        invitation = session.scalars(select(Invitation)).one()
+        token = TOKENS.token("invitation", invitation.nonce)
+        assert token not in (invitation.token_hash, invitation.nonce)  # only its hash is stored
+        result = enroll_device(
+            session, token=token, platform=Platform.IOS, device_id="ipad-1", now=NOW, per_licence=3
+        )
+        assert (result.created, result.owner_devices, result.owner_licences) == (True, 1, 1)
+        assert invitation.state is InvitationState.ENROLLED
+
+        drafts_two = drafts.start_draft(session, owner="U1", channel_id=None, now=NOW)
+        drafts.add_invitees(session, drafts_two, [person(2)], source=None, now=NOW)
+        send_batch(
+            session,
+            draft=drafts_two,
+            days=2,
+            platform=PlatformChoice.ANDROID,
+            actor="U1",
+            now=NOW,
+            tokens=TOKENS,
+        )
+        second = session.scalars(select(Invitation).where(Invitation.email_key == "user2@example.com")).one()
+        second.state = InvitationState.SENT
+        assert expire_due(session, now=NOW + timedelta(days=2)) == 1
+        old = TOKENS.token("invitation", second.nonce)
+        with pytest.raises(InvitationLinkInvalid) as expired:
+            enroll_device(
+                session, token=old, platform=Platform.ANDROID, device_id="pixel", now=NOW, per_licence=3
+            )
+        assert expired.value.problem is LinkProblem.EXPIRED
+        resend_invitation(
+            session, invitation_id=second.id, actor="U1", now=NOW + timedelta(days=3), tokens=TOKENS
+        )
+        assert second.expires_at == NOW + timedelta(days=5) and second.state is InvitationState.QUEUED
+        with pytest.raises(InvitationLinkInvalid) as replaced:
+            enroll_device(
+                session, token=old, platform=Platform.ANDROID, device_id="pixel", now=NOW, per_licence=3
+            )
+        assert replaced.value.problem is LinkProblem.UNKNOWN

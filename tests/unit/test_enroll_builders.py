@@ -1,0 +1,209 @@
+"""/enroll builders inside the Block Kit limits file, up to a 10,000-invitee list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from blocks.enroll.messages import batch_card, help_message, status_message, url_message
+from blocks.enroll.metadata import EditEmailMetadata, ExtendMetadata, InviteMetadata
+from blocks.enroll.modals import NO_EMAIL, edit_email_modal, extend_modal, invite_modal
+from bot.console.blockkit import BlockKitLimits
+from bot.enrollment.drafts import FoundGroup, FoundUser, SearchState
+from bot.enrollment.models import BatchState, InvitationState, Platform, PlatformChoice
+from bot.enrollment.service import LicenceForecast
+from bot.enrollment.summary import (
+    BatchSummary,
+    DeviceItem,
+    DraftSummary,
+    InvitationItem,
+    InviteeItem,
+    StatusSummary,
+)
+from bot.integrations.directory.port import MatchMode
+from tests.support.paths import BLOCKKIT_LIMITS
+
+LIMITS = BlockKitLimits.load(BLOCKKIT_LIMITS)
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+LONG_DN = "uid=" + "x" * 120 + ",ou=" + "y" * 120 + ",dc=example,dc=com"
+
+
+def draft(total: int, *, with_email: bool = True, problem: str | None = None) -> DraftSummary:
+    search = SearchState(
+        text="J" * 100,
+        mode=MatchMode.CONTAINS,
+        problem=problem,
+        truncated=True,
+        users=[
+            FoundUser(
+                id=f"{LONG_DN}{i}",
+                display_name="Ü" * 200,
+                account_name="a" * 200,
+                email="e" * 64 + "@" + "d" * 180 + ".com",
+            )
+            for i in range(8)
+        ],
+        groups=[
+            FoundGroup(id=f"cn=g{i}," + "z" * 300, name="G" * 200, description="d" * 500, member_count=10_000)
+            for i in range(8)
+        ],
+    )
+    invitees = [
+        InviteeItem(
+            id=i,
+            display_name="N" * 200,
+            email=("m" * 64 + "@example.com") if with_email or i % 2 else None,
+            source="S" * 200,
+        )
+        for i in range(min(total, 20))
+    ]
+    return DraftSummary(
+        search=search,
+        invitees=invitees,
+        total=total,
+        without_email=total // 3,
+        offset=0 if total < 40 else 9_980,
+        page_size=20,
+        forecast=LicenceForecast(total, total * 2, total),
+        platform=PlatformChoice.BOTH,
+        notice="n" * 500,
+    )
+
+
+@pytest.mark.parametrize("total", [0, 1, 20, 10_000])
+@pytest.mark.parametrize("with_email", [True, False])
+def test_invite_modal_fits_with_the_longest_values(total: int, with_email: bool) -> None:
+    view = invite_modal(
+        draft(total, with_email=with_email),
+        metadata=InviteMetadata(draft_id="d" * 36, offset=9_980),
+        default_days=7,
+    ).to_dict()
+    assert LIMITS.validate_view(view) == []
+    assert view["title"]["text"] == "Enrollment Invitation"
+    assert view["blocks"][0] == {
+        "type": "header",
+        "block_id": "header",
+        "text": {"type": "plain_text", "text": "Send Enrollment Invitation", "emoji": True},
+    }
+    labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
+    assert labels == ["Search", "Match", "Days until expiration", "Platform"]
+
+
+def test_labels_and_the_missing_email_button() -> None:
+    view = invite_modal(
+        draft(20, with_email=False), metadata=InviteMetadata(draft_id="d"), default_days=7
+    ).to_dict()
+    text = str(view)
+    assert NO_EMAIL in text and "Begins with (faster)" in text and "'Contains'" in text
+    platform = next(b for b in view["blocks"] if b.get("block_id") == "platform")
+    assert [o["text"]["text"] for o in platform["element"]["options"]] == ["iOS", "Android", "Both"]
+    assert "Users to invite* (20 · 6 without e-mail)" in text
+
+
+def test_directory_problems_are_shown_instead_of_results() -> None:
+    view = invite_modal(
+        draft(0, problem="the directory at 127.0.0.1:389 did not answer within 10 s"),
+        metadata=InviteMetadata(draft_id="d"),
+        default_days=7,
+    ).to_dict()
+    assert "did not answer within 10 s" in str(view) and "enroll.invite.add_user" not in str(view)
+
+
+def test_small_modals_fit() -> None:
+    person = InviteeItem(id=1, display_name="N" * 200, email=None, source=None)
+    for view in (
+        edit_email_modal(
+            person=person,
+            metadata=EditEmailMetadata(draft_id="d" * 36, invitee_id=1, parent_view_id="V" * 20),
+        ),
+        extend_modal(who="W" * 300, days=365, metadata=ExtendMetadata(invitation_id=1, channel_id="C1")),
+    ):
+        assert LIMITS.validate_view(view.to_dict()) == []
+
+
+def batch(state: BatchState, **overrides: object) -> BatchSummary:
+    values: dict[str, object] = {
+        "id": 1,
+        "created_by": "U1",
+        "created_at": NOW,
+        "platform": PlatformChoice.BOTH,
+        "days": 7,
+        "expires_at": NOW + timedelta(days=7),
+        "invitees": 1_200,
+        "invitations": 2_400,
+        "state": state,
+        "problem": None,
+        "sent": 600,
+        "failed": 0,
+        "queued": 1_800,
+        "failures": [],
+        "additional_licences": 1_200,
+    }
+    values.update(overrides)
+    return BatchSummary(**values)  # type: ignore[arg-type]
+
+
+def test_batch_card_reports_progress_problems_and_results() -> None:
+    sending = str([b.to_dict() for b in batch_card(batch(BatchState.SENDING))])
+    assert "Sending 2,400 invitations… 600 sent" in sending and "Retry" not in sending
+    waiting = [
+        b.to_dict()
+        for b in batch_card(
+            batch(
+                BatchState.WAITING,
+                problem="the SMTP server refused the login for helpdesk@msp.example: " + "x" * 900,
+            )
+        )
+    ]
+    assert "Mail is not going out" in str(waiting) and "enroll.batch.retry" in str(waiting)
+    done = [
+        b.to_dict()
+        for b in batch_card(
+            batch(
+                BatchState.DONE,
+                sent=2_398,
+                failed=2,
+                queued=0,
+                failures=[("the SMTP server refused the recipient " + "r" * 900, 1), ("x" * 1000, 1)],
+            )
+        )
+    ]
+    assert "2,398 invitations sent, 2 failed" in str(done)
+    for blocks in (waiting, done):
+        assert LIMITS.validate_message(blocks) == []
+
+
+def test_status_and_url_messages_fit() -> None:
+    items = [
+        InvitationItem(
+            id=i,
+            display_name="N" * 200,
+            email="e" * 300,
+            platform=Platform.IOS,
+            state=list(InvitationState)[i % 7],
+            created_at=NOW,
+            expires_at=NOW,
+            sent_at=NOW,
+            failure="f" * 1000,
+        )
+        for i in range(13)
+    ]
+    devices = [DeviceItem(Platform.ANDROID, "d" * 200, NOW) for _ in range(40)]
+    for email in (None, "someone@example.com"):
+        blocks = [
+            b.to_dict()
+            for b in status_message(
+                StatusSummary(
+                    email=email,
+                    invitations=items,
+                    devices=devices,
+                    licensed_users=14,
+                    people=3,
+                    device_total=40,
+                )
+            )
+        ]
+        assert LIMITS.validate_message(blocks) == []
+    for blocks in (url_message(None), url_message("access.msp.example"), help_message()):
+        assert LIMITS.validate_message([b.to_dict() for b in blocks]) == []
