@@ -20,6 +20,8 @@ from bot.console.viewstate import STATE_KEYS, TEXT_INPUTS, find_action, find_blo
 from bot.console.workspace import Workspace
 
 _OPTION_KEYS = frozenset({"selected_option", "selected_options"})
+_URL = re.compile(r"https?://[^\s<>]+[^\s<>.,;:!?)\]'\"]")
+_MENTION = re.compile(r"(?<![\w<@])@([a-z0-9._-]*[a-z0-9])", re.IGNORECASE)
 _COMMAND = re.compile(r"^(/[a-z0-9_\-]+)(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
 
 
@@ -126,13 +128,32 @@ class ConsoleActions:
                 return f"{command} is not a valid command. This app's commands: {known}."
             outcome = self.driver.person(user_id).slash(command, rest, channel=channel_id)
             return "; ".join(outcome.problems) or None
-        # The Slack client escapes what people type before it becomes mrkdwn.
-        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         try:
-            self.ws.post_message(channel_id, text=escaped, user=user_id, where="console message")
+            self.ws.post_message(channel_id, text=self.as_mrkdwn(text), user=user_id, where="console message")
         except SlackError as error:
             raise ConsoleError(f"Slack refused the message: {error.error}") from None
         return None
+
+    def as_mrkdwn(self, typed: str) -> str:
+        """What the Slack client sends for typed text: &, <, > escaped, web addresses as links,
+        @name, @group, @here as mentions."""
+        escaped = typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        with self.ws.lock:
+            people = {u.name.lower(): u.id for u in self.ws.users.values() if not u.deleted}
+            groups = {g.handle.lower(): g.id for g in self.ws.usergroups.values()}
+
+        def mention(match: re.Match[str]) -> str:
+            name = match.group(1).lower()
+            if name in ("here", "channel", "everyone"):
+                return f"<!{name}>"
+            if name in people:
+                return f"<@{people[name]}>"
+            if name in groups:
+                return f"<!subteam^{groups[name]}>"
+            return match.group(0)
+
+        parts = re.split(r"(<[^<>]+>)", _URL.sub(lambda m: f"<{m.group(0)}>", escaped))
+        return "".join(part if part.startswith("<") else _MENTION.sub(mention, part) for part in parts)
 
     # --- elements -------------------------------------------------------------------------
 

@@ -194,3 +194,19 @@ def test_outbox_lists_mail_and_previews_its_html_sandboxed(
     assert '<head><base target="_blank">' in preview.text
     assert http.get("/console/outbox/..%2F..%2Fdeskops.db/html").status_code == 404
     assert http.get("/console/outbox/nothing.eml/html").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("see https://example.com/a?b=1&c=2.", "see <https://example.com/a?b=1&amp;c=2>."),
+        ("ask @helen or @helpdesk, @here", "ask <@U0HELEN01> or <!subteam^S0HELPDSK>, <!here>"),
+        ("mail john@example.com or @nobody", "mail john@example.com or @nobody"),
+        ("<@U0SAM0001> <!channel>", "&lt;@U0SAM0001&gt; &lt;!channel&gt;"),
+        ("https://example.com/@helen", "<https://example.com/@helen>"),
+    ],
+)
+def test_typed_text_becomes_mrkdwn_as_the_slack_client_makes_it(
+    console: OfflineConsole, typed: str, sent: str
+) -> None:
+    assert console.web.actions.as_mrkdwn(typed) == sent

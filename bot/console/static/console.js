@@ -365,6 +365,9 @@
   el("acting-user").addEventListener("change", (event) => {
     user = event.target.value;
     localStorage.setItem("deskops.as", user);
+    const url = new URL(location.href);
+    url.searchParams.set("as", user);
+    history.replaceState(null, "", url);
     homeOpenedFor = "";
     go();
   });
