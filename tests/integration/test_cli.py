@@ -18,6 +18,7 @@ from bot.console import SlackEmulator
 from tests.support.net import free_port
 from tests.support.paths import PROJECT_ROOT
 from tests.support.slack import bot_environment
+from tests.support.slapd import Slapd
 
 SAMPLE = PROJECT_ROOT / "bot" / "sample" / "customers.yaml"
 
@@ -240,3 +241,25 @@ def test_manifest_carries_the_public_url(env: dict[str, str], tmp_path: Path) ->
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/backup", "/enroll"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert manifest["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write", "usergroups:read"]
+
+
+def test_doctor_binds_to_the_directory(env: dict[str, str], tmp_path: Path, slapd_server: Slapd) -> None:
+    from tests.support.slapd import READER_DN, READER_PASSWORD
+
+    deskops("db", "upgrade", env=env, cwd=tmp_path)
+    ldap = {
+        **env,
+        "DIRECTORY_URL": slapd_server.url,
+        "DIRECTORY_BIND_DN": READER_DN,
+        "DIRECTORY_BIND_PASSWORD": READER_PASSWORD,
+        "DIRECTORY_PROFILE": "openldap",
+    }
+    result = deskops("doctor", env=ldap, cwd=tmp_path)
+    assert (
+        f"[ok  ] directory: ldap: ldap://127.0.0.1:{slapd_server.port} bound as {READER_DN}" in result.stdout
+    )
+    wrong = deskops("doctor", env={**ldap, "DIRECTORY_BIND_PASSWORD": "nope-wrong"}, cwd=tmp_path)
+    assert (
+        f"[FAIL] directory: the directory at 127.0.0.1:{slapd_server.port} refused the bind" in wrong.stdout
+    )
+    assert "nope-wrong" not in wrong.stdout
