@@ -97,9 +97,8 @@ def _customers(session: Session, start: datetime, end: datetime) -> list[Custome
     activated = _per_customer(session, BackupUser.activated_at >= start, BackupUser.activated_at < end)
     pending = _per_customer(session, BackupUser.status == UserStatus.PENDING_ACTIVATION)
     ids = set(added) | set(activated) | set(pending)
-    names = (
-        dict(session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))) if ids else {}
-    )
+    rows = session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids))) if ids else []
+    names = {int(i): str(name) for i, name in rows}
     lines = [
         CustomerActivity(
             name=str(names.get(i, f"customer {i}")),
@@ -128,9 +127,10 @@ def _invitations(session: Session, start: datetime, end: datetime, window: timed
             Invitation.expires_at > end,
             Invitation.expires_at <= end + window,
         ),
+        # Ran out unused in the period (whether or not the expiry job has marked them yet).
         expired=_count(
             session,
-            Invitation.state == InvitationState.EXPIRED,
+            Invitation.state.in_((*live, InvitationState.QUEUED, InvitationState.EXPIRED)),
             Invitation.expires_at >= start,
             Invitation.expires_at < end,
         ),
@@ -174,7 +174,8 @@ def _problems(session: Session) -> list[Problem]:
     for batch_id, invitations, problem in batches:
         problems.append(
             Problem(
-                f"Invitation batch {batch_id} ({invitations:,} invitations) is waiting for mail",
+                f"Invitation batch {batch_id} ({invitations:,} invitation{'' if invitations == 1 else 's'}) "
+                "is waiting for mail",
                 str(problem or "mail cannot go out"),
             )
         )

@@ -1,0 +1,124 @@
+"""Reminders in #helpdesk on a controlled clock: invitations about to expire and users pending
+activation are posted once per thing and window (also after a restart), expired invitations move
+to expired, and the buttons work from the reminder message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.console import Message, SlackEmulator
+from bot.enrollment.models import Invitation, InvitationState
+from bot.enrollment.service import extend_invitation
+from bot.scheduler.runner import RunOutcome
+from tests.support.channels import START, ChannelsApp, add_backup_user, add_invitation, channels_app, run_job
+from tests.support.slack import HELPDESK_CHANNEL, HELPDESK_USER
+
+RESEND = "enroll.invitation.resend"
+EXTEND = "enroll.invitation.extend"
+REVOKE = "enroll.invitation.revoke"
+ACTIVATE = "backup.user.activate"
+
+
+@pytest.fixture
+def app(slack_emulator: SlackEmulator, database_url: str, tmp_path: Path) -> Iterator[ChannelsApp]:
+    with channels_app(slack_emulator, database_url, tmp_path) as running:
+        yield running
+
+
+def reminders(emu: SlackEmulator) -> list[Message]:
+    return emu.channel(HELPDESK_CHANNEL).messages()
+
+
+def state_of(app: ChannelsApp, invitation_id: int) -> InvitationState:
+    with app.app.deps.db.read() as session:
+        state = session.scalar(select(Invitation.state).where(Invitation.id == invitation_id))
+        assert state is not None
+        return state
+
+
+def test_expiring_invitations_and_long_pending_users_are_reminded_once_each(
+    app: ChannelsApp, slack_emulator: SlackEmulator
+) -> None:
+    soon = add_invitation(app, email="sara@acme.example", name="Sara Soon", expires_in=timedelta(hours=30))
+    later = add_invitation(app, email="luke@acme.example", name="Luke Later", expires_in=timedelta(hours=100))
+    add_invitation(
+        app,
+        email="queued@acme.example",
+        name="Quinn Queued",
+        expires_in=timedelta(hours=10),
+        state=InvitationState.QUEUED,
+    )
+    add_backup_user(app, email="pat@globex.example")
+
+    assert run_job(app, "reminders") is RunOutcome.RAN
+    [first] = reminders(slack_emulator)
+    text = first.all_text()
+    assert "1 invitation expires within 48 hours" in text and "Sara Soon" in text
+    assert "Luke Later" not in text and "Quinn Queued" not in text and "Pat Pending" not in text
+    assert [b.action_id for b in first.buttons()] == [RESEND, EXTEND, REVOKE]
+
+    app.clock.advance(timedelta(minutes=5))
+    run_job(app, "reminders")
+    assert len(reminders(slack_emulator)) == 1
+
+    # Three days on: Sara's invitation has expired, Luke's is close, Pat still has not activated.
+    app.clock.set(START + timedelta(days=3, minutes=1))
+    run_job(app, "reminders")
+    assert state_of(app, soon) is InvitationState.EXPIRED
+    first_again, second = reminders(slack_emulator)
+    assert first_again.ts == first.ts
+    text = second.all_text()
+    assert "Luke Later" in text and "Pat Pending" in text and "Sara Soon" not in text
+    assert "1 user is still pending activation after 3 days" in text
+
+    # The buttons work from the reminder: Resend goes out, Activate sends the activation e-mail.
+    helen = slack_emulator.person(HELPDESK_USER)
+    helen.click(second, RESEND)
+    helen.click(second, ACTIVATE)
+    app.app.wait_for_outbox()
+    answers = [e.text for e in slack_emulator.ephemerals(user=HELPDESK_USER)]
+    assert any("A new iOS invitation is on its way to luke@acme.example" in a for a in answers)
+    assert any("Activation e-mail for Pat Pending is on its way" in a for a in answers)
+    assert state_of(app, later) is InvitationState.SENT
+    run_job(app, "reminders")
+    assert len(reminders(slack_emulator)) == 2
+
+    # Extending Luke's invitation opens a new window: reminded again when that one nears its end.
+    with app.app.deps.db.transaction() as session:
+        extend_invitation(session, invitation_id=later, days=1, actor=HELPDESK_USER, now=app.clock.now())
+    run_job(app, "reminders")
+    assert len(reminders(slack_emulator)) == 2  # 52 hours left: outside the window
+    app.clock.advance(timedelta(hours=5))
+    run_job(app, "reminders")
+    third = reminders(slack_emulator)[-1]
+    assert len(reminders(slack_emulator)) == 3 and "Luke Later" in third.all_text()
+
+
+def test_a_restarted_app_does_not_remind_again(
+    slack_emulator: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    with channels_app(slack_emulator, database_url, tmp_path / "first") as first:
+        add_invitation(first, email="sara@acme.example", name="Sara Soon", expires_in=timedelta(hours=30))
+        run_job(first, "reminders")
+    assert len(reminders(slack_emulator)) == 1
+    with channels_app(
+        slack_emulator, database_url, tmp_path / "second", start=START + timedelta(hours=1)
+    ) as second:
+        assert run_job(second, "reminders") is RunOutcome.RAN
+    assert len(reminders(slack_emulator)) == 1
+
+
+def test_without_a_helpdesk_channel_invitations_still_expire(
+    slack_emulator: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    with channels_app(slack_emulator, database_url, tmp_path, helpdesk_channel=None) as app:
+        gone = add_invitation(app, email="sara@acme.example", name="Sara Soon", expires_in=timedelta(hours=1))
+        app.clock.advance(timedelta(hours=2))
+        run_job(app, "reminders")
+        assert state_of(app, gone) is InvitationState.EXPIRED
+    assert reminders(slack_emulator) == []
