@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from slack_sdk import WebClient
-from sqlalchemy import delete, select
 
 from blocks.backup.messages import user_card, user_card_text
 from bot.accounts.models import ActivationToken, ProvisioningState, Service
@@ -19,7 +18,7 @@ from bot.accounts.service import (
     last_activation_sent,
     refresh_cards,
 )
-from bot.accounts.summary import UserSummary, summarize
+from bot.accounts.summary import summarize
 from bot.audit.service import record
 from bot.clock import Clock
 from bot.db import Database
@@ -32,8 +31,7 @@ from bot.integrations.backup.port import (
 )
 from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
 from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler
-from bot.slack.models import PostedMessage
-from bot.slack.posting import post_or_dm, update_message
+from bot.slack.cards import Cards, Render, Rendered
 from bot.tokens import LinkTokens
 
 log = logging.getLogger(__name__)
@@ -187,64 +185,31 @@ class AccountDelivery:
 
     # --- Slack cards ----------------------------------------------------------------------
 
-    def _summary(self, user_id: int) -> UserSummary:
-        with self.db.read() as session:
-            user = get_user(session, user_id)
-            return summarize(user, activation_sent_at=last_activation_sent(session, user_id))
+    @property
+    def cards(self) -> Cards:
+        return Cards(self.db, self.slack, self.clock, CARD_SUBJECT)
+
+    def _render(self, user_id: int) -> Render:
+        def render(headline: str | None) -> Rendered:
+            with self.db.read() as session:
+                user = get_user(session, user_id)
+                summary = summarize(user, activation_sent_at=last_activation_sent(session, user_id))
+            return Rendered(
+                user_card(summary, headline=headline or CardHeadline.CREATED), user_card_text(summary)
+            )
+
+        return render
 
     def post_user_card(self, delivery: Delivery) -> None:
         user_id = int(delivery.payload["user_id"])
-        headline = str(delivery.payload.get("headline") or CardHeadline.CREATED)
-        summary = self._summary(user_id)
-        posted = post_or_dm(
-            self.slack,
+        self.cards.post(
+            user_id,
             channel=str(delivery.payload["channel"]),
             fallback_user=delivery.payload.get("requester"),
-            blocks=user_card(summary, headline=headline),
-            text=user_card_text(summary),
+            render=self._render(user_id),
+            headline=str(delivery.payload.get("headline") or CardHeadline.CREATED),
         )
-        with self.db.transaction() as session:
-            session.add(
-                PostedMessage(
-                    subject_type=CARD_SUBJECT,
-                    subject_id=user_id,
-                    channel=posted.channel,
-                    ts=posted.ts,
-                    headline=headline,
-                    created_at=self.clock.now(),
-                )
-            )
-        # The user may have changed while we were posting; bring the card up to date once more.
-        latest = self._summary(user_id)
-        if latest != summary:
-            update_message(
-                self.slack,
-                channel=posted.channel,
-                ts=posted.ts,
-                blocks=user_card(latest, headline=headline),
-                text=user_card_text(latest),
-            )
 
     def refresh_user_cards(self, delivery: Delivery) -> None:
         user_id = int(delivery.payload["user_id"])
-        summary = self._summary(user_id)
-        with self.db.read() as session:
-            cards = session.execute(
-                select(
-                    PostedMessage.id, PostedMessage.channel, PostedMessage.ts, PostedMessage.headline
-                ).where(PostedMessage.subject_type == CARD_SUBJECT, PostedMessage.subject_id == user_id)
-            ).all()
-        gone = [
-            card_id
-            for card_id, channel, ts, headline in cards
-            if not update_message(
-                self.slack,
-                channel=channel,
-                ts=ts,
-                blocks=user_card(summary, headline=headline or CardHeadline.CREATED),
-                text=user_card_text(summary),
-            )
-        ]
-        if gone:
-            with self.db.transaction() as session:
-                session.execute(delete(PostedMessage).where(PostedMessage.id.in_(gone)))
+        self.cards.refresh(user_id, self._render(user_id))

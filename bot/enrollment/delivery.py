@@ -8,7 +8,6 @@ from datetime import timedelta
 from urllib.parse import quote
 
 from slack_sdk import WebClient
-from sqlalchemy import delete, select
 
 from blocks.enroll.messages import batch_card, batch_card_text
 from bot.accounts.delivery import EmailRenderer
@@ -24,12 +23,11 @@ from bot.enrollment.service import (
     finish_if_done,
     refresh_batch_card,
 )
-from bot.enrollment.summary import BatchSummary, summarize_batch
+from bot.enrollment.summary import summarize_batch
 from bot.integrations.mail.port import Mailer, MailError
 from bot.outbox.service import postpone_group
 from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler, backoff
-from bot.slack.models import PostedMessage
-from bot.slack.posting import post_or_dm, update_message
+from bot.slack.cards import Cards, Render, Rendered
 from bot.tokens import LinkTokens
 
 log = logging.getLogger(__name__)
@@ -163,61 +161,31 @@ class EnrollmentDelivery:
 
     # --- the progress card ----------------------------------------------------------------
 
-    def _summary(self, batch_id: int) -> BatchSummary:
-        with self.db.read() as session:
-            return summarize_batch(batch_progress(session, batch_id, per_licence=self.per_licence))
+    @property
+    def cards(self) -> Cards:
+        return Cards(self.db, self.slack, self.clock, BATCH_SUBJECT)
+
+    def _render(self, batch_id: int) -> Render:
+        def render(_: str | None) -> Rendered:
+            with self.db.read() as session:
+                summary = summarize_batch(batch_progress(session, batch_id, per_licence=self.per_licence))
+            return Rendered(batch_card(summary), batch_card_text(summary))
+
+        return render
 
     def post_batch_card(self, delivery: Delivery) -> None:
         batch_id = int(delivery.payload["batch_id"])
-        summary = self._summary(batch_id)
         with self.db.read() as session:
             batch = session.get(InvitationBatch, batch_id)
             channel = batch.channel_id if batch else None
-        if channel is None:
-            return
-        posted = post_or_dm(
-            self.slack,
-            channel=channel,
-            fallback_user=delivery.payload.get("requester"),
-            blocks=batch_card(summary),
-            text=batch_card_text(summary),
-        )
-        with self.db.transaction() as session:
-            session.add(
-                PostedMessage(
-                    subject_type=BATCH_SUBJECT,
-                    subject_id=batch_id,
-                    channel=posted.channel,
-                    ts=posted.ts,
-                    created_at=self.clock.now(),
-                )
-            )
-        latest = self._summary(batch_id)
-        if latest != summary:
-            update_message(
-                self.slack,
-                channel=posted.channel,
-                ts=posted.ts,
-                blocks=batch_card(latest),
-                text=batch_card_text(latest),
+        if channel is not None:
+            self.cards.post(
+                batch_id,
+                channel=channel,
+                fallback_user=delivery.payload.get("requester"),
+                render=self._render(batch_id),
             )
 
     def refresh_batch_cards(self, delivery: Delivery) -> None:
         batch_id = int(delivery.payload["batch_id"])
-        summary = self._summary(batch_id)
-        with self.db.read() as session:
-            cards = session.execute(
-                select(PostedMessage.id, PostedMessage.channel, PostedMessage.ts).where(
-                    PostedMessage.subject_type == BATCH_SUBJECT, PostedMessage.subject_id == batch_id
-                )
-            ).all()
-        gone = [
-            card_id
-            for card_id, channel, ts in cards
-            if not update_message(
-                self.slack, channel=channel, ts=ts, blocks=batch_card(summary), text=batch_card_text(summary)
-            )
-        ]
-        if gone:
-            with self.db.transaction() as session:
-                session.execute(delete(PostedMessage).where(PostedMessage.id.in_(gone)))
+        self.cards.refresh(batch_id, self._render(batch_id))
