@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from slack_sdk.models.blocks import MarkdownTextObject, PlainTextObject
+from slack_sdk.models.blocks import MarkdownTextObject, Option, PlainTextObject
 
 # Block Kit limits used while building. The authoritative figures live in
 # ../shared/slack/blockkit-limits.json and every payload is checked against that file in tests.
@@ -32,6 +32,10 @@ def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> MarkdownTextObject:
 
 def plain(text: str, limit: int = SECTION_TEXT_MAX) -> PlainTextObject:
     return PlainTextObject(text=clip(text, limit), emoji=True)
+
+
+def option(text: str, value: str) -> Option:
+    return Option(text=plain(text, OPTION_TEXT_MAX), value=value)
 
 
 def slack_date(moment: datetime, *, fmt: str = "{date_short_pretty} at {time}") -> str:

@@ -14,7 +14,6 @@ from slack_sdk.models.blocks import (
     EmailInputElement,
     InputBlock,
     NumberInputElement,
-    Option,
     PlainTextInputElement,
     RadioButtonsElement,
     SectionBlock,
@@ -25,7 +24,7 @@ from slack_sdk.models.views import View
 from blocks.backup.ids import ActionId, CallbackId
 from blocks.backup.ids import Option as OptionValue
 from blocks.backup.metadata import AddUserMetadata, AddUserSettingsMetadata, UserSettingsMetadata
-from blocks.text import escape, mrkdwn, plain
+from blocks.text import escape, mrkdwn, option, plain
 from bot.accounts.forms import QUOTA_FIELDS, Field
 from bot.accounts.models import BackupRole, NotificationLevel, Role
 from bot.accounts.summary import UserSummary
@@ -43,10 +42,6 @@ QUOTA_LABELS: dict[Field, str] = {
     Field.QUOTA_M365_SEATS: "Microsoft 365 seats",
 }
 SEPARATE_EMAIL_TEXT = "Use different emails to sign in and receive notifications"
-
-
-def _option(text: str, value: str) -> Option:
-    return Option(text=plain(text, 75), value=value)
 
 
 def _text_input(
@@ -109,7 +104,7 @@ def add_user_modal(
                 element=StaticSelectElement(
                     action_id=Field.CUSTOMER,
                     placeholder=plain("Choose a customer"),
-                    options=[_option(c.name, str(c.id)) for c in customers[:SELECT_OPTIONS_MAX]],
+                    options=[option(c.name, str(c.id)) for c in customers[:SELECT_OPTIONS_MAX]],
                 ),
             )
         )
@@ -123,8 +118,8 @@ def add_user_modal(
             dispatch_action=True,
             element=RadioButtonsElement(
                 action_id=ActionId.ROLE_CHANGED,
-                options=[_option(role.label, role.value) for role in Role],
-                initial_option=_option(choices.role.label, choices.role.value),
+                options=[option(role.label, role.value) for role in Role],
+                initial_option=option(choices.role.label, choices.role.value),
             ),
         ),
     ]
@@ -145,7 +140,7 @@ def add_user_modal(
                 hint="Include the country code.",
             ),
         ]
-    separate = _option(SEPARATE_EMAIL_TEXT, OptionValue.SEPARATE_EMAIL)
+    separate = option(SEPARATE_EMAIL_TEXT, OptionValue.SEPARATE_EMAIL)
     blocks.append(
         ActionsBlock(
             block_id=Field.SEPARATE_NOTIFICATION_EMAIL,
@@ -166,7 +161,7 @@ def add_user_modal(
                 hint="Activation and backup notifications go to this address.",
             )
         )
-    backup = _option("Backup", OptionValue.BACKUP)
+    backup = option("Backup", OptionValue.BACKUP)
     blocks.append(
         InputBlock(
             block_id=Field.SERVICES,
@@ -206,7 +201,7 @@ def _settings_blocks(
 ) -> list[Block]:
     blocks: list[Block] = []
     if show_subscription and len(subscriptions) > 1:
-        options = [_option(s.name, str(s.id)) for s in subscriptions[:SELECT_OPTIONS_MAX]]
+        options = [option(s.name, str(s.id)) for s in subscriptions[:SELECT_OPTIONS_MAX]]
         initial = next(
             (o for o, s in zip(options, subscriptions, strict=False) if s.id == values.subscription_id), None
         )
@@ -225,8 +220,8 @@ def _settings_blocks(
     elif show_subscription and subscriptions:
         chosen = next((s for s in subscriptions if s.id == values.subscription_id), subscriptions[0])
         blocks.append(ContextBlock(elements=[mrkdwn(f"Subscription: *{escape(chosen.name)}*")]))
-    levels = [_option(level.label, level.value) for level in NotificationLevel]
-    roles = [_option(role.label, role.value) for role in BackupRole]
+    levels = [option(level.label, level.value) for level in NotificationLevel]
+    roles = [option(role.label, role.value) for role in BackupRole]
     blocks += [
         InputBlock(
             block_id=Field.NOTIFICATIONS,
@@ -234,7 +229,7 @@ def _settings_blocks(
             element=StaticSelectElement(
                 action_id=Field.NOTIFICATIONS,
                 options=levels,
-                initial_option=_option(values.notification_level.label, values.notification_level.value),
+                initial_option=option(values.notification_level.label, values.notification_level.value),
             ),
         ),
         InputBlock(
@@ -243,7 +238,7 @@ def _settings_blocks(
             element=RadioButtonsElement(
                 action_id=Field.BACKUP_ROLE,
                 options=roles,
-                initial_option=_option(values.backup_role.label, values.backup_role.value),
+                initial_option=option(values.backup_role.label, values.backup_role.value),
             ),
         ),
         SectionBlock(text=mrkdwn("*Quotas* — leave a field empty for unlimited.")),

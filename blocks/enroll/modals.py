@@ -12,7 +12,6 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
     NumberInputElement,
-    Option,
     PlainTextInputElement,
     RadioButtonsElement,
     SectionBlock,
@@ -29,7 +28,7 @@ from blocks.enroll.metadata import (
     InviteMetadata,
     PageRef,
 )
-from blocks.text import escape, mrkdwn, plain
+from blocks.text import escape, mrkdwn, option, plain
 from bot.enrollment.models import PlatformChoice
 from bot.enrollment.summary import DraftSummary, InviteeItem
 from bot.integrations.directory.port import MatchMode
@@ -38,12 +37,8 @@ NO_EMAIL = "No email address assigned - click here to edit"
 MODE_LABELS = {MatchMode.BEGINS_WITH: "Begins with (faster)", MatchMode.CONTAINS: "Contains"}
 
 
-def _option(text: str, value: str) -> Option:
-    return Option(text=plain(text, 75), value=value)
-
-
 def _search_blocks(draft: DraftSummary) -> list[Block]:
-    modes = [_option(label, mode.value) for mode, label in MODE_LABELS.items()]
+    modes = [option(label, mode.value) for mode, label in MODE_LABELS.items()]
     current = draft.search.mode
     return [
         InputBlock(
@@ -66,7 +61,7 @@ def _search_blocks(draft: DraftSummary) -> list[Block]:
             element=RadioButtonsElement(
                 action_id=ActionId.MATCH_MODE,
                 options=modes,
-                initial_option=_option(MODE_LABELS[current], current.value),
+                initial_option=option(MODE_LABELS[current], current.value),
             ),
         ),
         ActionsBlock(
@@ -192,7 +187,7 @@ def _list_blocks(draft: DraftSummary) -> list[Block]:
 
 
 def _sending_blocks(draft: DraftSummary, *, default_days: int) -> list[Block]:
-    platforms = [_option(choice.label, choice.value) for choice in PlatformChoice]
+    platforms = [option(choice.label, choice.value) for choice in PlatformChoice]
     blocks: list[Block] = [
         DividerBlock(),
         InputBlock(
@@ -213,7 +208,7 @@ def _sending_blocks(draft: DraftSummary, *, default_days: int) -> list[Block]:
             element=RadioButtonsElement(
                 action_id=ActionId.PLATFORM,
                 options=platforms,
-                initial_option=_option(draft.platform.label, draft.platform.value),
+                initial_option=option(draft.platform.label, draft.platform.value),
             ),
         ),
     ]

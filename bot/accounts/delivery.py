@@ -18,7 +18,7 @@ from bot.accounts.service import (
     last_activation_sent,
     refresh_cards,
 )
-from bot.accounts.summary import summarize
+from bot.accounts.summary import quotas_of, summarize
 from bot.audit.service import record
 from bot.clock import Clock
 from bot.db import Database
@@ -27,7 +27,6 @@ from bot.integrations.backup.port import (
     PlatformBackupSettings,
     PlatformError,
     PlatformUserSpec,
-    Quotas,
 )
 from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
 from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler
@@ -92,14 +91,7 @@ class AccountDelivery:
                     subscription_name=assignment.subscription.name,
                     notification_level=assignment.notification_level,
                     backup_role=assignment.backup_role,
-                    quotas=Quotas(
-                        storage_gb=assignment.quota_storage_gb,
-                        workstations=assignment.quota_workstations,
-                        servers=assignment.quota_servers,
-                        virtual_machines=assignment.quota_virtual_machines,
-                        mobile_devices=assignment.quota_mobile_devices,
-                        m365_seats=assignment.quota_m365_seats,
-                    ),
+                    quotas=quotas_of(assignment),
                 )
         try:
             if provider_id is None:

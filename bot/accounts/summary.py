@@ -12,6 +12,7 @@ from bot.accounts.models import (
     ProvisioningState,
     Role,
     Service,
+    ServiceAssignment,
     UserStatus,
 )
 from bot.integrations.backup.port import Quotas
@@ -53,6 +54,17 @@ class UserSummary:
         return self.notification_email or self.email
 
 
+def quotas_of(assignment: ServiceAssignment) -> Quotas:
+    return Quotas(
+        storage_gb=assignment.quota_storage_gb,
+        workstations=assignment.quota_workstations,
+        servers=assignment.quota_servers,
+        virtual_machines=assignment.quota_virtual_machines,
+        mobile_devices=assignment.quota_mobile_devices,
+        m365_seats=assignment.quota_m365_seats,
+    )
+
+
 def summarize(user: BackupUser, *, activation_sent_at: datetime | None = None) -> UserSummary:
     assignment = user.assignment(Service.BACKUP)
     backup = None
@@ -62,14 +74,7 @@ def summarize(user: BackupUser, *, activation_sent_at: datetime | None = None) -
             subscription=assignment.subscription.name,
             notification_level=assignment.notification_level,
             backup_role=assignment.backup_role,
-            quotas=Quotas(
-                storage_gb=assignment.quota_storage_gb,
-                workstations=assignment.quota_workstations,
-                servers=assignment.quota_servers,
-                virtual_machines=assignment.quota_virtual_machines,
-                mobile_devices=assignment.quota_mobile_devices,
-                m365_seats=assignment.quota_m365_seats,
-            ),
+            quotas=quotas_of(assignment),
         )
     return UserSummary(
         id=user.id,
