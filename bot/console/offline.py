@@ -51,9 +51,10 @@ OUTSIDER = "U0SAM0001"
 HELPDESK_GROUP = "S0HELPDSK"
 HELPDESK_CHANNEL = "C0HELPDSK"
 GENERAL_CHANNEL = "C0GENERAL"
+APPROVALS_CHANNEL = "C0APPROVL"
 PERSONAS = (
-    Persona(HELPDESK_PERSON, "helpdesk (in @helpdesk)"),
-    Persona(APPROVER, "approver (in @helpdesk, APPROVERS)"),
+    Persona(HELPDESK_PERSON, "helpdesk (@helpdesk)"),
+    Persona(APPROVER, "approver (@helpdesk, APPROVERS)"),
     Persona(OUTSIDER, "not in HELPDESK_USERS"),
 )
 
@@ -92,13 +93,17 @@ def load_commands(path: Path = MANIFEST_FILE) -> list[SlashCommand]:
 
 
 def seed_workspace(emulator: SlackEmulator, *, tz: str) -> None:
-    """A helpdesk person, an approver, someone unauthorised; #helpdesk (with the app) and #general."""
+    """A helpdesk person, an approver, someone unauthorised; #helpdesk and #approvals (with the
+    app) and #general (without it)."""
     emulator.add_user(HELPDESK_PERSON, name="helen", real_name="Helen Desk", email="helen@msp.example", tz=tz)
     emulator.add_user(APPROVER, name="anna", real_name="Anna Approver", email="anna@msp.example", tz=tz)
     emulator.add_user(OUTSIDER, name="sam", real_name="Sam Sales", email="sam@msp.example", tz=tz)
     everyone = [HELPDESK_PERSON, APPROVER, OUTSIDER]
     emulator.add_channel(HELPDESK_CHANNEL, name="helpdesk", members=everyone, bot_is_member=True)
     emulator.add_channel(GENERAL_CHANNEL, name="general", members=everyone, bot_is_member=False)
+    emulator.add_channel(
+        APPROVALS_CHANNEL, name="approvals", members=[HELPDESK_PERSON, APPROVER], bot_is_member=True
+    )
     emulator.add_usergroup(
         HELPDESK_GROUP, handle="helpdesk", name="Helpdesk", users=[HELPDESK_PERSON, APPROVER]
     )
@@ -116,6 +121,7 @@ def console_settings(settings: Settings, *, base_url: str, bot_token: str, signi
             "helpdesk_users": [HELPDESK_GROUP],
             "approvers": [APPROVER],
             "helpdesk_channel": HELPDESK_CHANNEL,
+            "approvals_channel": APPROVALS_CHANNEL,
             "host": LOOPBACK,
         }
     )

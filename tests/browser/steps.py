@@ -46,10 +46,11 @@ def error_under(dialog: Locator, label: str) -> Locator:
 
 
 def message(page: Page, text: str) -> Locator:
-    """The channel message (not an ephemeral one) that shows `text`."""
+    """The one channel message (not an ephemeral one) that shows `text` now, pinned by its ts:
+    it stays the same message when it is updated in place or replies arrive."""
     found = page.locator("li.msg[data-surface='message']", has_text=text)
     expect(found).to_have_count(1)
-    return found
+    return page.locator(f"li.msg[data-ts='{found.get_attribute('data-ts')}']")
 
 
 def add_user_with_backup(

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from bot.console.offline import HELPDESK_CHANNEL, OUTSIDER, OfflineConsole
+from bot.console.offline import APPROVER, HELPDESK_CHANNEL, OUTSIDER, OfflineConsole
 from tests.browser.conftest import shoot
 from tests.browser.steps import (
     act_as,
@@ -167,3 +167,30 @@ def test_app_home_lists_users_pending_activation(page: Page, console: OfflineCon
     expect(home).to_contain_text("Users pending activation")
     expect(home).to_contain_text("paula@example.com")
     shoot(page, "10-app-home")
+
+
+def test_an_approver_approves_an_administrator(page: Page, console: OfflineConsole) -> None:
+    open_console(page, console)
+    type_command(page, "/backup add Initech")
+    dialog = modal(page, "Add New User")
+    field(dialog, "First name").fill("Ada")
+    field(dialog, "Last name").fill("Admin")
+    field(dialog, "Email").fill("ada.admin@example.com")
+    dialog.get_by_role("radio", name="Administrator").check()
+    field(dialog, "Address").fill("2 Side Street, Springfield")
+    field(dialog, "Phone").fill("+31 20 123 4567")
+    dialog.get_by_role("checkbox", name="Backup").uncheck()
+    expect(dialog.get_by_role("button", name="Create")).to_be_visible()
+    dialog.get_by_role("button", name="Create").click()
+    expect(modal(page, "Add New User")).to_contain_text("Sent for approval")
+    page.get_by_role("dialog").get_by_role("button", name="Close").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+    act_as(page, APPROVER)
+    page.get_by_role("link", name="approvals").click()
+    request = message(page, "Ada Admin")
+    request.get_by_role("button", name="Approve").click()
+    expect(request).to_contain_text("Approved")
+    shoot(page, "11-approved")
+    page.get_by_role("link", name="helpdesk").click()
+    expect(message(page, "Backup user created: Ada Admin")).to_contain_text("Administrator")

@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from bot.console.offline import (
+    APPROVALS_CHANNEL,
+    APPROVER,
     GENERAL_CHANNEL,
     HELPDESK_CHANNEL,
     HELPDESK_GROUP,
@@ -210,3 +212,50 @@ def test_typed_text_becomes_mrkdwn_as_the_slack_client_makes_it(
     console: OfflineConsole, typed: str, sent: str
 ) -> None:
     assert console.web.actions.as_mrkdwn(typed) == sent
+
+
+def test_an_administrator_waits_for_the_approver(console: OfflineConsole, http: httpx.Client) -> None:
+    post(http, "type", channel=HELPDESK_CHANNEL, text="/backup add Acme")
+    wait_for(http, "modal", "Add New User")
+    [view] = console.emulator.modal_stack(HELPDESK_PERSON)
+    typed: dict[str, Any] = {
+        "first_name": {"first_name": "Alan"},
+        "last_name": {"last_name": "Admin"},
+        "email": {"email": "alan.admin@example.com"},
+    }
+    role = {"surface": "view", "view": view["id"], "block_id": "role", "action_id": "backup.add_user.role"}
+    post(http, "act", **role, chosen="administrator", values=typed)
+    wait_for(http, "modal", ">Phone<")
+    services = {"surface": "view", "view": view["id"], "block_id": "services"}
+    post(http, "act", **services, action_id="backup.add_user.services", chosen=[], values=typed)
+    wait_for(http, "modal", ">Create<")
+    typed |= {"address": {"address": "1 Main Street"}, "phone": {"phone": "+31 20 123 4567"}}
+    post(http, "submit", view=view["id"], values=typed)
+    wait_for(http, "modal", "Sent for approval")
+    post(http, "close", view=console.emulator.modal_stack(HELPDESK_PERSON)[-1]["id"])
+
+    request = console.emulator.channel(APPROVALS_CHANNEL).wait_for_message(
+        lambda m: "Alan Admin" in m.all_text()
+    )
+    approve = request.button("approvals.approve")
+    # Helen may not approve her own request; Anna, an approver, may.
+    answer = {
+        "surface": "message",
+        "channel": APPROVALS_CHANNEL,
+        "ts": request.ts,
+        "block_id": approve.block_id,
+    }
+    post(http, "act", **answer, action_id=approve.action_id, value=approve.value)
+    http.post(
+        "/console/api/act",
+        json={"user": APPROVER, **answer, "action_id": approve.action_id, "value": approve.value},
+    )
+    wait_for(http, "main", "Backup user created: Alan Admin")
+    refusals = [e.text for e in console.emulator.ephemerals(user=HELPDESK_PERSON, channel=APPROVALS_CHANNEL)]
+    assert any("only approvers can decide" in text for text in refusals)
+    decided = console.emulator.workspace.find_message(APPROVALS_CHANNEL, request.ts)
+    assert "Approved" in decided.all_text() and not [
+        b for b in decided.buttons() if b.action_id == approve.action_id
+    ]
+    html = regions(http, f"channel:{APPROVALS_CHANNEL}", user=APPROVER)["main"]["html"]
+    assert "<strong>Approved</strong> by" in html and '<span class="mention">@Anna Approver</span>' in html

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message
 from bot.config import load_settings
 from bot.console.actions import ConsoleError, SlashCommand, state_entry
 from bot.console.offline import (
+    APPROVALS_CHANNEL,
     APPROVER,
     HELPDESK_CHANNEL,
     HELPDESK_GROUP,
@@ -40,7 +41,7 @@ def test_console_settings_point_the_bot_at_the_emulator_and_this_server() -> Non
     assert bot.slack_bot_token == SecretStr("xoxb-console-1") and bot.slack_signing_secret == SecretStr("s3")
     assert bot.slack_app_token is None and bot.slack_configured
     assert bot.helpdesk_users == [HELPDESK_GROUP] and bot.approvers == [APPROVER]
-    assert bot.helpdesk_channel == HELPDESK_CHANNEL
+    assert bot.helpdesk_channel == HELPDESK_CHANNEL and bot.approvals_channel == APPROVALS_CHANNEL
     assert settings.slack_bot_token is None  # the operator's settings are left as they were
 
 
