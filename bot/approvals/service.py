@@ -9,6 +9,7 @@ has one writer), so two approvers clicking at the same moment, or a Slack retry,
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -76,7 +77,7 @@ def request_approval(
         raise ApprovalsOff("Approvals are off (APPROVALS_CHANNEL is not set).")
     if executor_for(kind) is None:
         raise ValueError(f"no executor is registered for approval kind {kind!r}")
-    key = request_key or f"{kind}:{requester}:{now.isoformat()}"
+    key = request_key or f"{kind}:{uuid.uuid4().hex}"
     existing = session.scalar(select(ApprovalRequest).where(ApprovalRequest.request_key == key))
     if existing is not None:
         return existing

@@ -24,6 +24,7 @@ from bot.console import SlackEmulator
 from bot.console.driver import Person
 from bot.console.viewhandle import SubmitResult
 from bot.customers.service import find_customer
+from bot.db import Database
 from bot.enrollment.models import (
     BatchState,
     Invitation,
@@ -128,8 +129,29 @@ def add_invitation(
 ) -> int:
     """An invitation sent now (by Helen) that expires after `expires_in`."""
     deps = app.app.deps
-    now = deps.clock.now()
-    with deps.db.transaction() as session:
+    return add_invitation_rows(
+        deps.db,
+        email=email,
+        name=name,
+        now=deps.clock.now(),
+        expires_in=expires_in,
+        state=state,
+        platform=platform,
+    )
+
+
+def add_invitation_rows(
+    db: Database,
+    *,
+    email: str,
+    name: str,
+    now: datetime,
+    expires_in: timedelta,
+    state: InvitationState = InvitationState.SENT,
+    platform: Platform = Platform.IOS,
+) -> int:
+    """A one-invitation batch, as if sent at `now`; returns the invitation's id."""
+    with db.transaction() as session:
         batch = InvitationBatch(
             created_by=HELPDESK_USER,
             created_at=now,
