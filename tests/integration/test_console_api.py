@@ -253,9 +253,14 @@ def test_an_administrator_waits_for_the_approver(console: OfflineConsole, http: 
     wait_for(http, "main", "Backup user created: Alan Admin")
     refusals = [e.text for e in console.emulator.ephemerals(user=HELPDESK_PERSON, channel=APPROVALS_CHANNEL)]
     assert any("only approvers can decide" in text for text in refusals)
-    decided = console.emulator.workspace.find_message(APPROVALS_CHANNEL, request.ts)
-    assert "Approved" in decided.all_text() and not [
-        b for b in decided.buttons() if b.action_id == approve.action_id
-    ]
+    decided = wait_until(
+        lambda: (
+            "Approved"
+            in (m := console.emulator.workspace.find_message(APPROVALS_CHANNEL, request.ts)).all_text()
+            and m
+        ),
+        what="the request updated in place",
+    )
+    assert approve.action_id not in [b.action_id for b in decided.buttons()]
     html = regions(http, f"channel:{APPROVALS_CHANNEL}", user=APPROVER)["main"]["html"]
     assert "<strong>Approved</strong> by" in html and '<span class="mention">@Anna Approver</span>' in html
