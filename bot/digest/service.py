@@ -97,8 +97,12 @@ def _customers(session: Session, start: datetime, end: datetime) -> list[Custome
     activated = _per_customer(session, BackupUser.activated_at >= start, BackupUser.activated_at < end)
     pending = _per_customer(session, BackupUser.status == UserStatus.PENDING_ACTIVATION)
     ids = set(added) | set(activated) | set(pending)
-    rows = session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids))) if ids else []
-    names = {int(i): str(name) for i, name in rows}
+    names: dict[int, str] = {}
+    if ids:
+        names = {
+            int(i): str(n)
+            for i, n in session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))
+        }
     lines = [
         CustomerActivity(
             name=str(names.get(i, f"customer {i}")),

@@ -22,6 +22,7 @@ from apscheduler.job import Job
 from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from sqlalchemy import Engine, MetaData
 
 from bot.clock import Clock
@@ -97,15 +98,27 @@ class RunnerExecutor(BasePoolExecutor):  # type: ignore[misc]
         self._pool.submit(self._run, job, list(run_times)).add_done_callback(done)
 
 
+class Scheduler(BackgroundScheduler):  # type: ignore[misc]
+    """APScheduler's background scheduler, except that it processes no jobs once shutting down: its
+    loop would otherwise look at due jobs once more, fail to hand them to the stopped executor and
+    still move their next run time on (a run due at that moment would be lost for every replica)."""
+
+    def _process_jobs(self) -> float | None:
+        if self.state == STATE_STOPPED:
+            return None
+        wait: float | None = super()._process_jobs()
+        return wait
+
+
 class JobScheduler:
     def __init__(self, db: Database, clock: Clock, jobs: Sequence[ScheduledJob], *, replica: str) -> None:
         self.db = db
         self.jobs = list(jobs)
         self.runner = JobRunner(db, clock, jobs, replica=replica)
-        self._scheduler: BackgroundScheduler | None = None
+        self._scheduler: Scheduler | None = None
 
-    def _build(self) -> BackgroundScheduler:
-        return BackgroundScheduler(
+    def _build(self) -> Scheduler:
+        return Scheduler(
             jobstores={"default": JobStore(self.db.engine)},
             executors={"default": RunnerExecutor(self.runner)},
             job_defaults={"coalesce": True, "max_instances": 1},
@@ -146,17 +159,6 @@ class JobScheduler:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
 
-    @property
-    def running(self) -> bool:
-        return self._scheduler is not None
-
     def run_now(self, job_id: str) -> RunOutcome:
         """Run a job here and now, as a due run would (the digest still runs once per day)."""
         return self.runner.run(job_id)
-
-    def next_run_times(self) -> dict[str, datetime | None]:
-        """When each job runs next, as the shared job store says."""
-        store = JobStore(self.db.engine)
-        scheduler = BackgroundScheduler(jobstores={"default": store}, timezone=UTC)
-        store.start(scheduler, "default")
-        return {job.id: job.next_run_time for job in store.get_all_jobs()}

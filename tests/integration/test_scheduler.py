@@ -23,7 +23,7 @@ from bot.enrollment.models import InviteDraft
 from bot.scheduler.jobs import JobId, build_jobs, housekeeping
 from bot.scheduler.models import SchedulerRun, scheduled_jobs
 from bot.scheduler.runner import JobRunner, RunOutcome, ScheduledJob
-from bot.scheduler.service import JobScheduler, JobStore
+from bot.scheduler.service import JobScheduler, JobStore, RunnerExecutor, Scheduler
 from bot.slack.dedupe import claim
 
 NOW = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)
@@ -224,3 +224,22 @@ def test_housekeeping_forgets_old_request_keys_drafts_and_job_runs(database: Dat
     with database.read() as session:
         assert session.scalar(select(func.count()).select_from(InviteDraft)) == 1
         assert session.scalar(select(func.count()).select_from(SchedulerRun)) == 1
+
+
+def test_a_run_due_while_shutting_down_is_kept_for_the_next_start(database: Database) -> None:
+    work = Counter()
+    installer = JobScheduler(database, SystemClock(), [job(work)], replica="installer")
+    installer.start()
+    installer.stop()
+    due = datetime.now(UTC) - timedelta(seconds=5)
+    scheduler = Scheduler(
+        jobstores={"default": JobStore(database.engine)},
+        executors={"default": RunnerExecutor(installer.runner)},
+        timezone=UTC,
+    )
+    scheduler.start(paused=True)
+    set_next_run(database, "count", due)
+    # APScheduler's loop wakes up once more on shutdown; it must not consume the due run.
+    scheduler.shutdown(wait=True)
+    assert stored_next_run(database) == pytest.approx(due.timestamp())
+    assert work.runs == []
