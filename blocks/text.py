@@ -6,6 +6,8 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import MarkdownTextObject, Option, PlainTextObject
 
+from bot.config import SLACK_USER_ID
+
 # Block Kit limits used while building. The authoritative figures live in
 # ../shared/slack/blockkit-limits.json and every payload is checked against that file in tests.
 SECTION_TEXT_MAX = 3000
@@ -45,4 +47,7 @@ def slack_date(moment: datetime, *, fmt: str = "{date_short_pretty} at {time}") 
 
 
 def mention(user_id: str) -> str:
-    return f"<@{user_id}>"
+    """A Slack user as a mention; an actor that is not a person (e.g. the enrollment callback) in words."""
+    if SLACK_USER_ID.match(user_id):
+        return f"<@{user_id}>"
+    return escape(user_id.replace("-", " "))

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SLACK_PRINCIPAL_ID = re.compile(r"^[US][A-Z0-9]{2,}$")
 SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 class BackupProviderName(StrEnum):

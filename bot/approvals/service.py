@@ -22,7 +22,7 @@ from bot.approvals.executors import executor_for
 from bot.approvals.models import ApprovalRequest, ApprovalState
 from bot.approvals.policy import approvals_enabled
 from bot.audit.service import record
-from bot.config import Settings
+from bot.config import SLACK_USER_ID, Settings
 from bot.errors import DomainError, FieldErrors, InvalidState, NotAllowed, NotFound
 from bot.outbox.service import enqueue
 
@@ -105,13 +105,14 @@ def request_approval(
         now=now,
         dedupe_key=f"approval-post:{request.id}",
     )
-    enqueue(
-        session,
-        kind=ApprovalJob.REQUESTER_DM,
-        payload={"request_id": request.id},
-        now=now,
-        dedupe_key=f"approval-dm:{request.id}",
-    )
+    if SLACK_USER_ID.match(requester):  # not for requests raised by a callback
+        enqueue(
+            session,
+            kind=ApprovalJob.REQUESTER_DM,
+            payload={"request_id": request.id},
+            now=now,
+            dedupe_key=f"approval-dm:{request.id}",
+        )
     return request
 
 

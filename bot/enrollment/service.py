@@ -6,7 +6,7 @@ outbox in the same transaction (handlers in bot/enrollment/delivery.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -120,15 +120,16 @@ def send_batch(
     actor: str,
     now: datetime,
     tokens: LinkTokens,
-    hold: bool = False,
+    hold_when: Callable[[int], bool] = lambda invitees: False,
 ) -> InvitationBatch:
     """Turn the draft into a batch of invitations, one per invitee and platform, and queue their
-    e-mails (unless `hold`: then they wait for `release_batch`, e.g. after an approval).
-    Sending the same draft twice (a double click) returns the first batch."""
+    e-mails, unless `hold_when(number of invitees)` holds them for `release_batch` (e.g. until an
+    approval). Sending the same draft twice (a double click) returns the first batch."""
     existing = session.scalar(select(InvitationBatch).where(InvitationBatch.request_key == draft.id))
     if existing is not None:
         return existing
     invitees = check_ready(session, draft)
+    hold = hold_when(invitees)
     platforms = platform.platforms
     batch = InvitationBatch(
         created_by=actor,
@@ -507,40 +508,61 @@ def enroll_device(
 ) -> Enrollment:
     """Record a device enrolled with an invitation (the Access Server or MDM callback)."""
     invitation = invitation_for_token(session, token, now=now)
-    existing = session.scalar(
-        select(Device).where(Device.platform == platform, Device.device_id == device_id)
+    return record_device(
+        session, invitation, platform=platform, device_id=device_id, now=now, per_licence=per_licence
     )
-    owner = invitation.email_key
-    if existing is None:
-        before = device_counts(session, [owner]).get(owner, 0)
-        device = Device(
-            owner_email=owner,
-            platform=platform,
-            device_id=device_id,
-            invitation_id=invitation.id,
-            enrolled_at=now,
-        )
-        session.add(device)
-        invitation.state = InvitationState.ENROLLED
-        invitation.enrolled_at = now
-        session.flush()
-        record(
-            session,
-            actor="enrollment-callback",
-            action="device.enrolled",
-            target=owner,
-            now=now,
-            details={"invitation_id": invitation.id, "platform": platform.value, "devices": before + 1},
-        )
-        created, count = True, before + 1
-    else:
-        device, created = existing, False
+
+
+def known_device(session: Session, platform: Platform, device_id: str) -> Device | None:
+    return session.scalar(select(Device).where(Device.platform == platform, Device.device_id == device_id))
+
+
+def record_device(
+    session: Session,
+    invitation: Invitation,
+    *,
+    platform: Platform,
+    device_id: str,
+    now: datetime,
+    per_licence: int,
+    actor: str = "enrollment-callback",
+) -> Enrollment:
+    """The device, recorded once for the invitation's owner (reported again: unchanged)."""
+    existing = known_device(session, platform, device_id)
+    if existing is not None:
         count = device_counts(session, [existing.owner_email]).get(existing.owner_email, 0)
-        before = count
+        return Enrollment(
+            device=existing,
+            created=False,
+            owner_devices=count,
+            owner_licences=licences_for(count, per_licence),
+            licence_added=False,
+        )
+    owner = invitation.email_key
+    before = device_counts(session, [owner]).get(owner, 0)
+    device = Device(
+        owner_email=owner,
+        platform=platform,
+        device_id=device_id,
+        invitation_id=invitation.id,
+        enrolled_at=now,
+    )
+    session.add(device)
+    invitation.state = InvitationState.ENROLLED
+    invitation.enrolled_at = now
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="device.enrolled",
+        target=owner,
+        now=now,
+        details={"invitation_id": invitation.id, "platform": platform.value, "devices": before + 1},
+    )
     return Enrollment(
         device=device,
-        created=created,
-        owner_devices=count,
-        owner_licences=licences_for(count, per_licence),
-        licence_added=created and licences_for(count, per_licence) > licences_for(before, per_licence),
+        created=True,
+        owner_devices=before + 1,
+        owner_licences=licences_for(before + 1, per_licence),
+        licence_added=licences_for(before + 1, per_licence) > licences_for(before, per_licence),
     )

@@ -14,12 +14,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.deps import Deps
+from bot.enrollment.approvals import enroll_or_request_approval
 from bot.enrollment.delivery import EnrollmentLinks
 from bot.enrollment.models import Platform
 from bot.enrollment.service import (
     InvitationLinkInvalid,
     LinkProblem,
-    enroll_device,
     open_invitation,
 )
 from bot.web.pages import render
@@ -59,7 +59,6 @@ def _problem(error: InvitationLinkInvalid) -> Response:
 
 def enrollment_routes(deps: Deps) -> list[BaseRoute]:
     links = EnrollmentLinks.from_settings(deps.settings)
-    per_licence = deps.settings.devices_per_licence
 
     def opened(token: str) -> dict[str, Any]:
         with deps.db.transaction() as session:
@@ -91,17 +90,26 @@ def enrollment_routes(deps: Deps) -> list[BaseRoute]:
         body = {"error": message} | ({"field": field} if field else {})
         return JSONResponse(body, status_code=status)
 
-    def record(callback: EnrollmentCallback) -> dict[str, Any]:
+    def record(callback: EnrollmentCallback) -> tuple[int, dict[str, Any]]:
         with deps.db.transaction() as session:
-            result = enroll_device(
+            outcome = enroll_or_request_approval(
                 session,
+                settings=deps.settings,
                 token=callback.token,
                 platform=callback.platform,
                 device_id=callback.device_id,
                 now=deps.clock.now(),
-                per_licence=per_licence,
             )
-            return {
+            if outcome.approval is not None:
+                return 202, {
+                    "status": "pending_approval",
+                    "approval_request": outcome.approval.id,
+                    "message": "this device takes its owner beyond their licence; an approver decides",
+                }
+            result = outcome.enrollment
+            assert result is not None
+            return 201 if result.created else 200, {
+                "status": "enrolled",
                 "owner": result.device.owner_email,
                 "platform": result.device.platform.value,
                 "device_id": result.device.device_id,
@@ -128,11 +136,11 @@ def enrollment_routes(deps: Deps) -> list[BaseRoute]:
                 return error(400, f"{where}: {first['msg']}", where)
             return error(400, 'the body is not JSON: send {"token", "platform", "device_id"}')
         try:
-            result = await run_in_threadpool(record, callback)
+            status, result = await run_in_threadpool(record, callback)
         except InvitationLinkInvalid as problem:
             status, title, _ = LINK_PAGES[problem.problem]
             return error(status, title.lower().replace("this invitation link", "the token"))
-        return JSONResponse(result, status_code=201 if result["created"] else 200)
+        return JSONResponse(result, status_code=status)
 
     return [
         Route("/enroll/{token}", landing, methods=["GET"]),

@@ -14,8 +14,9 @@ from blocks.enroll.metadata import DirectoryRef, EditEmailMetadata, InviteeRef, 
 from blocks.enroll.modals import edit_email_modal, invite_modal
 from bot.deps import Deps
 from bot.enrollment import drafts
+from bot.enrollment.approvals import send_or_request_approval
 from bot.enrollment.models import PlatformChoice
-from bot.enrollment.service import check_days, check_ready, forecast, send_batch
+from bot.enrollment.service import check_days, check_ready, forecast
 from bot.enrollment.summary import DraftSummary, invitee_item, summarize_draft
 from bot.errors import InvalidState
 from bot.integrations.directory.port import DirectoryError, DirectoryUser, MatchMode
@@ -250,8 +251,10 @@ def submit_invite(
     try:
         with deps.db.transaction() as session:
             draft = drafts.owned_draft(session, metadata.draft_id, owner)
-            send_batch(
+            # Large batches wait for an approver (when approvals are on).
+            send_or_request_approval(
                 session,
+                settings=deps.settings,
                 draft=draft,
                 days=days,
                 platform=platform,
