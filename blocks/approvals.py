@@ -22,6 +22,7 @@ from slack_sdk.models.views import View
 from blocks.text import FIELD_TEXT_MAX, escape, mention, mrkdwn, plain, slack_date
 from bot.approvals.models import ApprovalState
 from bot.approvals.summary import ApprovalSummary
+from bot.config import SLACK_USER_ID
 
 REASON_MAX = 500
 FIELDS_MAX = 10
@@ -52,6 +53,12 @@ class ApprovalRef(BaseModel):
 
 def _ref(approval: ApprovalSummary) -> str:
     return ApprovalRef(request_id=approval.id).model_dump_json()
+
+
+def asked_by(requester: str) -> str:
+    """Who asked: a mention of the person, or (for requests raised by deskops itself, such as the
+    device-enrollment callback) their name as plain text."""
+    return mention(requester) if SLACK_USER_ID.match(requester) else escape(requester)
 
 
 def principal_mention(principal: str) -> str:
@@ -86,7 +93,7 @@ def outcome_line(approval: ApprovalSummary) -> str:
 
 
 def _context_fields(approval: ApprovalSummary) -> list[str]:
-    fields = [f"*Requested by*\n{mention(approval.requester)}"]
+    fields = [f"*Requested by*\n{asked_by(approval.requester)}"]
     if approval.customer:
         fields.append(f"*Customer*\n{escape(approval.customer)}")
     fields += [f"*{escape(label)}*\n{escape(value)}" for label, value in approval.details]
@@ -161,7 +168,7 @@ def requester_text(approval: ApprovalSummary) -> str:
 
 def decided_reply(approval: ApprovalSummary) -> str:
     """The thread reply telling the requester what was decided."""
-    return f"{mention(approval.requester)} {outcome_line(approval)}"
+    return f"{asked_by(approval.requester)} {outcome_line(approval)}"
 
 
 def reminder_reply(approval: ApprovalSummary, approvers: Sequence[str]) -> str:
@@ -183,7 +190,7 @@ def reject_modal(approval: ApprovalSummary) -> View:
         close=plain("Cancel", 24),
         blocks=[
             SectionBlock(
-                text=mrkdwn(f"*{escape(approval.summary)}*\nAsked by {mention(approval.requester)}")
+                text=mrkdwn(f"*{escape(approval.summary)}*\nAsked by {asked_by(approval.requester)}")
             ),
             InputBlock(
                 block_id=BlockId.REASON,

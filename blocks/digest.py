@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
 
+from blocks.approvals import asked_by
 from blocks.text import SECTION_TEXT_MAX, escape, mrkdwn, plain, slack_date
 from bot.digest.service import Digest
 
@@ -31,6 +32,7 @@ def _templates() -> Environment:
     )
     environment.filters["esc"] = escape
     environment.filters["when"] = slack_date
+    environment.filters["asked_by"] = asked_by
     return environment
 
 

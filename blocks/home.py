@@ -18,11 +18,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from blocks.approvals import cancel_button, decide_buttons
+from blocks.approvals import asked_by, cancel_button, decide_buttons
 from blocks.backup.ids import ActionId
 from blocks.backup.metadata import UserRef
 from blocks.reminders import invitation_blocks
-from blocks.text import escape, mention, mrkdwn, plain, slack_date
+from blocks.text import escape, mrkdwn, plain, slack_date
 from bot.accounts.summary import UserSummary
 from bot.approvals.summary import ApprovalSummary
 from bot.reminders.service import InvitationReminder
@@ -91,7 +91,7 @@ def _approvals(content: HomeContent) -> list[Block]:
             blocks.append(
                 SectionBlock(
                     text=mrkdwn(
-                        f"*{escape(item.summary)}*\nasked by {mention(item.requester)} {slack_date(item.created_at)}"
+                        f"*{escape(item.summary)}*\nasked by {asked_by(item.requester)} {slack_date(item.created_at)}"
                         f" · expires {slack_date(item.expires_at)}"
                     )
                 )

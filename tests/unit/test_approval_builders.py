@@ -121,3 +121,11 @@ def test_the_longest_request_fits_in_every_state(state: ApprovalState) -> None:
     )
     assert LIMITS.validate_view(view.to_dict()) == []
     assert view.to_dict()["clear_on_close"] is True and "submit" not in view.to_dict()
+
+
+def test_a_request_raised_by_deskops_itself_names_it_without_a_mention() -> None:
+    raised = approval(
+        requester="enrollment-callback", state=ApprovalState.APPROVED, decided_by="U0APPR01", decided_at=WHEN
+    )
+    assert "*Requested by*\\nenrollment-callback" in texts(approval_message(raised))
+    assert decided_reply(raised).startswith("enrollment-callback :white_check_mark:")
