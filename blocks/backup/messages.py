@@ -35,6 +35,8 @@ QUOTA_NAMES = (
 
 def quotas_text(quotas: Quotas) -> str:
     values = vars(quotas)
+    if all(value is None for value in values.values()):
+        return "No limits"
     parts = [
         f"{label}: {values[key]:,}{unit}" if values[key] is not None else f"{label}: unlimited"
         for key, label, unit in QUOTA_NAMES

@@ -123,6 +123,8 @@ def console_settings(settings: Settings, *, base_url: str, bot_token: str, signi
             "helpdesk_channel": HELPDESK_CHANNEL,
             "approvals_channel": APPROVALS_CHANNEL,
             "host": LOOPBACK,
+            # /enroll works out of the box: a demo server name, unless one is configured.
+            "enrollment_server": settings.enrollment_server or "access.deskops.example",
         }
     )
 
