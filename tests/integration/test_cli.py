@@ -162,8 +162,11 @@ def test_doctor_checks_each_integration(
 ) -> None:
     deskops("db", "upgrade", env=env, cwd=tmp_path)
     without_slack = deskops("doctor", env=env, cwd=tmp_path)
-    assert without_slack.returncode == 1
-    assert "[FAIL] slack: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are not set" in without_slack.stdout
+    assert without_slack.returncode == 0, without_slack.stdout
+    assert (
+        "[warn] slack: no workspace configured: `deskops serve` runs the offline console"
+        in without_slack.stdout
+    )
     assert "[warn] access: HELPDESK_USERS is not set" in without_slack.stdout
     full = {**env, **bot_environment(slack_emulator), "HELPDESK_USERS": "S0HELPDK"}
     result = deskops("doctor", env=full, cwd=tmp_path)
