@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     invitation_days_default: int = Field(default=7, ge=1, le=365)
     devices_per_licence: int = Field(default=3, ge=1)
 
+    # The outbox worker: threads per process, and how long a claimed side effect stays claimed
+    # before another worker (after a crash) takes it over.
+    outbox_threads: int = Field(default=2, ge=1, le=32)
+    outbox_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
+
     phone_default_region: str = "US"
     activation_token_days: int = Field(default=7, ge=1, le=90)
     log_level: str = "INFO"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from slack_bolt import App
@@ -122,13 +123,14 @@ class Service:
         self.deps.directory.close()
 
 
-def build_service(deps: Deps, *, worker_threads: int = 2, poll_interval: float = 1.0) -> Service:
+def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
     metrics = Metrics()
     worker = OutboxWorker(
         deps.db,
         {**outbox_handlers(deps), **channel_handlers(deps)},
         deps.clock,
-        threads=worker_threads,
+        threads=deps.settings.outbox_threads,
+        lease=timedelta(seconds=deps.settings.outbox_lease_seconds),
         poll_interval=poll_interval,
         on_outcome=metrics.record_delivery,
     )
