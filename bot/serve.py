@@ -47,11 +47,20 @@ def secrets_of(settings: Settings) -> list[str]:
     return found
 
 
+def integration_problem(error: ValueError) -> int:
+    """SMTP_URL, DIRECTORY_URL… that cannot be used: one line, like the other configuration problems."""
+    print(f"deskops cannot start: the configuration has problems:\n  {error}", file=sys.stderr)
+    return 2
+
+
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
     configure_logging(settings.log_level, secrets_of(settings))
-    if not settings.slack_configured:
-        return serve_console(settings, host=host, port=port)
-    deps = build_deps(settings)
+    try:
+        if not settings.slack_configured:
+            return serve_console(settings, host=host, port=port)
+        deps = build_deps(settings)
+    except ValueError as error:
+        return integration_problem(error)
     if not schema_is_current(deps.db):
         print("the database schema is not current: run `deskops db upgrade` first", file=sys.stderr)
         return 1

@@ -266,3 +266,16 @@ def test_doctor_binds_to_the_directory(env: dict[str, str], tmp_path: Path, slap
         f"[FAIL] directory: the directory at 127.0.0.1:{slapd_server.port} refused the bind" in wrong.stdout
     )
     assert "nope-wrong" not in wrong.stdout
+
+
+def test_an_unusable_smtp_or_directory_url_stops_serve_in_one_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    deskops("db", "upgrade", env=env, cwd=tmp_path)
+    for name, value, expected in (
+        ("SMTP_URL", "smtpx://mail.example.com", "SMTP_URL smtpx://mail.example.com: unknown scheme"),
+        ("DIRECTORY_URL", str(tmp_path / "missing.yaml"), "DIRECTORY_URL: no directory file at"),
+    ):
+        result = deskops("serve", env={**env, name: value}, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert expected in result.stderr and "Traceback" not in result.stderr
