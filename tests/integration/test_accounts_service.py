@@ -24,8 +24,8 @@ from bot.db import Database
 from bot.errors import Ambiguous, FieldErrors, NotFound
 from bot.integrations.backup.local import LocalBackupPlatform
 from bot.integrations.backup.port import Quotas
-from bot.tokens import LinkTokens
 from bot.outbox.models import OutboxMessage
+from bot.tokens import LinkTokens
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 PLATFORM = LocalBackupPlatform()
