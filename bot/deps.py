@@ -13,7 +13,7 @@ from bot.db import Database
 from bot.integrations.backup.port import BackupPlatform
 from bot.integrations.directory.port import Directory
 from bot.integrations.mail.port import Mailer
-from bot.slack.access import HelpdeskAccess
+from bot.slack.access import HelpdeskAccess, SlackPrincipals
 from bot.tokens import LinkTokens
 
 
@@ -26,6 +26,7 @@ class Deps:
     mailer: Mailer
     slack: WebClient
     helpdesk: HelpdeskAccess
+    approvers: SlackPrincipals
     tokens: LinkTokens
     directory: Directory
 

@@ -54,6 +54,7 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
         ),
         slack=client,
         helpdesk=HelpdeskAccess(SlackPrincipals(settings.helpdesk_users, client)),
+        approvers=SlackPrincipals(settings.approvers, client),
         tokens=LinkTokens(load_or_create_key(secret_key, Path(settings.secret_key_file))),
         directory=directory_from_settings(settings),
     )

@@ -34,7 +34,7 @@ def require_approver(
     body: dict[str, Any], context: BoltContext, deps: Deps, next: Callable[[], None]
 ) -> BoltResponse | None:
     """Let APPROVERS through; tell anyone else, and run no listener (the returned response is the ack)."""
-    if is_approver(deps.settings, deps.slack, context.user_id):
+    if is_approver(deps.approvers, context.user_id):
         next()
         return None
     log.info("refused an approval decision to %s: not in APPROVERS", context.user_id)

@@ -34,7 +34,7 @@ def home_content(deps: Deps, user_id: str, *, notice: str | None = None) -> Home
     settings = deps.settings
     allowed = deps.helpdesk.allows(user_id)
     enabled = approvals_enabled(settings)
-    approver = enabled and is_approver(settings, deps.slack, user_id)
+    approver = enabled and is_approver(deps.approvers, user_id)
     now = deps.clock.now()
     window = timedelta(hours=settings.reminder_expiry_window_hours)
     with deps.db.read() as session:
