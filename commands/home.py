@@ -9,7 +9,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from blocks.home import HomeContent, RecentAction, home_view
-from bot.accounts.service import last_activation_sent, pending_activation
+from bot.accounts.queries import last_activation_sent, pending_activation
 from bot.accounts.summary import summarize
 from bot.approvals.access import is_approver
 from bot.approvals.policy import approvals_enabled

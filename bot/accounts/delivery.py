@@ -9,15 +9,10 @@ from typing import Protocol
 from slack_sdk import WebClient
 
 from blocks.backup.messages import user_card, user_card_text
+from bot.accounts.activation import ACTIVATION
+from bot.accounts.jobs import AccountJob, CardHeadline, refresh_cards
 from bot.accounts.models import ActivationToken, ProvisioningState, Service
-from bot.accounts.service import (
-    ACTIVATION,
-    AccountJob,
-    CardHeadline,
-    get_user,
-    last_activation_sent,
-    refresh_cards,
-)
+from bot.accounts.queries import get_user, last_activation_sent
 from bot.accounts.summary import quotas_of, summarize
 from bot.audit.service import record
 from bot.clock import Clock

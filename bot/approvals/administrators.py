@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.accounts.forms import BackupSettings, NewUser
 from bot.accounts.models import BackupRole, NotificationLevel, Role
-from bot.accounts.service import CreatedUser, check_email_free, create_user
+from bot.accounts.users import CreatedUser, check_email_free, create_user
 from bot.approvals.executors import register_executor
 from bot.approvals.models import ApprovalRequest
 from bot.approvals.policy import ApprovalKind, needs_approval

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.accounts.service import ActivationLinkInvalid, TokenProblem, activate, user_for_token
+from bot.accounts.activation import ActivationLinkInvalid, TokenProblem, activate, user_for_token
 from bot.deps import Deps
 from bot.errors import FieldErrors
 

@@ -22,7 +22,7 @@ from blocks.backup.modals import (
 )
 from bot.accounts.forms import BackupSettings, NewUser, check_backup_settings, check_new_user
 from bot.accounts.models import BackupRole, Role
-from bot.accounts.service import check_email_free
+from bot.accounts.users import check_email_free
 from bot.approvals.administrators import create_user_or_request_approval
 from bot.approvals.models import ApprovalRequest
 from bot.customers.service import customer_summaries, find_customer, get_customer, summarize_customer

@@ -11,7 +11,9 @@ from slack_sdk import WebClient
 from blocks.backup.ids import ActionId
 from blocks.backup.messages import users_list
 from blocks.backup.metadata import UserRef, UsersPageRef
-from bot.accounts.service import list_users, request_activation, retry_provisioning
+from bot.accounts.activation import request_activation
+from bot.accounts.assignments import retry_provisioning
+from bot.accounts.queries import list_users
 from bot.accounts.summary import summarize
 from bot.customers.service import summarize_customer
 from bot.deps import Deps

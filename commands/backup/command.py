@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from blocks.backup.messages import customers_overview, help_message, notice
-from bot.accounts.service import find_user, user_counts
+from bot.accounts.queries import find_user, user_counts
 from bot.customers.service import customer_summaries, find_customer
 from bot.deps import Deps
 from commands.access import require_helpdesk

@@ -11,16 +11,14 @@ from slack_sdk import WebClient
 from blocks.backup.ids import ActionId, CallbackId
 from blocks.backup.metadata import UserRef, UserSettingsMetadata
 from blocks.backup.modals import assign_service_modal, settings_values_of, user_settings_modal
-from bot.accounts.service import (
+from bot.accounts.assignments import (
     assign_backup,
     ensure_can_assign,
     ensure_has_backup,
-    find_user,
-    get_user,
-    last_activation_sent,
     settings_for_user,
     update_backup_settings,
 )
+from bot.accounts.queries import find_user, get_user, last_activation_sent
 from bot.accounts.summary import summarize
 from bot.customers.service import get_customer, summarize_customer
 from bot.deps import Deps

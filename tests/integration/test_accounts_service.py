@@ -7,25 +7,24 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.accounts.forms import BackupSettings, Field, NewUser
-from bot.accounts.models import BackupRole, NotificationLevel, Role, UserStatus
-from bot.accounts.service import (
+from bot.accounts.activation import (
     ActivationLinkInvalid,
     TokenProblem,
     activate,
-    create_user,
-    find_user,
-    hash_token,
     request_activation,
     user_for_token,
 )
+from bot.accounts.forms import BackupSettings, Field, NewUser
+from bot.accounts.models import BackupRole, NotificationLevel, Role, UserStatus
+from bot.accounts.queries import find_user
+from bot.accounts.users import create_user
 from bot.customers.service import CustomerFile, find_customer, import_customers
 from bot.db import Database
 from bot.errors import Ambiguous, FieldErrors, NotFound
 from bot.integrations.backup.local import LocalBackupPlatform
 from bot.integrations.backup.port import Quotas
 from bot.outbox.models import OutboxMessage
-from bot.tokens import LinkTokens
+from bot.tokens import LinkTokens, hash_token
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 PLATFORM = LocalBackupPlatform()

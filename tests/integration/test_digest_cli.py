@@ -14,7 +14,7 @@ import yaml
 
 from bot.accounts.forms import NewUser
 from bot.accounts.models import Role
-from bot.accounts.service import create_user
+from bot.accounts.users import create_user
 from bot.console import SlackEmulator
 from bot.customers.service import find_customer, import_customers, parse_customer_file
 from bot.db import Database

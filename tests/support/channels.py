@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.accounts.forms import NewUser
 from bot.accounts.models import Role
-from bot.accounts.service import create_user
+from bot.accounts.users import create_user
 from bot.clock import ManualClock
 from bot.console import SlackEmulator
 from bot.console.driver import Person

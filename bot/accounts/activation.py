@@ -1,0 +1,172 @@
+"""Activation: the e-mailed single-use link, the password it sets, the user becoming active."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.accounts.jobs import AccountJob, refresh_cards
+from bot.accounts.models import (
+    ActivationToken,
+    BackupUser,
+    UserStatus,
+)
+from bot.accounts.queries import get_user
+from bot.audit.service import record
+from bot.errors import FieldErrors, InvalidState
+from bot.integrations.backup.port import BackupPlatform
+from bot.outbox.service import enqueue
+from bot.tokens import LinkTokens, hash_token, new_nonce
+
+PASSWORD_MIN = 10
+PASSWORD_MAX = 128
+# A second Activate click this soon after the first is a double click, not a resend.
+ACTIVATION_DEBOUNCE = timedelta(seconds=60)
+_hasher = PasswordHasher()
+
+
+ACTIVATION = "activation"
+
+
+@dataclass(frozen=True)
+class ActivationRequest:
+    user: BackupUser
+    # False when an activation e-mail had just been sent (a double click): nothing new was queued.
+    queued: bool
+
+
+def request_activation(
+    session: Session,
+    *,
+    user_id: int,
+    actor: str,
+    now: datetime,
+    platform: BackupPlatform,
+    valid_for: timedelta,
+    tokens: LinkTokens,
+) -> ActivationRequest:
+    """Queue the activation e-mail; an earlier unused link stops working."""
+    user = get_user(session, user_id)
+    if user.status is UserStatus.ACTIVE:
+        raise InvalidState(f"{user.full_name} is already active.")
+    recent = session.scalar(
+        select(ActivationToken).where(
+            ActivationToken.user_id == user.id,
+            ActivationToken.used_at.is_(None),
+            ActivationToken.revoked_at.is_(None),
+            ActivationToken.created_at > now - ACTIVATION_DEBOUNCE,
+        )
+    )
+    if recent is not None:
+        return ActivationRequest(user=user, queued=False)
+    for token in session.scalars(
+        select(ActivationToken).where(
+            ActivationToken.user_id == user.id,
+            ActivationToken.used_at.is_(None),
+            ActivationToken.revoked_at.is_(None),
+        )
+    ):
+        token.revoked_at = now
+    nonce = new_nonce()
+    token = ActivationToken(
+        user_id=user.id,
+        token_hash=tokens.token_hash(ACTIVATION, nonce),
+        nonce=nonce,
+        created_at=now,
+        expires_at=now + valid_for,
+    )
+    session.add(token)
+    session.flush()
+    kind = (
+        AccountJob.PLATFORM_ACTIVATION if platform.sends_own_activation_email else AccountJob.ACTIVATION_EMAIL
+    )
+    enqueue(
+        session,
+        kind=kind,
+        payload={"user_id": user.id, "token_id": token.id},
+        now=now,
+        dedupe_key=f"activation:{token.id}",
+    )
+    record(
+        session,
+        actor=actor,
+        action="user.activation_sent",
+        target=user.email,
+        now=now,
+        customer_id=user.customer_id,
+        details={"user_id": user.id, "to": user.mail_to},
+    )
+    refresh_cards(session, user.id, now=now)
+    return ActivationRequest(user=user, queued=True)
+
+
+class TokenProblem(StrEnum):
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class ActivationLinkInvalid(Exception):
+    def __init__(self, problem: TokenProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+def user_for_token(session: Session, token: str, *, now: datetime) -> tuple[BackupUser, ActivationToken]:
+    row = session.scalar(select(ActivationToken).where(ActivationToken.token_hash == hash_token(token)))
+    if row is None:
+        raise ActivationLinkInvalid(TokenProblem.UNKNOWN)
+    if row.used_at is not None:
+        raise ActivationLinkInvalid(TokenProblem.USED)
+    if row.revoked_at is not None:
+        raise ActivationLinkInvalid(TokenProblem.REVOKED)
+    if row.expires_at <= now:
+        raise ActivationLinkInvalid(TokenProblem.EXPIRED)
+    return get_user(session, row.user_id), row
+
+
+def check_password(password: str, confirmation: str, *, email: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise FieldErrors({"password": f"Use at least {PASSWORD_MIN} characters."})
+    if len(password) > PASSWORD_MAX:
+        raise FieldErrors({"password": f"Use at most {PASSWORD_MAX} characters."})
+    if password.strip().lower() == email.lower():
+        raise FieldErrors({"password": "Do not use your e-mail address as your password."})
+    if password != confirmation:
+        raise FieldErrors({"confirmation": "The two passwords are not the same."})
+
+
+def activate(session: Session, *, token: str, password: str, confirmation: str, now: datetime) -> BackupUser:
+    """Set the password from the e-mailed link: the user becomes active and the link is spent."""
+    user, row = user_for_token(session, token, now=now)
+    check_password(password, confirmation, email=user.email)
+    row.used_at = now
+    user.password_hash = _hasher.hash(password)
+    user.status = UserStatus.ACTIVE
+    user.activated_at = now
+    record(
+        session,
+        actor=f"user:{user.id}",
+        action="user.activated",
+        target=user.email,
+        now=now,
+        customer_id=user.customer_id,
+        details={"user_id": user.id},
+    )
+    refresh_cards(session, user.id, now=now)
+    return user
+
+
+def verify_password(user: BackupUser, password: str) -> bool:
+    if user.password_hash is None:
+        return False
+    try:
+        return bool(_hasher.verify(user.password_hash, password))
+    except Exception:
+        return False

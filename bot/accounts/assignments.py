@@ -1,0 +1,181 @@
+"""The Backup service of a user: assign it, change its settings, retry the platform set-up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.accounts.forms import BackupSettings, BackupSettingsForm, Field, check_backup_settings
+from bot.accounts.jobs import AccountJob, CardHeadline, post_cards, refresh_cards
+from bot.accounts.models import (
+    BackupUser,
+    ProvisioningState,
+    Service,
+    ServiceAssignment,
+)
+from bot.accounts.queries import get_user
+from bot.audit.service import record
+from bot.customers.service import get_customer
+from bot.errors import FieldErrors, InvalidState
+from bot.outbox.service import enqueue
+
+
+def apply_backup(
+    session: Session, user: BackupUser, settings: BackupSettings, *, actor: str, now: datetime
+) -> ServiceAssignment:
+    customer = get_customer(session, user.customer_id)
+    if settings.subscription_id not in {s.id for s in customer.subscriptions}:
+        raise FieldErrors({Field.SUBSCRIPTION: f"That subscription does not belong to {customer.name}."})
+    assignment = session.scalar(
+        select(ServiceAssignment).where(
+            ServiceAssignment.user_id == user.id, ServiceAssignment.service == Service.BACKUP
+        )
+    )
+    if assignment is None:
+        assignment = ServiceAssignment(
+            user_id=user.id, service=Service.BACKUP, assigned_by=actor, assigned_at=now
+        )
+        session.add(assignment)
+    quotas = settings.quotas
+    assignment.subscription_id = settings.subscription_id
+    assignment.notification_level = settings.notification_level
+    assignment.backup_role = settings.backup_role
+    assignment.quota_storage_gb = quotas.storage_gb
+    assignment.quota_workstations = quotas.workstations
+    assignment.quota_servers = quotas.servers
+    assignment.quota_virtual_machines = quotas.virtual_machines
+    assignment.quota_mobile_devices = quotas.mobile_devices
+    assignment.quota_m365_seats = quotas.m365_seats
+    assignment.updated_at = now
+    session.flush()
+    session.expire(user, ["services"])
+    return assignment
+
+
+def ensure_can_assign(user: BackupUser) -> None:
+    if user.assignment(Service.BACKUP) is not None:
+        raise InvalidState(
+            f"{user.full_name} already has the Backup service; use `/backup settings {user.email}`."
+        )
+
+
+def ensure_has_backup(user: BackupUser) -> None:
+    if user.assignment(Service.BACKUP) is None:
+        raise InvalidState(f"{user.full_name} has no Backup service yet; use `/backup assign {user.email}`.")
+
+
+def settings_for_user(
+    session: Session, user_id: int, form: BackupSettingsForm, *, keep_subscription: bool
+) -> BackupSettings:
+    """Check settings typed for a user: against the customer's subscriptions, or keeping the
+    subscription the user already has (Backup User Settings does not change it)."""
+    user = get_user(session, user_id)
+    current = user.assignment(Service.BACKUP)
+    if keep_subscription and current is not None:
+        return check_backup_settings(
+            replace(form, subscription_id=current.subscription_id), subscription_ids=[current.subscription_id]
+        )
+    customer = get_customer(session, user.customer_id)
+    return check_backup_settings(form, subscription_ids=[s.id for s in customer.subscriptions])
+
+
+def assign_backup(
+    session: Session,
+    *,
+    user_id: int,
+    settings: BackupSettings,
+    actor: str,
+    now: datetime,
+    notify_channels: Sequence[str],
+    change_key: str,
+) -> BackupUser:
+    user = get_user(session, user_id)
+    ensure_can_assign(user)
+    apply_backup(session, user, settings, actor=actor, now=now)
+    _settings_changed(session, user, action="service.assigned", actor=actor, now=now, settings=settings)
+    post_cards(
+        session,
+        user_id,
+        channels=notify_channels,
+        headline=CardHeadline.SERVICE_ASSIGNED,
+        actor=actor,
+        now=now,
+        change_key=change_key,
+    )
+    return get_user(session, user_id)
+
+
+def update_backup_settings(
+    session: Session,
+    *,
+    user_id: int,
+    settings: BackupSettings,
+    actor: str,
+    now: datetime,
+    notify_channels: Sequence[str],
+    change_key: str,
+) -> BackupUser:
+    user = get_user(session, user_id)
+    ensure_has_backup(user)
+    apply_backup(session, user, settings, actor=actor, now=now)
+    _settings_changed(
+        session, user, action="service.settings_changed", actor=actor, now=now, settings=settings
+    )
+    post_cards(
+        session,
+        user_id,
+        channels=notify_channels,
+        headline=CardHeadline.SETTINGS_CHANGED,
+        actor=actor,
+        now=now,
+        change_key=change_key,
+    )
+    return get_user(session, user_id)
+
+
+def _settings_changed(
+    session: Session, user: BackupUser, *, action: str, actor: str, now: datetime, settings: BackupSettings
+) -> None:
+    record(
+        session,
+        actor=actor,
+        action=action,
+        target=user.email,
+        now=now,
+        customer_id=user.customer_id,
+        details={
+            "user_id": user.id,
+            "subscription_id": settings.subscription_id,
+            "notifications": settings.notification_level.value,
+            "backup_role": settings.backup_role.value,
+            "quotas": {k: v for k, v in vars(settings.quotas).items() if v is not None},
+        },
+    )
+    user.provisioning = ProvisioningState.PENDING
+    user.provisioning_error = None
+    enqueue(session, kind=AccountJob.PROVISION, payload={"user_id": user.id}, now=now)
+    refresh_cards(session, user.id, now=now)
+
+
+def retry_provisioning(session: Session, *, user_id: int, actor: str, now: datetime) -> BackupUser:
+    user = get_user(session, user_id)
+    if user.provisioning is not ProvisioningState.FAILED:
+        raise InvalidState(f"{user.full_name} is not waiting for a retry.")
+    user.provisioning = ProvisioningState.PENDING
+    user.provisioning_error = None
+    record(
+        session,
+        actor=actor,
+        action="user.provisioning_retried",
+        target=user.email,
+        now=now,
+        customer_id=user.customer_id,
+        details={"user_id": user.id},
+    )
+    enqueue(session, kind=AccountJob.PROVISION, payload={"user_id": user.id}, now=now)
+    refresh_cards(session, user.id, now=now)
+    return user

@@ -1,0 +1,52 @@
+"""Outbox jobs of the accounts domain and the user cards they keep up to date."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from bot.outbox.service import enqueue
+
+
+class AccountJob(StrEnum):
+    """Outbox kinds of this domain (handlers in bot/accounts/delivery.py)."""
+
+    PROVISION = "accounts.provision"
+    ACTIVATION_EMAIL = "accounts.activation_email"
+    PLATFORM_ACTIVATION = "accounts.platform_activation"
+    USER_CARD = "accounts.user_card"
+    USER_CARD_REFRESH = "accounts.user_card_refresh"
+
+
+class CardHeadline(StrEnum):
+    CREATED = "Backup user created"
+    SERVICE_ASSIGNED = "Backup service assigned"
+    SETTINGS_CHANGED = "Backup settings changed"
+
+
+def post_cards(
+    session: Session,
+    user_id: int,
+    *,
+    channels: Sequence[str],
+    headline: CardHeadline,
+    actor: str,
+    now: datetime,
+    change_key: str,
+) -> None:
+    """Queue the user's card for each channel, once per change (`change_key`)."""
+    for channel in dict.fromkeys(channels):
+        enqueue(
+            session,
+            kind=AccountJob.USER_CARD,
+            payload={"user_id": user_id, "channel": channel, "requester": actor, "headline": headline.value},
+            now=now,
+            dedupe_key=f"user-card:{user_id}:{channel}:{change_key}",
+        )
+
+
+def refresh_cards(session: Session, user_id: int, *, now: datetime) -> None:
+    enqueue(session, kind=AccountJob.USER_CARD_REFRESH, payload={"user_id": user_id}, now=now)

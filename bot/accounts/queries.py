@@ -1,0 +1,116 @@
+"""Looking up backup users: by id, by what people type, by customer, by state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.accounts.models import (
+    ActivationToken,
+    BackupUser,
+    ServiceAssignment,
+    UserStatus,
+)
+from bot.customers.models import Customer
+from bot.customers.service import close_matches, find_customer, get_customer
+from bot.errors import Ambiguous, NotFound
+
+
+def get_user(session: Session, user_id: int) -> BackupUser:
+    user = session.get(
+        BackupUser,
+        user_id,
+        options=[selectinload(BackupUser.services).selectinload(ServiceAssignment.subscription)],
+    )
+    if user is None:
+        raise NotFound("That backup user no longer exists.")
+    return user
+
+
+def find_user(session: Session, email: str, customer_text: str | None = None) -> BackupUser:
+    """The user signing in with `email`, within the named customer when one is given."""
+    key = email.strip().lower()
+    query = select(BackupUser).where(BackupUser.email_key == key).options(selectinload(BackupUser.customer))
+    if customer_text:
+        customer = find_customer(session, customer_text)
+        query = query.where(BackupUser.customer_id == customer.id)
+    matches = session.scalars(query).all()
+    if len(matches) == 1:
+        return get_user(session, matches[0].id)
+    if len(matches) > 1:
+        names = sorted(user.customer.name for user in matches)
+        raise Ambiguous(f"{email} is a user of several customers: {', '.join(names)}.", names)
+    known = session.scalars(select(BackupUser.email).order_by(BackupUser.email).limit(5000)).all()
+    raise NotFound(f"No backup user signs in with {email}.", close_matches(email, list(known)))
+
+
+def email_taken(session: Session, customer_id: int, email: str) -> bool:
+    return (
+        session.scalar(
+            select(BackupUser.id).where(
+                BackupUser.customer_id == customer_id, BackupUser.email_key == email.strip().lower()
+            )
+        )
+        is not None
+    )
+
+
+@dataclass(frozen=True)
+class UsersPage:
+    customer: Customer
+    users: Sequence[BackupUser]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.users) < self.total
+
+
+def list_users(session: Session, customer_id: int, *, offset: int = 0, limit: int = 20) -> UsersPage:
+    customer = get_customer(session, customer_id)
+    total = session.scalar(select(func.count()).where(BackupUser.customer_id == customer_id)) or 0
+    users = session.scalars(
+        select(BackupUser)
+        .where(BackupUser.customer_id == customer_id)
+        .options(selectinload(BackupUser.services).selectinload(ServiceAssignment.subscription))
+        .order_by(func.lower(BackupUser.last_name), func.lower(BackupUser.first_name), BackupUser.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return UsersPage(customer=customer, users=users, total=total, offset=offset, limit=limit)
+
+
+def user_counts(session: Session) -> dict[int, int]:
+    rows = session.execute(
+        select(BackupUser.customer_id, func.count()).group_by(BackupUser.customer_id)
+    ).all()
+    return {int(customer_id): int(count) for customer_id, count in rows}
+
+
+def pending_activation(session: Session, *, limit: int = 10) -> tuple[list[BackupUser], int]:
+    """The oldest users still pending activation, and how many there are in all."""
+    waiting = BackupUser.status == UserStatus.PENDING_ACTIVATION
+    total = session.scalar(select(func.count()).select_from(BackupUser).where(waiting)) or 0
+    users = session.scalars(
+        select(BackupUser)
+        .where(waiting)
+        .options(
+            selectinload(BackupUser.customer),
+            selectinload(BackupUser.services).selectinload(ServiceAssignment.subscription),
+        )
+        .order_by(BackupUser.created_at, BackupUser.id)
+        .limit(limit)
+    ).all()
+    return list(users), total
+
+
+def last_activation_sent(session: Session, user_id: int) -> datetime | None:
+    return session.scalar(
+        select(func.max(ActivationToken.created_at)).where(ActivationToken.user_id == user_id)
+    )
