@@ -13,7 +13,7 @@ from typing import Any
 import anyio
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.adapter.starlette.handler import to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -26,6 +26,7 @@ from bot.deps import Deps
 from bot.web.enrollment import enrollment_routes
 from bot.web.metrics import Metrics
 from bot.web.pages import page_routes
+from bot.web.slack_guard import SlackRequestReader
 
 access_log = logging.getLogger("deskops.access")
 # Links carry secrets in their path; the access log shows only which kind of link it was.
@@ -70,10 +71,15 @@ def _route_label(path: str) -> str:
 def create_web_app(
     bolt: App, deps: Deps, metrics: Metrics, extra_routes: list[BaseRoute] | None = None
 ) -> Starlette:
+    assert deps.settings.slack_signing_secret is not None
+    reader = SlackRequestReader(deps.settings.slack_signing_secret.get_secret_value())
+
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()
         body = await request.body()
-        bolt_request = to_bolt_request(request, body)
+        bolt_request = reader.read(request, body)  # what Bolt cannot read safely is answered here
+        if isinstance(bolt_request, Response):
+            return bolt_request
         response = await run_in_threadpool(bolt.dispatch, bolt_request)
         metrics.ack_seconds.observe(time.perf_counter() - started)
         metrics.slack_requests.labels(kind=_slack_kind(bolt_request.body)).inc()
