@@ -22,6 +22,7 @@ from bot.audit.service import record
 from bot.customers.service import get_customer
 from bot.errors import FieldErrors, InvalidState
 from bot.outbox.service import enqueue
+from bot.slack.dedupe import claim
 
 
 def apply_backup(
@@ -119,6 +120,10 @@ def update_backup_settings(
     notify_channels: Sequence[str],
     change_key: str,
 ) -> BackupUser:
+    """Change the Backup settings once per `change_key` (the submitted view): the same submission
+    again, a double click on Save, changes nothing a second time."""
+    if not claim(session, f"backup-settings:{change_key}", now=now):
+        return get_user(session, user_id)
     user = get_user(session, user_id)
     ensure_has_backup(user)
     apply_backup(session, user, settings, actor=actor, now=now)

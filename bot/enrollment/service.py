@@ -31,6 +31,7 @@ from bot.enrollment.models import (
 )
 from bot.errors import FieldErrors, InvalidState, NotFound
 from bot.outbox.service import enqueue, enqueue_many
+from bot.slack.dedupe import claim
 from bot.tokens import LinkTokens, hash_token, new_nonce
 
 INVITATION = "invitation"
@@ -395,9 +396,18 @@ def resend_invitation(
 
 
 def extend_invitation(
-    session: Session, *, invitation_id: int, days: int, actor: str, now: datetime
+    session: Session,
+    *,
+    invitation_id: int,
+    days: int,
+    actor: str,
+    now: datetime,
+    change_key: str | None = None,
 ) -> Invitation:
+    """Add `days`, once per `change_key` (the submitted view): a double click extends once."""
     invitation = get_invitation(session, invitation_id)
+    if change_key is not None and not claim(session, f"extend:{change_key}", now=now):
+        return invitation
     if invitation.state in (InvitationState.ENROLLED, InvitationState.REVOKED):
         raise InvalidState(f"This invitation is {invitation.state.label}; extending it changes nothing.")
     invitation.expires_at = max(invitation.expires_at, now) + timedelta(days=days)

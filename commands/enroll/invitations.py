@@ -83,7 +83,12 @@ def submit_extend(
         days = check_days(ViewState(view).text(BlockId.DAYS))
         with deps.db.transaction() as session:
             invitation = extend_invitation(
-                session, invitation_id=metadata.invitation_id, days=days, actor=user, now=deps.clock.now()
+                session,
+                invitation_id=metadata.invitation_id,
+                days=days,
+                actor=user,
+                now=deps.clock.now(),
+                change_key=f"{view.get('id')}:{view.get('hash')}" if view.get("id") else None,
             )
             done.append(
                 f"The invitation of {invitation.email} ({invitation.platform.label}) now works until "
