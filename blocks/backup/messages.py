@@ -48,6 +48,17 @@ def status_text(user: UserSummary) -> str:
     if user.status is UserStatus.ACTIVE:
         since = f" since {slack_date(user.activated_at)}" if user.activated_at else ""
         return f":white_check_mark: Active{since}"
+    problem = user.activation_problem
+    if problem is not None and problem.gave_up:
+        return (
+            f":warning: Pending activation — the activation e-mail could not be sent: {escape(problem.reason)}. "
+            "Fix that, then press *Resend activation*."
+        )
+    if problem is not None:
+        return (
+            f":warning: Pending activation — the activation e-mail is not sent yet: {escape(problem.reason)}. "
+            "It goes out by itself once mail works again."
+        )
     if user.activation_sent_at is not None:
         return (
             f":hourglass_flowing_sand: Pending activation (e-mail sent {slack_date(user.activation_sent_at)})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from slack_sdk import WebClient
@@ -12,7 +13,7 @@ from blocks.backup.messages import user_card, user_card_text
 from bot.accounts.activation import ACTIVATION
 from bot.accounts.jobs import AccountJob, CardHeadline, refresh_cards
 from bot.accounts.models import ActivationToken, ProvisioningState, Service
-from bot.accounts.queries import get_user, last_activation_sent
+from bot.accounts.queries import activation_mail_problem, get_user, last_activation_sent
 from bot.accounts.summary import quotas_of, summarize
 from bot.audit.service import record
 from bot.clock import Clock
@@ -24,6 +25,7 @@ from bot.integrations.backup.port import (
     PlatformUserSpec,
 )
 from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
+from bot.outbox.service import enqueue
 from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler
 from bot.slack.cards import Cards, Render, Rendered
 from bot.tokens import LinkTokens
@@ -161,14 +163,29 @@ class AccountDelivery:
                 "expires_at": row.expires_at,
                 "agent_download_url": self.agent_download_url,
             }
-            to = user.mail_to
+            to, user_id = user.mail_to, user.id
         email = self.renderer.render_email(
             "activation", to=to, context=context, message_id=f"activation-{token_id}"
         )
         try:
             self.mailer.send(email)
         except MailError as error:
+            # The card says why the e-mail waits. A moment later: the outbox records this attempt's
+            # error only after this handler returns, and the card is rendered from that record.
+            self._refresh_cards_soon(user_id, delay=timedelta(seconds=1))
             raise DeliveryFailed(str(error), permanent=error.permanent) from None
+        if delivery.attempt > 1:  # the card said the e-mail was waiting: it is sent now
+            self._refresh_cards_soon(user_id, delay=timedelta(0))
+
+    def _refresh_cards_soon(self, user_id: int, *, delay: timedelta) -> None:
+        with self.db.transaction() as session:
+            enqueue(
+                session,
+                kind=AccountJob.USER_CARD_REFRESH,
+                payload={"user_id": user_id},
+                now=self.clock.now(),
+                delay=delay,
+            )
 
     # --- Slack cards ----------------------------------------------------------------------
 
@@ -180,7 +197,11 @@ class AccountDelivery:
         def render(headline: str | None) -> Rendered:
             with self.db.read() as session:
                 user = get_user(session, user_id)
-                summary = summarize(user, activation_sent_at=last_activation_sent(session, user_id))
+                summary = summarize(
+                    user,
+                    activation_sent_at=last_activation_sent(session, user_id),
+                    activation_problem=activation_mail_problem(session, user_id),
+                )
             return Rendered(
                 user_card(summary, headline=headline or CardHeadline.CREATED), user_card_text(summary)
             )

@@ -18,6 +18,7 @@ from bot.accounts.models import (
 from bot.customers.models import Customer
 from bot.customers.service import close_matches, find_customer, get_customer
 from bot.errors import Ambiguous, NotFound
+from bot.outbox.models import OutboxMessage, OutboxStatus
 
 
 def get_user(session: Session, user_id: int) -> BackupUser:
@@ -114,3 +115,32 @@ def last_activation_sent(session: Session, user_id: int) -> datetime | None:
     return session.scalar(
         select(func.max(ActivationToken.created_at)).where(ActivationToken.user_id == user_id)
     )
+
+
+@dataclass(frozen=True)
+class ActivationMailProblem:
+    """Why the latest activation e-mail has not gone out: waiting for a retry, or given up."""
+
+    reason: str
+    gave_up: bool
+
+
+def activation_mail_problem(session: Session, user_id: int) -> ActivationMailProblem | None:
+    """The outbox's last error for the user's newest activation e-mail while it waits for another
+    attempt (an SMTP outage) or after it was given up (e.g. the address is refused)."""
+    token_id = session.scalar(
+        select(ActivationToken.id)
+        .where(ActivationToken.user_id == user_id, ActivationToken.used_at.is_(None))
+        .order_by(ActivationToken.created_at.desc(), ActivationToken.id.desc())
+        .limit(1)
+    )
+    if token_id is None:
+        return None
+    row = session.execute(
+        select(OutboxMessage.status, OutboxMessage.last_error).where(
+            OutboxMessage.dedupe_key == f"activation:{token_id}"
+        )
+    ).first()
+    if row is None or not row.last_error or row.status not in (OutboxStatus.PENDING, OutboxStatus.FAILED):
+        return None
+    return ActivationMailProblem(reason=row.last_error, gave_up=row.status is OutboxStatus.FAILED)

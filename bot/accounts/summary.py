@@ -15,6 +15,7 @@ from bot.accounts.models import (
     ServiceAssignment,
     UserStatus,
 )
+from bot.accounts.queries import ActivationMailProblem
 from bot.integrations.backup.port import Quotas
 
 
@@ -48,6 +49,8 @@ class UserSummary:
     activated_at: datetime | None
     activation_sent_at: datetime | None
     backup: BackupServiceSummary | None
+    # Why the activation e-mail has not gone out (SMTP down, address refused); None when it did.
+    activation_problem: ActivationMailProblem | None = None
 
     @property
     def mail_to(self) -> str:
@@ -65,7 +68,12 @@ def quotas_of(assignment: ServiceAssignment) -> Quotas:
     )
 
 
-def summarize(user: BackupUser, *, activation_sent_at: datetime | None = None) -> UserSummary:
+def summarize(
+    user: BackupUser,
+    *,
+    activation_sent_at: datetime | None = None,
+    activation_problem: ActivationMailProblem | None = None,
+) -> UserSummary:
     assignment = user.assignment(Service.BACKUP)
     backup = None
     if assignment is not None:
@@ -96,4 +104,5 @@ def summarize(user: BackupUser, *, activation_sent_at: datetime | None = None) -
         activated_at=user.activated_at,
         activation_sent_at=activation_sent_at,
         backup=backup,
+        activation_problem=activation_problem,
     )
