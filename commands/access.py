@@ -7,9 +7,11 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltContext, BoltResponse, Respond
+from slack_bolt import BoltContext, BoltResponse
 
 from bot.deps import Deps
+from commands.replies import tell_person
+from commands.submissions import errors_for_view
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +22,7 @@ REFUSAL = (
 
 
 def require_helpdesk(
-    body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps, next: Callable[[], None]
+    body: dict[str, Any], context: BoltContext, deps: Deps, next: Callable[[], None]
 ) -> BoltResponse | None:
     """Let helpdesk staff through; answer anyone else with an ephemeral refusal.
 
@@ -33,13 +35,19 @@ def require_helpdesk(
         "refused %s to %s: not in HELPDESK_USERS", body.get("command") or body.get("type"), context.user_id
     )
     if body.get("command"):
-        return BoltResponse(
-            status=200,
-            body=json.dumps({"text": REFUSAL, "response_type": "ephemeral"}),
-            headers={"content-type": "application/json"},
-        )
-    if context.response_url:
-        respond(text=REFUSAL, response_type="ephemeral", replace_original=False)
-    elif context.channel_id and context.user_id:
-        deps.slack.chat_postEphemeral(channel=context.channel_id, user=context.user_id, text=REFUSAL)
+        return _json_ack({"text": REFUSAL, "response_type": "ephemeral"})
+    if body.get("type") == "view_submission":
+        # The modal stays open with the refusal under its first field (e.g. removed from
+        # HELPDESK_USERS while the modal was open): nothing is saved, nothing typed is lost.
+        errors = errors_for_view(body.get("view") or {}, {"": REFUSAL})
+        if errors:
+            return _json_ack({"response_action": "errors", "errors": errors})
+    try:
+        tell_person(REFUSAL, body=body, context=context, client=deps.slack, deps=deps)
+    except Exception:
+        log.exception("could not tell %s they are not in HELPDESK_USERS", context.user_id)
     return BoltResponse(status=200, body="")
+
+
+def _json_ack(answer: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(status=200, body=json.dumps(answer), headers={"content-type": "application/json"})

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.errors import Ambiguous, DomainError, NotFound
 from commands.replies import tell_person
@@ -27,12 +29,40 @@ def answer_for(error: Exception) -> tuple[str, list[str]]:
         return str(error) + " Add the customer's name after the e-mail address.", []
     if isinstance(error, DomainError):
         return str(error), []
+    if isinstance(error, SlackApiError):
+        code = error.response.get("error") or f"HTTP {error.response.status_code}"
+        log.warning("a Slack Web API call failed (%s)", code)
+        return (
+            f"Slack did not complete what deskops asked of it ({code}); Slack may be busy. "
+            "Nothing was changed; please try again in a moment.",
+            [],
+        )
+    if _database_unavailable(error):
+        log.error("the database cannot be used", exc_info=error)
+        return (
+            "deskops cannot use its database just now, so nothing was changed. Please try again in a "
+            "minute; if it lasts, tell a deskops administrator (`deskops doctor` checks the database).",
+            [],
+        )
     reference = uuid.uuid4().hex[:8]
     log.error("unexpected error (reference %s)", reference, exc_info=error)
     return (
         f"Something went wrong on our side (reference {reference}). Nothing was changed; please try again.",
         [],
     )
+
+
+def _database_unavailable(error: BaseException | None) -> bool:
+    """The database refused or dropped the connection (also when wrapped, e.g. by ClaimFailed)."""
+    for _ in range(5):
+        if error is None:
+            return False
+        if isinstance(error, OperationalError) or (
+            isinstance(error, DBAPIError) and error.connection_invalidated
+        ):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def report(error: Exception, *, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
