@@ -15,6 +15,12 @@ PATTERNS = [
     re.compile(r"(?<=://)([^:/@\s]+):([^@\s]+)@"),  # user:password@ in URLs
     re.compile(r"(?i)(password|secret|token)=([^&\s]+)"),
 ]
+# The same keys inside JSON ("token": "…"), also as a form field holds it (%22token%22%3A%22…%22).
+JSON_SECRETS = re.compile(r'(?i)("(?:password|secret|token)"\s*:\s*")[^"]*(")')
+FORM_JSON_SECRETS = re.compile(r"(?i)(%22(?:password|secret|token)%22%3A%22).*?(%22)")
+# Bolt logs the whole body of every request whose signature it refused: anyone can send those,
+# and they hold what people typed and Slack's verification token. The refusal is kept, not the body.
+REFUSED_BODY = re.compile(r"(Invalid request signature detected \(signature: [^,]*, timestamp: [^,]*), body: .*", re.S)
 
 
 class RedactingFormatter(logging.Formatter):
@@ -23,6 +29,9 @@ class RedactingFormatter(logging.Formatter):
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
+        text = REFUSED_BODY.sub(r"\1; body not logged)", text)
+        text = JSON_SECRETS.sub(r"\1***\2", text)
+        text = FORM_JSON_SECRETS.sub(r"\1***\2", text)
         for secret in self.secrets:
             text = text.replace(secret, "***")
         for pattern in PATTERNS:
