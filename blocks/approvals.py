@@ -136,9 +136,10 @@ def cancel_button(approval: ApprovalSummary) -> ButtonElement:
 
 def approval_text(approval: ApprovalSummary) -> str:
     """The notification text of the approvals message."""
+    # Notification texts are mrkdwn as well: what people typed into the summary stays text.
     if approval.state is ApprovalState.PENDING:
-        return f"Approval needed: {approval.summary}"
-    return f"{approval.state.value.capitalize()}: {approval.summary}"
+        return f"Approval needed: {escape(approval.summary)}"
+    return f"{approval.state.value.capitalize()}: {escape(approval.summary)}"
 
 
 def requester_message(approval: ApprovalSummary) -> list[Block]:
@@ -162,8 +163,8 @@ def requester_message(approval: ApprovalSummary) -> list[Block]:
 
 def requester_text(approval: ApprovalSummary) -> str:
     if approval.state is ApprovalState.PENDING:
-        return f"Waiting for approval: {approval.summary}"
-    return f"{approval.state.value.capitalize()}: {approval.summary}"
+        return f"Waiting for approval: {escape(approval.summary)}"
+    return f"{approval.state.value.capitalize()}: {escape(approval.summary)}"
 
 
 def decided_reply(approval: ApprovalSummary) -> str:

@@ -4,19 +4,21 @@ anything else is logged with a reference the answer quotes."""
 from __future__ import annotations
 
 import functools
+import json
 import inspect
 import logging
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.errors import Ambiguous, DomainError, NotFound
 from commands.replies import tell_person
+from commands.submissions import errors_for_view
 
 log = logging.getLogger(__name__)
 Listener = TypeVar("Listener", bound=Callable[..., Any])
@@ -99,5 +101,18 @@ def answers_errors(listener: Listener) -> Listener:
 
 def register(app: App) -> None:
     @app.error
-    def handle_error(error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    def handle_error(
+        error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient
+    ) -> BoltResponse | None:
+        if body.get("type") == "view_submission":
+            # A submission that failed before its ack (e.g. tampered private_metadata): the modal
+            # stays open with the answer under its first field, instead of Slack's "trouble connecting".
+            text, _ = answer_for(error)
+            errors = errors_for_view(body.get("view") or {}, {"": text})
+            if errors:
+                answer = {"response_action": "errors", "errors": errors}
+                return BoltResponse(
+                    status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
+                )
         report(error, body=body, context=context, client=client)
+        return None

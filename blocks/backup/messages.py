@@ -158,7 +158,8 @@ def user_card(user: UserSummary, *, headline: str = "Backup user created") -> li
 
 def user_card_text(user: UserSummary) -> str:
     """Notification fallback text of the card."""
-    return f"Backup user {user.full_name} ({user.email}) for {user.customer}: {user.status.label}"
+    # Slack formats the fallback as mrkdwn too (notifications): a typed <!channel> must stay text.
+    return f"Backup user {escape(user.full_name)} ({escape(user.email)}) for {escape(user.customer)}: {user.status.label}"
 
 
 def users_list(
