@@ -4,8 +4,8 @@ anything else is logged with a reference the answer quotes."""
 from __future__ import annotations
 
 import functools
-import json
 import inspect
+import json
 import logging
 import uuid
 from collections.abc import Callable
