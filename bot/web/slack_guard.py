@@ -37,6 +37,7 @@ MAX_TIMESTAMP_DIGITS = 12  # seconds since 1970 need 10 digits until the year 22
 STALE_SECONDS = 5 * 60  # as Bolt's own check
 EXTRACTORS = (to_options, to_shortcut, to_action, to_view, to_command, to_event, to_message, to_step)
 IDENTIFIERS = ("type", "action_id", "callback_id", "block_id", "trigger_id", "response_url", "command")
+OBJECTS = ("view", "user", "team", "channel", "container", "message", "event", "state")
 INTERACTIVE = ("block_actions", "view_submission", "view_closed", "shortcut", "message_action")
 
 
@@ -44,8 +45,9 @@ def shape_problem(body: dict[str, Any]) -> str | None:
     """What Bolt (which indexes into these before any listener runs) or a listener cannot take."""
     kind = body.get("type")
     wrong = [key for key in IDENTIFIERS if key in body and not isinstance(body[key], str)]
+    wrong += [key for key in OBJECTS if key in body and not isinstance(body[key], dict)]
     if wrong:
-        return f"{', '.join(wrong)} must be text"
+        return f"{', '.join(wrong)} is not what Slack sends there"
     if kind in INTERACTIVE and not isinstance(body.get("user"), dict):
         return f"a {kind} payload names no user"
     if kind in INTERACTIVE and not isinstance(body["user"].get("id"), str):
