@@ -20,7 +20,9 @@ JSON_SECRETS = re.compile(r'(?i)("(?:password|secret|token)"\s*:\s*")[^"]*(")')
 FORM_JSON_SECRETS = re.compile(r"(?i)(%22(?:password|secret|token)%22%3A%22).*?(%22)")
 # Bolt logs the whole body of every request whose signature it refused: anyone can send those,
 # and they hold what people typed and Slack's verification token. The refusal is kept, not the body.
-REFUSED_BODY = re.compile(r"(Invalid request signature detected \(signature: [^,]*, timestamp: [^,]*), body: .*", re.S)
+REFUSED_BODY = re.compile(
+    r"(Invalid request signature detected \(signature: [^,]*, timestamp: [^,]*), body: .*", re.S
+)
 
 
 class RedactingFormatter(logging.Formatter):
