@@ -10,6 +10,8 @@ pytest_plugins = [
     "tests.support.app",
     "tests.support.smtp_sink",
     "tests.support.slapd",
+    "tests.support.log_secrets",
+    "tests.support.reliability",
 ]
 
 

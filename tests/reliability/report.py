@@ -1,0 +1,181 @@
+"""docs/reliability.md from the figures the reliability tests counted in a test run.
+
+    make test                                  # writes test-artifacts/reliability/summary.json
+    .venv/bin/python -m tests.reliability.report   # renders it into docs/reliability.md
+
+The run itself also writes test-artifacts/reliability/reliability.md (the same text), so the
+figures of any run can be read without touching the documentation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.support.paths import PROJECT_ROOT
+
+SUMMARY = PROJECT_ROOT / "test-artifacts" / "reliability" / "summary.json"
+DOC = PROJECT_ROOT / "docs" / "reliability.md"
+
+PROVES = {
+    "Signatures": (
+        "Forged signatures, forged or missing headers, timestamps more than 5 minutes old or ahead, "
+        "a genuine signature over an altered or truncated body (hypothesis generates them) get 401; "
+        "no row in any table (not even the retry key), no Web API call, no response_url post. The "
+        "same bodies correctly signed do act."
+    ),
+    "Retries and double submits": (
+        "Every command, button and modal that changes something, delivered again with "
+        "X-Slack-Retry-Num 1 and 2, and every modal submitted a second time (a double click): one "
+        "user, one e-mail, one batch, one decision, one card — on SQLite and PostgreSQL for /backup."
+    ),
+    "Crash (kill -9) and restart": (
+        "`kill -9` of a real `deskops serve` in the middle of a 2,000-invitee batch over SMTP, "
+        "then a restart: every invitation delivered, none lost; an e-mail repeated after the "
+        "restart has the same Message-ID and link, and repeats are at most the outbox rows claimed "
+        "at the kill (worker threads times claim size)."
+    ),
+    "Outages": (
+        "SMTP down (the user card and the batch card say what is wrong; the mail goes out once the "
+        "server is back, each message once), LDAP down (said in the modal; search works again), "
+        "Slack 429 with Retry-After and 500s (posts wait and are made once; a modal Slack cannot "
+        "open is told in words), a private PostgreSQL stopped and restarted (/readyz 503, the "
+        "helpdesk told the database is unavailable, everything works after the restart)."
+    ),
+    "Authorisation matrix": (
+        "Every command, message button, modal action, view submission and approval decision tried "
+        "by a helpdesk person, an approver who is not helpdesk, another member and a helpdesk "
+        "approver who raised the request: allowed cells work; refused cells get the exact refusal "
+        "and change nothing (no row, no modal, no e-mail)."
+    ),
+    "Hostile input": (
+        "LDAP filter characters (property-based against a real slapd), line breaks in addresses "
+        "and names, HTML and <!channel> in names (e-mails, pages and Slack cards), any script, "
+        "payloads that are not JSON or of any shape (property-based), tampered button values and "
+        "private_metadata, oversized command text and field values: clear answers, never a 5xx, "
+        "nothing stored half-way."
+    ),
+    "Secrets in logs": (
+        "Every log record of the whole suite, as deskops serve formats it and deskops' own raw "
+        "messages, checked for every secret the tests configured and every link token deskops "
+        "derived; these tests prove the check finds planted secrets."
+    ),
+}
+
+
+GUARANTEES = [
+    "- A request Slack did not sign, signed for another body, or signed more than 5 minutes ago gets",
+    "  401 and changes nothing; a body deskops cannot read gets 401 (400 when correctly signed), never 500.",
+    "- A request Slack repeats (`X-Slack-Retry-Num`) acts once: request keys are kept in the database,",
+    "  across restarts and replicas. A modal submitted twice (a double click) acts once.",
+    "- Every side effect (e-mail, Slack post, platform call) is written to the outbox in the transaction",
+    "  of the change. A crash, an SMTP, LDAP or Slack outage, or a database restart loses nothing: the",
+    "  outbox retries with backoff, and the claims of a process that died are taken over once their",
+    "  lease (`OUTBOX_LEASE_SECONDS`) runs out.",
+    "- E-mail is delivered **at least once**, not exactly once. An e-mail the SMTP server accepted in the",
+    "  instant before a crash, before deskops recorded it as sent, is sent again after the restart — with",
+    "  the same Message-ID and the same link (link tokens are derived from `SECRET_KEY` and a stored",
+    "  nonce, never drawn anew), so mail systems and people recognise the repeat. At most the rows a",
+    "  process had claimed can repeat: `OUTBOX_THREADS` times 20 per crashed process.",
+    "- What is wrong is told in words where the helpdesk looks: the user card (an activation e-mail",
+    "  not sent yet, and why), the batch card (mail not going out, nothing lost), the modal (directory",
+    "  unreachable, a refused field), an ephemeral answer (Slack or the database unavailable, a refusal).",
+    "- Only `HELPDESK_USERS` use /backup, /enroll and their buttons and modals; only `APPROVERS` decide",
+    "  approval requests, never their own; only the requester cancels one.",
+    "- Secrets (tokens, signing secret, passwords, API keys, `SECRET_KEY`, link tokens) never reach the logs.",
+]
+
+
+def _number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def totals(summary: dict[str, Any]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for section in summary["sections"].values():
+        for name, value in section["figures"].items():
+            total[name] = total.get(name, 0) + int(value)
+    return total
+
+
+def render(summary: dict[str, Any]) -> str:
+    sections: dict[str, Any] = summary["sections"]
+    total = totals(summary)
+    scan = summary["secret_scan"]
+    tests = sum(s["tests"] for s in sections.values())
+    passed = sum(s["passed"] for s in sections.values())
+    seconds = sum(s["seconds"] for s in sections.values())
+    lines = [
+        "# Reliability and security",
+        "",
+        "<!-- Generated by `python -m tests.reliability.report` from the figures the tests counted"
+        " (test-artifacts/reliability/summary.json). Do not edit by hand. -->",
+        "",
+        f"Test run of {summary['generated_at']} at commit `{summary['commit']}`"
+        + (
+            " with the long variants (`--long`)"
+            if summary.get("long")
+            else " (default suite; `--long` adds the long variants)"
+        )
+        + f": {passed} of {tests} reliability tests passed in {seconds:.0f} s of test time.",
+        "",
+        "## What deskops guarantees",
+        "",
+        *GUARANTEES,
+        "",
+        "Run the suite with `make test` (`PYTEST_ARGS=--long make test` adds the long variants: a",
+        "5,000-invitee crash, the crash on PostgreSQL, ten times the property-based examples), then",
+        "`.venv/bin/python -m tests.reliability.report` to write this page from that run.",
+        "",
+        "## In figures",
+        "",
+        "| | |",
+        "|---|---:|",
+        f"| requests sent to the app (signed as Slack signs them, or forged) | {_number(total.get('requests sent to the app', 0))} |",
+        f"| … refused with 401 | {_number(total.get('requests refused with 401', 0))} |",
+        f"| … answered 5xx or not at all | {_number(total.get('answers 5xx or none', 0))} |",
+        f"| Slack retries and second submissions sent | {_number(total.get('Slack retries sent', 0) + total.get('second submissions of a view', 0))} |",
+        f"| faults injected (SMTP, LDAP, Slack 429/500, PostgreSQL, kill -9) | {_number(total.get('faults injected', 0))} |",
+        f"| authorisation cells asserted | {_number(total.get('authorisation cells: allowed and working', 0) + total.get('authorisation cells: refused, nothing changed', 0))} |",
+        f"| hostile inputs tried | {_number(total.get('hostile inputs tried', 0) + total.get('LDAP searches with filter characters', 0))} |",
+        f"| e-mails delivered twice after kill -9 (same Message-ID and link) | {_number(total.get('e-mails delivered twice (same Message-ID and link)', 0))} |",
+        f"| **items lost** | **{_number(total.get('items lost', 0))}** |",
+        f"| log records checked for secrets | {_number(scan['records_checked'])} |",
+        f"| secrets known to the check (configured secrets, link tokens, typed passwords) | {_number(scan['secrets_known'])} |",
+        f"| **secrets found in logs** | **{len(scan['leaks'])}** |",
+        "",
+        "## By section",
+        "",
+    ]
+    for name, section in sections.items():
+        lines += [
+            f"### {name}",
+            "",
+            PROVES.get(name, ""),
+            "",
+            f"{section['passed']} of {section['tests']} tests passed"
+            + (f", {section['failed']} failed" if section["failed"] else "")
+            + f" ({section['seconds']:.1f} s).",
+            "",
+            "| figure | value |",
+            "|---|---:|",
+            *[f"| {figure} | {_number(value)} |" for figure, value in sorted(section["figures"].items())],
+            "",
+        ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--summary", type=Path, default=SUMMARY)
+    parser.add_argument("--output", type=Path, default=DOC)
+    args = parser.parse_args()
+    summary = json.loads(args.summary.read_text(encoding="utf-8"))
+    args.output.write_text(render(summary), encoding="utf-8")
+    print(f"wrote {args.output} from {args.summary}")
+
+
+if __name__ == "__main__":
+    main()
