@@ -12,18 +12,24 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from bot.deps import Deps
-from bot.slack.dedupe import claim, request_key
+from bot.slack.acks import FollowUpGate, GatedAck, RepeatedRequest
+from bot.slack.dedupe import RequestClaims, request_key
 from bot.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 
 class TimedExecutor(ThreadPoolExecutor):
-    """Bolt runs each listener on this pool after the ack; it records how long handlers take."""
+    """Bolt runs each listener on this pool (the listener acks, then works); it records how long
+    handlers take, and holds the gate that lets acks go out before follow-up work.
 
-    def __init__(self, metrics: Metrics, max_workers: int = 32) -> None:
+    As many threads as the web server dispatches requests at once: a listener that waits for a
+    thread cannot ack."""
+
+    def __init__(self, metrics: Metrics, max_workers: int = 100) -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix="listener")
         self.metrics = metrics
+        self.gate = FollowUpGate(threads=max_workers)
         self._in_flight = 0
         self._count_lock = threading.Lock()
 
@@ -36,21 +42,49 @@ class TimedExecutor(ThreadPoolExecutor):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         def timed() -> Any:
             started = time.perf_counter()
+            self.gate.listener_started()
             try:
                 return fn(*args, **kwargs)
+            except RepeatedRequest as repeated:
+                log.info("dropped a repeated Slack request (%s)", repeated.key.split(":", 1)[0])
+                self.metrics.slack_retries_dropped.inc()
+                return None
             finally:
+                self.gate.finished()
                 self.metrics.handler_seconds.observe(time.perf_counter() - started)
                 with self._count_lock:
                     self._in_flight -= 1
 
         with self._count_lock:
             self._in_flight += 1
+        self.gate.listener_queued()
         return super().submit(timed)
+
+
+class DeskopsApp(App):
+    """Bolt's App whose listeners ack before their follow-up work competes with other acks."""
+
+    def __init__(self, *, gate: FollowUpGate, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gate = gate
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        with self.gate.dispatching():
+            req.context["ack"] = GatedAck(self.gate)
+            return super().dispatch(req)
+
+
+def _acks_first(body: dict[str, Any]) -> bool:
+    """Slash commands and block actions: every listener of these acks before doing anything
+    (commands/ keeps it so), so their retry check can wait until after the ack. Other requests
+    (events, view submissions, options) are checked before their listener runs."""
+    return bool(body.get("command")) or body.get("type") == "block_actions"
 
 
 def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
     assert deps.settings.slack_signing_secret is not None
-    app = App(
+    app = DeskopsApp(
+        gate=executor.gate,
         client=deps.slack,
         signing_secret=deps.settings.slack_signing_secret.get_secret_value(),
         # Listeners ack first and do their work afterwards on the executor (Slack wants the ack in 3 s).
@@ -68,16 +102,24 @@ def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
         context["deps"] = deps
         return next()
 
+    claims = RequestClaims(deps.db, deps.clock)
+
     @app.middleware
     def drop_slack_retries(
-        req: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]
+        req: BoltRequest,
+        body: dict[str, Any],
+        context: BoltContext,
+        next: Callable[[], BoltResponse],
     ) -> BoltResponse | None:
         if body.get("type") == "url_verification" or body.get("ssl_check"):
             return next()
         key = request_key(body, req.raw_body)
-        with deps.db.transaction() as session:
-            first = claim(session, key, now=deps.clock.now())
-        if not first:
+        ack = context.ack
+        if _acks_first(body) and isinstance(ack, GatedAck):
+            # The listener acks before anything else: claim right after that ack, off its path.
+            ack.claim_after_ack(claims, key)
+            return next()
+        if not claims.claim(key):
             retry = req.headers.get("x-slack-retry-num", ["?"])[0]
             log.info("dropped a repeated Slack request (retry %s)", retry)
             metrics.slack_retries_dropped.inc()

@@ -1,20 +1,28 @@
 """Slack retries (X-Slack-Retry-Num) are dropped when the same request was already taken.
 
 Every request's key is claimed in the database, so the check holds across restarts and across
-replicas sharing one PostgreSQL."""
+replicas sharing one PostgreSQL. `RequestClaims` claims the keys of concurrent requests together
+(one short transaction per batch instead of one per request) so that a burst of requests does
+not queue on the database before it is acked."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import Connection, Table, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
+from bot.clock import Clock
+from bot.db import Database
 from bot.slack.models import ProcessedSlackRequest
 
 
@@ -47,6 +55,90 @@ def claim(session: Session, key: str, *, now: datetime) -> bool:
     )
     # A row comes back only when this call inserted it (rowcount is not reliable here).
     return session.execute(statement).first() is not None
+
+
+def _insert_keys(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING key, built once per dialect (so it is compiled
+    once): executed with many rows, SQLAlchemy sends it as one multi-row statement."""
+    table = cast(Table, ProcessedSlackRequest.__table__)
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing().returning(table.c.key)
+
+
+_INSERT_KEYS = {dialect: _insert_keys(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def claim_many(connection: Connection, keys: Iterable[str], *, now: datetime) -> set[str]:
+    """The keys seen for the first time (inserted by this call); the others are repeats."""
+    unique = list(dict.fromkeys(keys))
+    if not unique:
+        return set()
+    statement = _INSERT_KEYS[connection.dialect.name]
+    return set(connection.execute(statement, [{"key": key, "created_at": now} for key in unique]).scalars())
+
+
+class ClaimFailed(Exception):
+    """The batch holding this request's key could not be written (e.g. the database is down)."""
+
+
+@dataclass
+class _Claim:
+    key: str
+    first: bool | None = None
+    error: BaseException | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.first is not None or self.error is not None
+
+
+class RequestClaims:
+    """`claim(key)` for many threads at once, as a group commit: a thread that finds no batch
+    being written writes one, holding its own key and every key queued since; threads that
+    arrive meanwhile wait for the batch after it. Under a burst that is one short transaction
+    per batch instead of a transaction (and, on SQLite, a turn at the write lock) per request;
+    each key still gets its own answer, from the database, before its request goes on."""
+
+    def __init__(self, db: Database, clock: Clock, *, max_batch: int = 500) -> None:
+        self.db = db
+        self.clock = clock
+        self.max_batch = max_batch
+        self._queue: list[_Claim] = []
+        self._writing = False
+        self._changed = threading.Condition()
+
+    def claim(self, key: str) -> bool:
+        """True the first time a key is seen, False for a repeat; ClaimFailed if unknown."""
+        mine = _Claim(key)
+        with self._changed:
+            self._queue.append(mine)
+        while True:
+            with self._changed:
+                while self._writing and not mine.answered:
+                    self._changed.wait()
+                if mine.answered:
+                    break
+                self._writing = True
+                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            self._write(batch)
+        if mine.error is not None:
+            raise ClaimFailed(f"could not record Slack request {key!r}: {mine.error}") from mine.error
+        return bool(mine.first)
+
+    def _write(self, batch: list[_Claim]) -> None:
+        try:
+            with self.db.write() as connection:
+                firsts = claim_many(connection, [item.key for item in batch], now=self.clock.now())
+            for item in batch:  # the same key twice in one batch: only the first one is first
+                item.first = item.key in firsts
+                firsts.discard(item.key)
+        except Exception as error:
+            for item in batch:
+                item.error = error
+        finally:
+            with self._changed:
+                self._writing = False
+                self._changed.notify_all()
 
 
 def forget_older_than(session: Session, *, now: datetime, age: timedelta = timedelta(days=2)) -> int:

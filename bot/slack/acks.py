@@ -1,0 +1,131 @@
+"""Acks first, follow-up work after them.
+
+Bolt runs each listener on the listener executor: the listener acks, and then does its follow-up
+work (database reads, Block Kit, Web API calls) on the same thread. Under a burst of requests that
+work competes for the GIL with the requests still waiting for their ack, and it costs several
+times what an ack costs. So, once a listener has acked, its follow-up waits until no request is
+being dispatched (at most `max_wait`), and at most `concurrency` follow-ups run at a time: the acks
+of a burst go out first and the work follows them, in the order the requests came.
+
+Nothing else changes: each listener still runs once, to the end, on its own thread.
+
+A request whose listener acks before doing anything (slash commands, block actions) can also have
+its retry check made here, after the ack and before any side effect (`claim_after_ack`): the ack
+then never waits for the database. A repeat stops its listener with `RepeatedRequest`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from slack_bolt import Ack, BoltResponse
+
+from bot.slack.dedupe import RequestClaims
+
+
+class FollowUpGate:
+    def __init__(self, *, threads: int, concurrency: int = 4, max_wait: float = 0.5) -> None:
+        self.threads = threads  # of the listener executor
+        self.concurrency = concurrency
+        self.max_wait = max_wait
+        self._changed = threading.Condition()
+        self._dispatching = 0  # requests inside App.dispatch: their acks are not out yet
+        self._queued = 0  # listeners submitted to the executor and not started yet
+        self._started = 0  # listeners started and not finished (acking, waiting or following up)
+        self._running = 0  # follow-ups let through and not finished
+        self._local = threading.local()
+
+    @contextmanager
+    def dispatching(self) -> Iterator[None]:
+        with self._changed:
+            self._dispatching += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._dispatching -= 1
+                if self._dispatching == 0:
+                    self._changed.notify_all()
+
+    def listener_queued(self) -> None:
+        with self._changed:
+            self._queued += 1
+            if self._starved():
+                self._changed.notify()
+
+    def listener_started(self) -> None:
+        with self._changed:
+            self._queued -= 1
+            self._started += 1
+
+    def _starved(self) -> bool:
+        """Every executor thread is taken and a listener waits for one: it cannot ack until a
+        follow-up (which would wait for that ack) goes on and frees its thread."""
+        return self._queued > 0 and self._started >= self.threads
+
+    def _open(self) -> bool:
+        acks_pending = self._dispatching > 0 and not self._starved()
+        return not acks_pending and self._running < self.concurrency
+
+    def follow_up(self) -> None:
+        """On a listener's thread, right after its ack: wait for this follow-up's turn."""
+        if getattr(self._local, "holding", False):
+            return
+        deadline = time.monotonic() + self.max_wait
+        with self._changed:
+            while not self._open():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._changed.wait(remaining)
+            self._running += 1
+        self._local.holding = True
+
+    def finished(self) -> None:
+        """On a listener's thread when the listener has returned."""
+        holding = getattr(self._local, "holding", False)
+        self._local.holding = False
+        with self._changed:
+            self._started -= 1
+            if holding:
+                self._running -= 1
+                self._changed.notify()
+
+
+class RepeatedRequest(BaseException):
+    """Raised from `ack()` in a listener whose request was already taken (a Slack retry): the
+    listener stops before doing anything. A BaseException, so that no listener's own error
+    handling answers it as a failure; the listener executor catches it."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class GatedAck(Ack):
+    """Bolt's `ack`, after which the calling listener waits for its turn (see FollowUpGate) and,
+    when asked to, claims its request key. Acks Bolt itself sends on the dispatching thread
+    (events) never wait."""
+
+    def __init__(self, gate: FollowUpGate) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._gate = gate
+        self._dispatcher = threading.get_ident()
+        self._claim: tuple[RequestClaims, str] | None = None
+
+    def claim_after_ack(self, claims: RequestClaims, key: str) -> None:
+        """Claim `key` once the listener has acked, before its first side effect."""
+        self._claim = (claims, key)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        response = super().__call__(*args, **kwargs)
+        if threading.get_ident() != self._dispatcher:
+            self._gate.follow_up()
+            claim, self._claim = self._claim, None
+            if claim is not None and not claim[0].claim(claim[1]):
+                raise RepeatedRequest(claim[1])
+        return response
