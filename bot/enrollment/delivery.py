@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from slack_sdk import WebClient
+from sqlalchemy import bindparam, select, tuple_, update
 
 from blocks.enroll.messages import batch_card, batch_card_text
 from bot.accounts.delivery import EmailRenderer
@@ -24,7 +26,7 @@ from bot.enrollment.service import (
     refresh_batch_card,
 )
 from bot.enrollment.summary import summarize_batch
-from bot.integrations.mail.port import Mailer, MailError
+from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
 from bot.outbox.service import postpone_group
 from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler, backoff
 from bot.slack.cards import Cards, Render, Rendered
@@ -69,6 +71,38 @@ class EnrollmentLinks:
 
 
 @dataclass(frozen=True)
+class _Letter:
+    """What an invitation e-mail needs, read for a whole claim in one query."""
+
+    id: int
+    batch_id: int
+    state: InvitationState
+    nonce: str
+    email: str
+    display_name: str
+    username: str
+    platform: Platform
+    expires_at: datetime
+
+
+# Built once, with expanding parameters, so SQLAlchemy compiles each of them once.
+_LETTERS = select(*(getattr(Invitation, name) for name in _Letter.__dataclass_fields__)).where(
+    Invitation.id.in_(bindparam("ids", expanding=True))
+)
+# By primary key (`ids`), and only while the invitation still has the link that was sent.
+_MARK_SENT = (
+    update(Invitation)
+    .where(
+        Invitation.id.in_(bindparam("ids", expanding=True)),
+        tuple_(Invitation.id, Invitation.nonce).in_(bindparam("sent", expanding=True)),
+        Invitation.state == InvitationState.QUEUED,
+    )
+    .values(state=InvitationState.SENT, sent_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
+
+@dataclass(frozen=True)
 class EnrollmentDelivery:
     db: Database
     clock: Clock
@@ -81,7 +115,9 @@ class EnrollmentDelivery:
 
     def handlers(self) -> dict[str, OutboxHandler]:
         return {
-            EnrollJob.INVITATION_EMAIL: OutboxHandler(self.send_invitation, gave_up=self.invitation_failed),
+            EnrollJob.INVITATION_EMAIL: OutboxHandler(
+                self.send_invitation, gave_up=self.invitation_failed, deliver_many=self.send_invitations
+            ),
             EnrollJob.BATCH_CARD: OutboxHandler(self.post_batch_card),
             EnrollJob.BATCH_REFRESH: OutboxHandler(self.refresh_batch_cards),
         }
@@ -89,48 +125,80 @@ class EnrollmentDelivery:
     # --- e-mail ---------------------------------------------------------------------------
 
     def send_invitation(self, delivery: Delivery) -> None:
-        invitation_id = int(delivery.payload["invitation_id"])
+        [failed] = self.send_invitations([delivery])
+        if failed is not None:
+            raise failed
+
+    def send_invitations(self, deliveries: Sequence[Delivery]) -> list[DeliveryFailed | None]:
+        """The invitation e-mails of one claim: read together, sent one by one, and recorded as
+        sent together (a claim is at most the worker's batch size, so a crash between the SMTP
+        server's answer and that record repeats at most one claim's e-mails, as it always could)."""
+        ids = [int(delivery.payload["invitation_id"]) for delivery in deliveries]
         with self.db.read() as session:
-            invitation = session.get(Invitation, invitation_id)
-            if invitation is None or invitation.state is not InvitationState.QUEUED:
-                return  # revoked, resent with a newer link, or already sent
-            token = self.tokens.token(INVITATION, invitation.nonce)
-            context: dict[str, object] = {
-                "display_name": invitation.display_name,
-                "platform": invitation.platform.label,
-                "store_url": self.links.store_url(invitation.platform),
-                "deep_link": self.links.deep_link(invitation.username),
-                "server": self.links.server,
-                "username": invitation.username,
-                "landing_url": self.links.landing_url(token),
-                "expires_at": invitation.expires_at,
-            }
-            to, nonce, batch_id = invitation.email, invitation.nonce, invitation.batch_id
-        email = self.renderer.render_email(
-            "enrollment_invitation", to=to, context=context, message_id=f"invitation-{invitation_id}-{nonce}"
+            letters = {row.id: _Letter(**row._asdict()) for row in session.execute(_LETTERS, {"ids": ids})}
+        outcomes: list[DeliveryFailed | None] = []
+        sent: list[_Letter] = []
+        for delivery, invitation_id in zip(deliveries, ids, strict=True):
+            letter = letters.get(invitation_id)
+            if letter is None or letter.state is not InvitationState.QUEUED:
+                outcomes.append(None)  # revoked, resent with a newer link, or already sent
+                continue
+            try:
+                self.mailer.send(self._email(letter))
+            except MailError as error:
+                if error.permanent:
+                    outcomes.append(DeliveryFailed(str(error), permanent=True))
+                    continue
+                self._record_sent(sent)  # before the batch is held, as it was sent before that
+                sent = []
+                self._hold_batch(letter.batch_id, str(error), wait=backoff(delivery.attempt))
+                outcomes.append(
+                    DeliveryFailed(str(error), retry_after=backoff(delivery.attempt).total_seconds())
+                )
+                continue
+            sent.append(letter)
+            outcomes.append(None)
+        self._record_sent(sent)
+        return outcomes
+
+    def _email(self, letter: _Letter) -> OutgoingEmail:
+        context: dict[str, object] = {
+            "display_name": letter.display_name,
+            "platform": letter.platform.label,
+            "store_url": self.links.store_url(letter.platform),
+            "deep_link": self.links.deep_link(letter.username),
+            "server": self.links.server,
+            "username": letter.username,
+            "landing_url": self.links.landing_url(self.tokens.token(INVITATION, letter.nonce)),
+            "expires_at": letter.expires_at,
+        }
+        return self.renderer.render_email(
+            "enrollment_invitation",
+            to=letter.email,
+            context=context,
+            message_id=f"invitation-{letter.id}-{letter.nonce}",
         )
-        try:
-            self.mailer.send(email)
-        except MailError as error:
-            if error.permanent:
-                raise DeliveryFailed(str(error), permanent=True) from None
-            self._hold_batch(batch_id, str(error), wait=backoff(delivery.attempt))
-            raise DeliveryFailed(str(error), retry_after=backoff(delivery.attempt).total_seconds()) from None
+
+    def _record_sent(self, letters: Sequence[_Letter]) -> None:
+        """Invitations whose e-mail went out: sent (unless resent with a new link meanwhile), and
+        each batch they belong to sending again, or done."""
+        if not letters:
+            return
         now = self.clock.now()
         with self.db.transaction() as session:
-            invitation = session.get(Invitation, invitation_id)
-            batch = session.get(InvitationBatch, batch_id)
-            if (
-                invitation is not None
-                and invitation.state is InvitationState.QUEUED
-                and invitation.nonce == nonce
-            ):
-                invitation.state = InvitationState.SENT
-                invitation.sent_at = now
-            if batch is not None:
-                if batch.state is BatchState.WAITING:
-                    batch.state, batch.problem = BatchState.SENDING, None
-                finish_if_done(session, batch, now=now)
+            for batch_id in sorted({letter.batch_id for letter in letters}):
+                # Locked first, so that two threads finishing a batch's last claims at the same
+                # moment cannot each count the other's invitations as still queued.
+                batch = session.get(InvitationBatch, batch_id, with_for_update=True)
+                mine = [letter for letter in letters if letter.batch_id == batch_id]
+                session.execute(
+                    _MARK_SENT,
+                    {"ids": [m.id for m in mine], "sent": [(m.id, m.nonce) for m in mine], "now": now},
+                )
+                if batch is not None:
+                    if batch.state is BatchState.WAITING:
+                        batch.state, batch.problem = BatchState.SENDING, None
+                    finish_if_done(session, batch, now=now)
 
     def _hold_batch(self, batch_id: int, problem: str, *, wait: timedelta) -> None:
         """Mail cannot go out (e.g. the SMTP login is refused): the batch waits instead of
@@ -155,7 +223,7 @@ class EnrollmentDelivery:
                 return
             invitation.state = InvitationState.FAILED
             invitation.failure = reason[:1000]
-            batch = session.get(InvitationBatch, invitation.batch_id)
+            batch = session.get(InvitationBatch, invitation.batch_id, with_for_update=True)
             if batch is not None:
                 finish_if_done(session, batch, now=now)
 

@@ -30,7 +30,7 @@ from bot.enrollment.models import (
     PlatformChoice,
 )
 from bot.errors import FieldErrors, InvalidState, NotFound
-from bot.outbox.service import enqueue, enqueue_many
+from bot.outbox.service import enqueue, enqueue_many, enqueue_once
 from bot.slack.dedupe import claim
 from bot.tokens import LinkTokens, hash_token, new_nonce
 
@@ -234,19 +234,22 @@ def refresh_batch_card(session: Session, batch_id: int, *, now: datetime, final:
     """Queue an update of the batch's progress message: at most one per 2 seconds while mail
     flows (Slack limits chat.update), and one when the batch is finished."""
     key = f"batch-refresh:{batch_id}:{'final:' + now.isoformat() if final else int(now.timestamp() // 2)}"
-    enqueue(session, kind=EnrollJob.BATCH_REFRESH, payload={"batch_id": batch_id}, now=now, dedupe_key=key)
+    # Outbox threads sending one batch queue the same key at the same moment: one statement that
+    # skips a key already queued, where a read-then-insert would collide.
+    enqueue_once(
+        session, kind=EnrollJob.BATCH_REFRESH, payload={"batch_id": batch_id}, now=now, dedupe_key=key
+    )
 
 
 def finish_if_done(session: Session, batch: InvitationBatch, *, now: datetime) -> bool:
-    queued = (
-        session.scalar(
-            select(func.count()).where(
-                Invitation.batch_id == batch.id, Invitation.state == InvitationState.QUEUED
-            )
-        )
-        or 0
+    # Whether any is still queued, not how many: called after every claim of e-mails, it must not
+    # walk the rest of a batch of thousands each time.
+    queued = session.scalar(
+        select(Invitation.id)
+        .where(Invitation.batch_id == batch.id, Invitation.state == InvitationState.QUEUED)
+        .limit(1)
     )
-    if queued == 0 and batch.state in (BatchState.SENDING, BatchState.WAITING):
+    if queued is None and batch.state in (BatchState.SENDING, BatchState.WAITING):
         batch.state = BatchState.DONE
         batch.problem = None
         batch.finished_at = now

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.outbox.models import OutboxMessage, OutboxStatus
@@ -45,6 +47,41 @@ def enqueue(
     session.add(message)
     session.info[ENQUEUED_FLAG] = True
     return message
+
+
+def enqueue_once(
+    session: Session,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    dedupe_key: str,
+    group_key: str | None = None,
+    max_attempts: int = 8,
+) -> bool:
+    """Queue a side effect unless its `dedupe_key` is queued already, in one statement that two
+    transactions can run at once (INSERT … ON CONFLICT DO NOTHING); True when this call queued it."""
+    insert_for = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert_for(OutboxMessage)
+        .values(
+            kind=kind,
+            payload=payload,
+            dedupe_key=dedupe_key,
+            group_key=group_key,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            max_attempts=max_attempts,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
+    )
+    queued = session.execute(statement).first() is not None
+    if queued:
+        session.info[ENQUEUED_FLAG] = True
+    return queued
 
 
 def enqueue_many(

@@ -11,7 +11,7 @@ import logging
 import random
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -53,6 +53,17 @@ class OutboxHandler:
     deliver: Callable[[Delivery], None]
     # Called once when a row is given up on (permanent error or attempts exhausted).
     gave_up: Callable[[Delivery, str], None] | None = None
+    # Delivers the rows of this kind that one claim took, in order, and returns what became of
+    # each (None: delivered): lets a handler share reads and writes across the claim.
+    deliver_many: Callable[[Sequence[Delivery]], Sequence[DeliveryFailed | None]] | None = None
+
+
+def _by_kind(deliveries: list[Delivery]) -> dict[str, list[Delivery]]:
+    """The claimed rows by kind, kinds in the order they first come, rows in claim order."""
+    kinds: dict[str, list[Delivery]] = {}
+    for delivery in deliveries:
+        kinds.setdefault(delivery.kind, []).append(delivery)
+    return kinds
 
 
 def backoff(attempt: int) -> timedelta:
@@ -91,6 +102,7 @@ class OutboxWorker:
         self.on_outcome = on_outcome
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._draining = False  # the last claim took a full batch
         self._threads: list[threading.Thread] = []
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -128,7 +140,13 @@ class OutboxWorker:
     def run_once(self) -> int:
         """Claim and deliver one batch of due rows; return how many were processed."""
         deliveries = self._claim()
-        outcomes = [self._deliver(delivery) for delivery in deliveries]
+        outcomes: list[_Outcome] = []
+        for kind, rows in _by_kind(deliveries).items():
+            handler = self.handlers.get(kind)
+            if handler is not None and handler.deliver_many is not None and len(rows) > 1:
+                outcomes += self._deliver_many(handler.deliver_many, rows)
+            else:
+                outcomes += [self._deliver(delivery) for delivery in rows]
         if outcomes:
             self._record(outcomes)
         return len(outcomes)
@@ -149,34 +167,52 @@ class OutboxWorker:
             and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
             and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
         )
-        # Polling is a cheap read; only when something is due does the worker take write locks.
-        with self.db.read() as session:
-            if session.scalar(select(OutboxMessage.id).where(due).limit(1)) is None:
-                return []
-        with self.db.transaction() as session:
-            rows = session.scalars(
-                select(OutboxMessage)
-                .where(due)
-                .order_by(OutboxMessage.id)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
-            ).all()
-            for row in rows:
-                row.status = OutboxStatus.SENDING
-                row.claimed_by = self.worker_id
-                row.claimed_until = now + self.lease
-                row.attempts += 1
-            return [
-                Delivery(
-                    id=row.id,
-                    kind=row.kind,
-                    payload=dict(row.payload),
-                    attempt=row.attempts,
-                    max_attempts=row.max_attempts,
-                    group_key=row.group_key,
-                )
-                for row in rows
-            ]
+        # Polling is a cheap read; only when something is due does the worker take write locks
+        # (after a full claim more is most likely due: no need to look first).
+        if not self._draining:
+            with self.db.read() as session:
+                if session.scalar(select(OutboxMessage.id).where(due).limit(1)) is None:
+                    return []
+        chosen = (
+            select(OutboxMessage.id)
+            .where(due)
+            .order_by(OutboxMessage.id)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        # One statement claims the rows and returns them.
+        claim = (
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(chosen))
+            .values(
+                status=OutboxStatus.SENDING,
+                claimed_by=self.worker_id,
+                claimed_until=now + self.lease,
+                attempts=OutboxMessage.attempts + 1,
+            )
+            .returning(
+                OutboxMessage.id,
+                OutboxMessage.kind,
+                OutboxMessage.payload,
+                OutboxMessage.attempts,
+                OutboxMessage.max_attempts,
+                OutboxMessage.group_key,
+            )
+        )
+        with self.db.write() as connection:
+            rows = sorted(connection.execute(claim).all(), key=lambda row: int(row.id))
+        self._draining = len(rows) == self.batch_size
+        return [
+            Delivery(
+                id=row.id,
+                kind=row.kind,
+                payload=dict(row.payload),
+                attempt=row.attempts,
+                max_attempts=row.max_attempts,
+                group_key=row.group_key,
+            )
+            for row in rows
+        ]
 
     def _deliver(self, delivery: Delivery) -> _Outcome:
         handler = self.handlers.get(delivery.kind)
@@ -194,22 +230,49 @@ class OutboxWorker:
             return _Outcome(delivery, DeliveryFailed(f"unexpected error ({type(error).__name__})"))
         return _Outcome(delivery, None)
 
+    def _deliver_many(
+        self, deliver: Callable[[Sequence[Delivery]], Sequence[DeliveryFailed | None]], rows: list[Delivery]
+    ) -> list[_Outcome]:
+        try:
+            errors = list(deliver(rows))
+        except Exception as crash:
+            log.exception("outbox %s: %s rows crashed", rows[0].kind, len(rows))
+            errors = [DeliveryFailed(f"unexpected error ({type(crash).__name__})")] * len(rows)
+        if len(errors) != len(rows):
+            log.error("outbox %s: the handler answered %s of %s rows", rows[0].kind, len(errors), len(rows))
+            errors = [DeliveryFailed("unexpected error (the handler lost track of rows)")] * len(rows)
+        for delivery, error in zip(rows, errors, strict=True):
+            if error is not None:
+                log.warning(
+                    "outbox %s #%s attempt %s failed: %s", delivery.kind, delivery.id, delivery.attempt, error
+                )
+        return [_Outcome(delivery, error) for delivery, error in zip(rows, errors, strict=True)]
+
     def _record(self, outcomes: list[_Outcome]) -> None:
         now = self.clock.now()
         gave_up: list[tuple[Delivery, str]] = []
-        with self.db.transaction() as session:
+        delivered = [outcome.delivery.id for outcome in outcomes if outcome.error is None]
+        with self.db.write() as connection:
+            if delivered:
+                connection.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(delivered), OutboxMessage.claimed_by == self.worker_id)
+                    .values(
+                        status=OutboxStatus.DELIVERED, delivered_at=now, last_error=None, claimed_until=None
+                    )
+                )
             for outcome in outcomes:
                 delivery, error = outcome.delivery, outcome.error
-                mine = and_(OutboxMessage.id == delivery.id, OutboxMessage.claimed_by == self.worker_id)
+                if self.on_outcome is not None:
+                    self.on_outcome(delivery.kind, error is None)
                 if error is None:
+                    continue
+                if error.permanent or delivery.is_last_attempt:
                     values: dict[str, Any] = {
-                        "status": OutboxStatus.DELIVERED,
-                        "delivered_at": now,
-                        "last_error": None,
+                        "status": OutboxStatus.FAILED,
+                        "last_error": str(error),
                         "claimed_until": None,
                     }
-                elif error.permanent or delivery.is_last_attempt:
-                    values = {"status": OutboxStatus.FAILED, "last_error": str(error), "claimed_until": None}
                     gave_up.append((delivery, str(error)))
                 else:
                     wait = (
@@ -223,9 +286,8 @@ class OutboxWorker:
                         "last_error": str(error),
                         "claimed_until": None,
                     }
-                session.execute(update(OutboxMessage).where(mine).values(**values))
-                if self.on_outcome is not None:
-                    self.on_outcome(delivery.kind, error is None)
+                mine = and_(OutboxMessage.id == delivery.id, OutboxMessage.claimed_by == self.worker_id)
+                connection.execute(update(OutboxMessage).where(mine).values(**values))
         for delivery, reason in gave_up:
             handler = self.handlers.get(delivery.kind)
             if handler is not None and handler.gave_up is not None:

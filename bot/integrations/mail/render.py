@@ -46,6 +46,8 @@ class MailRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # Templates ship with the code: no stat() of three files for every e-mail.
+            auto_reload=False,
         )
 
     def template_names(self) -> list[str]:

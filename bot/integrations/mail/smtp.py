@@ -17,9 +17,14 @@ import socket
 import ssl
 import threading
 from collections.abc import Mapping
-from email.message import EmailMessage
 
-from bot.integrations.mail.message import build_mime, envelope_recipients, needs_smtputf8, to_bytes
+from bot.integrations.mail.message import (
+    MimeMessage,
+    build_mime,
+    envelope_recipients,
+    needs_smtputf8,
+    to_bytes,
+)
 from bot.integrations.mail.port import MailError, OutgoingEmail
 from bot.integrations.mail.smtp_errors import Phase, certificate_problem, server_text, translate
 from bot.integrations.mail.smtp_url import SmtpConfig, SmtpSecurity, parse_smtp_url, redact_smtp_url
@@ -195,7 +200,7 @@ class SmtpMailer:
 
     # --- one message ----------------------------------------------------------------------
 
-    def _transaction(self, connection: smtplib.SMTP, message: EmailMessage, recipients: list[str]) -> None:
+    def _transaction(self, connection: smtplib.SMTP, message: MimeMessage, recipients: list[str]) -> None:
         data = to_bytes(message)
         options = self._mail_options(connection, message, data)
         to = ", ".join(recipients)
@@ -231,14 +236,14 @@ class SmtpMailer:
             self._drop()
             raise translate(exc, self.config, "send") from None
 
-    def _mail_options(self, connection: smtplib.SMTP, message: EmailMessage, data: bytes) -> list[str]:
+    def _mail_options(self, connection: smtplib.SMTP, message: MimeMessage, data: bytes) -> list[str]:
         options: list[str] = []
         if connection.has_extn("size"):
             options.append(f"SIZE={len(data)}")
         if needs_smtputf8(message):
             if not connection.has_extn("smtputf8"):
                 raise MailError(
-                    f"the address {message['To']} or MAIL_FROM has non-ASCII characters and the SMTP "
+                    f"the address {message.to} or MAIL_FROM has non-ASCII characters and the SMTP "
                     f"server {self.config.address} does not support them (SMTPUTF8)",
                     permanent=True,
                 )
