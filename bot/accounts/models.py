@@ -98,14 +98,16 @@ class BackupUser(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[UserStatus] = mapped_column(_enum(UserStatus, "user_status"))
     provider_id: Mapped[str | None] = mapped_column(String(100))
+    # Indexed, as created_at and activated_at, for the daily digest (users added, activated and
+    # failed on the platform, out of years of them).
     provisioning: Mapped[ProvisioningState] = mapped_column(
-        _enum(ProvisioningState, "provisioning_state"), default=ProvisioningState.DONE
+        _enum(ProvisioningState, "provisioning_state"), default=ProvisioningState.DONE, index=True
     )
     provisioning_error: Mapped[str | None] = mapped_column(String(1000))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(40))
-    created_at: Mapped[datetime]
-    activated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    activated_at: Mapped[datetime | None] = mapped_column(index=True)
     # Idempotency key of the modal that created the user: a double-clicked submit finds it.
     request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
@@ -159,6 +161,8 @@ class ActivationToken(Base):
     """A single-use activation link; only the SHA-256 of the token is stored."""
 
     __tablename__ = "activation_tokens"
+    # When each user was last sent one (the reminder job asks it for every user pending activation).
+    __table_args__ = (Index("ix_activation_tokens_user_id_created_at", "user_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("backup_users.id", ondelete="CASCADE"), index=True)

@@ -143,9 +143,10 @@ class Invitation(Base):
     state: Mapped[InvitationState] = mapped_column(_enum(InvitationState, "invitation_state"))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
-    sent_at: Mapped[datetime | None]
-    opened_at: Mapped[datetime | None]
-    enrolled_at: Mapped[datetime | None]
+    # Indexed for the daily digest, which counts what happened in one day out of years.
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    opened_at: Mapped[datetime | None] = mapped_column(index=True)
+    enrolled_at: Mapped[datetime | None] = mapped_column(index=True)
     revoked_at: Mapped[datetime | None]
     failure: Mapped[str | None] = mapped_column(String(1000))
 
