@@ -1,0 +1,159 @@
+"""Scans: the daily digest and the reminder job over 1,000,000 invitations and 100,000 users in
+PostgreSQL (a fresh database from tests/support/database.py, filled by bench/scan_data.py).
+
+Each is run as the scheduler runs it - `collect_digest` for the last day, and the reminder job
+(expire what ran out, then queue reminders) - in a transaction that is rolled back, so every run
+sees the same data, once to warm up and then `RUNS` times; the figure is the median. The reminder
+job runs every few minutes, so it is timed in its steady state: its first run, which queues a
+reminder for everything already due (reported, not a target), is committed before. Every
+statement they sent is then run again under EXPLAIN (ANALYZE, BUFFERS): the bench prints each
+plan's scan nodes and fails if one is a sequential scan of a big table.
+
+Targets: each < 0.5 s, and no Seq Scan on invitations or backup_users.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event
+
+from bench.common import BenchResult, median, say
+
+NAME = "scans"
+DATABASE = "deskops_bench_scans"
+RUNS = 5
+LIMIT_SECONDS = 0.5
+BIG_TABLES = ("invitations", "backup_users")
+_SCAN = re.compile(
+    r"(Seq Scan|Index Only Scan|Index Scan|Bitmap Index Scan|Bitmap Heap Scan)(?: using (\S+))? on (\S+)"
+)
+
+
+@contextmanager
+def _recording(engine: Any) -> Iterator[list[tuple[str, Any]]]:
+    statements: list[tuple[str, Any]] = []
+
+    def record(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
+        if not executemany and statement.lstrip().upper().startswith(("SELECT", "UPDATE", "WITH")):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _time(db: Any, work: Callable[[Any], object], runs: int) -> list[float]:
+    seconds = []
+    for number in range(runs + 1):
+        with db.sessions() as session, session.begin():
+            started = time.perf_counter()
+            work(session)
+            elapsed = time.perf_counter() - started
+            session.rollback()
+        if number:
+            seconds.append(elapsed)
+    return seconds
+
+
+def _plans(db: Any, statements: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    plans = []
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for statement, parameters in statements:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            lines = [str(row[0]) for row in cursor.fetchall()]
+            raw.rollback()
+            scans = [m.group(0) for line in lines if (m := _SCAN.search(line))]
+            took = next((line for line in lines if line.startswith("Execution Time")), "")
+            plans.append({"statement": " ".join(statement.split())[:160], "scans": scans, "execution": took})
+    finally:
+        raw.close()
+    return plans
+
+
+def run(*, runs: int = RUNS) -> BenchResult:
+    from bench.scan_data import INVITATIONS, USERS, load
+    from bot.config import load_settings
+    from bot.db import Database
+    from bot.digest.schedule import digest_period
+    from bot.digest.service import collect_digest
+    from bot.scheduler.jobs import reminders_work
+    from tests.support.database import create_postgres_database
+
+    result = BenchResult(NAME)
+    url = create_postgres_database(DATABASE)
+    now = datetime.now(UTC).replace(microsecond=0)
+    started = time.monotonic()
+    loaded = load(f"host=127.0.0.1 port=5432 dbname={DATABASE} user=postgres", now)
+    say(
+        f"  {INVITATIONS:,} invitations, {USERS:,} users generated in {time.monotonic() - started:.0f} s "
+        f"({', '.join(f'{k} {v:.1f} s' for k, v in loaded.items())})"
+    )
+    settings = load_settings(
+        database_url=url, helpdesk_channel="C0BENCH1", digest_channel="C0BENCH2", _env_file=None
+    )
+    db = Database(url)
+    day = (now - timedelta(days=1)).date() if now.time() < settings.digest_time else now.date()
+    start, end = digest_period(day, settings.digest_time, settings.zone)
+    window = timedelta(hours=settings.reminder_expiry_window_hours)
+
+    def digest(session: Any) -> object:
+        return collect_digest(
+            session,
+            day=day,
+            start=start,
+            end=end,
+            expiring_window=window,
+            per_licence=settings.devices_per_licence,
+            timezone=settings.timezone,
+        )
+
+    reminders = reminders_work(settings)
+    scans: dict[str, Callable[[Any], object]] = {"digest": digest, "reminders": lambda s: reminders(s, now)}
+    figures: dict[str, Any] = {"invitations": INVITATIONS, "users": USERS, "generation_seconds": loaded}
+    try:
+        with db.sessions() as session, session.begin():
+            began = time.perf_counter()
+            figures["reminders_first_run"] = {"outcome": reminders(session, now)}
+            figures["reminders_first_run"]["seconds"] = round(time.perf_counter() - began, 3)
+        say(f"  first reminder run: {figures['reminders_first_run']}")
+        for name, work in scans.items():
+            seconds = _time(db, work, runs)
+            with _recording(db.engine) as statements, db.sessions() as session, session.begin():
+                work(session)
+                session.rollback()
+            plans = _plans(db, statements)
+            figures[name] = {
+                "median_seconds": round(median(seconds), 4),
+                "runs": [round(s, 4) for s in seconds],
+                "plans": plans,
+            }
+            say(
+                f"  {name}: median {median(seconds) * 1000:.0f} ms over {runs} runs; {len(plans)} statements:"
+            )
+            for plan in plans:
+                say(f"    {plan['statement'][:100]}")
+                say(f"      {'; '.join(plan['scans']) or 'no scan'}  ({plan['execution']})")
+            result.check(f"{name} scan", median(seconds), "<", LIMIT_SECONDS, " s")
+            sequential = [
+                s
+                for plan in plans
+                for s in plan["scans"]
+                if s.startswith("Seq Scan") and s.split()[-1] in BIG_TABLES
+            ]
+            result.check(f"{name}: sequential scans of {' or '.join(BIG_TABLES)}", len(sequential), "<=", 0)
+    finally:
+        db.dispose()
+    result.figures = figures
+    return result
