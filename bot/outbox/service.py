@@ -15,6 +15,7 @@ from bot.outbox.models import OutboxMessage, OutboxStatus
 
 # Set on a session that enqueued work, so the worker can be woken right after commit.
 ENQUEUED_FLAG = "deskops.outbox_enqueued"
+ENQUEUE_CHUNK = 1000
 
 
 def enqueue(
@@ -93,23 +94,25 @@ def enqueue_many(
     group_key: str | None = None,
     max_attempts: int = 8,
 ) -> None:
-    """Queue many side effects of one kind at once (a batch of thousands, in one statement)."""
+    """Queue many side effects of one kind at once (a batch of thousands, a thousand rows per
+    statement: memory stays flat however large the batch)."""
     if not payloads:
         return
-    rows = [
-        {
-            "kind": kind,
-            "payload": payload,
-            "group_key": group_key,
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "max_attempts": max_attempts,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for payload in payloads
-    ]
-    session.execute(insert(OutboxMessage), rows)
+    for start in range(0, len(payloads), ENQUEUE_CHUNK):
+        rows = [
+            {
+                "kind": kind,
+                "payload": payload,
+                "group_key": group_key,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "max_attempts": max_attempts,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for payload in payloads[start : start + ENQUEUE_CHUNK]
+        ]
+        session.execute(insert(OutboxMessage), rows)
     session.info[ENQUEUED_FLAG] = True
 
 

@@ -28,10 +28,16 @@ from bot.slack.dedupe import RequestClaims
 
 
 class FollowUpGate:
-    def __init__(self, *, threads: int, concurrency: int = 4, max_wait: float = 0.5) -> None:
+    def __init__(
+        self, *, threads: int, concurrency: int = 4, max_wait: float = 0.5, quiet: float = 0.03
+    ) -> None:
         self.threads = threads  # of the listener executor
         self.concurrency = concurrency
         self.max_wait = max_wait
+        # A burst reaches the dispatcher over some milliseconds: follow-ups also wait until no
+        # request has been dispatched for this long.
+        self.quiet = quiet
+        self._last_dispatched = 0.0
         self._changed = threading.Condition()
         self._dispatching = 0  # requests inside App.dispatch: their acks are not out yet
         self._queued = 0  # listeners submitted to the executor and not started yet
@@ -48,6 +54,7 @@ class FollowUpGate:
         finally:
             with self._changed:
                 self._dispatching -= 1
+                self._last_dispatched = time.monotonic()
                 if self._dispatching == 0:
                     self._changed.notify_all()
 
@@ -67,9 +74,14 @@ class FollowUpGate:
         follow-up (which would wait for that ack) goes on and frees its thread."""
         return self._queued > 0 and self._started >= self.threads
 
+    def _quiet_for(self) -> float:
+        """How much longer the dispatcher must stay idle before follow-ups go on (0: now)."""
+        return max(0.0, self._last_dispatched + self.quiet - time.monotonic())
+
     def _open(self) -> bool:
-        acks_pending = self._dispatching > 0 and not self._starved()
-        return not acks_pending and self._running < self.concurrency
+        if self._starved():
+            return self._running < self.concurrency
+        return self._dispatching == 0 and self._quiet_for() == 0 and self._running < self.concurrency
 
     def follow_up(self) -> None:
         """On a listener's thread, right after its ack: wait for this follow-up's turn."""
@@ -81,7 +93,8 @@ class FollowUpGate:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                self._changed.wait(remaining)
+                quiet = self._quiet_for() if self._dispatching == 0 else 0.0
+                self._changed.wait(min(remaining, quiet) if quiet > 0 else remaining)
             self._running += 1
         self._local.holding = True
 
