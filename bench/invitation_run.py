@@ -129,9 +129,9 @@ class PeakMemory:
 def run_app(count: int, smtp_port: int, database_url: str, slack_api_url: str) -> dict[str, Any]:
     from sqlalchemy import func, select
 
+    from bot.enrollment.batches import send_batch
     from bot.enrollment.drafts import add_invitees, start_draft
     from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InviteDraft, PlatformChoice
-    from bot.enrollment.service import send_batch
     from bot.integrations.directory.port import DirectoryUser
     from bot.logs import configure_logging
     from bot.outbox.service import pending_count

@@ -22,6 +22,9 @@ from bot.approvals.models import ApprovalRequest, ApprovalState
 from bot.approvals.policy import ApprovalKind, needs_approval
 from bot.approvals.service import request_approval
 from bot.config import Settings
+from bot.enrollment.batches import refresh_batch_card, release_batch, send_batch
+from bot.enrollment.devices import Enrollment, invitation_for_token, known_device, record_device
+from bot.enrollment.jobs import EnrollJob
 from bot.enrollment.licences import device_counts, licences_for
 from bot.enrollment.models import (
     BatchState,
@@ -30,16 +33,6 @@ from bot.enrollment.models import (
     InviteDraft,
     Platform,
     PlatformChoice,
-)
-from bot.enrollment.service import (
-    EnrollJob,
-    Enrollment,
-    invitation_for_token,
-    known_device,
-    record_device,
-    refresh_batch_card,
-    release_batch,
-    send_batch,
 )
 from bot.errors import InvalidState
 from bot.outbox.service import enqueue

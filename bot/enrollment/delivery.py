@@ -16,15 +16,9 @@ from bot.accounts.delivery import EmailRenderer
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
+from bot.enrollment.batches import batch_progress, finish_if_done, refresh_batch_card
+from bot.enrollment.jobs import INVITATION, EnrollJob, batch_group
 from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState, Platform
-from bot.enrollment.service import (
-    INVITATION,
-    EnrollJob,
-    batch_group,
-    batch_progress,
-    finish_if_done,
-    refresh_batch_card,
-)
 from bot.enrollment.summary import summarize_batch
 from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
 from bot.outbox.service import postpone_group

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.enrollment.batches import BatchProgress, LicenceForecast
 from bot.enrollment.drafts import InviteePage, SearchState
 from bot.enrollment.models import (
     BatchState,
@@ -16,7 +17,6 @@ from bot.enrollment.models import (
     Platform,
     PlatformChoice,
 )
-from bot.enrollment.service import BatchProgress, LicenceForecast
 
 
 @dataclass(frozen=True)

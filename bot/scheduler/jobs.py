@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.digest.schedule import digest_period, due_day
 from bot.digest.service import queue_digest
 from bot.enrollment.drafts import forget_old_drafts
-from bot.enrollment.service import expire_due as expire_invitations
+from bot.enrollment.invitations import expire_due as expire_invitations
 from bot.reminders.service import queue_due_reminders
 from bot.scheduler.runner import ScheduledJob, forget_old_runs
 from bot.slack.dedupe import forget_older_than

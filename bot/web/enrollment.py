@@ -16,12 +16,8 @@ from starlette.routing import BaseRoute, Route
 from bot.deps import Deps
 from bot.enrollment.approvals import enroll_or_request_approval
 from bot.enrollment.delivery import EnrollmentLinks
+from bot.enrollment.devices import InvitationLinkInvalid, LinkProblem, open_invitation
 from bot.enrollment.models import Platform
-from bot.enrollment.service import (
-    InvitationLinkInvalid,
-    LinkProblem,
-    open_invitation,
-)
 from bot.web.pages import render
 
 LINK_PAGES: dict[LinkProblem, tuple[int, str, str]] = {

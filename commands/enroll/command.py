@@ -10,8 +10,9 @@ from slack_sdk import WebClient
 from blocks.backup.messages import notice
 from blocks.enroll.messages import MAX_STATUS_INVITATIONS, help_message, status_message, url_message
 from bot.deps import Deps
+from bot.enrollment.devices import devices_of
+from bot.enrollment.invitations import invitations_of
 from bot.enrollment.licences import usage
-from bot.enrollment.service import devices_of, invitations_of
 from bot.enrollment.summary import status_summary
 from commands.access import require_helpdesk
 from commands.backup.parsing import UsageError

@@ -13,14 +13,8 @@ from blocks.enroll.metadata import BatchRef, ExtendMetadata, InvitationRef
 from blocks.enroll.modals import extend_modal
 from blocks.text import slack_date
 from bot.deps import Deps
-from bot.enrollment.service import (
-    check_days,
-    extend_invitation,
-    get_invitation,
-    resend_invitation,
-    retry_batch,
-    revoke_invitation,
-)
+from bot.enrollment.batches import check_days, retry_batch
+from bot.enrollment.invitations import extend_invitation, get_invitation, resend_invitation, revoke_invitation
 from commands.access import require_helpdesk
 from commands.errors import answers_errors
 from commands.replies import tell_person

@@ -15,8 +15,8 @@ from blocks.enroll.modals import edit_email_modal, invite_modal
 from bot.deps import Deps
 from bot.enrollment import drafts
 from bot.enrollment.approvals import send_or_request_approval
+from bot.enrollment.batches import check_days, check_ready, forecast
 from bot.enrollment.models import PlatformChoice
-from bot.enrollment.service import check_days, check_ready, forecast
 from bot.enrollment.summary import DraftSummary, invitee_item, summarize_draft
 from bot.errors import InvalidState
 from bot.integrations.directory.port import DirectoryError, DirectoryUser, MatchMode

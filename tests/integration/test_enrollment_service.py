@@ -9,16 +9,11 @@ from sqlalchemy import func, select
 
 from bot.db import Database
 from bot.enrollment import drafts
+from bot.enrollment.batches import send_batch
+from bot.enrollment.devices import InvitationLinkInvalid, LinkProblem, enroll_device
+from bot.enrollment.invitations import expire_due, resend_invitation
 from bot.enrollment.licences import additional_licences, licences_for
 from bot.enrollment.models import Invitation, InvitationState, InviteDraft, Platform, PlatformChoice
-from bot.enrollment.service import (
-    InvitationLinkInvalid,
-    LinkProblem,
-    enroll_device,
-    expire_due,
-    resend_invitation,
-    send_batch,
-)
 from bot.errors import FieldErrors
 from bot.integrations.directory.port import DirectoryUser
 from bot.outbox.models import OutboxMessage

@@ -19,8 +19,8 @@ from bot.clock import ManualClock
 from bot.console import SlackEmulator
 from bot.console.models import Ephemeral, Message
 from bot.customers.service import find_customer
+from bot.enrollment.batches import refresh_batch_card
 from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState
-from bot.enrollment.service import refresh_batch_card
 from tests.e2e.backup_flows import add_user_with_backup, add_user_without_backup
 from tests.e2e.enroll_flows import add_result, open_invite, search
 from tests.reliability.conftest import SQLITE_ONLY

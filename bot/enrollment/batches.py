@@ -1,15 +1,11 @@
-"""Invitation batches and invitations: send, resend, extend, revoke, open, enroll.
-
-Plain functions over a session and plain values; e-mail and Slack posts are queued in the
-outbox in the same transaction (handlers in bot/enrollment/delivery.py).
-"""
+"""Invitation batches: check a draft, forecast its licences, send it, follow its progress,
+retry what failed. E-mails and Slack posts are queued in the outbox in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,41 +13,26 @@ from sqlalchemy.orm import Session
 
 from bot.audit.service import record
 from bot.enrollment.drafts import names_without_email
-from bot.enrollment.licences import additional_licences, device_counts, licences_for
+from bot.enrollment.jobs import INVITATION, EnrollJob, batch_group
+from bot.enrollment.licences import additional_licences, device_counts
 from bot.enrollment.models import (
     BatchState,
-    Device,
     DraftInvitee,
     Invitation,
     InvitationBatch,
     InvitationState,
     InviteDraft,
-    Platform,
     PlatformChoice,
 )
-from bot.errors import FieldErrors, InvalidState, NotFound
-from bot.outbox.service import enqueue, enqueue_many, enqueue_once
-from bot.slack.dedupe import claim
-from bot.tokens import LinkTokens, hash_token, new_nonce
+from bot.errors import FieldErrors, NotFound
+from bot.outbox.service import enqueue, enqueue_many, enqueue_once, retry_failed
+from bot.tokens import LinkTokens, new_nonce
 
-INVITATION = "invitation"
 DAYS_MIN, DAYS_MAX = 1, 365
 INVITEES = "invitees"
 DAYS = "days"
 PLATFORM = "platform"
 CHUNK = 1000
-# Invitations that can still be used to enroll.
-LIVE = (InvitationState.QUEUED, InvitationState.SENT, InvitationState.OPENED)
-
-
-class EnrollJob(StrEnum):
-    INVITATION_EMAIL = "enroll.invitation_email"
-    BATCH_CARD = "enroll.batch_card"
-    BATCH_REFRESH = "enroll.batch_refresh"
-
-
-def batch_group(batch_id: int) -> str:
-    return f"batch:{batch_id}"
 
 
 def check_days(text: str | None) -> int:
@@ -331,8 +312,6 @@ def retry_batch(session: Session, *, batch_id: int, actor: str, now: datetime) -
     session.execute(
         update(Invitation).where(Invitation.id.in_(failed)).values(state=InvitationState.QUEUED, failure=None)
     )
-    from bot.outbox.service import retry_failed
-
     retry_failed(session, now=now, group_key=batch_group(batch_id))
     batch.state = BatchState.SENDING
     batch.problem = None
@@ -347,235 +326,3 @@ def retry_batch(session: Session, *, batch_id: int, actor: str, now: datetime) -
     )
     refresh_batch_card(session, batch_id, now=now)
     return batch
-
-
-# --- single invitations ---------------------------------------------------------------------
-
-
-def get_invitation(session: Session, invitation_id: int) -> Invitation:
-    invitation = session.get(Invitation, invitation_id)
-    if invitation is None:
-        raise NotFound("That invitation no longer exists.")
-    return invitation
-
-
-def _queue_email(session: Session, invitation: Invitation, *, now: datetime) -> None:
-    enqueue(
-        session,
-        kind=EnrollJob.INVITATION_EMAIL,
-        payload={"invitation_id": invitation.id},
-        now=now,
-        group_key=batch_group(invitation.batch_id),
-        dedupe_key=f"invitation-email:{invitation.id}:{invitation.nonce}",
-    )
-
-
-def resend_invitation(
-    session: Session, *, invitation_id: int, actor: str, now: datetime, tokens: LinkTokens
-) -> Invitation:
-    """A new link in a new e-mail; the old link stops working."""
-    invitation = get_invitation(session, invitation_id)
-    if invitation.state is InvitationState.ENROLLED:
-        raise InvalidState(
-            f"{invitation.display_name}'s {invitation.platform.label} device is already enrolled."
-        )
-    invitation.nonce = new_nonce()
-    invitation.token_hash = tokens.token_hash(INVITATION, invitation.nonce)
-    invitation.state = InvitationState.QUEUED
-    invitation.revoked_at = None
-    invitation.failure = None
-    if invitation.expires_at <= now:
-        invitation.expires_at = now + timedelta(days=invitation.batch.days)
-    _queue_email(session, invitation, now=now)
-    record(
-        session,
-        actor=actor,
-        action="invitation.resent",
-        target=invitation.email,
-        now=now,
-        details={"invitation_id": invitation.id, "platform": invitation.platform.value},
-    )
-    return invitation
-
-
-def extend_invitation(
-    session: Session,
-    *,
-    invitation_id: int,
-    days: int,
-    actor: str,
-    now: datetime,
-    change_key: str | None = None,
-) -> Invitation:
-    """Add `days`, once per `change_key` (the submitted view): a double click extends once."""
-    invitation = get_invitation(session, invitation_id)
-    if change_key is not None and not claim(session, f"extend:{change_key}", now=now):
-        return invitation
-    if invitation.state in (InvitationState.ENROLLED, InvitationState.REVOKED):
-        raise InvalidState(f"This invitation is {invitation.state.label}; extending it changes nothing.")
-    invitation.expires_at = max(invitation.expires_at, now) + timedelta(days=days)
-    if invitation.state is InvitationState.EXPIRED:
-        invitation.state = InvitationState.OPENED if invitation.opened_at else InvitationState.SENT
-    record(
-        session,
-        actor=actor,
-        action="invitation.extended",
-        target=invitation.email,
-        now=now,
-        details={
-            "invitation_id": invitation.id,
-            "days": days,
-            "expires_at": invitation.expires_at.isoformat(),
-        },
-    )
-    return invitation
-
-
-def revoke_invitation(session: Session, *, invitation_id: int, actor: str, now: datetime) -> Invitation:
-    invitation = get_invitation(session, invitation_id)
-    if invitation.state is InvitationState.ENROLLED:
-        raise InvalidState("The device is already enrolled; revoking the invitation would change nothing.")
-    invitation.state = InvitationState.REVOKED
-    invitation.revoked_at = now
-    record(
-        session,
-        actor=actor,
-        action="invitation.revoked",
-        target=invitation.email,
-        now=now,
-        details={"invitation_id": invitation.id},
-    )
-    return invitation
-
-
-def expire_due(session: Session, *, now: datetime) -> int:
-    """Invitations past their expiry move to expired (a scheduled job)."""
-    result = session.execute(
-        update(Invitation)
-        .where(Invitation.state.in_(LIVE), Invitation.expires_at <= now)
-        .values(state=InvitationState.EXPIRED)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def invitations_of(session: Session, *, email: str | None, limit: int) -> Sequence[Invitation]:
-    query = select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit)
-    if email:
-        query = query.where(Invitation.email_key == email.strip().lower())
-    return session.scalars(query).all()
-
-
-def devices_of(session: Session, email: str) -> Sequence[Device]:
-    return session.scalars(
-        select(Device).where(Device.owner_email == email.strip().lower()).order_by(Device.enrolled_at)
-    ).all()
-
-
-# --- the landing page and the device callback ----------------------------------------------
-
-
-class LinkProblem(StrEnum):
-    UNKNOWN = "unknown"
-    EXPIRED = "expired"
-    REVOKED = "revoked"
-
-
-class InvitationLinkInvalid(Exception):
-    def __init__(self, problem: LinkProblem) -> None:
-        super().__init__(problem.value)
-        self.problem = problem
-
-
-def invitation_for_token(session: Session, token: str, *, now: datetime) -> Invitation:
-    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
-    if invitation is None:
-        raise InvitationLinkInvalid(LinkProblem.UNKNOWN)
-    if invitation.state is InvitationState.REVOKED:
-        raise InvitationLinkInvalid(LinkProblem.REVOKED)
-    if invitation.state is InvitationState.EXPIRED or (
-        invitation.expires_at <= now and invitation.state is not InvitationState.ENROLLED
-    ):
-        raise InvitationLinkInvalid(LinkProblem.EXPIRED)
-    return invitation
-
-
-def open_invitation(session: Session, token: str, *, now: datetime) -> Invitation:
-    invitation = invitation_for_token(session, token, now=now)
-    if invitation.state in (InvitationState.QUEUED, InvitationState.SENT):
-        invitation.state = InvitationState.OPENED
-        invitation.opened_at = now
-    return invitation
-
-
-@dataclass(frozen=True)
-class Enrollment:
-    device: Device
-    created: bool
-    owner_devices: int
-    owner_licences: int
-    licence_added: bool
-
-
-def enroll_device(
-    session: Session, *, token: str, platform: Platform, device_id: str, now: datetime, per_licence: int
-) -> Enrollment:
-    """Record a device enrolled with an invitation (the Access Server or MDM callback)."""
-    invitation = invitation_for_token(session, token, now=now)
-    return record_device(
-        session, invitation, platform=platform, device_id=device_id, now=now, per_licence=per_licence
-    )
-
-
-def known_device(session: Session, platform: Platform, device_id: str) -> Device | None:
-    return session.scalar(select(Device).where(Device.platform == platform, Device.device_id == device_id))
-
-
-def record_device(
-    session: Session,
-    invitation: Invitation,
-    *,
-    platform: Platform,
-    device_id: str,
-    now: datetime,
-    per_licence: int,
-    actor: str = "enrollment-callback",
-) -> Enrollment:
-    """The device, recorded once for the invitation's owner (reported again: unchanged)."""
-    existing = known_device(session, platform, device_id)
-    if existing is not None:
-        count = device_counts(session, [existing.owner_email]).get(existing.owner_email, 0)
-        return Enrollment(
-            device=existing,
-            created=False,
-            owner_devices=count,
-            owner_licences=licences_for(count, per_licence),
-            licence_added=False,
-        )
-    owner = invitation.email_key
-    before = device_counts(session, [owner]).get(owner, 0)
-    device = Device(
-        owner_email=owner,
-        platform=platform,
-        device_id=device_id,
-        invitation_id=invitation.id,
-        enrolled_at=now,
-    )
-    session.add(device)
-    invitation.state = InvitationState.ENROLLED
-    invitation.enrolled_at = now
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        action="device.enrolled",
-        target=owner,
-        now=now,
-        details={"invitation_id": invitation.id, "platform": platform.value, "devices": before + 1},
-    )
-    return Enrollment(
-        device=device,
-        created=True,
-        owner_devices=before + 1,
-        owner_licences=licences_for(before + 1, per_licence),
-        licence_added=licences_for(before + 1, per_licence) > licences_for(before, per_licence),
-    )
