@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, String
+from sqlalchemy import Enum, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base
@@ -33,6 +33,11 @@ class Reminder(Base):
         )
     )
     subject_id: Mapped[int]
+    # The window: the invitation's expiry, or when the user was last sent an activation e-mail.
+    # The reminder job leaves out what was reminded by (kind, subject_id, window_at).
+    window_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(index=True)
     channel: Mapped[str] = mapped_column(String(40))
     ts: Mapped[str | None] = mapped_column(String(40))
+
+    __table_args__ = (Index("ix_reminders_kind_subject_id_window_at", "kind", "subject_id", "window_at"),)

@@ -2,8 +2,10 @@
 queue one post per thing and window to HELPDESK_CHANNEL (a scheduled job).
 
 A window is the invitation's current expiry (extending it opens a new window) or the moment the
-user last got an activation e-mail (or was added). Keys are unique in the database, so a reminder
-is never queued twice for the same window, whichever replica runs the job and however often.
+user last got an activation e-mail (or was added). The job reads only what was not reminded yet
+for its window (an anti-join on `reminders (kind, subject_id, window_at)`), and keys are unique in
+the database, so a reminder is never queued twice for the same window, whichever replica runs the
+job and however often.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import ScalarSelect, exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -81,27 +83,15 @@ def expiring_invitations(
     return [_invitation(i) for i in session.scalars(query)], int(total)
 
 
-def _last_sent() -> Subquery:
-    """When each user was last sent an activation e-mail."""
+def _last_sent() -> ScalarSelect[datetime]:
+    """When the user of the enclosing query was last sent an activation e-mail (one index probe
+    per user on activation_tokens (user_id, created_at))."""
     return (
-        select(ActivationToken.user_id, func.max(ActivationToken.created_at).label("sent_at"))
-        .group_by(ActivationToken.user_id)
-        .subquery()
+        select(func.max(ActivationToken.created_at))
+        .where(ActivationToken.user_id == BackupUser.id)
+        .correlate(BackupUser)
+        .scalar_subquery()
     )
-
-
-def users_pending_too_long(session: Session, *, now: datetime, days: int) -> list[ActivationReminder]:
-    """Users pending activation `days` after they were added or last sent an activation e-mail."""
-    sent = _last_sent()
-    since = func.coalesce(sent.c.sent_at, BackupUser.created_at)
-    rows = session.execute(
-        select(BackupUser, sent.c.sent_at)
-        .outerjoin(sent, sent.c.user_id == BackupUser.id)
-        .where(BackupUser.status == UserStatus.PENDING_ACTIVATION, since <= now - timedelta(days=days))
-        .options(selectinload(BackupUser.customer))
-        .order_by(BackupUser.created_at, BackupUser.id)
-    ).all()
-    return [_activation(user, sent_at) for user, sent_at in rows]
 
 
 def _activation(user: BackupUser, sent_at: datetime | None) -> ActivationReminder:
@@ -120,37 +110,56 @@ def _key(kind: ReminderKind, subject_id: int, window: datetime) -> str:
     return f"{kind.value}:{subject_id}:{window.isoformat()}"
 
 
+def _not_reminded(kind: ReminderKind, subject_id: Any, window: Any) -> Any:
+    return ~exists().where(
+        Reminder.kind == kind, Reminder.subject_id == subject_id, Reminder.window_at == window
+    )
+
+
+def due_reminders(
+    session: Session, *, now: datetime, expiry_window: timedelta, pending_days: int
+) -> list[dict[str, Any]]:
+    """Reminders due and not recorded yet, as rows for `reminders`: only keys are read, and what
+    was already reminded is left out by the database (an anti-join on kind, subject, window)."""
+    invitations = session.execute(
+        select(Invitation.id, Invitation.expires_at)
+        .where(
+            Invitation.state.in_(REMINDABLE),
+            Invitation.expires_at > now,
+            Invitation.expires_at <= now + expiry_window,
+            _not_reminded(ReminderKind.INVITATION_EXPIRING, Invitation.id, Invitation.expires_at),
+        )
+        .order_by(Invitation.expires_at, Invitation.id)
+    ).all()
+    pending = (
+        select(
+            BackupUser.id.label("user_id"), func.coalesce(_last_sent(), BackupUser.created_at).label("since")
+        )
+        .where(BackupUser.status == UserStatus.PENDING_ACTIVATION)
+        .subquery()
+    )
+    users = session.execute(
+        select(pending.c.user_id, pending.c.since)
+        .where(
+            pending.c.since <= now - timedelta(days=pending_days),
+            _not_reminded(ReminderKind.ACTIVATION_PENDING, pending.c.user_id, pending.c.since),
+        )
+        .order_by(pending.c.since, pending.c.user_id)
+    ).all()
+    due = [(ReminderKind.INVITATION_EXPIRING, i, at) for i, at in invitations]
+    due += [(ReminderKind.ACTIVATION_PENDING, u, since) for u, since in users]
+    return [
+        {"key": _key(kind, subject, window), "kind": kind, "subject_id": subject, "window_at": window}
+        for kind, subject, window in due
+    ]
+
+
 def queue_due_reminders(
     session: Session, *, channel: str, now: datetime, expiry_window: timedelta, pending_days: int
 ) -> int:
     """Record and queue reminders not posted yet for their window; return how many."""
-    invitations, _ = expiring_invitations(session, now=now, window=expiry_window)
-    candidates: list[tuple[str, ReminderKind, int]] = [
-        (
-            _key(ReminderKind.INVITATION_EXPIRING, i.invitation_id, i.expires_at),
-            ReminderKind.INVITATION_EXPIRING,
-            i.invitation_id,
-        )
-        for i in invitations
-    ]
-    candidates += [
-        (
-            _key(ReminderKind.ACTIVATION_PENDING, u.user_id, u.since),
-            ReminderKind.ACTIVATION_PENDING,
-            u.user_id,
-        )
-        for u in users_pending_too_long(session, now=now, days=pending_days)
-    ]
-    known: set[str] = set()
-    keys = [key for key, _, _ in candidates]
-    for start in range(0, len(keys), 500):
-        known.update(session.scalars(select(Reminder.key).where(Reminder.key.in_(keys[start : start + 500]))))
-    fresh = [
-        {"key": key, "kind": kind, "subject_id": subject, "created_at": now, "channel": channel}
-        for key, kind, subject in candidates
-        if key not in known
-    ]
-    ids = _insert_new(session, fresh)
+    due = due_reminders(session, now=now, expiry_window=expiry_window, pending_days=pending_days)
+    ids = _insert_new(session, [{**row, "created_at": now, "channel": channel} for row in due])
     for start in range(0, len(ids), PER_MESSAGE):
         chunk = ids[start : start + PER_MESSAGE]
         enqueue(
@@ -198,10 +207,8 @@ def reminders_to_post(session: Session, reminder_ids: Sequence[int]) -> Reminder
         .where(Invitation.id.in_(invitation_ids))
         .order_by(Invitation.expires_at, Invitation.id)
     ).all()
-    sent = _last_sent()
     users = session.execute(
-        select(BackupUser, sent.c.sent_at)
-        .outerjoin(sent, sent.c.user_id == BackupUser.id)
+        select(BackupUser, _last_sent())
         .where(BackupUser.id.in_(user_ids))
         .options(selectinload(BackupUser.customer))
         .order_by(BackupUser.created_at, BackupUser.id)

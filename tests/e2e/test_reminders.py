@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.console import Message, SlackEmulator
 from bot.enrollment.invitations import extend_invitation
 from bot.enrollment.models import Invitation, InvitationState
+from bot.reminders.service import due_reminders
 from bot.scheduler.runner import RunOutcome
 from tests.support.channels import START, ChannelsApp, add_backup_user, add_invitation, channels_app, run_job
 from tests.support.slack import HELPDESK_CHANNEL, HELPDESK_USER
@@ -111,6 +112,30 @@ def test_a_restarted_app_does_not_remind_again(
     ) as second:
         assert run_job(second, "reminders") is RunOutcome.RAN
     assert len(reminders(slack_emulator)) == 1
+
+
+def test_what_was_reminded_is_left_out_by_the_query_not_only_by_the_unique_key(app: ChannelsApp) -> None:
+    """The job reads only what is still due (the reminder scan over a million invitations depends
+    on it): after a run nothing is due until a window changes."""
+    sara = add_invitation(app, email="sara@acme.example", name="Sara Soon", expires_in=timedelta(hours=100))
+    pat = add_backup_user(app, email="pat@globex.example")
+    app.clock.set(START + timedelta(hours=73))  # Pat pending for 3 days, Sara's link 27 hours left
+
+    def due() -> list[tuple[str, int]]:
+        with app.app.deps.db.read() as session:
+            rows = due_reminders(
+                session, now=app.clock.now(), expiry_window=timedelta(hours=48), pending_days=3
+            )
+        return [(str(row["kind"]), int(row["subject_id"])) for row in rows]
+
+    assert due() == [("invitation_expiring", sara), ("activation_pending", pat)]
+    assert run_job(app, "reminders") is RunOutcome.RAN
+    assert due() == []
+    with app.app.deps.db.transaction() as session:
+        extend_invitation(session, invitation_id=sara, days=1, actor=HELPDESK_USER, now=app.clock.now())
+    assert due() == []  # 51 hours left
+    app.clock.advance(timedelta(hours=4))
+    assert due() == [("invitation_expiring", sara)]
 
 
 def test_without_a_helpdesk_channel_invitations_still_expire(
