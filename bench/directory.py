@@ -11,6 +11,9 @@ Both sides bind as the same ordinary account:
   member entry with the attributes deskops asks for - what any client has to fetch.
 
 They alternate for a few rounds; each side's figure is its median. Target: ≤ 1.5 x ldapsearch.
+
+A third figure, not a target, shows what the library deskops must use can do at best: ldap3 alone
+running the baseline's search (paged, 500 a page) and reading every entry, nothing more.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.common import BenchResult, median, say
 
@@ -60,6 +64,7 @@ def run(*, members: int = MEMBERS, rounds: int = ROUNDS) -> BenchResult:
     ]
     deskops_seconds: list[float] = []
     baseline_seconds: list[float] = []
+    ldap3_seconds: list[float] = []
     started = time.monotonic()
     paging = f'limits dn.exact="{READER_DN}" size.prtotal=unlimited'
     with Slapd(workdir, base_ldif() + bulk_ldif(members), database_lines=[paging]) as slapd:
@@ -75,9 +80,17 @@ def run(*, members: int = MEMBERS, rounds: int = ROUNDS) -> BenchResult:
             began = time.perf_counter()
             output = subprocess.run(command, capture_output=True, check=True, timeout=120).stdout
             theirs = time.perf_counter() - began
+            began = time.perf_counter()
+            read_by_ldap3 = _ldap3_alone(slapd, command)
+            alone = time.perf_counter() - began
             entries = output.count(b"\ndn: ") + output.startswith(b"dn: ")
             members_listed = output.count(b"\nmember: ")
-            if found != members or entries != members + 1 or members_listed != members:
+            if (
+                found != members
+                or entries != members + 1
+                or members_listed != members
+                or read_by_ldap3 != entries
+            ):
                 raise RuntimeError(
                     f"expected {members:,} members: deskops found {found:,}, ldapsearch returned "
                     f"{entries:,} entries listing {members_listed:,} members"
@@ -86,19 +99,48 @@ def run(*, members: int = MEMBERS, rounds: int = ROUNDS) -> BenchResult:
                 continue  # warm-up: slapd's caches, the first connection
             deskops_seconds.append(mine)
             baseline_seconds.append(theirs)
-            say(f"    round {number}: deskops {mine:.3f} s, ldapsearch {theirs:.3f} s")
-    ours, baseline = median(deskops_seconds), median(baseline_seconds)
+            ldap3_seconds.append(alone)
+            say(
+                f"    round {number}: deskops {mine:.3f} s, ldapsearch {theirs:.3f} s, ldap3 alone {alone:.3f} s"
+            )
+    ours, baseline, floor = median(deskops_seconds), median(baseline_seconds), median(ldap3_seconds)
     say(f"  deskops {ours:.3f} s, ldapsearch {baseline:.3f} s: {ours / baseline:.2f} x")
+    say(
+        f"  ldap3 alone {floor:.3f} s ({floor / baseline:.2f} x ldapsearch); deskops {ours / floor:.2f} x ldap3 alone"
+    )
     result.check("expand_group / ldapsearch wall time", ours / baseline, "<=", RATIO_TARGET, "x")
     result.figures = {
         "members": members,
         "deskops_seconds": round(ours, 3),
         "ldapsearch_seconds": round(baseline, 3),
         "ratio": round(ours / baseline, 2),
+        "ldap3_alone_seconds": round(floor, 3),
+        "ldap3_alone_ratio": round(floor / baseline, 2),
+        "deskops_over_ldap3_alone": round(ours / floor, 2),
         "rounds": {
             "deskops": [round(s, 3) for s in deskops_seconds],
             "ldapsearch": [round(s, 3) for s in baseline_seconds],
+            "ldap3_alone": [round(s, 3) for s in ldap3_seconds],
         },
         "ldapsearch_command": " ".join(c if c != READER_PASSWORD else "***" for c in command),
     }
     return result
+
+
+def _ldap3_alone(slapd: Any, command: list[str]) -> int:
+    """ldap3 running ldapsearch's search: how many entries it read."""
+    from ldap3 import SUBTREE, Connection, Server
+
+    from tests.support.slapd import BASE_DN, READER_DN, READER_PASSWORD
+
+    search_filter = command[command.index(BASE_DN) + 1]
+    attributes = command[command.index(BASE_DN) + 2 :]
+    server = Server(slapd.host, port=slapd.port, get_info="NO_INFO")
+    with Connection(server, user=READER_DN, password=READER_PASSWORD, auto_bind=True, read_only=True) as conn:
+        return sum(
+            1
+            for item in conn.extend.standard.paged_search(
+                BASE_DN, search_filter, SUBTREE, attributes=attributes, paged_size=500, generator=True
+            )
+            if item.get("type") == "searchResEntry"
+        )

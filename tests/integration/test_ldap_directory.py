@@ -27,6 +27,7 @@ from tests.support.slapd import (
     Slapd,
     base_ldif,
     bulk_ldif,
+    ldif_entry,
     require_slapd,
 )
 from tests.support.slapd_ad import AD_LIKE_INDEXES, AD_LIKE_SCHEMA, AD_LIKE_SCHEMAS, COMPUTER_DN, ad_like_ldif
@@ -203,6 +204,69 @@ def test_expansion_follows_paged_results_across_pages(tight_slapd: Slapd) -> Non
     )
     emails = [user.email or "" for user in directory.expand_group(BULK_GROUP_DN)]
     assert sorted(emails) == [f"bulk{number:05d}@example.com" for number in range(300)]
+
+
+def pager_directory(server: Slapd, *, as_reader: bool = False, **options: int) -> LdapDirectory:
+    """The pager may page past the size limit of 50; the reader may not."""
+    return LdapDirectory(
+        host=server.host,
+        port=server.port,
+        base_dn=BASE_DN,
+        profile=OPENLDAP,
+        bind_dn=READER_DN if as_reader else f"cn=pager,{BASE_DN}",
+        bind_password=READER_PASSWORD if as_reader else "pager-secret",
+        **options,
+    )
+
+
+@pytest.fixture(scope="module")
+def crowded_slapd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
+    """300 users under ou=bulk; "Last Ones" holds the last 120 of them and a user elsewhere."""
+    require_slapd()
+    accounts = {READER_DN: READER_PASSWORD, f"cn=pager,{BASE_DN}": "pager-secret"}
+    members = [f"uid=bulk{number:05d},{BULK}" for number in range(180, 300)] + [f"uid=solo,{PEOPLE}"]
+    ldif = base_ldif(accounts=accounts) + bulk_ldif(300)
+    ldif += ldif_entry(
+        f"uid=solo,{PEOPLE}",
+        {
+            "objectClass": "inetOrgPerson",
+            "uid": "solo",
+            "cn": "Solo",
+            "sn": "Solo",
+            "mail": "solo@example.com",
+        },
+    )
+    ldif += ldif_entry(LAST_ONES, {"objectClass": "groupOfNames", "cn": "Last Ones", "member": members})
+    limits = f'limits dn.exact="cn=pager,{BASE_DN}" size.soft=50 size.hard=50 size.prtotal=unlimited'
+    with Slapd(tmp_path_factory.mktemp("crowded"), ldif, sizelimit="50", database_lines=[limits]) as server:
+        yield server
+
+
+LAST_ONES = f"cn=Last Ones,{GROUPS}"
+
+
+def test_a_big_group_filling_its_container_is_read_with_one_scan(tight_slapd: Slapd) -> None:
+    # 300 members under ou=bulk, from 100 on a container is scanned instead of searched by name.
+    directory = pager_directory(tight_slapd, page_size=40, scan_min_members=100)
+    emails = [user.email or "" for user in directory.expand_group(BULK_GROUP_DN)]
+    assert sorted(emails) == [f"bulk{number:05d}@example.com" for number in range(300)]
+
+
+def test_a_scan_of_a_container_holding_mostly_others_gives_up_and_still_finds_everyone(
+    crowded_slapd: Slapd,
+) -> None:
+    # The scan of ou=bulk reads 180 non-members before the first member: it stops after 120 and
+    # tells the server to drop the paged search; filtered searches on the same connection find them.
+    directory = pager_directory(crowded_slapd, page_size=40, scan_min_members=100)
+    emails = [user.email or "" for user in directory.expand_group(LAST_ONES)]
+    assert sorted(emails) == sorted(
+        [f"bulk{number:05d}@example.com" for number in range(180, 300)] + ["solo@example.com"]
+    )
+
+
+def test_a_scan_cut_by_a_size_limit_leaves_the_rest_to_filtered_searches(crowded_slapd: Slapd) -> None:
+    directory = pager_directory(crowded_slapd, as_reader=True, scan_min_members=100)
+    assert len(list(directory.expand_group(BULK_GROUP_DN))) == 300
 
 
 # --- doctor ------------------------------------------------------------------------------------

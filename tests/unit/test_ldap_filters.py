@@ -19,6 +19,8 @@ from bot.integrations.directory.ldap_values import (
     is_under,
     iter_ranged_values,
     normalize_dn,
+    normalize_escaped_dn,
+    parent_dn,
     parse_range,
     strip_optional_uid,
 )
@@ -103,6 +105,26 @@ def test_spellings_of_one_dn_compare_equal() -> None:
     same.append("cn=Jos\\C3\\A9 D\\C3\\ADaz,ou=people,dc=example,dc=com")
     assert len({normalize_dn(dn) for dn in same}) == 1
     assert normalize_dn("cn=Doe\\, John,dc=x") != normalize_dn("cn=Doe,cn=John,dc=x")
+
+
+_TYPES = st.sampled_from(["uid", "cn", "OU", "dc", "CN", " cn ", "sAMAccountName"])
+_VALUES = st.one_of(
+    st.text(alphabet="aZéßİ .-_@'0", max_size=8),  # what the fast path takes
+    st.text(alphabet="aZé ß.,=+-_@'\\#\"<>;0", max_size=8),  # and what it must leave alone
+)
+
+
+@given(st.lists(st.tuples(_TYPES, _VALUES), min_size=1, max_size=4))
+def test_the_fast_normalisation_agrees_with_the_full_one(components: list[tuple[str, str]]) -> None:
+    dn = ",".join(f"{kind}={value}" for kind, value in components)
+    assert normalize_dn(dn) == normalize_escaped_dn(dn)
+
+
+def test_parent_dn() -> None:
+    assert parent_dn("uid=a, ou=People ,dc=x") == "ou=People ,dc=x"
+    assert normalize_dn(parent_dn("cn=Doe\\, John,ou=p,dc=x") or "") == "ou=p,dc=x"
+    assert parent_dn("dc=x") is None
+    assert parent_dn("not a dn") is None
 
 
 def test_dn_helpers() -> None:

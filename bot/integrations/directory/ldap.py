@@ -15,17 +15,26 @@ and AD's in-chain `memberOf:1.2.840.113556.1.4.1941:=` is AD-only and slow on bi
 A chunk never asks for more than 200 entries, below common size limits (AD 1000, OpenLDAP 500);
 a server whose limit is lower still gets the chunk again in halves. Nested groups are queued and
 expanded once each (cycle-safe); only the set of DNs already yielded is kept, never the users.
+
+Big groups (`scan_min_members`, 1,000, or more direct members) are resolved faster: their member
+DNs are collected (DNs only, never entries), and a container holding at least that many of them
+(`ou=people`, AD's `CN=Users`) is read with ONE paged one-level search, keeping the members. 200-term
+filters cost ldap3 more to build and encode than the entries they find cost to decode. The scan
+gives up once it has read more entries that are not members than there are members in it (a big
+container holding few of them) or at a size limit the account cannot page past; what it did not
+find goes through the filtered searches above.
 """
 
 from __future__ import annotations
 
 import ssl
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any
+from itertools import chain, islice
+from typing import Any, TypeVar
 
-from ldap3 import BASE, SUBTREE, Connection, Server, Tls
+from ldap3 import BASE, LEVEL, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
@@ -41,6 +50,7 @@ from bot.integrations.directory.ldap_values import (
     is_under,
     iter_ranged_values,
     normalize_dn,
+    parent_dn,
     split_dn,
     strip_optional_uid,
 )
@@ -49,10 +59,13 @@ from bot.integrations.directory.profiles import EntryKind, LdapProfile
 
 PAGED_RESULTS_OID = "1.2.840.113556.1.4.319"
 _COUNT_CAP = 1000  # check() counts users up to this many (or the server's size limit)
+# (DN, normalized DN, kind, attributes) of a member that is a user or a group
+Resolved = tuple[str, str, EntryKind, Entry]
+T = TypeVar("T")
 
 
-def _batched(values: Iterable[str], size: int) -> Iterator[list[str]]:
-    batch: list[str] = []
+def _batched(values: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
     for value in values:
         batch.append(value)
         if len(batch) == size:
@@ -103,6 +116,7 @@ class LdapDirectory:
         ca_certs_file: str | None = None,
         page_size: int = 500,
         chunk_size: int = 200,
+        scan_min_members: int = 1000,
     ) -> None:
         self._host, self._port, self._base = host, port, base_dn
         self._base_key = normalize_dn(base_dn)
@@ -111,6 +125,8 @@ class LdapDirectory:
         self._bind_dn, self._bind_password = bind_dn or None, bind_password
         self._timeout = timeout
         self._page_size, self._chunk_size = page_size, chunk_size
+        self._scan_min = scan_min_members
+        self._member_attributes = list(dict.fromkeys([*profile.user_attributes, *profile.group_attributes]))
         self._where = f"{host}:{port}"
         self.url = f"{'ldaps' if use_ssl else 'ldap'}://{host}:{port}"
         self._words = ErrorWording(host, port, self.url, base_dn, self._bind_dn, timeout)
@@ -167,27 +183,49 @@ class LdapDirectory:
     # -- primitive reads -----------------------------------------------------------------------
 
     def _paged(
-        self, conn: Connection, search_filter: str, attributes: Sequence[str]
-    ) -> Iterator[tuple[str, Entry]]:
+        self,
+        conn: Connection,
+        search_filter: str,
+        attributes: Sequence[str],
+        *,
+        base: str | None = None,
+        scope: str = SUBTREE,
+    ) -> Generator[tuple[str, Entry], None, None]:
+        """A paged search, streamed page by page. Closed before its last page, it tells the server
+        to drop the rest (RFC 2696: size 0 with the cookie)."""
         cookie: bytes | None = None
-        while True:
-            conn.search(
-                self._base,
-                search_filter,
-                SUBTREE,
-                attributes=list(attributes),
-                paged_size=self._page_size,
-                paged_cookie=cookie,
-            )
-            code = conn.result.get("result")
-            if code == SIZE_LIMIT_EXCEEDED:
-                raise _SizeLimitedError(conn.result)
-            if code != 0:
-                raise self._words.operation_failed(conn.result)
-            yield from _entries(conn)
-            cookie = conn.result.get("controls", {}).get(PAGED_RESULTS_OID, {}).get("value", {}).get("cookie")
-            if not cookie:
-                return
+        try:
+            while True:
+                conn.search(
+                    base or self._base,
+                    search_filter,
+                    scope,
+                    attributes=list(attributes),
+                    paged_size=self._page_size,
+                    paged_cookie=cookie,
+                )
+                code = conn.result.get("result")
+                if code == SIZE_LIMIT_EXCEEDED:
+                    raise _SizeLimitedError(conn.result)
+                if code != 0:
+                    raise self._words.operation_failed(conn.result)
+                yield from _entries(conn)
+                controls = conn.result.get("controls", {})
+                cookie = controls.get(PAGED_RESULTS_OID, {}).get("value", {}).get("cookie")
+                if not cookie:
+                    return
+        except GeneratorExit:
+            if cookie:
+                with suppress(LDAPException, OSError):
+                    conn.search(
+                        base or self._base,
+                        search_filter,
+                        scope,
+                        attributes=["1.1"],
+                        paged_size=0,
+                        paged_cookie=cookie,
+                    )
+            raise
 
     def _read(self, conn: Connection, dn: str, search_filter: str, attributes: Sequence[str]) -> Entry | None:
         """One entry by DN (base scope), or None when it does not exist or does not match."""
@@ -252,17 +290,17 @@ class LdapDirectory:
         visited = {normalize_dn(group_id)}
         pending = deque([group_id])
         while pending:
-            for chunk in _batched(self._member_dns(conn, pending.popleft()), self._chunk_size):
-                for dn, key, kind, entry in self._resolve(conn, chunk):
-                    if kind is EntryKind.GROUP and key not in visited:
-                        visited.add(key)
-                        pending.append(dn)
-                    elif kind is EntryKind.USER and key not in yielded:
-                        yielded.add(key)
-                        yield self._profile.user_from_entry(dn, entry)
+            for dn, key, kind, entry in self._members(conn, pending.popleft()):
+                if kind is EntryKind.GROUP and key not in visited:
+                    visited.add(key)
+                    pending.append(dn)
+                elif kind is EntryKind.USER and key not in yielded:
+                    yielded.add(key)
+                    yield self._profile.user_from_entry(dn, entry)
 
-    def _member_dns(self, conn: Connection, group_dn: str) -> Iterator[str]:
-        """The group's direct members under the base DN, streamed (ranged on AD)."""
+    def _member_dns(self, conn: Connection, group_dn: str) -> Iterator[tuple[str, str]]:
+        """The group's direct members under the base DN as (DN, normalized DN), streamed (ranged
+        on AD)."""
         for attribute in self._profile.member_attrs:
 
             def read(description: str) -> Entry | None:
@@ -270,32 +308,82 @@ class LdapDirectory:
 
             for value in iter_ranged_values(read, attribute):
                 member = strip_optional_uid(value)
-                if is_under(normalize_dn(member), self._base_key):
-                    yield member
+                key = normalize_dn(member)
+                if is_under(key, self._base_key):
+                    yield member, key
 
-    def _resolve(self, conn: Connection, dns: Sequence[str]) -> Iterator[tuple[str, str, EntryKind, Entry]]:
-        """Users and groups among `dns`; other entries (computers, roles) and DNs that do not
-        exist are left out. Yields (DN, normalized DN, kind, attributes); an entry may come twice,
-        the caller de-duplicates."""
-        attributes = list(dict.fromkeys([*self._profile.user_attributes, *self._profile.group_attributes]))
+    def _members(self, conn: Connection, group_dn: str) -> Iterator[Resolved]:
+        """The group's direct members that are users or groups (a member may come twice)."""
+        members = self._member_dns(conn, group_dn)
+        first = list(islice(members, self._scan_min))
+        if len(first) < self._scan_min:
+            for chunk in _batched(first, self._chunk_size):
+                yield from self._resolve(conn, chunk)
+            return
+        by_parent: dict[str, tuple[str, dict[str, str]]] = {}  # parent key -> (parent, {key: DN})
+        rest: list[tuple[str, str]] = []
+        parent_keys: dict[str, str] = {}
+        for dn, key in chain(first, members):
+            parent = parent_dn(dn)
+            if parent is None:
+                rest.append((dn, key))
+                continue
+            parent_key = parent_keys.get(parent) or parent_keys.setdefault(parent, normalize_dn(parent))
+            by_parent.setdefault(parent_key, (parent, {}))[1][key] = dn
+        for parent, wanted in by_parent.values():
+            if len(wanted) >= self._scan_min:
+                yield from self._scan(conn, parent, wanted)
+            rest += [(dn, key) for key, dn in wanted.items()]
+        for chunk in _batched(rest, self._chunk_size):
+            yield from self._resolve(conn, chunk)
+
+    def _scan(self, conn: Connection, parent: str, wanted: dict[str, str]) -> Iterator[Resolved]:
+        """Members directly under `parent`, by one paged one-level search of it; what it finds
+        leaves `wanted`. It stops once it has read more other entries than members it was looking
+        for, or at a size limit; the rest is left in `wanted`."""
+        others_allowed = len(wanted)
+        search = self._paged(
+            conn, self._profile.user_or_group_filter, self._member_attributes, base=parent, scope=LEVEL
+        )
+        try:
+            for dn, entry in search:
+                key = normalize_dn(dn)
+                if wanted.pop(key, None) is None:
+                    others_allowed -= 1
+                    if others_allowed < 0:
+                        return
+                    continue
+                kind = self._profile.classify(entry.get("objectclass", ()))
+                if kind is not None:
+                    yield dn, key, kind, entry
+                if not wanted:
+                    return
+        except _SizeLimitedError:
+            return
+        finally:
+            search.close()
+
+    def _resolve(self, conn: Connection, members: Sequence[tuple[str, str]]) -> Iterator[Resolved]:
+        """Users and groups among `members` (DN, normalized DN); other entries (computers, roles)
+        and DNs that do not exist are left out."""
         by_rdn: dict[str, str] = {}  # normalized DN -> filter term on its first RDN
         unfilterable = []
-        for dn in dns:
+        for dn, key in members:
             rdn = first_rdn(dn)
             if rdn is None:
                 unfilterable.append(dn)
             else:
-                by_rdn[normalize_dn(dn)] = f"({rdn[0]}={escape_filter_chars(rdn[1])})"
-        yield from self._resolve_by_rdn(conn, by_rdn, attributes)
+                by_rdn[key] = f"({rdn[0]}={escape_filter_chars(rdn[1])})"
+        yield from self._resolve_by_rdn(conn, by_rdn, self._member_attributes)
         for dn in unfilterable:
-            entry = self._read(conn, dn, self._profile.user_or_group_filter, attributes)
+            entry = self._read(conn, dn, self._profile.user_or_group_filter, self._member_attributes)
             kind = self._profile.classify(entry.get("objectclass", ())) if entry is not None else None
             if entry is not None and kind is not None:
                 yield dn, normalize_dn(dn), kind, entry
 
     def _resolve_by_rdn(
         self, conn: Connection, wanted: dict[str, str], attributes: list[str]
-    ) -> Iterator[tuple[str, str, EntryKind, Entry]]:
+    ) -> Iterator[Resolved]:
         """One paged search for the chunk. A server whose size limit for this account is below
         the chunk (and does not let paging past it) gets the chunk again in halves."""
         if not wanted:

@@ -13,6 +13,13 @@ Entry = Mapping[str, Sequence[str]]  # lower-cased attribute description -> valu
 
 _DN_ESCAPE = re.compile(r"\\([0-9A-Fa-f]{2}|.)", re.DOTALL)
 _PLAIN_DN = re.compile(r'[^\\"+#<>;]+')
+# `type=value` components, values of letters, digits, spaces and ,.-_@' only (no `=` in a value,
+# no escapes), each value neither empty nor starting or ending with a space after stripping:
+# normalized by lower-casing and stripping alone.
+_SPACED_SEPARATOR = re.compile(r"\s*([,=])\s*")
+_SIMPLE_DN = re.compile(
+    r"\s*[A-Za-z][A-Za-z0-9-]*\s*=\s*[\w.@'-](?:[\w .@'-]*[\w.@'-])?\s*(?:,\s*[A-Za-z][A-Za-z0-9-]*\s*=\s*[\w.@'-](?:[\w .@'-]*[\w.@'-])?\s*)*"
+)
 _ATTRIBUTE_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+")
 _OPTIONAL_UID = re.compile(r"#'[01]*'B$")
 _RANGE_OPTION = re.compile(r"range=(\d+)-(\d+|\*)", re.IGNORECASE)
@@ -52,12 +59,30 @@ def split_dn(dn: str) -> list[tuple[str, str, str]] | None:
 def normalize_dn(dn: str) -> str:
     """A form in which two spellings of the same DN compare equal: case, spaces after commas
     and escaping differ between what servers return and what member attributes hold."""
+    if _SIMPLE_DN.fullmatch(dn):  # nothing to unescape or escape: the common case, fast
+        return _SPACED_SEPARATOR.sub(r"\1", dn).strip().casefold()
+    return normalize_escaped_dn(dn)
+
+
+def normalize_escaped_dn(dn: str) -> str:
+    """`normalize_dn` for any DN, escapes, quotes and multi-valued RDNs included."""
     parts = split_dn(dn)
     if parts is None:
         return " ".join(dn.split()).casefold()
     return "".join(
         f"{kind.lower()}={escape_rdn(value.casefold()) if value else ''}{sep}" for kind, value, sep in parts
     )
+
+
+def parent_dn(dn: str) -> str | None:
+    """The DN one level up (`uid=a,ou=people,dc=x` -> `ou=people,dc=x`); None for a top entry
+    or no DN."""
+    if _SIMPLE_DN.fullmatch(dn):
+        return dn.partition(",")[2].strip() or None
+    parts = split_dn(dn)
+    if parts is None or len(parts) < 2:
+        return None
+    return "".join(f"{kind}={escape_rdn(value)}{sep}" for kind, value, sep in parts[1:])
 
 
 def is_under(dn: str, base: str) -> bool:
