@@ -51,6 +51,7 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
             settings.smtp_url.get_secret_value(),
             mail_from=settings.mail_from,
             timeout=settings.smtp_timeout_seconds,
+            connections=settings.outbox_threads,
         ),
         slack=client,
         helpdesk=HelpdeskAccess(SlackPrincipals(settings.helpdesk_users, client)),

@@ -11,11 +11,12 @@ from bot.integrations.mail.smtp import SmtpMailer
 from bot.integrations.mail.smtp_url import SMTP_SCHEMES, redact_smtp_url, url_scheme
 
 
-def build_mailer(smtp_url: str, *, mail_from: str, timeout: float) -> Mailer:
+def build_mailer(smtp_url: str, *, mail_from: str, timeout: float, connections: int = 1) -> Mailer:
     """The mailer SMTP_URL names; ValueError (one line, password redacted) when it cannot be used.
 
     `timeout` is the default for SMTP conversations (SMTP_TIMEOUT_SECONDS); `?timeout=` in the
-    URL overrides it. Nothing is connected here: `check()` does that.
+    URL overrides it. `connections`: how many messages may be on their way to the SMTP server
+    at once (one per outbox thread). Nothing is connected here: `check()` does that.
     """
     url = smtp_url.strip()
     if not url:
@@ -24,7 +25,7 @@ def build_mailer(smtp_url: str, *, mail_from: str, timeout: float) -> Mailer:
         )
     scheme = url_scheme(url)
     if scheme in SMTP_SCHEMES:
-        return SmtpMailer.from_url(url, mail_from=mail_from, timeout=timeout)
+        return SmtpMailer.from_url(url, mail_from=mail_from, timeout=timeout, max_connections=connections)
     if scheme == "file":
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost"):

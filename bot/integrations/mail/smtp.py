@@ -49,17 +49,22 @@ class _StaleConnection(Exception):
 
 
 class SmtpMailer:
-    def __init__(self, config: SmtpConfig, *, mail_from: str) -> None:
+    def __init__(self, config: SmtpConfig, *, mail_from: str, max_connections: int = 1) -> None:
+        """`max_connections`: how many messages may be on their way at once, each on its own
+        connection (the outbox threads); connections are kept open and reused."""
         self.config = config
         self.mail_from = mail_from
         self._tls = None if config.security is SmtpSecurity.PLAIN else self._tls_context(check_hostname=True)
-        self._lock = threading.Lock()
-        self._connection: smtplib.SMTP | None = None
+        self._max_connections = max(1, max_connections)
+        self._pool = threading.Condition()
+        self._idle: list[smtplib.SMTP] = []  # open, not in use; the most recently used last
+        self._in_use = 0
 
     @classmethod
-    def from_url(cls, url: str, *, mail_from: str, timeout: float) -> SmtpMailer:
+    def from_url(cls, url: str, *, mail_from: str, timeout: float, max_connections: int = 1) -> SmtpMailer:
         """Raises ValueError naming what to fix in SMTP_URL."""
-        return cls(parse_smtp_url(url, default_timeout=timeout), mail_from=mail_from)
+        config = parse_smtp_url(url, default_timeout=timeout)
+        return cls(config, mail_from=mail_from, max_connections=max_connections)
 
     def __repr__(self) -> str:
         return f"SmtpMailer({self.describe()})"
@@ -78,20 +83,23 @@ class SmtpMailer:
         recipients = envelope_recipients(email.to)
         if not recipients:
             raise MailError(f"the e-mail has no recipient address (To: {email.to!r})", permanent=True)
-        with self._lock:
-            reused = self._connection is not None
+        connection, reused = self._checkout()
+        try:
             try:
-                self._transaction(self._session(), message, recipients)
+                self._transaction(connection, message, recipients)
             except _StaleConnection as stale:
-                self._drop()
+                _close_quietly(connection)
                 if not reused:
                     raise stale.error from None
                 log.info("SMTP connection to %s was closed by the server; reconnecting", self.config.address)
+                connection = self._open()
                 try:
-                    self._transaction(self._session(), message, recipients)
+                    self._transaction(connection, message, recipients)
                 except _StaleConnection as again:
-                    self._drop()
+                    _close_quietly(connection)
                     raise again.error from None
+        finally:
+            self._checkin(connection)
         log.info("mail to %s accepted by %s", email.to, self.config.address)
 
     def check(self) -> str:
@@ -110,22 +118,38 @@ class SmtpMailer:
         return f"smtp: {self.describe()}"
 
     def close(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                _quit(self._connection)
-                self._connection = None
+        """Quit the connections not in use (one in use is closed when its message is done)."""
+        with self._pool:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            _quit(connection)
 
-    # --- connection -----------------------------------------------------------------------
+    # --- connections ----------------------------------------------------------------------
 
-    def _session(self) -> smtplib.SMTP:
-        if self._connection is None:
-            self._connection = self._open()
-        return self._connection
+    def _checkout(self) -> tuple[smtplib.SMTP, bool]:
+        """An open connection for one message (reused: True) or a new one, waiting while
+        `max_connections` are in use."""
+        with self._pool:
+            self._pool.wait_for(lambda: self._in_use < self._max_connections)
+            self._in_use += 1
+            if self._idle:
+                return self._idle.pop(), True
+        try:
+            return self._open(), False
+        except BaseException:
+            self._release(None)
+            raise
 
-    def _drop(self) -> None:
-        if self._connection is not None:
-            _close_quietly(self._connection)
-            self._connection = None
+    def _checkin(self, connection: smtplib.SMTP) -> None:
+        """Back to the pool, unless it was closed (a broken session is never reused)."""
+        self._release(connection if connection.sock is not None else None)
+
+    def _release(self, connection: smtplib.SMTP | None) -> None:
+        with self._pool:
+            self._in_use -= 1
+            if connection is not None:
+                self._idle.append(connection)
+            self._pool.notify()
 
     def _open(self) -> smtplib.SMTP:
         """A connected, secured and logged-in session, or MailError saying what is wrong."""
@@ -233,7 +257,7 @@ class SmtpMailer:
             _reset_quietly(connection)
             raise
         except (smtplib.SMTPException, OSError) as exc:
-            self._drop()
+            _close_quietly(connection)
             raise translate(exc, self.config, "send") from None
 
     def _mail_options(self, connection: smtplib.SMTP, message: MimeMessage, data: bytes) -> list[str]:
