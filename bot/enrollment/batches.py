@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.audit.service import record
 from bot.enrollment.drafts import names_without_email
 from bot.enrollment.jobs import INVITATION, EnrollJob, batch_group
-from bot.enrollment.licences import additional_licences, device_counts
+from bot.enrollment.licences import additional_licences, additional_licences_of_batch, device_counts
 from bot.enrollment.models import (
     BatchState,
     DraftInvitee,
@@ -134,8 +134,10 @@ def send_batch(
         if existing is None:
             raise
         return existing
-    rows = session.execute(
+    # CHUNK invitees at a time (keyset paging), so a batch of 10,000 is never in memory at once.
+    page = (
         select(
+            DraftInvitee.id,
             DraftInvitee.display_name,
             DraftInvitee.directory_id,
             DraftInvitee.account_name,
@@ -143,10 +145,13 @@ def send_batch(
         )
         .where(DraftInvitee.draft_id == draft.id)
         .order_by(DraftInvitee.id)
-    ).all()
-    for start in range(0, len(rows), CHUNK):
+        .limit(CHUNK)
+    )
+    after = 0
+    while rows := session.execute(page.where(DraftInvitee.id > after)).all():
+        after = rows[-1].id
         values = []
-        for name, directory_id, account, email in rows[start : start + CHUNK]:
+        for _, name, directory_id, account, email in rows:
             for device_platform in platforms:
                 nonce = new_nonce()
                 values.append(
@@ -291,11 +296,7 @@ def batch_progress(session: Session, batch_id: int, *, per_licence: int) -> Batc
             .limit(5)
         )
     ]
-    emails = session.scalars(select(Invitation.email_key).where(Invitation.batch_id == batch_id)).all()
-    per_person: dict[str, int] = {}
-    for email in emails:
-        per_person[email] = per_person.get(email, 0) + 1
-    extra = additional_licences(device_counts(session, per_person), per_person, per_licence=per_licence)
+    extra = additional_licences_of_batch(session, batch_id, per_licence=per_licence)
     return BatchProgress(batch=batch, counts=counts, failures=failures, additional_licences=extra)
 
 

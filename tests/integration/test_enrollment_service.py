@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from bot.db import Database
 from bot.enrollment import drafts
-from bot.enrollment.batches import send_batch
+from bot.enrollment.batches import batch_progress, send_batch
 from bot.enrollment.devices import InvitationLinkInvalid, LinkProblem, enroll_device
 from bot.enrollment.invitations import expire_due, resend_invitation
-from bot.enrollment.licences import additional_licences, licences_for
-from bot.enrollment.models import Invitation, InvitationState, InviteDraft, Platform, PlatformChoice
+from bot.enrollment.licences import additional_licences, additional_licences_of_batch, licences_for
+from bot.enrollment.models import Device, Invitation, InvitationState, InviteDraft, Platform, PlatformChoice
 from bot.errors import FieldErrors
 from bot.integrations.directory.port import DirectoryUser
 from bot.outbox.models import OutboxMessage
@@ -38,6 +38,33 @@ def person(n: int, email: str | None = "") -> DirectoryUser:
 def test_licences_are_three_devices_each() -> None:
     assert [licences_for(n, 3) for n in (0, 1, 3, 4, 6, 7)] == [0, 1, 1, 2, 2, 3]
     assert additional_licences({"a": 3, "b": 1}, {"a": 1, "b": 2, "c": 2}, per_licence=3) == 1 + 0 + 1
+
+
+def test_a_batch_counts_the_licences_its_invitations_would_add(db: Database) -> None:
+    # user1 has 2 devices, user2 has 3, user3 none; each is invited on both platforms:
+    # user1 4 devices (+1 licence), user2 5 (+1), user3 2 (+1).
+    with db.transaction() as session:
+        for email, count in (("user1@example.com", 2), ("user2@example.com", 3)):
+            for number in range(count):
+                session.add(
+                    Device(
+                        owner_email=email,
+                        platform=Platform.IOS,
+                        device_id=f"{email}-{number}",
+                        enrolled_at=NOW,
+                    )
+                )
+        draft = drafts.start_draft(session, owner="U1", channel_id="C1", now=NOW)
+        drafts.add_invitees(
+            session, draft, [person(1), person(2), person(3, "USER3@example.com")], source=None, now=NOW
+        )
+        batch = send_batch(
+            session, draft=draft, days=7, platform=PlatformChoice.BOTH, actor="U1", now=NOW, tokens=TOKENS
+        )
+        assert batch_progress(session, batch.id, per_licence=3).additional_licences == 3
+        # five devices a licence: only user3, who has none yet, needs one more
+        assert batch_progress(session, batch.id, per_licence=5).additional_licences == 1
+        assert additional_licences_of_batch(session, batch.id, per_licence=1) == 6
 
 
 def test_duplicates_merge_by_email_case_insensitively(db: Database) -> None:
