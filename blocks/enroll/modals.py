@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
     NumberInputElement,
+    Option,
     PlainTextInputElement,
     RadioButtonsElement,
     SectionBlock,
@@ -34,12 +35,19 @@ from bot.enrollment.summary import DraftSummary, InviteeItem
 from bot.integrations.directory.port import MatchMode
 
 NO_EMAIL = "No email address assigned - click here to edit"
-MODE_LABELS = {MatchMode.BEGINS_WITH: "Begins with (faster)", MatchMode.CONTAINS: "Contains"}
+MODE_LABELS = {MatchMode.BEGINS_WITH: "Begins with", MatchMode.CONTAINS: "Contains"}
+MODE_DESCRIPTIONS = {
+    MatchMode.BEGINS_WITH: "The default: a name, account name or e-mail starting with it; faster",
+    MatchMode.CONTAINS: "Anywhere in a name, account name or e-mail",
+}
+
+
+def _mode_option(mode: MatchMode) -> Option:
+    return Option(text=plain(MODE_LABELS[mode]), value=mode.value, description=plain(MODE_DESCRIPTIONS[mode]))
 
 
 def _search_blocks(draft: DraftSummary) -> list[Block]:
-    modes = [option(label, mode.value) for mode, label in MODE_LABELS.items()]
-    current = draft.search.mode
+    modes = [_mode_option(mode) for mode in MODE_LABELS]
     return [
         InputBlock(
             block_id=BlockId.SEARCH,
@@ -61,7 +69,7 @@ def _search_blocks(draft: DraftSummary) -> list[Block]:
             element=RadioButtonsElement(
                 action_id=ActionId.MATCH_MODE,
                 options=modes,
-                initial_option=option(MODE_LABELS[current], current.value),
+                initial_option=_mode_option(draft.search.mode),
             ),
         ),
         ActionsBlock(
