@@ -124,9 +124,11 @@ class EnrollmentDelivery:
             raise failed
 
     def send_invitations(self, deliveries: Sequence[Delivery]) -> list[DeliveryFailed | None]:
-        """The invitation e-mails of one claim: read together, sent one by one, and recorded as
-        sent together (a claim is at most the worker's batch size, so a crash between the SMTP
-        server's answer and that record repeats at most one claim's e-mails, as it always could)."""
+        """The invitation e-mails of one claim: read together, sent one by one, each recorded as
+        sent as soon as the SMTP server accepted it, and the batch's bookkeeping done once for
+        the claim. A crash repeats at most the e-mail each outbox thread had on its way: the
+        instant between the server's answer and that record cannot be closed from this side
+        (the repeat carries the same Message-ID and link)."""
         ids = [int(delivery.payload["invitation_id"]) for delivery in deliveries]
         with self.db.read() as session:
             letters = {row.id: _Letter(**row._asdict()) for row in session.execute(_LETTERS, {"ids": ids})}
@@ -150,10 +152,22 @@ class EnrollmentDelivery:
                     DeliveryFailed(str(error), retry_after=backoff(delivery.attempt).total_seconds())
                 )
                 continue
+            self._mark_sent(letter)
             sent.append(letter)
             outcomes.append(None)
         self._record_sent(sent)
         return outcomes
+
+    def _mark_sent(self, letter: _Letter) -> None:
+        """This invitation went out: recorded at once, so a crash does not send it again. The
+        commit does not wait for PostgreSQL's WAL flush (a database crash losing it means one
+        e-mail repeated, as a process crash before it would); `_record_sent` writes it again."""
+        with self.db.write() as connection:
+            if self.db.is_postgresql:
+                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            connection.execute(
+                _MARK_SENT, {"ids": [letter.id], "sent": [(letter.id, letter.nonce)], "now": self.clock.now()}
+            )
 
     def _email(self, letter: _Letter) -> OutgoingEmail:
         context: dict[str, object] = {
@@ -174,8 +188,9 @@ class EnrollmentDelivery:
         )
 
     def _record_sent(self, letters: Sequence[_Letter]) -> None:
-        """Invitations whose e-mail went out: sent (unless resent with a new link meanwhile), and
-        each batch they belong to sending again, or done."""
+        """Invitations whose e-mail went out: sent (unless resent with a new link meanwhile; a
+        no-op for those `_mark_sent` recorded), and each batch they belong to sending again, or
+        done."""
         if not letters:
             return
         now = self.clock.now()

@@ -140,16 +140,17 @@ class OutboxWorker:
     def run_once(self) -> int:
         """Claim and deliver one batch of due rows; return how many were processed."""
         deliveries = self._claim()
-        outcomes: list[_Outcome] = []
         for kind, rows in _by_kind(deliveries).items():
             handler = self.handlers.get(kind)
             if handler is not None and handler.deliver_many is not None and len(rows) > 1:
-                outcomes += self._deliver_many(handler.deliver_many, rows)
+                # The handler records what it delivered as it goes (invitation e-mails: each one
+                # as sent the moment the SMTP server accepts it) and skips it when it comes again.
+                self._record(self._deliver_many(handler.deliver_many, rows))
             else:
-                outcomes += [self._deliver(delivery) for delivery in rows]
-        if outcomes:
-            self._record(outcomes)
-        return len(outcomes)
+                # Each outcome recorded at once: a crash repeats at most the delivery under way.
+                for delivery in rows:
+                    self._record([self._deliver(delivery)])
+        return len(deliveries)
 
     def drain(self, *, max_rounds: int = 1000) -> int:
         """Deliver until nothing is due (tests and `deskops` one-shot commands)."""

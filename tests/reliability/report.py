@@ -34,8 +34,8 @@ PROVES = {
     "Crash (kill -9) and restart": (
         "`kill -9` of a real `deskops serve` in the middle of a 2,000-invitee batch over SMTP, "
         "then a restart: every invitation delivered, none lost; an e-mail repeated after the "
-        "restart has the same Message-ID and link, and repeats are at most the outbox rows claimed "
-        "at the kill (worker threads times claim size)."
+        "restart has the same Message-ID and link, and repeats are at most the e-mails on their way "
+        "at the kill, one per outbox thread."
     ),
     "Outages": (
         "SMTP down (the user card and the batch card say what is wrong; the mail goes out once the "
@@ -74,11 +74,12 @@ GUARANTEES = [
     "  of the change. A crash, an SMTP, LDAP or Slack outage, or a database restart loses nothing: the",
     "  outbox retries with backoff, and the claims of a process that died are taken over once their",
     "  lease (`OUTBOX_LEASE_SECONDS`) runs out.",
-    "- E-mail is delivered **at least once**, not exactly once. An e-mail the SMTP server accepted in the",
-    "  instant before a crash, before deskops recorded it as sent, is sent again after the restart — with",
-    "  the same Message-ID and the same link (link tokens are derived from `SECRET_KEY` and a stored",
-    "  nonce, never drawn anew), so mail systems and people recognise the repeat. At most the rows a",
-    "  process had claimed can repeat: `OUTBOX_THREADS` times 20 per crashed process.",
+    "- Each e-mail, Slack post and platform call is recorded as done the moment it is done, so a crash",
+    "  repeats none of what was done before it. What no sender can close is the instant between the SMTP",
+    "  server accepting an e-mail and deskops recording it: an e-mail accepted in that instant is sent",
+    "  again after the restart — with the same Message-ID and the same link (link tokens are derived from",
+    "  `SECRET_KEY` and a stored nonce, never drawn anew), so mail systems and people recognise the",
+    "  repeat. At most one per outbox thread (`OUTBOX_THREADS`) per crashed process.",
     "- What is wrong is told in words where the helpdesk looks: the user card (an activation e-mail",
     "  not sent yet, and why), the batch card (mail not going out, nothing lost), the modal (directory",
     "  unreachable, a refused field), an ephemeral answer (Slack or the database unavailable, a refusal).",
