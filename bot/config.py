@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     # Scheduled jobs (reminders, expiry, approvals, digest, housekeeping) in this process.
     scheduler_enabled: bool = True
     scheduler_interval_seconds: int = Field(default=300, ge=1, le=86400)
+    # With BACKUP_PROVIDER=acronis: customers and subscriptions synced from the platform this often.
+    customers_sync_interval_hours: int = Field(default=6, ge=1, le=24 * 7)
 
     public_url: str = "http://127.0.0.1:3000"
     mail_from: str = "helpdesk@localhost"

@@ -6,12 +6,15 @@ the platform instead of duplicated), renamed when they are renamed there, and th
 subscriptions kept in the platform's order. Nothing is deleted: a customer or subscription the
 platform no longer lists may still have users and assignments, so it is reported instead.
 
-Reusable by a periodic job: `sync_customers(session, platform, now=…)` in one unit of work.
-The platform is read before the database is touched, so no transaction waits on the network.
+`sync_customers(session, platform, now=…)` is one unit of work; the scheduled job (see
+bot/scheduler/jobs.py) runs the same two steps apart: `platform.list_customers()` before its
+transaction, `apply_customers(…)` in it. The platform is read before the database is touched, so
+no transaction waits on the network.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -57,6 +60,16 @@ class SyncReport:
         lines += [f"  not applied: {problem}" for problem in self.problems]
         return lines
 
+    def summary(self) -> str:
+        """One line: the counts, and how many need a look (for the scheduler's log and record)."""
+        text = self.lines()[0]
+        kept = len(self.gone) + len(self.subscriptions_gone)
+        if kept:
+            text += f"; {kept} no longer on the platform (kept)"
+        if self.problems:
+            text += f"; {len(self.problems)} not applied"
+        return text
+
 
 def _is_platform_id(provider_id: str | None) -> bool:
     return bool(provider_id) and not str(provider_id).startswith("local-")
@@ -65,7 +78,14 @@ def _is_platform_id(provider_id: str | None) -> bool:
 def sync_customers(session: Session, platform: BackupPlatform, *, now: datetime) -> SyncReport:
     """Bring customers and subscriptions in line with `platform.list_customers()`."""
     listed = platform.list_customers()  # network first; PlatformError leaves the database untouched
-    report = SyncReport(platform=platform.name, listed=len(listed))
+    return apply_customers(session, listed, platform=platform.name, now=now)
+
+
+def apply_customers(
+    session: Session, listed: Sequence[PlatformCustomer], *, platform: str, now: datetime
+) -> SyncReport:
+    """Bring customers and subscriptions in line with what `platform` listed."""
+    report = SyncReport(platform=platform, listed=len(listed))
     customers = list(session.scalars(select(Customer).options(selectinload(Customer.subscriptions))).all())
     by_id = {c.provider_id: c for c in customers if c.provider_id}
     by_name = {c.name.lower(): c for c in customers}

@@ -1,9 +1,10 @@
 """deskops' scheduled jobs: approvals (expiry, re-notification), invitation expiry and reminders,
-the daily digest, and housekeeping. Each does its work in one transaction, with `now` from the
-clock (a ManualClock in tests)."""
+the daily digest, housekeeping, and with BACKUP_PROVIDER=acronis the customers sync. Each does its
+work in one transaction, with `now` from the clock (a ManualClock in tests)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -13,15 +14,18 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session
 
 from bot.approvals import service as approvals
-from bot.config import Settings
+from bot.config import BackupProviderName, Settings
+from bot.customers.sync import apply_customers
 from bot.digest.schedule import digest_period, due_day
 from bot.digest.service import queue_digest
 from bot.enrollment.drafts import forget_old_drafts
 from bot.enrollment.invitations import expire_due as expire_invitations
+from bot.integrations.backup.port import BackupPlatform
 from bot.reminders.service import queue_due_reminders
 from bot.scheduler.runner import ScheduledJob, forget_old_runs
 from bot.slack.dedupe import forget_older_than
 
+log = logging.getLogger(__name__)
 HOUSEKEEPING_EVERY = timedelta(hours=1)
 DIGEST_GRACE = timedelta(hours=6)
 
@@ -31,6 +35,7 @@ class JobId(StrEnum):
     REMINDERS = "reminders"
     DIGEST = "digest"
     HOUSEKEEPING = "housekeeping"
+    CUSTOMERS_SYNC = "customers_sync"
 
 
 def approvals_work(settings: Settings) -> Callable[[Session, datetime], str]:
@@ -90,10 +95,30 @@ def housekeeping(session: Session, now: datetime) -> str:
     return f"forgot {requests} Slack request keys, {drafts} drafts, {runs} job runs"
 
 
-def build_jobs(settings: Settings) -> list[ScheduledJob]:
+def customers_sync(platform: BackupPlatform) -> Callable[[datetime], Callable[[Session, datetime], str]]:
+    """`deskops customers sync` as a job: the platform is read first (outside any write; a
+    PlatformError fails the run, which leaves no claim and changes nothing), then applied."""
+
+    def prepare(now: datetime) -> Callable[[Session, datetime], str]:
+        listed = platform.list_customers()
+
+        def work(session: Session, now: datetime) -> str:
+            report = apply_customers(session, listed, platform=platform.name, now=now)
+            for line in report.lines()[1:]:
+                log.info("customers sync: %s", line.strip())
+            return report.summary()
+
+        return work
+
+    return prepare
+
+
+def build_jobs(settings: Settings, *, platform: BackupPlatform | None = None) -> list[ScheduledJob]:
+    """The jobs this configuration runs; `platform` is the backup platform (needed with
+    BACKUP_PROVIDER=acronis, whose customers are synced)."""
     every = timedelta(seconds=settings.scheduler_interval_seconds)
     at = settings.digest_time
-    return [
+    jobs = [
         ScheduledJob(
             id=JobId.APPROVALS,
             description=f"approval expiry and re-notification every {every}",
@@ -124,3 +149,17 @@ def build_jobs(settings: Settings) -> list[ScheduledJob]:
             grace=HOUSEKEEPING_EVERY,
         ),
     ]
+    if settings.backup_provider is BackupProviderName.ACRONIS:
+        if platform is None:
+            raise ValueError("BACKUP_PROVIDER=acronis: the customers sync job needs the backup platform")
+        sync_every = timedelta(hours=settings.customers_sync_interval_hours)
+        jobs.append(
+            ScheduledJob(
+                id=JobId.CUSTOMERS_SYNC,
+                description=f"customers and subscriptions from {platform.name} every {sync_every}",
+                trigger=IntervalTrigger(seconds=int(sync_every.total_seconds())),
+                prepare=customers_sync(platform),
+                grace=sync_every,
+            )
+        )
+    return jobs

@@ -5,6 +5,13 @@ job (`pg_try_advisory_xact_lock`: a replica that finds it taken skips at once in
 then claims the slot in `scheduler_runs` (unique per job and slot), then does the job's work. The
 claim commits with the work or not at all. On SQLite one process is assumed; the claim still
 holds across restarts.
+
+A job that must read over the network first (the customers sync reads the backup platform) says
+so with `prepare`, which reads and returns the work to do with what it read. No write waits on
+that read: on PostgreSQL it runs under the job's lock before the claim (the transaction holds
+only the lock then, and one replica reads; a replica that comes later finds the slot taken before
+reading); on SQLite, where a transaction holds the process's write lock, it runs before the
+transaction.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from apscheduler.triggers.base import BaseTrigger
-from sqlalchemy import delete, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -42,11 +49,18 @@ class ScheduledJob:
     description: str
     trigger: BaseTrigger
     # The work, in the run's transaction; returns a short summary for the log.
-    work: Callable[[Session, datetime], str]
+    work: Callable[[Session, datetime], str] | None = None
     # (now, due_at) → the slot this run is for, or None when nothing is due yet.
     slot: Callable[[datetime, datetime | None], str | None] = due_time_slot
     # How late a run may still start (after a restart, say); later runs are skipped.
     grace: timedelta = timedelta(minutes=10)
+    # Instead of `work`: reads what the work needs over the network, outside any write (see the
+    # module's docstring), and returns the work to run in the transaction with what it read.
+    prepare: Callable[[datetime], Callable[[Session, datetime], str]] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.work is None) == (self.prepare is None):
+            raise ValueError(f"scheduled job {self.id}: give it either work or prepare")
 
 
 class RunOutcome(StrEnum):
@@ -82,6 +96,11 @@ def claim_slot(session: Session, *, job: str, slot: str, replica: str, now: date
     return session.get(SchedulerRun, run_id) if run_id is not None else None
 
 
+def slot_claimed(session: Session, *, job: str, slot: str) -> bool:
+    statement = select(SchedulerRun.id).where(SchedulerRun.job == job, SchedulerRun.slot == slot)
+    return session.scalar(statement) is not None
+
+
 def forget_old_runs(session: Session, *, now: datetime, age: timedelta = timedelta(days=7)) -> int:
     result = session.execute(delete(SchedulerRun).where(SchedulerRun.started_at < now - age))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -104,15 +123,32 @@ class JobRunner:
         if slot is None:
             log.debug("scheduler: %s is not due yet", job_id)
             return RunOutcome.NOT_DUE
+        work, prepare = job.work, job.prepare
+        if prepare is not None and not self.db.is_postgresql:
+            # SQLite: a transaction holds this process's write lock, so read before it begins.
+            with self.db.read() as session:
+                if slot_claimed(session, job=job_id, slot=slot):
+                    return self._already_done(job_id, slot)
+            work, prepare = prepare(now), None
         with self.db.transaction() as session:
             if not try_job_lock(session, job_id):
                 log.info("scheduler: %s %s is running on another replica; skipped here", job_id, slot)
                 return RunOutcome.BUSY
+            if prepare is not None:
+                # PostgreSQL: under the job's lock, before this transaction writes anything.
+                if slot_claimed(session, job=job_id, slot=slot):
+                    return self._already_done(job_id, slot)
+                work = prepare(now)
             claim = claim_slot(session, job=job_id, slot=slot, replica=self.replica, now=now)
             if claim is None:
-                log.info("scheduler: %s %s already ran; skipped on %s", job_id, slot, self.replica)
-                return RunOutcome.ALREADY_DONE
-            summary = job.work(session, now)
+                return self._already_done(job_id, slot)
+            if work is None:  # pragma: no cover - ScheduledJob has work or prepare
+                raise ValueError(f"scheduled job {job_id} has nothing to do")
+            summary = work(session, now)
             claim.result = summary[:500]
         log.info("scheduler: %s %s ran on %s: %s", job_id, slot, self.replica, summary)
         return RunOutcome.RAN
+
+    def _already_done(self, job_id: str, slot: str) -> RunOutcome:
+        log.info("scheduler: %s %s already ran; skipped on %s", job_id, slot, self.replica)
+        return RunOutcome.ALREADY_DONE

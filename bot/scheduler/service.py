@@ -111,9 +111,19 @@ class Scheduler(BackgroundScheduler):  # type: ignore[misc]
 
 
 class JobScheduler:
-    def __init__(self, db: Database, clock: Clock, jobs: Sequence[ScheduledJob], *, replica: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        jobs: Sequence[ScheduledJob],
+        *,
+        replica: str,
+        switched_off: Sequence[str] = (),
+    ) -> None:
         self.db = db
         self.jobs = list(jobs)
+        # Ids of jobs this configuration does not run: removed from the store when found there.
+        self.switched_off = [job_id for job_id in switched_off if job_id not in {job.id for job in jobs}]
         self.runner = JobRunner(db, clock, jobs, replica=replica)
         self._scheduler: Scheduler | None = None
 
@@ -127,7 +137,7 @@ class JobScheduler:
 
     def install(self, scheduler: BackgroundScheduler) -> None:
         """Put each job in the store, keeping a stored job (and its next run time, so a missed run
-        is caught up) unless its schedule changed."""
+        is caught up) unless its schedule changed; take switched-off jobs out of it."""
         for job in self.jobs:
             stored = scheduler.get_job(job.id)
             if stored is not None and stored.name == job.description:
@@ -142,6 +152,10 @@ class JobScheduler:
                 replace_existing=True,
             )
             log.info("scheduler: %s scheduled (%s)", job.id, job.description)
+        for job_id in self.switched_off:
+            if scheduler.get_job(job_id) is not None:
+                scheduler.remove_job(job_id)
+                log.info("scheduler: %s unscheduled (not run with this configuration)", job_id)
 
     def start(self) -> None:
         scheduler = self._build()

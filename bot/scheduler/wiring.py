@@ -11,7 +11,7 @@ from bot.deps import Deps
 from bot.digest.delivery import DigestDelivery
 from bot.outbox.worker import OutboxHandler
 from bot.reminders.delivery import ReminderDelivery
-from bot.scheduler.jobs import build_jobs
+from bot.scheduler.jobs import JobId, build_jobs
 from bot.scheduler.service import JobScheduler
 
 
@@ -49,4 +49,8 @@ def replica_name() -> str:
 
 
 def build_scheduler(deps: Deps) -> JobScheduler:
-    return JobScheduler(deps.db, deps.clock, build_jobs(deps.settings), replica=replica_name())
+    jobs = build_jobs(deps.settings, platform=deps.platform)
+    # Jobs of this version that this configuration does not run (e.g. the customers sync after a
+    # switch to BACKUP_PROVIDER=local) leave the shared job store.
+    switched_off = [job_id for job_id in JobId if job_id not in {job.id for job in jobs}]
+    return JobScheduler(deps.db, deps.clock, jobs, replica=replica_name(), switched_off=switched_off)

@@ -95,6 +95,16 @@ class AcronisEmulator:
             "acronis_timeout_seconds": 5.0,
         }
 
+    # --- changes made in the portal ------------------------------------------------------
+
+    def add_customer(self, name: str, subscriptions: list[str]) -> str:
+        """A customer tenant under the partner, offered the named backup storages; its id."""
+        with self.state.lock:
+            storages = [next(s for s in self.state.storages.values() if s.name == n) for n in subscriptions]
+            tenant = self.state.add_tenant(name, kind="customer", parent_id=self.state.partner_id)
+            self.state.offer(tenant.id, storages)
+            return tenant.id
+
     # --- faults ---------------------------------------------------------------------------
 
     def fail(self, method: str, path: str, **options: Any) -> Fault:
