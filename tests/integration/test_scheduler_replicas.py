@@ -31,6 +31,7 @@ from bot.scheduler.service import JobScheduler
 from tests.integration.test_scheduler import set_next_run
 from tests.support.channels import DIGEST_CHANNEL, add_invitation_rows, seed_channels
 from tests.support.database import create_postgres_database, drop_postgres_database
+from tests.support.log_secrets import check_process_log
 from tests.support.net import free_port
 from tests.support.slack import HELPDESK_CHANNEL, bot_environment
 
@@ -148,7 +149,7 @@ def test_two_replicas_run_a_due_job_once_and_deliver_each_outbox_row_once(
         slack_emulator.wait_until(lambda: slack_emulator.channel(HELPDESK_CHANNEL).messages(), timeout=10)
         time.sleep(3)  # both replicas keep ticking every second: nothing may come twice
     finally:
-        logs = [stop(replica) for replica in replicas]
+        logs = [check_process_log(stop(replica), source="deskops serve (replica)") for replica in replicas]
 
     days = Counter(m.text for m in slack_emulator.channel(DIGEST_CHANNEL).messages())
     assert len(days) == PAST_DIGESTS + 1, days

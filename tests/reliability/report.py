@@ -59,8 +59,10 @@ PROVES = {
     ),
     "Secrets in logs": (
         "Every log record of the whole suite, as deskops serve formats it and deskops' own raw "
-        "messages, checked for every secret the tests configured and every link token deskops "
-        "derived; these tests prove the check finds planted secrets."
+        "messages, and everything the deskops processes the tests start write (serve, replicas, "
+        "CLI commands), checked for every secret the tests configured or handed those processes "
+        "and every link token deskops derived; a leak fails its test, and one found after the "
+        "last test fails the run. These tests prove the check finds planted secrets."
     ),
 }
 
@@ -144,6 +146,7 @@ def render(summary: dict[str, Any]) -> str:
         f"| e-mails delivered twice after kill -9 (same Message-ID and link) | {_number(total.get('e-mails delivered twice (same Message-ID and link)', 0))} |",
         f"| **items lost** | **{_number(total.get('items lost', 0))}** |",
         f"| log records checked for secrets | {_number(scan['records_checked'])} |",
+        f"| lines written by deskops processes (serve, replicas, CLI) checked for secrets | {_number(scan.get('process_log_lines_checked', 0))} |",
         f"| secrets known to the check (configured secrets, link tokens, typed passwords) | {_number(scan['secrets_known'])} |",
         f"| **secrets found in logs** | **{len(scan['leaks'])}** |",
         "",

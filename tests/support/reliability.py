@@ -142,6 +142,8 @@ def summarise(tests: dict[str, dict[str, Any]], *, long: bool) -> dict[str, Any]
         "secret_scan": {
             "processes": len(scans),
             "records_checked": sum(s["records_checked"] for s in scans),
+            "process_logs_checked": sum(s.get("process_logs_checked", 0) for s in scans),
+            "process_log_lines_checked": sum(s.get("process_log_lines_checked", 0) for s in scans),
             "secrets_known": sum(s["secrets_known"] for s in scans),
             "leaks": [leak for s in scans for leak in s["leaks"]],
         },
