@@ -95,6 +95,17 @@ _MARK_SENT = (
     .execution_options(synchronize_session=False)
 )
 
+_MARK_ONE_SENT = (
+    update(Invitation)
+    .where(
+        Invitation.id == bindparam("id"),
+        Invitation.nonce == bindparam("nonce"),
+        Invitation.state == InvitationState.QUEUED,
+    )
+    .values(state=InvitationState.SENT, sent_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
 
 @dataclass(frozen=True)
 class EnrollmentDelivery:
@@ -166,7 +177,7 @@ class EnrollmentDelivery:
             if self.db.is_postgresql:
                 connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             connection.execute(
-                _MARK_SENT, {"ids": [letter.id], "sent": [(letter.id, letter.nonce)], "now": self.clock.now()}
+                _MARK_ONE_SENT, {"id": letter.id, "nonce": letter.nonce, "now": self.clock.now()}
             )
 
     def _email(self, letter: _Letter) -> OutgoingEmail:
