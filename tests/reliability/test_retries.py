@@ -6,6 +6,7 @@ batch, one decision, one card."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -19,9 +20,10 @@ from bot.console import SlackEmulator
 from bot.console.models import Ephemeral
 from bot.console.transport import Delivery, SentRequest
 from bot.console.viewhandle import ViewHandle
-from bot.enrollment.models import Invitation, InvitationBatch, InviteDraft
+from bot.enrollment.models import DraftInvitee, Invitation, InvitationBatch, InviteDraft, PlatformChoice
+from bot.outbox.models import OutboxMessage
 from tests.e2e.backup_flows import add_user_without_backup, fill_user, open_add_user
-from tests.e2e.enroll_flows import add_result, search
+from tests.e2e.enroll_flows import add_result, open_invite, search, wait_for_notice
 from tests.reliability.conftest import SQLITE_ONLY
 from tests.reliability.helpers import audit_actions, count_rows, submit_again
 from tests.support.app import RunningApp, run_app
@@ -234,12 +236,117 @@ def test_enroll_invite_send_resend_extend_revoke_and_retry_act_once(
     figures.add("state-changing interactions retried", 8)
 
 
-def _value(view: ViewHandle, name: str) -> str:
+def _value(view: ViewHandle, name: str, action_id: str = "enroll.invite.add_user") -> str:
+    """The value of the `action_id` button in the row of `name` (a result or an invitee)."""
     for block in view.blocks:
         accessory = block.get("accessory") or {}
-        if accessory.get("action_id") == "enroll.invite.add_user" and f"*{name}*" in block["text"]["text"]:
+        if accessory.get("action_id") == action_id and f"*{name}*" in block["text"]["text"]:
             return str(accessory["value"])
-    raise AssertionError(f"{name} is not in the results")
+    raise AssertionError(f"{name} has no {action_id} button")
+
+
+@dataclass(frozen=True)
+class DraftRows:
+    """The draft as stored: its platform, notice and last change, and every invitee row (a row
+    removed and added again comes back with a new id)."""
+
+    platform: PlatformChoice
+    notice: str | None
+    updated_at: datetime
+    invitees: tuple[tuple[int, str, str | None], ...]
+
+    def names(self) -> list[str]:
+        return [name for _, name, _ in self.invitees]
+
+
+def _draft(app: RunningApp) -> DraftRows:
+    with app.deps.db.read() as session:
+        draft = session.scalars(select(InviteDraft)).one()
+        invitees = session.execute(
+            select(DraftInvitee.id, DraftInvitee.display_name, DraftInvitee.email)
+            .where(DraftInvitee.draft_id == draft.id)
+            .order_by(DraftInvitee.id)
+        ).all()
+        rows = tuple((int(id_), str(name), email) for id_, name, email in invitees)
+        return DraftRows(draft.platform, draft.notice, draft.updated_at, rows)
+
+
+@SQLITE_ONLY
+def test_invitation_modal_changes_retried_by_slack_act_once(
+    enroll_app: tuple[RunningApp, SmtpSink], slack_emulator: SlackEmulator, retries: Retries, figures: Figures
+) -> None:
+    """Add (a group), Remove, Remove all, Platform and the edit-e-mail modal's submission, each
+    retried by Slack after Helen has gone on working: a retry that acted again would undo or
+    redo her change (a removed member back, a new addition gone, the platform switched back, a
+    notice overwritten) or refresh the modal. The draft holds the same rows as after one."""
+    app, _ = enroll_app
+    emu = slack_emulator
+    helen = emu.person(HELPDESK_USER)
+    view = open_invite(helen)
+
+    def seen() -> tuple[object, ...]:
+        app.wait_for_outbox()
+        updates = len([c for c in emu.calls("views.update") if c.ok])
+        told = len(emu.ephemerals(user=HELPDESK_USER)) + len(emu.dm_channel(HELPDESK_USER).messages())
+        return _draft(app), updates, told, view.hash, count_rows(app.deps.db, OutboxMessage)
+
+    def retried(request: SentRequest) -> None:
+        after_one = seen()
+        retries.of(request)
+        assert seen() == after_one, "a retry acted again"
+
+    search(view, "Sales")
+    added = view.click("enroll.invite.add_group", value=_value(view, "Sales", "enroll.invite.add_group"))
+    wait_for_notice(view, "Added 4 members of Sales")
+    view.click("enroll.invite.remove", value=_value(view, "Zoë Lefèvre", "enroll.invite.remove"))
+    wait_for_notice(view, "Removed Zoë Lefèvre")
+    retried(added.request)
+    assert "Zoë Lefèvre" not in _draft(app).names()
+
+    removed = view.click("enroll.invite.remove", value=_value(view, "Mary Johnson", "enroll.invite.remove"))
+    wait_for_notice(view, "Removed Mary Johnson")
+    search(view, "Mary")
+    add_result(view, "Mary Johnson")  # added again: a new row Slack's retries must leave alone
+    retried(removed.request)
+
+    everyone = view.click("enroll.invite.remove_all", value="all")
+    wait_for_notice(view, "Everyone was removed from the list.")
+    search(view, "Jo")
+    add_result(view, "John Doe")
+    retried(everyone.request)
+    assert _draft(app).names() == ["John Doe"]
+
+    ios = view.choose("platform", "ios")
+    assert ios is not None
+    view.wait_for_update()
+    view.choose("platform", "android")
+    view.wait_for_update()
+    retried(ios.request)
+    assert _draft(app).platform is PlatformChoice.ANDROID
+
+    search(view, "Field")
+    add_result(view, "Field Engineers")
+    view.click("enroll.invite.edit_email", value=_value_of_edit_email(view, "Kwame Mensah"))
+    editor = helen.wait_for_view(callback_id="enroll.invite.edit_email")
+    editor.fill("email", "kwame.mensah@example.com")
+    saved = editor.submit()
+    assert saved.errors is None and saved.delivery is not None
+    wait_for_notice(view, "E-mail address saved.")
+    search(view, "Jo")  # the notice goes: a second save would bring it back
+    retried(saved.delivery.request)
+    emails = {name: email for _, name, email in _draft(app).invitees}
+    assert emails["Kwame Mensah"] == "kwame.mensah@example.com"
+    figures.add("state-changing interactions retried", 5)
+
+
+def _value_of_edit_email(view: ViewHandle, name: str) -> str:
+    """The edit-e-mail button sits in an actions block right after the person's row."""
+    for row, below in zip(view.blocks, view.blocks[1:], strict=False):
+        if f"*{name}*" in str((row.get("text") or {}).get("text")) and below["type"] == "actions":
+            for element in below["elements"]:
+                if element["action_id"] == "enroll.invite.edit_email":
+                    return str(element["value"])
+    raise AssertionError(f"{name} has no edit-e-mail button")
 
 
 def _expiry(app: RunningApp, email: str) -> datetime:
