@@ -210,11 +210,16 @@ def acronis_app(
 def drive_outbox(
     app: RunningApp, clock: ManualClock, until: Callable[[], bool], timeout: float = 20.0
 ) -> None:
-    """Let the worker run its retries, moving the clock past each backoff, until `until()`."""
+    """Let the worker run its retries, moving the clock past each backoff, until `until()`. The
+    clock moves only while no delivery is under way: past a delivery's lease, a second worker would
+    rightly take the row over as if the first had hung, and the two would race."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if until():
             return
+        if any(status == OutboxStatus.SENDING for _, status, _ in app.outbox_rows()):
+            time.sleep(0.02)
+            continue
         clock.advance(timedelta(hours=1))
         app.service.worker.wake()
         time.sleep(0.05)
@@ -270,3 +275,33 @@ def test_a_role_assignment_that_keeps_failing_is_reported_and_retry_finishes_it(
     assert "role service down" in caplog.text
     for secret in [acronis_emulator.client_secret, *acronis_emulator.state.tokens]:
         assert secret not in caplog.text and secret not in expected
+
+
+@pytest.mark.parametrize("times", [1, None], ids=["once", "every-time"])
+def test_a_role_assignment_answered_500_after_it_was_applied_ends_in_the_normal_confirmation(
+    acronis_app: tuple[RunningApp, ManualClock],
+    acronis_emulator: AcronisEmulator,
+    slack_emulator: SlackEmulator,
+    times: int | None,
+) -> None:
+    # Acronis gives the role, then answers 500: once (the client's retry sends it again), or every
+    # time (the client's retries run out; the outbox's next attempt finds the role in place).
+    app, clock = acronis_app
+    acronis_emulator.fail(
+        "PUT", r"/users/[^/]+/access_policies", status=500, apply_first=True, times=times, message="oops"
+    )
+    helen = slack_emulator.person(HELPDESK_USER)
+    add_user_with_backup(helen, "Acme", subscription="PAYG")
+    drive_outbox(app, clock, lambda: local_user(app).provisioning is ProvisioningState.DONE and settled(app))
+    account = acronis_emulator.account("john.doe@example.com")
+    assert account.roles == {"backup_user"} and len(account.policies) == 1
+    assert acronis_emulator.accounts() == ["john.doe@example.com"]
+    assert len(acronis_emulator.requests("POST", "/users")) == 1
+    user = local_user(app)
+    assert (user.provider_id, user.provisioning_error) == (account.id, None)
+    assert {status for _, status, _ in app.outbox_rows()} == {OutboxStatus.DELIVERED}  # none given up
+    card = slack_emulator.channel(HELPDESK_CHANNEL).last_message()
+    text = card.all_text()
+    assert "PAYG" in text and "Pending activation" in text and "Not finished" not in text
+    assert RETRY not in [b.action_id for b in card.buttons()]
+    assert [b.action_id for b in card.buttons()].count("backup.user.activate") == 1

@@ -275,6 +275,45 @@ def test_a_failing_role_assignment_says_the_account_exists(
     )
 
 
+@pytest.mark.parametrize(
+    ("role", "role_id"), [(Role.USER, "backup_user"), (Role.ADMINISTRATOR, "company_admin")]
+)
+def test_a_role_assignment_answered_500_after_it_was_applied_converges(
+    platform: AcronisBackupPlatform, acronis_emulator: AcronisEmulator, role: Role, role_id: str
+) -> None:
+    user_spec = spec(acronis_emulator, role=role)
+    user_id = platform.create_user(user_spec)
+    acronis_emulator.fail("PUT", r"/users/[^/]+/access_policies", status=500, apply_first=True)
+    platform.set_role(user_id, user_spec)  # the PUT replaces the roles, so it is sent again
+    account = acronis_emulator.account(LOGIN)
+    assert account.roles == {role_id} and len(account.policies) == 1
+    assert acronis_emulator.accounts() == [LOGIN]
+    assert [r.status for r in acronis_emulator.requests("PUT", r"/users/.+/access_policies")] == [500, 200]
+    platform.set_role(user_id, user_spec)  # a later attempt finds nothing left to do
+    assert len(acronis_emulator.requests("PUT", r"/users/.+/access_policies")) == 2
+
+
+def test_a_role_applied_while_every_answer_was_500_is_found_in_place_by_the_next_attempt(
+    platform: AcronisBackupPlatform, acronis_emulator: AcronisEmulator
+) -> None:
+    user_spec = spec(acronis_emulator)
+    user_id = platform.create_user(user_spec)
+    acronis_emulator.fail("PUT", r"/users/[^/]+/access_policies", status=500, apply_first=True, times=None)
+    with pytest.raises(PlatformError) as caught:
+        platform.set_role(user_id, user_spec)  # the retry budget runs out: each try applied, then 500
+    assert caught.value.transient and str(caught.value).startswith(
+        f"The account {LOGIN} exists on Acronis, but"
+    )
+    # The next attempt (the outbox's, or Retry) reads the roles first: in place, so no PUT, no error.
+    puts = len(acronis_emulator.requests("PUT", r"/users/.+/access_policies"))
+    platform.set_role(user_id, user_spec)
+    platform.apply_backup_settings(user_id, settings(acronis_emulator))
+    assert len(acronis_emulator.requests("PUT", r"/users/.+/access_policies")) == puts
+    account = acronis_emulator.account(LOGIN)
+    assert account.roles == {"backup_user"} and len(account.policies) == 1
+    assert acronis_emulator.accounts() == [LOGIN] and len(acronis_emulator.requests("POST", "/users")) == 1
+
+
 def test_failing_quotas_say_what_is_already_in_place(
     platform: AcronisBackupPlatform, acronis_emulator: AcronisEmulator
 ) -> None:
