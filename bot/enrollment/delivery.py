@@ -98,12 +98,11 @@ _MARK_SENT = (
 _MARK_ONE_SENT = (
     update(Invitation)
     .where(
-        Invitation.id == bindparam("id"),
-        Invitation.nonce == bindparam("nonce"),
+        Invitation.id == bindparam("invitation_id"),
+        Invitation.nonce == bindparam("link_nonce"),
         Invitation.state == InvitationState.QUEUED,
     )
     .values(state=InvitationState.SENT, sent_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
 )
 
 
@@ -177,7 +176,8 @@ class EnrollmentDelivery:
             if self.db.is_postgresql:
                 connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             connection.execute(
-                _MARK_ONE_SENT, {"id": letter.id, "nonce": letter.nonce, "now": self.clock.now()}
+                _MARK_ONE_SENT,
+                {"invitation_id": letter.id, "link_nonce": letter.nonce, "now": self.clock.now()},
             )
 
     def _email(self, letter: _Letter) -> OutgoingEmail:
