@@ -64,14 +64,7 @@ def test_the_account_on_acronis_is_what_the_helpdesk_chose(
         "Doe",
     )
     assert account.roles == {"backup_user"}
-    assert account.notifications == [
-        "quota",
-        "reports",
-        "maintenance",
-        "backup_error",
-        "backup_critical",
-        "backup_warning",
-    ]
+    assert account.notifications == ["backup_error", "backup_critical", "backup_warning"]
     assert account.quota("storage", storage=acronis.storage_id("Capped Storage")) == (250 * GIB, 0)
     assert account.quota("workstations") == (3, 0) and account.quota("o365_seats") == (0, 0)
     assert account.quota("servers") == (None, None)
@@ -154,7 +147,16 @@ def test_changed_settings_reach_acronis_and_an_expired_token_goes_unnoticed(
     helen = slack_emulator.person(HELPDESK_USER)
     add_user_with_backup(helen, "Acme", subscription="PAYG", notifications="all")
     deskops.wait_for_outbox()
-    assert "backup_daily_report" in acronis.account("john.doe@example.com").notifications
+    account = acronis.account("john.doe@example.com")
+    assert account.notifications == [
+        "backup_error",
+        "backup_critical",
+        "backup_warning",
+        "backup_info",
+        "backup_daily_report",
+    ]
+    with acronis.state.lock:  # the user switched quota and report mails on in the portal
+        acronis.state.accounts[account.id].notifications += ["quota", "reports"]
     acronis.expire_tokens()
     helen.slash("/backup", "settings john.doe@example.com", channel=HELPDESK_CHANNEL)
     view = helen.wait_for_view(callback_id="backup.user_settings")
@@ -165,10 +167,21 @@ def test_changed_settings_reach_acronis_and_an_expired_token_goes_unnoticed(
     deskops.wait_for_outbox()
     account = acronis.account("john.doe@example.com")
     assert account.roles == {"readonly_admin"}
-    assert account.notifications == ["quota", "reports", "maintenance"]
+    assert account.notifications == ["quota", "reports"]  # None: the backup ones off, the rest kept
     assert account.quota("storage", storage=acronis.storage_id("PAYG")) == (500 * GIB, 0)
     assert acronis.tokens_issued == 2
     assert "Not finished" not in slack_emulator.channel(HELPDESK_CHANNEL).last_message().all_text()
+
+
+def test_notifications_none_creates_the_account_with_no_notifications(
+    deskops: RunningApp, slack_emulator: SlackEmulator
+) -> None:
+    acronis = emulator_of(deskops)
+    add_user_with_backup(slack_emulator.person(HELPDESK_USER), "Globex", notifications="none")
+    deskops.wait_for_outbox()
+    account = acronis.account("john.doe@example.com")
+    assert account.notifications == []
+    assert account.roles == {"backup_user"} and local_user(deskops).provisioning is ProvisioningState.DONE
 
 
 def test_a_lost_create_answer_makes_no_second_account(
@@ -297,6 +310,7 @@ def test_a_role_assignment_answered_500_after_it_was_applied_ends_in_the_normal_
     assert account.roles == {"backup_user"} and len(account.policies) == 1
     assert acronis_emulator.accounts() == ["john.doe@example.com"]
     assert len(acronis_emulator.requests("POST", "/users")) == 1
+    assert account.notifications == ["backup_error", "backup_critical"]
     user = local_user(app)
     assert (user.provider_id, user.provisioning_error) == (account.id, None)
     assert {status for _, status, _ in app.outbox_rows()} == {OutboxStatus.DELIVERED}  # none given up

@@ -114,7 +114,7 @@ def test_the_account_is_created_in_the_customer_tenant_with_its_contact(
         "address2": "1015 CJ Amsterdam, NL",
         "phone": "+31201234567",
     }
-    assert account.notifications == ["quota", "reports", "maintenance"]
+    assert account.notifications == []  # the Backup level adds its own; nothing else is switched on
 
 
 def test_creating_again_returns_the_same_account(
@@ -244,6 +244,48 @@ def test_backup_settings_set_backup_role_notifications_and_quotas(
         ),
     )
     assert len(acronis_emulator.requests("PUT")) == puts  # applying the same settings writes nothing
+
+
+EXACTLY = {
+    NotificationLevel.NONE: [],
+    NotificationLevel.ERRORS: ["backup_error", "backup_critical"],
+    NotificationLevel.ERRORS_AND_WARNINGS: ["backup_error", "backup_critical", "backup_warning"],
+    NotificationLevel.ALL: [
+        "backup_error",
+        "backup_critical",
+        "backup_warning",
+        "backup_info",
+        "backup_daily_report",
+    ],
+}
+
+
+@pytest.mark.parametrize("level", list(NotificationLevel), ids=lambda level: level.value)
+def test_a_new_account_gets_exactly_the_notifications_of_its_level(
+    platform: AcronisBackupPlatform, acronis_emulator: AcronisEmulator, level: NotificationLevel
+) -> None:
+    user_id = provisioned(platform, acronis_emulator)
+    platform.apply_backup_settings(user_id, settings(acronis_emulator, notification_level=level))
+    assert acronis_emulator.account(LOGIN).notifications == EXACTLY[level]
+
+
+@pytest.mark.parametrize("level", list(NotificationLevel), ids=lambda level: level.value)
+def test_a_changed_level_replaces_the_backup_notifications_and_keeps_the_others(
+    platform: AcronisBackupPlatform, acronis_emulator: AcronisEmulator, level: NotificationLevel
+) -> None:
+    user_id = provisioned(platform, acronis_emulator)
+    platform.apply_backup_settings(
+        user_id, settings(acronis_emulator, notification_level=NotificationLevel.ALL)
+    )
+    with acronis_emulator.state.lock:  # switched on in the portal since
+        acronis_emulator.state.accounts[user_id].notifications[:0] = ["maintenance", "quota", "reports"]
+    platform.apply_backup_settings(user_id, settings(acronis_emulator, notification_level=level))
+    assert acronis_emulator.account(LOGIN).notifications == [
+        "maintenance",
+        "quota",
+        "reports",
+        *EXACTLY[level],
+    ]
 
 
 def test_writes_that_met_a_concurrent_change_are_read_again_and_repeated(

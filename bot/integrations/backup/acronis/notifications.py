@@ -6,7 +6,9 @@ API, "JSON object structure of a user account"). The values the API accepts are 
 `backup_critical` (the `UserNotification` enum of Acronis's generated PHP client, vendored in
 acronis/acronis-cyber-cloud-whmcs `ci-lib-php-cloud-client/lib/Model/Common/Types/UserNotification.php`).
 
-deskops owns only the backup ones; `quota`, `reports` and `maintenance` stay as the user had them.
+deskops owns only the backup ones. A new account is created with none (`[]`): the level then gives
+it exactly that level's list, so *None* is `[]`. On a change the backup ones are replaced and
+`quota`, `reports` and `maintenance` stay as the user had them (e.g. switched on in the portal).
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ BACKUP_NOTIFICATIONS: tuple[str, ...] = (
     BACKUP_DAILY_REPORT,
 )
 
-# What a new account gets before a Backup level is chosen: the service-independent ones.
-ACCOUNT_NOTIFICATIONS: tuple[str, ...] = ("quota", "reports", "maintenance")
+# What POST /users sends: nothing switched on. The documentation gives no default for an account
+# created without the field (Acronis's samples leave it out; its example accounts show `quota`,
+# `reports` and backup ones on), so deskops sends the list itself rather than let the platform
+# choose, and never switches on `quota`, `reports` or `maintenance` the user did not have.
+NEW_ACCOUNT_NOTIFICATIONS: tuple[str, ...] = ()
 
 LEVEL_NOTIFICATIONS: dict[NotificationLevel, tuple[str, ...]] = {
     NotificationLevel.NONE: (),

@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.integrations.backup.acronis import catalog
 from bot.integrations.backup.acronis.client import AcronisClient, AcronisError, OutcomeUnknown, RetryPolicy
 from bot.integrations.backup.acronis.notifications import (
-    ACCOUNT_NOTIFICATIONS,
+    NEW_ACCOUNT_NOTIFICATIONS,
     merge_notifications,
     same_notifications,
 )
@@ -115,12 +115,13 @@ class AcronisBackupPlatform:
         }
         # POST /users body: guide "Creating a user account"; python samples
         # ManagementAPI/ManagementUser/how_to_create_user.py (contact fields) and the `UserPost`
-        # model of Acronis's PHP client (notifications).
+        # model of Acronis's PHP client (notifications: always sent, see NEW_ACCOUNT_NOTIFICATIONS;
+        # the Backup level adds its own in apply_backup_settings).
         body = {
             "tenant_id": tenant_id,
             "login": spec.login,
             "contact": {key: value for key, value in contact.items() if value is not None},
-            "notifications": list(ACCOUNT_NOTIFICATIONS),
+            "notifications": list(NEW_ACCOUNT_NOTIFICATIONS),
         }
         unknown: OutcomeUnknown | None = None
         for _ in range(CREATE_ATTEMPTS):
