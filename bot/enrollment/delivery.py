@@ -53,6 +53,10 @@ class EnrollmentLinks:
     def landing_url(self, token: str) -> str:
         return f"{self.public_url}/enroll/{token}"
 
+    def open_url(self, token: str) -> str:
+        """Records *opened*, then opens Acronis Access (the deep link)."""
+        return f"{self.landing_url(token)}/open"
+
     @classmethod
     def from_settings(cls, settings: Settings) -> EnrollmentLinks:
         return cls(
@@ -181,6 +185,7 @@ class EnrollmentDelivery:
             )
 
     def _email(self, letter: _Letter) -> OutgoingEmail:
+        token = self.tokens.token(INVITATION, letter.nonce)
         context: dict[str, object] = {
             "display_name": letter.display_name,
             "platform": letter.platform.label,
@@ -188,7 +193,8 @@ class EnrollmentDelivery:
             "deep_link": self.links.deep_link(letter.username),
             "server": self.links.server,
             "username": letter.username,
-            "landing_url": self.links.landing_url(self.tokens.token(INVITATION, letter.nonce)),
+            "landing_url": self.links.landing_url(token),
+            "open_url": self.links.open_url(token),
             "expires_at": letter.expires_at,
         }
         return self.renderer.render_email(

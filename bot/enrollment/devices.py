@@ -18,6 +18,7 @@ from bot.enrollment.models import (
     Invitation,
     InvitationState,
     Platform,
+    ReplacedLink,
 )
 from bot.tokens import hash_token
 
@@ -41,9 +42,11 @@ class InvitationLinkInvalid(Exception):
 
 
 def invitation_for_token(session: Session, token: str, *, now: datetime) -> Invitation:
-    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    token_hash = hash_token(token)
+    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == token_hash))
     if invitation is None:
-        raise InvitationLinkInvalid(LinkProblem.UNKNOWN)
+        replaced = session.get(ReplacedLink, token_hash) is not None
+        raise InvitationLinkInvalid(LinkProblem.REVOKED if replaced else LinkProblem.UNKNOWN)
     if invitation.state is InvitationState.REVOKED:
         raise InvitationLinkInvalid(LinkProblem.REVOKED)
     if invitation.state is InvitationState.EXPIRED or (

@@ -13,6 +13,7 @@ from bot.enrollment.jobs import INVITATION, queue_invitation_email
 from bot.enrollment.models import (
     Invitation,
     InvitationState,
+    ReplacedLink,
 )
 from bot.errors import InvalidState, NotFound
 from bot.slack.dedupe import claim
@@ -38,6 +39,7 @@ def resend_invitation(
         raise InvalidState(
             f"{invitation.display_name}'s {invitation.platform.label} device is already enrolled."
         )
+    session.add(ReplacedLink(token_hash=invitation.token_hash, invitation_id=invitation.id, replaced_at=now))
     invitation.nonce = new_nonce()
     invitation.token_hash = tokens.token_hash(INVITATION, invitation.nonce)
     invitation.state = InvitationState.QUEUED

@@ -153,6 +153,17 @@ class Invitation(Base):
     batch: Mapped[InvitationBatch] = relationship()
 
 
+class ReplacedLink(Base):
+    """The link of an invitation e-mail that Resend replaced: opening it says the invitation was
+    replaced by a newer one (410), not that the link is unknown."""
+
+    __tablename__ = "replaced_invitation_links"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
+    replaced_at: Mapped[datetime]
+
+
 class Device(Base):
     __tablename__ = "devices"
     __table_args__ = (UniqueConstraint("platform", "device_id"),)

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.deps import Deps
@@ -76,6 +76,17 @@ def enrollment_routes(deps: Deps) -> list[BaseRoute]:
             return _problem(error)
         return render("enroll.html", invitation=invitation)
 
+    async def open_app(request: Request) -> Response:
+        """The e-mail's main button: records *opened*, then hands over to Acronis Access (the
+        deep link); without a deep link, the landing page."""
+        try:
+            invitation = await run_in_threadpool(opened, request.path_params["token"])
+        except InvitationLinkInvalid as error:
+            return _problem(error)
+        if invitation["deep_link"] is None:
+            return render("enroll.html", invitation=invitation)
+        return RedirectResponse(invitation["deep_link"], status_code=303)
+
     def authorised(request: Request) -> bool:
         key = deps.settings.enrollment_api_key
         offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -140,5 +151,6 @@ def enrollment_routes(deps: Deps) -> list[BaseRoute]:
 
     return [
         Route("/enroll/{token}", landing, methods=["GET"]),
+        Route("/enroll/{token}/open", open_app, methods=["GET"]),
         Route("/api/enrollments", enrollments, methods=["POST"]),
     ]

@@ -185,7 +185,8 @@ def test_resend_extend_revoke_and_expired_links(deskops: RunningApp, slack_emula
     assert len(mails) == 2
     [new_link] = {link for m in mails for link in landing_links(m)} - {old_link}
     with deskops.http() as http:
-        assert http.get(old_link).status_code == 404  # replaced by the new one
+        replaced = http.get(old_link)  # replaced by the new one: withdrawn, not unknown
+        assert replaced.status_code == 410 and "use the most recent e-mail" in replaced.text
         assert http.get(new_link).status_code == 200
 
     helen.click(status, "enroll.invitation.extend")

@@ -4,11 +4,13 @@ server with STARTTLS and login, including the failures a helpdesk person has to 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from html import escape
 from pathlib import Path
 
 import pytest
 import trustme
 
+from bot.config import Settings
 from bot.console import SlackEmulator
 from bot.console.viewhandle import ViewHandle
 from bot.outbox.service import retry_failed
@@ -20,6 +22,7 @@ from tests.e2e.enroll_flows import (
     search,
     wait_for_notice,
 )
+from tests.reliability.helpers import html_body, plain_body
 from tests.support.app import RunningApp, run_app
 from tests.support.slack import HELPDESK_CHANNEL, HELPDESK_USER, seed_helpdesk
 from tests.support.slapd import BULK_USERS, READER_DN, READER_PASSWORD, Slapd
@@ -95,11 +98,26 @@ def test_invite_people_and_groups_from_openldap_over_smtp(
         "Set up Acronis Access on your iOS device",
         "Set up Acronis Access on your Android device",
     }
+    stores = {
+        "iOS": Settings.model_fields["ios_app_url"].default,
+        "Android": Settings.model_fields["android_app_url"].default,
+    }
     for message in john:
+        platform, other = ("iOS", "Android") if "iOS" in str(message["Subject"]) else ("Android", "iOS")
+        html = html_body(message)
+        # The platform's store in both parts, never the other platform's.
+        for body, written in ((plain_body(message), str), (html, escape)):
+            assert written(stores[platform]) in body and written(stores[other]) not in body
         [link] = set(landing_links(message))
+        # The HTML part's main button records "opened", then hands over to the app's deep link.
+        assert f'href="{link}/open"' in html
         with app.http() as http:
             page = http.get(link)
+            opened = http.get(f"{link}/open", follow_redirects=False)
         assert page.status_code == 200 and "username=jdoe" in page.text
+        assert opened.status_code == 303
+        assert opened.headers["location"].startswith("acronisaccess://enroll?server=")
+        assert "username=jdoe" in opened.headers["location"]
     assert "12 invitations sent" in slack_emulator.channel(HELPDESK_CHANNEL).last_message().all_text()
 
 

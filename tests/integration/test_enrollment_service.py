@@ -173,4 +173,4 @@ def test_tokens_open_enroll_expire_and_resend(db: Database) -> None:
             enroll_device(
                 session, token=old, platform=Platform.ANDROID, device_id="pixel", now=NOW, per_licence=3
             )
-        assert replaced.value.problem is LinkProblem.UNKNOWN
+        assert replaced.value.problem is LinkProblem.REVOKED  # the old link says it was replaced
