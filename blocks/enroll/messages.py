@@ -163,7 +163,7 @@ def status_message(status: StatusSummary) -> list[Block]:
             SectionBlock(
                 text=mrkdwn(
                     f"*Licences*: {_plural(status.device_total, 'device')} of {_plural(status.people, 'person')} enrolled "
-                    f"= {_plural(status.licensed_users, 'licensed user')} (3 devices each)"
+                    f"= {_plural(status.licensed_users, 'licensed user')} ({status.devices_per_licence} devices each)"
                 )
             )
         )

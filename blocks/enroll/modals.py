@@ -230,7 +230,7 @@ def _sending_blocks(draft: DraftSummary, *, default_days: int) -> list[Block]:
                     mrkdwn(
                         f"{forecast.invitees:,} people, {len(draft.platform.platforms)} {per} = {forecast.invitations:,} "
                         f"invitations · up to {licences:,} more licensed user{'s' if licences != 1 else ''} if all enroll "
-                        "(3 devices per licensed user)"
+                        f"({forecast.devices_per_licence} devices per licensed user)"
                     )
                 ]
             )

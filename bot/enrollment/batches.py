@@ -70,6 +70,7 @@ class LicenceForecast:
     invitees: int
     invitations: int
     additional_licences: int
+    devices_per_licence: int
 
 
 def forecast(
@@ -89,7 +90,10 @@ def forecast(
     current = device_counts(session, emails)
     extra = additional_licences(current, dict.fromkeys(emails, per_person), per_licence=per_licence)
     return LicenceForecast(
-        invitees=len(emails), invitations=len(emails) * per_person, additional_licences=extra
+        invitees=len(emails),
+        invitations=len(emails) * per_person,
+        additional_licences=extra,
+        devices_per_licence=per_licence,
     )
 
 

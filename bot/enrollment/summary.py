@@ -125,6 +125,7 @@ class StatusSummary:
     licensed_users: int
     people: int
     device_total: int
+    devices_per_licence: int
 
 
 def status_summary(
@@ -135,6 +136,7 @@ def status_summary(
     people: int,
     device_total: int,
     licensed_users: int,
+    devices_per_licence: int,
 ) -> StatusSummary:
     return StatusSummary(
         email=email,
@@ -143,6 +145,7 @@ def status_summary(
         licensed_users=licensed_users,
         people=people,
         device_total=device_total,
+        devices_per_licence=devices_per_licence,
     )
 
 

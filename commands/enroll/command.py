@@ -37,6 +37,7 @@ def status_blocks(deps: Deps, email: str | None) -> list[dict[str, Any]]:
             people=licences.people,
             device_total=licences.devices,
             licensed_users=licences.licensed_users,
+            devices_per_licence=deps.settings.devices_per_licence,
         )
     return _dicts(status_message(summary))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -65,7 +66,7 @@ def draft(total: int, *, with_email: bool = True, problem: str | None = None) ->
         without_email=total // 3,
         offset=0 if total < 40 else 9_980,
         page_size=20,
-        forecast=LicenceForecast(total, total * 2, total),
+        forecast=LicenceForecast(total, total * 2, total, devices_per_licence=3),
         platform=PlatformChoice.BOTH,
         notice="n" * 500,
     )
@@ -201,9 +202,26 @@ def test_status_and_url_messages_fit() -> None:
                     licensed_users=14,
                     people=3,
                     device_total=40,
+                    devices_per_licence=3,
                 )
             )
         ]
         assert LIMITS.validate_message(blocks) == []
     for blocks in (url_message(None), url_message("access.msp.example"), help_message()):
         assert LIMITS.validate_message([b.to_dict() for b in blocks]) == []
+
+
+def test_licence_wording_follows_devices_per_licence() -> None:
+    summary = dataclasses.replace(draft(4), forecast=LicenceForecast(4, 8, 2, devices_per_licence=5))
+    text = str(invite_modal(summary, metadata=InviteMetadata(draft_id="d"), default_days=7).to_dict())
+    assert "up to 2 more licensed users if all enroll (5 devices per licensed user)" in text
+    status = StatusSummary(
+        email=None,
+        invitations=[],
+        devices=[],
+        licensed_users=2,
+        people=2,
+        device_total=6,
+        devices_per_licence=5,
+    )
+    assert "(5 devices each)" in str([b.to_dict() for b in status_message(status)])
