@@ -99,6 +99,18 @@ def test_expiring_invitations_and_long_pending_users_are_reminded_once_each(
     third = reminders(slack_emulator)[-1]
     assert len(reminders(slack_emulator)) == 3 and "Luke Later" in third.all_text()
 
+    # Extend works from the reminder too: two more days on Luke's invitation.
+    with app.app.deps.db.read() as session:
+        before = session.scalar(select(Invitation.expires_at).where(Invitation.id == later))
+    helen.click(third, EXTEND)
+    extend = helen.wait_for_view(callback_id="enroll.invitation.extend_days")
+    extend.fill("days", "2")
+    assert extend.submit().closed
+    app.app.wait_for_outbox()
+    with app.app.deps.db.read() as session:
+        after = session.scalar(select(Invitation.expires_at).where(Invitation.id == later))
+    assert before is not None and after == before + timedelta(days=2)
+
 
 def test_a_restarted_app_does_not_remind_again(
     slack_emulator: SlackEmulator, database_url: str, tmp_path: Path
