@@ -241,12 +241,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    from bot.unreachable import database_unreachable, is_unreachable
+
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
     except KeyboardInterrupt:
         return 130
+    except OperationalError as error:
+        if not is_unreachable(error):
+            raise
+        print(f"deskops: {database_unreachable(error, _settings().database_url)}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.error import URLError
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import OperationalError
 
 from bot.config import Settings
 from bot.db import Database
@@ -16,6 +18,7 @@ from bot.integrations.mail.factory import build_mailer
 from bot.integrations.mail.port import MailError
 from bot.migrations import schema_is_current
 from bot.slack.client import make_web_client
+from bot.unreachable import database_unreachable, slack_unreachable
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,10 @@ def _check(name: str, probe: Callable[[], str]) -> CheckResult:
 def check_database(settings: Settings) -> str:
     db = Database(settings.database_url)
     try:
-        db.ping()
+        try:
+            db.ping()
+        except OperationalError as error:
+            raise ValueError(database_unreachable(error, settings.database_url)) from None
         if not schema_is_current(db):
             raise ValueError("reachable, but the schema is not current: run `deskops db upgrade`")
         return f"{db.engine.dialect.name} reachable, schema current"
@@ -55,6 +61,8 @@ def check_slack(settings: Settings) -> str:
     client = make_web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url, timeout=10)
     try:
         identity = client.auth_test()
+    except (URLError, OSError) as error:
+        raise ValueError(slack_unreachable(error, settings.slack_api_url)) from None
     except SlackApiError as error:
         raise ValueError(
             f"Slack refused SLACK_BOT_TOKEN ({error.response.get('error')}); "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+from urllib.error import URLError
 
 import uvicorn
 from slack_sdk.errors import SlackApiError
@@ -12,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.logs import configure_logging
 from bot.migrations import schema_is_current
+from bot.unreachable import slack_unreachable
 from bot.wiring import build_deps, build_service
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,9 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         return 1
     try:
         identity = deps.slack.auth_test()
+    except (URLError, OSError) as error:
+        print(f"deskops cannot start: {slack_unreachable(error, settings.slack_api_url)}", file=sys.stderr)
+        return 2
     except SlackApiError as error:
         print(
             f"SLACK_BOT_TOKEN: Slack refused it ({error.response.get('error')}); copy the Bot User OAuth "

@@ -279,3 +279,38 @@ def test_an_unusable_smtp_or_directory_url_stops_serve_in_one_line(
         result = deskops("serve", env={**env, name: value}, cwd=tmp_path)
         assert result.returncode == 2, result.stderr
         assert expected in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unreachable_database_is_one_line_naming_database_url(env: dict[str, str], tmp_path: Path) -> None:
+    closed = f"postgresql+psycopg://deskops:pw-not-shown@127.0.0.1:{free_port()}/deskops"
+    for args in (("db", "upgrade"), ("audit",), ("customers", "list")):
+        result = deskops(*args, env={**env, "DATABASE_URL": closed}, cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert (
+            line.startswith("deskops: cannot reach the database at 127.0.0.1:")
+            and "check DATABASE_URL" in line
+        )
+        assert "pw-not-shown" not in result.stderr
+    missing_folder = f"sqlite:///{tmp_path / 'no' / 'such' / 'folder.db'}"
+    result = deskops("db", "upgrade", env={**env, "DATABASE_URL": missing_folder}, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot be opened" in result.stderr and "does its folder exist" in result.stderr
+    doctor = deskops("doctor", env={**env, "DATABASE_URL": closed}, cwd=tmp_path)
+    assert "[FAIL] database: cannot reach the database at 127.0.0.1:" in doctor.stdout
+
+
+def test_an_unreachable_slack_api_stops_serve_in_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    deskops("db", "upgrade", env=env, cwd=tmp_path)
+    nowhere = f"http://127.0.0.1:{free_port()}/api/"
+    slack = {
+        **env,
+        "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+        "SLACK_SIGNING_SECRET": "s" * 32,
+        "SLACK_API_URL": nowhere,
+    }
+    result = deskops("serve", env=slack, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"deskops cannot start: cannot reach the Slack Web API at {nowhere}" in result.stderr
+    doctor = deskops("doctor", env=slack, cwd=tmp_path)
+    assert f"[FAIL] slack: cannot reach the Slack Web API at {nowhere}" in doctor.stdout
