@@ -131,12 +131,12 @@ def user_card(user: UserSummary, *, headline: str = "Backup user created") -> li
                 else None,
             )
         )
-    if user.backup is None:
-        buttons.append(
-            ButtonElement(
-                text=plain("Assign service", 75), action_id=ActionId.ASSIGN_SERVICE, value=_user_ref(user)
-            )
+    # Opens Assign Service, or Backup User Settings once the user has the Backup service.
+    buttons.append(
+        ButtonElement(
+            text=plain("Assign service", 75), action_id=ActionId.ASSIGN_SERVICE, value=_user_ref(user)
         )
+    )
     if user.provisioning is ProvisioningState.FAILED:
         buttons.append(
             ButtonElement(

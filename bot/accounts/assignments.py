@@ -57,8 +57,12 @@ def apply_backup(
     return assignment
 
 
+def has_backup(user: BackupUser) -> bool:
+    return user.assignment(Service.BACKUP) is not None
+
+
 def ensure_can_assign(user: BackupUser) -> None:
-    if user.assignment(Service.BACKUP) is not None:
+    if has_backup(user):
         raise InvalidState(
             f"{user.full_name} already has the Backup service; use `/backup settings {user.email}`."
         )

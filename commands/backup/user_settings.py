@@ -15,6 +15,7 @@ from bot.accounts.assignments import (
     assign_backup,
     ensure_can_assign,
     ensure_has_backup,
+    has_backup,
     settings_for_user,
     update_backup_settings,
 )
@@ -63,11 +64,16 @@ def open_user_settings(
     *,
     trigger_id: str,
     channel_id: str | None,
-    email: str,
-    customer_text: str | None,
+    email: str | None = None,
+    customer_text: str | None = None,
+    user_id: int | None = None,
 ) -> None:
     with deps.db.read() as session:
-        user = find_user(session, email, customer_text)
+        user = (
+            get_user(session, user_id)
+            if user_id is not None
+            else find_user(session, email or "", customer_text)
+        )
         ensure_has_backup(user)
         summary = summarize(user)
         customer = summarize_customer(get_customer(session, user.customer_id))
@@ -87,7 +93,11 @@ def assign_service_clicked(
     ack()
     ref = carried(UserRef, body["actions"][0].get("value"))
     channel = (body.get("channel") or {}).get("id")
-    open_assign_service(deps, client, trigger_id=body["trigger_id"], channel_id=channel, user_id=ref.user_id)
+    with deps.db.read() as session:
+        assigned = has_backup(get_user(session, ref.user_id))
+    # The user has Backup already (the only service): the button opens its settings instead.
+    open_modal = open_user_settings if assigned else open_assign_service
+    open_modal(deps, client, trigger_id=body["trigger_id"], channel_id=channel, user_id=ref.user_id)
 
 
 def _submit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps, *, assigning: bool) -> None:

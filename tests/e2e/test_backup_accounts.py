@@ -195,7 +195,7 @@ def test_activation_link_sets_password_and_updates_the_card_in_place(
     updated = slack_emulator.channel(HELPDESK_CHANNEL).last_message()
     assert updated.ts == card.ts and updated.edited
     assert "Active since" in updated.all_text()
-    assert updated.buttons() == []
+    assert [b.action_id for b in updated.buttons()] == ["backup.user.assign_service"]  # no Activate any more
     [user] = users(deskops)
     assert user.status is UserStatus.ACTIVE
 

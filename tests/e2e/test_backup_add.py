@@ -32,7 +32,11 @@ def test_add_user_with_backup_for_a_multi_subscription_customer(
     text = card.all_text()
     assert "John Doe" in text and "Capped Storage" in text and "Pending activation" in text
     assert "Storage: 250 GB" in text
-    assert [b.action_id for b in card.buttons()] == ["backup.user.activate"]
+    assert [b.action_id for b in card.buttons()] == ["backup.user.activate", "backup.user.assign_service"]
+    # John has Backup already: Assign service opens his Backup User Settings.
+    helen.click(card, "backup.user.assign_service")
+    settings_view = helen.wait_for_view(callback_id="backup.user_settings")
+    assert settings_view.title == "Backup User Settings"
 
 
 def settings_option(view, label: str) -> str:  # type: ignore[no-untyped-def]

@@ -189,12 +189,12 @@ def test_settings_modals_fit_with_the_longest_values() -> None:
 @pytest.mark.parametrize(
     ("user", "buttons"),
     [
-        (summary(), ["backup.user.activate"]),
+        (summary(), ["backup.user.activate", "backup.user.assign_service"]),
         (summary(backup=None), ["backup.user.activate", "backup.user.assign_service"]),
-        (summary(status=UserStatus.ACTIVE, activated_at=WHEN), []),
+        (summary(status=UserStatus.ACTIVE, activated_at=WHEN), ["backup.user.assign_service"]),
         (
             summary(provisioning=ProvisioningState.FAILED, provisioning_error="timeout"),
-            ["backup.user.activate", "backup.user.retry_provisioning"],
+            ["backup.user.activate", "backup.user.assign_service", "backup.user.retry_provisioning"],
         ),
     ],
 )
