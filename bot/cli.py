@@ -76,7 +76,7 @@ def cmd_customers_import(args: argparse.Namespace) -> int:
         if args.if_empty and customer_count(session) > 0:
             print("customers already present; nothing imported")
             return 0
-        report = import_customers(session, document, now=utcnow())
+        report = import_customers(session, document, now=utcnow(), actor="cli")
     print(
         f"imported {path}: {report.created} customers created, {report.updated} updated, "
         f"{report.subscriptions_added} subscriptions added"
@@ -98,7 +98,7 @@ def cmd_customers_sync(_: argparse.Namespace) -> int:
         return 0
     try:
         with db.transaction() as session:
-            report = sync_customers(session, platform, now=utcnow())
+            report = sync_customers(session, platform, now=utcnow(), actor="cli")
     except PlatformError as error:
         print(f"customers not synced: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.audit.service import record
 from bot.customers.models import Customer, Subscription
 from bot.errors import DomainError, NotFound
 
@@ -112,9 +113,14 @@ def parse_customer_file(data: Any) -> CustomerFile:
         raise ImportError_("\n".join(lines)) from None
 
 
-def import_customers(session: Session, document: CustomerFile, *, now: datetime) -> ImportReport:
-    """Create or update customers by name; subscriptions are added, never removed."""
+def import_customers(
+    session: Session, document: CustomerFile, *, now: datetime, actor: str = "deskops"
+) -> ImportReport:
+    """Create or update customers by name; subscriptions are added, never removed. What changed
+    is one audit event."""
     created = updated = added = 0
+    created_names: list[str] = []
+    added_names: list[str] = []
     for entry in document.customers:
         customer = session.scalar(
             select(Customer)
@@ -125,6 +131,7 @@ def import_customers(session: Session, document: CustomerFile, *, now: datetime)
             customer = Customer(name=entry.name, provider_id=entry.provider_id, created_at=now)
             session.add(customer)
             created += 1
+            created_names.append(entry.name)
         else:
             if entry.provider_id:
                 customer.provider_id = entry.provider_id
@@ -137,11 +144,21 @@ def import_customers(session: Session, document: CustomerFile, *, now: datetime)
                     Subscription(name=item.name, provider_id=item.provider_id, position=position)
                 )
                 added += 1
+                added_names.append(f"{customer.name}: {item.name}")
             else:
                 subscription.position = position
                 if item.provider_id:
                     subscription.provider_id = item.provider_id
     session.flush()
+    if created or added:
+        record(
+            session,
+            actor=actor,
+            action="customers.imported",
+            target=f"{created} customers created, {added} subscriptions added",
+            now=now,
+            details={"customers_created": created_names, "subscriptions_added": added_names},
+        )
     return ImportReport(created=created, updated=updated, subscriptions_added=added)
 
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.audit.service import record
 from bot.customers.models import Customer, Subscription
 from bot.integrations.backup.port import BackupPlatform, PlatformCustomer
 
@@ -75,16 +76,24 @@ def _is_platform_id(provider_id: str | None) -> bool:
     return bool(provider_id) and not str(provider_id).startswith("local-")
 
 
-def sync_customers(session: Session, platform: BackupPlatform, *, now: datetime) -> SyncReport:
+def sync_customers(
+    session: Session, platform: BackupPlatform, *, now: datetime, actor: str = "deskops"
+) -> SyncReport:
     """Bring customers and subscriptions in line with `platform.list_customers()`."""
     listed = platform.list_customers()  # network first; PlatformError leaves the database untouched
-    return apply_customers(session, listed, platform=platform.name, now=now)
+    return apply_customers(session, listed, platform=platform.name, now=now, actor=actor)
 
 
 def apply_customers(
-    session: Session, listed: Sequence[PlatformCustomer], *, platform: str, now: datetime
+    session: Session,
+    listed: Sequence[PlatformCustomer],
+    *,
+    platform: str,
+    now: datetime,
+    actor: str = "deskops",
 ) -> SyncReport:
-    """Bring customers and subscriptions in line with what `platform` listed."""
+    """Bring customers and subscriptions in line with what `platform` listed; what changed is
+    one audit event."""
     report = SyncReport(platform=platform, listed=len(listed))
     customers = list(session.scalars(select(Customer).options(selectinload(Customer.subscriptions))).all())
     by_id = {c.provider_id: c for c in customers if c.provider_id}
@@ -131,6 +140,21 @@ def apply_customers(
         if _is_platform_id(customer.provider_id) and customer.provider_id not in seen:
             report.gone.append(customer.name)
     session.flush()
+    if report.changed:
+        record(
+            session,
+            actor=actor,
+            action="customers.synced",
+            target=report.summary(),
+            now=now,
+            details={
+                "platform": platform,
+                "customers_created": report.created,
+                "customers_updated": report.updated,
+                "subscriptions_added": report.subscriptions_added,
+                "subscriptions_updated": report.subscriptions_updated,
+            },
+        )
     return report
 
 

@@ -103,7 +103,7 @@ def customers_sync(platform: BackupPlatform) -> Callable[[datetime], Callable[[S
         listed = platform.list_customers()
 
         def work(session: Session, now: datetime) -> str:
-            report = apply_customers(session, listed, platform=platform.name, now=now)
+            report = apply_customers(session, listed, platform=platform.name, now=now, actor="scheduler")
             for line in report.lines()[1:]:
                 log.info("customers sync: %s", line.strip())
             return report.summary()

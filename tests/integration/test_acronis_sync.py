@@ -11,6 +11,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from bot.audit.models import AuditEvent
 from bot.cli import main
 from bot.config import load_settings
 from bot.customers.models import Customer
@@ -83,8 +84,12 @@ def test_customers_imported_by_name_are_linked_not_duplicated_and_a_second_sync_
         [("PAYG", acronis_emulator.storage_id("PAYG"))],
     )
     with db.transaction() as session:
-        again = sync_customers(session, platform, now=NOW)
+        again = sync_customers(session, platform, now=NOW, actor="scheduler")
     assert not again.changed and not again.gone and not again.subscriptions_gone
+    # The audit trail: the import and the sync that linked them; the sync that changed nothing is not there.
+    with db.read() as session:
+        events = session.execute(select(AuditEvent.actor, AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert [tuple(e) for e in events] == [("deskops", "customers.imported"), ("deskops", "customers.synced")]
 
 
 def test_renames_additions_and_removals_on_the_platform(
