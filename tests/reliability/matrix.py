@@ -10,6 +10,7 @@ Cells that fail are collected, so one run shows the whole matrix.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 from bot.console import SlackEmulator, payloads
 from bot.console.models import JSON, Ephemeral
 from bot.console.transport import Delivery
-from bot.console.viewhandle import ViewHandle
+from bot.console.viewhandle import selection_for
 from bot.db import Database
 from commands.access import REFUSAL as HELPDESK_REFUSAL
 from commands.approvals import REFUSAL as APPROVER_REFUSAL
@@ -74,9 +75,13 @@ class Matrix:
         *,
         refusal: str | None = None,
         works: Callable[[str, str], Any] | None = None,
+        keeps: Callable[[], object] | None = None,
     ) -> None:
-        """One cell: `refusal` expected, or (None) it must work as `works(person, what they saw)` says."""
+        """One cell: `refusal` expected, or (None) it must work as `works(person, what they saw)` says.
+        A refused cell also leaves what `keeps()` returns as it was (e.g. someone else's modal and
+        draft, which row counts alone do not show)."""
         before = self._before(person)
+        kept = keeps() if keeps is not None else None
         try:
             done = act(person)
             answer = done if isinstance(done, Delivery) else None
@@ -91,6 +96,9 @@ class Matrix:
                 seen = self._settle(person, before, answer, lambda text: refusal in text)
                 assert refusal in seen, f"expected the refusal {refusal!r}; the person saw: {seen!r}"
                 self._unchanged(person, before)
+                if keeps is not None:
+                    self.app.wait_for_outbox()
+                    assert keeps() == kept, "what the person must not touch changed"
                 self.figures.add("authorisation cells: refused, nothing changed")
         except Exception as error:  # one broken cell must not hide the others
             self.failures.append(f"{surface} by {PERSONAS[person]}: {error}")
@@ -184,27 +192,42 @@ def ephemeral_click(emulator: SlackEmulator, person: str, ephemeral: Ephemeral, 
     return send(emulator, "interactivity", payloads.interactivity_body(payload))
 
 
-def modal_action(
-    emulator: SlackEmulator, person: str, view: ViewHandle, action_id: str, value: str
+def forged_view_action(
+    emulator: SlackEmulator,
+    person: str,
+    view: JSON,
+    action_id: str,
+    *,
+    value: str | None = None,
+    chosen: str | list[str] | None = None,
+    typed: str | None = None,
 ) -> Delivery:
-    """A click, as `person`, on a button inside a modal someone else has open."""
+    """What `person` would send acting on an element of `view` (a copy of someone else's modal):
+    a button (its `value`), an option picked (`chosen`) or text typed and Enter pressed (`typed`)."""
     ws = emulator.workspace
-    block = next(
-        b
-        for b in view.blocks
-        for e in (b.get("elements") or [b.get("accessory") or {}])
-        if e.get("action_id") == action_id
+    for block in view["blocks"]:
+        elements = block.get("elements") or [block.get("accessory"), block.get("element")]
+        element = next((e for e in elements if e and e.get("action_id") == action_id), None)
+        if element is not None:
+            break
+    else:
+        raise AssertionError(f"{action_id} is not in the view")
+    if typed is not None:
+        selection: JSON = {"value": typed}
+    elif chosen is not None:
+        selection = selection_for(element, chosen)
+    else:
+        selection = {}
+    action = payloads.element_action(
+        element, str(block["block_id"]), action_ts=ws.new_ts(), selection=selection
     )
-    element = next(
-        e for e in (block.get("elements") or [block.get("accessory")]) if e.get("action_id") == action_id
-    )
-    action = payloads.element_action(element, str(block["block_id"]), action_ts=ws.new_ts(), selection={})
-    action["value"] = value
+    if value is not None:
+        action["value"] = value
     payload = payloads.block_actions(
         ws.identity,
         user=ws.user(person),
         trigger_id=ws.views.issue_trigger(person),
         actions=[action],
-        view=view.view,
+        view=copy.deepcopy(view),
     )
     return send(emulator, "interactivity", payloads.interactivity_body(payload))

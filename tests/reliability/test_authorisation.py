@@ -5,8 +5,11 @@ Only HELPDESK_USERS may use /backup, /enroll and their buttons."""
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -17,12 +20,23 @@ from bot.accounts.models import BackupUser, ProvisioningState, Role
 from bot.accounts.users import create_user
 from bot.clock import ManualClock
 from bot.console import SlackEmulator
-from bot.console.models import Ephemeral, Message
+from bot.console.models import JSON, Ephemeral, Message
+from bot.console.viewhandle import ViewHandle
 from bot.customers.service import find_customer
+from bot.enrollment import drafts
 from bot.enrollment.batches import refresh_batch_card
-from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState
-from tests.e2e.backup_flows import add_user_with_backup, add_user_without_backup
-from tests.e2e.enroll_flows import add_result, open_invite, search
+from bot.enrollment.models import (
+    BatchState,
+    DraftInvitee,
+    Invitation,
+    InvitationBatch,
+    InvitationState,
+    InviteDraft,
+    PlatformChoice,
+)
+from bot.integrations.directory.port import DirectoryUser
+from tests.e2e.backup_flows import add_user_with_backup, add_user_without_backup, fill_user, open_add_user
+from tests.e2e.enroll_flows import add_result, open_invite, remove_invitee, search, wait_for_notice
 from tests.reliability.conftest import SQLITE_ONLY
 from tests.reliability.matrix import (
     ANNA,
@@ -32,7 +46,7 @@ from tests.reliability.matrix import (
     SAM,
     Matrix,
     ephemeral_click,
-    modal_action,
+    forged_view_action,
 )
 from tests.support.channels import ChannelsApp
 from tests.support.reliability import Figures
@@ -282,24 +296,294 @@ def test_every_button_and_modal_action(matrix: Matrix, slack_emulator: SlackEmul
         for person in ALLOWED:
             matrix.cell(surface, person, allowed_act, works=works)
 
-    # Inside the invitation modal: the search (someone else's modal, as a forger would send it).
-    helens = open_invite(helen)
-    for person in REFUSED:
-        matrix.cell(
-            "Search (invitation modal)",
-            person,
-            lambda person: modal_action(emu, person, helens, "enroll.invite.search", "search"),
-            refusal=HELPDESK_REFUSAL,
+    matrix.assert_all_passed()
+
+
+# --- inside the modals: every action of Send Enrollment Invitation and of Add New User ---------
+
+
+def _draft_id(view: ViewHandle) -> str:
+    return str(json.loads(view.private_metadata)["draft_id"])
+
+
+def _drafts(matrix: Matrix) -> tuple[object, ...]:
+    """Every draft as stored (platform, notice, last search, last change) and every invitee."""
+    with matrix.db.read() as session:
+        drafts = session.execute(
+            select(
+                InviteDraft.id,
+                InviteDraft.platform,
+                InviteDraft.notice,
+                InviteDraft.search,
+                InviteDraft.updated_at,
+            ).order_by(InviteDraft.id)
+        ).all()
+        invitees = session.execute(
+            select(DraftInvitee.id, DraftInvitee.draft_id, DraftInvitee.email).order_by(DraftInvitee.id)
+        ).all()
+        return tuple(tuple(row) for row in drafts), tuple(tuple(row) for row in invitees)
+
+
+def _invitees(matrix: Matrix, view: ViewHandle) -> list[str]:
+    with matrix.db.read() as session:
+        return list(
+            session.scalars(
+                select(DraftInvitee.display_name)
+                .where(DraftInvitee.draft_id == _draft_id(view))
+                .order_by(DraftInvitee.id)
+            )
         )
 
-    def own_search(person: str) -> None:
-        matrix.close_modals(person)
-        search(open_invite(emu.person(person)), "Jo")
 
-    def found(person: str, _seen: str) -> bool:
-        stack = emu.modal_stack(person)
-        return bool(stack) and "John Doe" in str(stack[-1]["blocks"])
+def _seed_invitees(matrix: Matrix, view: ViewHandle, count: int) -> None:
+    """People added to the person's draft directly (the sample directory has 14): enough for pages."""
+    people = [
+        DirectoryUser(
+            id=f"seed{n:02d}",
+            account_name=f"seed{n:02d}",
+            display_name=f"Seed Person {n:02d}",
+            first_name="Seed",
+            last_name=f"Person {n:02d}",
+            email=f"seed{n:02d}@example.com",
+        )
+        for n in range(count)
+    ]
+    with matrix.db.transaction() as session:
+        draft = drafts.owned_draft(session, _draft_id(view), view.user_id)
+        drafts.add_invitees(session, draft, people, source=None, now=matrix.app.deps.clock.now())
 
-    for person in ALLOWED:
-        matrix.cell("Search (invitation modal)", person, own_search, works=found)
+
+def _button_value(view: JSON, action_id: str, name: str | None = None) -> str:
+    """The value of the `action_id` button (in the row of `name`, when given: its own button, or
+    for someone without an e-mail address, the buttons under the row)."""
+    blocks: list[JSON] = view["blocks"]
+    for index, block in enumerate(blocks):
+        if name is not None and f"*{name}*" not in str((block.get("text") or {}).get("text")):
+            continue
+        candidates = [block.get("accessory") or {}, *(block.get("elements") or [])]
+        if name is not None and index + 1 < len(blocks):
+            candidates += blocks[index + 1].get("elements") or []
+        for element in candidates:
+            if element.get("action_id") == action_id:
+                return str(element["value"])
+    raise AssertionError(f"no {action_id} button" + (f" for {name}" if name else ""))
+
+
+def test_every_action_inside_the_invitation_and_add_user_modals(
+    matrix: Matrix, slack_emulator: SlackEmulator
+) -> None:
+    """Every block action registered for the Send Enrollment Invitation modal (commands/enroll/
+    invite.py) and the Add New User modal (commands/backup/add_user.py). Anna and Sam send them
+    on a copy of Helen's modal, as a forger would: the exact refusal, and Helen's modal, her draft
+    and every row stay as they were. Helen and Harry use them in their own modal: they work."""
+    emu = slack_emulator
+    helen = emu.person(HELEN)
+
+    # Helen's invitation modal: 25 people (Kwame Mensah has no e-mail address: the edit button),
+    # results with a group, then with people, then the second page. The others send what they
+    # would by copying her modal as it is at that moment.
+    helens = open_invite(helen)
+    search(helens, "Field")
+    add_result(helens, "Field Engineers")
+    _seed_invitees(matrix, helens, 20)
+    search(helens, "Sales")
+    matrix.app.wait_for_outbox()
+
+    def untouched() -> tuple[object, ...]:
+        updates = len([c for c in emu.calls("views.update") if c.ok])
+        return helens.hash, _drafts(matrix), updates
+
+    def forged(
+        view: ViewHandle, action_id: str, *, row: Callable[[str], str | None] | None = None, **what: Any
+    ) -> Callable[[str], object]:
+        """The action on a copy of `view` as it is at that moment; with `row`, a button whose value
+        is read from that copy (in the row of the name `row(person)` returns, or the only one)."""
+
+        def act(person: str) -> object:
+            current = copy.deepcopy(view.view)
+            value = None if row is None else _button_value(current, action_id, row(person))
+            return forged_view_action(emu, person, current, action_id, **({"value": value} | what))
+
+        return act
+
+    def refused(surface: str, act: Callable[[str], object]) -> None:
+        for person in REFUSED:
+            matrix.cell(
+                f"{surface} (invitation modal)", person, act, refusal=HELPDESK_REFUSAL, keeps=untouched
+            )
+
+    refused("Add (a group)", forged(helens, "enroll.invite.add_group", row=lambda _person: "Sales"))
+    search(helens, "Jo")
+    matrix.app.wait_for_outbox()
+    others = {ANNA: "Bjørn Halvorsen", SAM: "Łukasz Wróbel"}  # each tries to remove someone else
+    invite_rows: list[tuple[str, Callable[[str], object]]] = [
+        ("Search (button)", forged(helens, "enroll.invite.search")),
+        ("Search (Enter in the search box)", forged(helens, "enroll.invite.search_text", typed="Mary")),
+        ("Add (a person)", forged(helens, "enroll.invite.add_user", row=lambda _person: "John Doe")),
+        ("Remove", forged(helens, "enroll.invite.remove", row=others.__getitem__)),
+        ("Remove all", forged(helens, "enroll.invite.remove_all", value="all")),
+        ("Next (page)", forged(helens, "enroll.invite.page.next", row=lambda _person: None)),
+        ("Platform", forged(helens, "enroll.invite.platform", chosen="android")),
+        (
+            "No email address assigned (edit e-mail)",
+            forged(helens, "enroll.invite.edit_email", row=lambda _person: "Kwame Mensah"),
+        ),
+    ]
+    for surface, act in invite_rows:
+        refused(surface, act)
+    helens.click("enroll.invite.page.next", value=_button_value(helens.view, "enroll.invite.page.next"))
+    helens.wait_for_update()
+    matrix.app.wait_for_outbox()
+    refused("Previous (page)", forged(helens, "enroll.invite.page.previous", row=lambda _person: None))
+    matrix.close_modals(HELEN)
+
+    # Helen's Add New User modal, filled in.
+    helens_add = open_add_user(helen, "Globex")
+    fill_user(helens_add, "Nina", "New", "nina@globex.example")
+
+    def add_user_untouched() -> tuple[object, ...]:
+        updates = len([c for c in emu.calls("views.update") if c.ok])
+        return helens_add.hash, helens_add.has_block("address"), updates
+
+    add_user_rows: list[tuple[str, Callable[[str], object]]] = [
+        ("Role", forged(helens_add, "backup.add_user.role", chosen="administrator")),
+        (
+            "Use different emails (checkbox)",
+            forged(helens_add, "backup.add_user.separate_notification_email", chosen=["separate"]),
+        ),
+        ("Assign services", forged(helens_add, "backup.add_user.services", chosen=[])),
+    ]
+    for surface, act in add_user_rows:
+        for person in REFUSED:
+            matrix.cell(
+                f"{surface} (Add New User)", person, act, refusal=HELPDESK_REFUSAL, keeps=add_user_untouched
+            )
+    matrix.close_modals(HELEN)
+
+    # Helen and Harry, each in a modal of their own.
+    own: dict[str, ViewHandle] = {}
+
+    def invite(prepare: Callable[[ViewHandle], object]) -> Callable[[str], None]:
+        def act(person: str) -> None:
+            matrix.close_modals(person)
+            own[person] = view = open_invite(emu.person(person))
+            prepare(view)
+
+        return act
+
+    def shows(*texts: str) -> Callable[[str, str], bool]:
+        return lambda person, _seen: all(text in own[person].all_text() for text in texts)
+
+    def listed(*names: str) -> Callable[[str, str], bool]:
+        return lambda person, _seen: _invitees(matrix, own[person]) == list(names)
+
+    def search_button(view: ViewHandle) -> None:
+        search(view, "ohn", contains=True)  # types (Enter searches too), picks Contains, clicks Search
+
+    def add_person(view: ViewHandle) -> None:
+        search(view, "Jo")
+        add_result(view, "John Doe")
+
+    def add_group(view: ViewHandle) -> None:
+        search(view, "Sales")
+        add_result(view, "Sales")
+
+    def remove(view: ViewHandle) -> None:
+        add_person(view)
+        add_result(view, "Mary Johnson")
+        remove_invitee(view, "John Doe")
+
+    def remove_all(view: ViewHandle) -> None:
+        add_group(view)
+        view.click("enroll.invite.remove_all", value="all")
+        wait_for_notice(view, "Everyone was removed")
+
+    def next_page(view: ViewHandle) -> None:
+        _seed_invitees(matrix, view, 25)
+        search(view, "Jo")  # shows the list as it is now: 25 people, Next
+        view.click("enroll.invite.page.next", value=_button_value(view.view, "enroll.invite.page.next"))
+        view.wait_for_update()
+
+    def previous_page(view: ViewHandle) -> None:
+        next_page(view)
+        view.click(
+            "enroll.invite.page.previous", value=_button_value(view.view, "enroll.invite.page.previous")
+        )
+        view.wait_for_update()
+
+    def platform(view: ViewHandle) -> None:
+        view.choose("platform", "android")
+        view.wait_for_update()
+
+    def edit_email(view: ViewHandle) -> None:
+        search(view, "Field")
+        add_result(view, "Field Engineers")
+        view.click(
+            "enroll.invite.edit_email",
+            value=_button_value(view.view, "enroll.invite.edit_email", "Kwame Mensah"),
+        )
+
+    def platform_is(choice: PlatformChoice) -> Callable[[str, str], bool]:
+        def chosen(person: str, _seen: str) -> bool:
+            with matrix.db.read() as session:
+                draft = session.get(InviteDraft, _draft_id(own[person]))
+                return draft is not None and draft.platform is choice
+
+        return chosen
+
+    allowed_invite: list[tuple[str, Callable[[str], object], Callable[[str, str], object]]] = [
+        ("Search (button)", invite(search_button), shows("Results* for “ohn” (contains)", "John Doe")),
+        (
+            "Search (Enter in the search box)",
+            invite(lambda view: search(view, "Mary")),
+            shows("Results* for “Mary”", "Mary Johnson"),
+        ),
+        ("Add (a person)", invite(add_person), listed("John Doe")),
+        (
+            "Add (a group)",
+            invite(add_group),
+            listed("Mary Johnson", "Zoë Lefèvre", "François Dubois", "Ana Sofía Pérez"),
+        ),
+        ("Remove", invite(remove), listed("Mary Johnson")),
+        ("Remove all", invite(remove_all), listed()),
+        ("Next (page)", invite(next_page), shows("Showing 21 to 25 of 25")),
+        ("Previous (page)", invite(previous_page), shows("Showing 1 to 20 of 25")),
+        ("Platform", invite(platform), platform_is(PlatformChoice.ANDROID)),
+        (
+            "No email address assigned (edit e-mail)",
+            invite(edit_email),
+            modal_opened(emu, "enroll.invite.edit_email"),
+        ),
+    ]
+    for surface, act, works in allowed_invite:
+        for person in ALLOWED:
+            matrix.cell(f"{surface} (invitation modal)", person, act, works=works)
+
+    def add_user_modal(change: Callable[[ViewHandle], object]) -> Callable[[str], None]:
+        def act(person: str) -> None:
+            matrix.close_modals(person)
+            own[person] = view = open_add_user(emu.person(person), "Globex")
+            change(view)
+            view.wait_for_update()
+
+        return act
+
+    def has(*blocks: str) -> Callable[[str, str], bool]:
+        return lambda person, _seen: all(own[person].has_block(block) for block in blocks)
+
+    def submits_as(label: str) -> Callable[[str, str], bool]:
+        return lambda person, _seen: own[person].view["submit"]["text"] == label
+
+    allowed_add_user: list[tuple[str, Callable[[str], object], Callable[[str, str], object]]] = [
+        ("Role", add_user_modal(lambda view: view.choose("role", "administrator")), has("address", "phone")),
+        (
+            "Use different emails (checkbox)",
+            add_user_modal(lambda view: view.tick("separate_notification_email", ["separate"])),
+            has("notification_email"),
+        ),
+        ("Assign services", add_user_modal(lambda view: view.tick("services", [])), submits_as("Create")),
+    ]
+    for surface, act, works in allowed_add_user:
+        for person in ALLOWED:
+            matrix.cell(f"{surface} (Add New User)", person, act, works=works)
     matrix.assert_all_passed()
