@@ -29,7 +29,9 @@ PROVES = {
     "Retries and double submits": (
         "Every command, button and modal that changes something, delivered again with "
         "X-Slack-Retry-Num 1 and 2, and every modal submitted a second time (a double click): one "
-        "user, one e-mail, one batch, one decision, one card — on SQLite and PostgreSQL for /backup."
+        "user, one e-mail, one batch, one decision, one card — on SQLite and PostgreSQL for /backup. "
+        "The invitation modal's changes (Add, Remove, Remove all, Platform, an address typed), "
+        "retried after the person went on working, leave the draft as one left it."
     ),
     "Crash (kill -9) and restart": (
         "`kill -9` of a real `deskops serve` in the middle of a 2,000-invitee batch over SMTP, "
@@ -42,13 +44,14 @@ PROVES = {
         "server is back, each message once), LDAP down (said in the modal; search works again), "
         "Slack 429 with Retry-After and 500s (posts wait and are made once; a modal Slack cannot "
         "open is told in words), a private PostgreSQL stopped and restarted (/readyz 503, the "
-        "helpdesk told the database is unavailable, everything works after the restart)."
+        "helpdesk told the database is unavailable, everything works after the restart; e-mails "
+        "waiting in the outbox when it stopped are sent after it, each once)."
     ),
     "Authorisation matrix": (
         "Every command, message button, modal action, view submission and approval decision tried "
         "by a helpdesk person, an approver who is not helpdesk, another member and a helpdesk "
         "approver who raised the request: allowed cells work; refused cells get the exact refusal "
-        "and change nothing (no row, no modal, no e-mail)."
+        "and change nothing (no row, no modal, no e-mail; someone else's modal and draft as they were)."
     ),
     "Hostile input": (
         "LDAP filter characters (property-based against a real slapd), line breaks in addresses "

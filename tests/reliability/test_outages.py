@@ -215,3 +215,78 @@ def test_postgresql_stopped_and_restarted(
                 ]
             )
             figures.add("items lost", 0)
+
+
+def test_postgresql_outage_holds_queued_mail_and_sends_it_once_after_the_restart(
+    slack_emulator: SlackEmulator,
+    tmp_path: Path,
+    make_smtp_sink: MakeSmtpSink,
+    figures: Figures,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Work waits and resumes: an activation e-mail and four invitations wait in the outbox for
+    their next attempt (the SMTP server was down a moment) when the database goes down. The
+    worker hits the outage, keeps trying, and once PostgreSQL is back delivers each e-mail once."""
+    sink = make_smtp_sink()
+    clock = ManualClock(START)
+    seed_helpdesk(slack_emulator)
+    figures.watch(slack_emulator)
+    with PrivatePostgres() as postgres:
+        url = postgres.create_database("deskops")
+        with run_app(slack_emulator, url, tmp_path, clock=clock, smtp_url=sink.url) as app:
+            helen = slack_emulator.person(HELPDESK_USER)
+            add_user_with_backup(helen, "Globex", email="john.doe@example.com")
+            app.wait_for_outbox()
+            sink.stop()
+            helen.click(slack_emulator.channel(HELPDESK_CHANNEL).last_message(), "backup.user.activate")
+            view = open_invite(helen)
+            search(view, "Sales")
+            add_result(view, "Sales")
+            view.choose("platform", "ios")
+            view.wait_for_update()
+            assert view.submit().closed
+            refused = f"127.0.0.1:{sink.port} refused the connection"
+
+            def waiting() -> list[tuple[str, str, str | None]]:
+                return [row for row in app.outbox_rows() if row[1] == "pending" and refused in str(row[2])]
+
+            slack_emulator.wait_until(lambda: len(waiting()) == 5 and not app.service.listeners.in_flight)
+            rows_before = len(app.outbox_rows())
+            sink.restart()  # mail could go out now: only the database stops it
+
+            postgres.stop()
+            figures.add("faults injected")
+            clock.advance(timedelta(minutes=30))  # the e-mails are due again
+            app.service.worker.wake()
+            slack_emulator.wait_until(lambda: claims_failed(caplog) >= 1, timeout=15)
+            time.sleep(1)  # the outage lasts: the worker keeps polling (every 0.05 s here) and failing
+            with app.http() as http:
+                assert http.get("/readyz").status_code == 503
+            assert sink.messages == []  # nothing was claimed, nothing sent, nothing marked
+
+            postgres.start()
+            slack_emulator.wait_until(lambda: len(sink.messages) >= 5, timeout=20)
+            app.wait_for_outbox()
+            card_of(slack_emulator, "4 invitations sent")
+            card_of(slack_emulator, "Pending activation (e-mail sent")
+            statuses = [status for _, status, _ in app.outbox_rows()]
+            assert len(statuses) >= rows_before and set(statuses) == {"delivered"}, app.outbox_rows()
+
+    recipients = sorted(str(m["To"]) for m in sink.messages)
+    assert recipients == sorted(
+        [
+            "john.doe@example.com",
+            "mary.johnson@example.com",
+            "zoe.lefevre@example.com",
+            "francois.dubois@example.com",
+            "ana.perez@example.com",
+        ]
+    )
+    assert len({str(m["Message-ID"]) for m in sink.messages}) == 5  # each e-mail once
+    figures.add("items lost", 0)
+    figures.add("e-mails held during the outage and sent after it", 5)
+
+
+def claims_failed(caplog: pytest.LogCaptureFixture) -> int:
+    """The outbox worker's attempts to claim rows that failed (the database is down)."""
+    return len([r for r in caplog.records if r.getMessage().startswith("outbox worker: claiming failed")])
