@@ -14,6 +14,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from bot.deps import Deps
 from bot.slack.acks import FollowUpGate, GatedAck, RepeatedRequest
 from bot.slack.dedupe import RequestClaims, request_key
+from bot.slack.replays import ReplayGuard
 from bot.web.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,20 @@ def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
         # Listeners take `deps` by name; each opens its own unit of work with deps.db.transaction(),
         # because after the ack they run on another thread, when this middleware has returned.
         context["deps"] = deps
+        return next()
+
+    replays = ReplayGuard()
+
+    @app.middleware
+    def refuse_replays(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        # After Bolt's own check: only a correctly signed, fresh request gets here.
+        if "x-slack-retry-num" not in req.headers:
+            timestamp = (req.headers.get("x-slack-request-timestamp") or [""])[0]
+            signature = (req.headers.get("x-slack-signature") or [""])[0]
+            if signature and not replays.first_time(timestamp, signature):
+                log.warning("refused a replayed Slack request (its signature was seen before)")
+                metrics.slack_replays_refused.inc()
+                return BoltResponse(status=401, body='{"error":"invalid request"}')
         return next()
 
     claims = RequestClaims(deps.db, deps.clock)

@@ -35,6 +35,11 @@ class Metrics:
             "Repeated Slack requests recognised and dropped",
             registry=self.registry,
         )
+        self.slack_replays_refused = Counter(
+            "deskops_slack_replays_refused",
+            "Signed Slack requests sent again word for word (not Slack's retries), refused with 401",
+            registry=self.registry,
+        )
         self.outbox_deliveries = Counter(
             "deskops_outbox_deliveries",
             "Outbox delivery attempts",

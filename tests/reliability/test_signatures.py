@@ -5,7 +5,8 @@ Property-based (hypothesis): forged signatures and timestamps, stale or future t
 genuine signatures replayed over altered bodies, and truncated bodies, over request bodies that
 would act if they were genuine: a slash command that sends an activation e-mail, a click on
 Activate, the submission of Add New User and an App Home event. The same bodies correctly
-signed then act, so the checks can tell the difference.
+signed then act, so the checks can tell the difference; sent again word for word (a replay
+inside the 5 minutes), each is refused.
 """
 
 from __future__ import annotations
@@ -241,3 +242,18 @@ def test_the_same_bodies_signed_correctly_act(
     assert slack_emulator.send_raw(click).status == 200
     helpdesk_app.wait_for_outbox()
     figures.add("genuine requests acting", 4)
+
+
+def test_a_signed_request_sent_again_word_for_word_is_refused(
+    genuine: Genuine, helpdesk_app: RunningApp, slack_emulator: SlackEmulator, figures: Figures
+) -> None:
+    """A replay inside Slack's 5 minutes: the same body, timestamp and signature, without
+    X-Slack-Retry-Num (Slack's own retries carry it and are recognised by their request key)."""
+    for sent in genuine.requests:
+        stamp = int(time.time())
+        signature = slack_emulator.sender.signature(sent.body, str(stamp))
+        assert slack_emulator.send_raw(sent, timestamp=stamp, signature=signature).status == 200
+        unchanged = Unchanged(helpdesk_app, slack_emulator, figures)  # after it acted
+        unchanged.check(slack_emulator.send_raw(sent, timestamp=stamp, signature=signature).status)
+        figures.add("requests sent to the app", 2)
+        figures.add("requests refused with 401")
