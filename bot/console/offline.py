@@ -109,6 +109,9 @@ def seed_workspace(emulator: SlackEmulator, *, tz: str) -> None:
     )
 
 
+DEMO_AGENT_DOWNLOAD_URL = "https://cloud.acronis.com/"
+
+
 def console_settings(settings: Settings, *, base_url: str, bot_token: str, signing_secret: str) -> Settings:
     """The bot's settings in console mode: Slack is the emulator, links point at this server."""
     return settings.model_copy(
@@ -125,6 +128,8 @@ def console_settings(settings: Settings, *, base_url: str, bot_token: str, signi
             "host": LOOPBACK,
             # /enroll works out of the box: a demo server name, unless one is configured.
             "enrollment_server": settings.enrollment_server or "access.deskops.example",
+            # The activation page shows where to get the agent: the platform's sign-in page.
+            "agent_download_url": settings.agent_download_url or DEMO_AGENT_DOWNLOAD_URL,
         }
     )
 

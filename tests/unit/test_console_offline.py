@@ -44,6 +44,15 @@ def test_console_settings_point_the_bot_at_the_emulator_and_this_server() -> Non
     assert bot.helpdesk_users == [HELPDESK_GROUP] and bot.approvers == [APPROVER]
     assert bot.helpdesk_channel == HELPDESK_CHANNEL and bot.approvals_channel == APPROVALS_CHANNEL
     assert settings.slack_bot_token is None  # the operator's settings are left as they were
+    # Out of the box the activation page says where to get the agent (unless one is configured).
+    assert bot.agent_download_url == "https://cloud.acronis.com/"
+    configured = load_settings(_env_file=None, agent_download_url="https://backup.msp.example/agent")
+    assert (
+        console_settings(
+            configured, base_url="http://127.0.0.1:3999", bot_token="x", signing_secret="s"
+        ).agent_download_url
+        == "https://backup.msp.example/agent"
+    )
 
 
 def get(app: ASGIApp, path: str) -> tuple[int, dict[str, str], str]:
