@@ -7,8 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from blocks.enroll.metadata import InviteMetadata
 from bot.console import SlackEmulator
-from bot.enrollment.models import Invitation, InvitationState
+from bot.enrollment import drafts
+from bot.enrollment.models import Invitation, InvitationState, InviteDraft
+from bot.integrations.directory.port import DirectoryUser
 from tests.e2e.backup_flows import read_eml
 from tests.e2e.enroll_flows import (
     add_result,
@@ -220,3 +223,40 @@ def test_url_and_help(deskops: RunningApp, slack_emulator: SlackEmulator) -> Non
     assert "access.msp.example" in answer
     outcome = helen.slash("/enroll", "status bob", channel=HELPDESK_CHANNEL)
     assert outcome.ephemeral is not None and "not an e-mail address" in outcome.ephemeral.all_text()
+
+
+def test_a_10000_invitee_draft_pages_inside_slack_limits(
+    deskops: RunningApp, slack_emulator: SlackEmulator
+) -> None:
+    """The modal of a 10,000-person list (a third without e-mail) through the real listeners: the
+    emulator refuses any view outside the Block Kit limits file, as Slack would."""
+    helen = slack_emulator.person(HELPDESK_USER)
+    view = open_invite(helen)
+    search(view, "Jo")
+    add_result(view, "John Doe")
+    draft_id = InviteMetadata.model_validate_json(view.private_metadata).draft_id
+    people = (
+        DirectoryUser(
+            id=f"uid=bulk{n:05d},ou=people,dc=example,dc=com",
+            account_name=f"bulk{n:05d}",
+            display_name=f"Bulk Person With A Rather Long Name {n:05d}",
+            first_name="Bulk",
+            last_name=f"Person {n:05d}",
+            email=None if n % 3 == 0 else f"bulk{n:05d}@example.com",
+        )
+        for n in range(10_000)
+    )
+    with deskops.deps.db.transaction() as session:
+        draft = session.get(InviteDraft, draft_id)
+        assert draft is not None
+        drafts.add_invitees(session, draft, people, source="Bulk", now=deskops.deps.clock.now())
+    search(view, "Mary")  # any action renders the list from the draft again
+    assert invitees_header(view) == "*Users to invite* (10,001 · 3,334 without e-mail)"
+    view.click("enroll.invite.page.next")
+    view.wait_for_update()
+    assert "Showing 21 to 40 of 10,001" in view.all_text()
+    assert len(view.blocks) <= 100 and len(view.private_metadata) <= 3000
+    # Send names who has no address, within the error's limits, and sends nothing.
+    result = view.submit()
+    assert result.errors is not None and "3,334 on the list have no e-mail address" in result.errors["search"]
+    assert deskops.outbox_rows() == []
