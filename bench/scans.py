@@ -9,6 +9,11 @@ reminder for everything already due (reported, not a target), is committed befor
 statement they sent is then run again under EXPLAIN (ANALYZE, BUFFERS): the bench prints each
 plan's scan nodes and fails if one is a sequential scan of a big table.
 
+Baseline, measured in the same run on the same data: the same work with PostgreSQL's index scans
+switched off for the transaction (`enable_indexscan`, `enable_indexonlyscan`,
+`enable_bitmapscan` off), i.e. what it costs without the indexes deskops' migrations create;
+the figure is printed as a ratio to it.
+
 Targets: each < 0.5 s, and no Seq Scan on invitations or backup_users.
 """
 
@@ -21,7 +26,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from bench.common import BenchResult, median, say
 
@@ -31,7 +36,8 @@ RUNS = 5
 LIMIT_SECONDS = 0.5
 BIG_TABLES = ("invitations", "backup_users")
 _SCAN = re.compile(
-    r"(Seq Scan|Index Only Scan|Index Scan|Bitmap Index Scan|Bitmap Heap Scan)(?: using (\S+))? on (\S+)"
+    r"(Seq Scan|Index Only Scan(?: Backward)?|Index Scan(?: Backward)?|Bitmap Index Scan|Bitmap Heap Scan)"
+    r"(?: using (\S+))? on (\S+)"
 )
 
 
@@ -52,10 +58,16 @@ def _recording(engine: Any) -> Iterator[list[tuple[str, Any]]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def _time(db: Any, work: Callable[[Any], object], runs: int) -> list[float]:
+NO_INDEXES = ("enable_indexscan", "enable_indexonlyscan", "enable_bitmapscan")
+
+
+def _time(db: Any, work: Callable[[Any], object], runs: int, *, without_indexes: bool = False) -> list[float]:
     seconds = []
     for number in range(runs + 1):
         with db.sessions() as session, session.begin():
+            if without_indexes:
+                for setting in NO_INDEXES:
+                    session.execute(text(f"SET LOCAL {setting} = off"))
             started = time.perf_counter()
             work(session)
             elapsed = time.perf_counter() - started
@@ -130,17 +142,22 @@ def run(*, runs: int = RUNS) -> BenchResult:
         say(f"  first reminder run: {figures['reminders_first_run']}")
         for name, work in scans.items():
             seconds = _time(db, work, runs)
+            baseline = _time(db, work, 1, without_indexes=True)  # slow by design: one run after a warm-up
             with _recording(db.engine) as statements, db.sessions() as session, session.begin():
                 work(session)
                 session.rollback()
             plans = _plans(db, statements)
+            ratio = median(seconds) / median(baseline)
             figures[name] = {
                 "median_seconds": round(median(seconds), 4),
                 "runs": [round(s, 4) for s in seconds],
+                "baseline_without_indexes_seconds": round(median(baseline), 4),
+                "ratio": round(ratio, 3),
                 "plans": plans,
             }
             say(
-                f"  {name}: median {median(seconds) * 1000:.0f} ms over {runs} runs; {len(plans)} statements:"
+                f"  {name}: median {median(seconds) * 1000:.0f} ms over {runs} runs, without indexes "
+                f"{median(baseline) * 1000:.0f} ms: {ratio:.3g} x; {len(plans)} statements:"
             )
             for plan in plans:
                 say(f"    {plan['statement'][:100]}")
