@@ -314,6 +314,8 @@ class ProcessLogs:
                     data = log.read()
             except OSError:  # the test's folder is gone: it was checked when its test ended
                 continue
+            if not data:
+                continue
             self.checked_up_to[path] = self.checked_up_to.get(path, 0) + len(data)
             taken.append((f"{source} ({path.name})", data.decode("utf-8", errors="replace")))
         return taken
