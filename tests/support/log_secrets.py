@@ -479,6 +479,13 @@ def _no_secrets_in_logs() -> Iterator[None]:
 
 # Every leak of the session (all processes), listed when the session ends.
 SESSION_LEAKS: list[dict[str, str]] = []
+WORKER_LEAKS = "deskops_secret_leaks"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """A pytest-xdist worker has ended (its pytest_sessionfinish ran): its leaks join the session's."""
+    SESSION_LEAKS.extend(getattr(node, "workeroutput", {}).get(WORKER_LEAKS, []))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -500,8 +507,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     SCANS.mkdir(parents=True, exist_ok=True)
     (SCANS / f"secret-scan-{_worker_name()}.json").write_text(json.dumps(report, indent=2))
     if hasattr(session.config, "workerinput"):
-        return  # the controlling process reads every worker's report (they end before it does)
-    SESSION_LEAKS[:] = [leak for scan in scan_reports() for leak in scan["leaks"]]
+        # Handed to the controlling process in memory (pytest_testnodedown below), not through
+        # the files: another session in the same checkout may be rewriting those meanwhile.
+        session.config.workeroutput[WORKER_LEAKS] = report["leaks"]  # type: ignore[attr-defined]
+        return
+    SESSION_LEAKS.extend(leak.__dict__ for leak in TOTALS.leaks)
     if SESSION_LEAKS:
         # A leak found in a test has failed that test already; one logged after the last test
         # (a fixture of wider scope ending) is only found here: either way the run fails.
