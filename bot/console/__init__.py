@@ -8,6 +8,8 @@ fake Slack; `make run` without Slack credentials will serve it behind a browser 
 * `webapi.WebApi` (+ `methods`): the Web API over HTTP, served by `server.BackgroundServer`.
 * `driver.Person` / `viewhandle.ViewHandle` (+ `payloads`, `transport`): what Slack sends to the
   app when a person acts, signed, and what Slack does with the app's answer.
+* `socketmode.SocketMode`: Socket Mode for an app with an app-level token: `apps.connections.open`,
+  the WebSocket (`hello`, envelopes, acks); the driver then sends everything over it.
 * `blockkit.BlockKitLimits`: every message and view checked against the shared limits file.
 * `emulator.SlackEmulator`: all of it behind one facade.
 """

@@ -1,6 +1,9 @@
 """Acting as a person in Slack: slash commands, clicks, modal submissions, App Home — sent to the
 app signed, exactly as Slack sends them, with the app's answer applied as Slack would apply it.
 
+With Socket Mode on (`socket_mode`), the same payloads go to the app as envelopes over its
+WebSocket and the app's acks stand for the HTTP answers.
+
 Anything Slack would refuse or show as an error (an ack slower than 3 s, a non-200 answer, a bad
 `response_action`) is recorded in the workspace's problems; tests assert there are none.
 """
@@ -14,6 +17,7 @@ from typing import Any
 
 from bot.console import payloads
 from bot.console.models import JSON, Ephemeral, Message, SlackError
+from bot.console.socketmode import SocketMode
 from bot.console.transport import Delivery, RequestKind, SentRequest, SlackSender
 from bot.console.viewhandle import SubmitResult, ViewHandle, client_errors, selection_for
 from bot.console.viewstate import find_action, input_block_ids, random_id
@@ -46,10 +50,20 @@ class Outcome:
 
 
 class Driver:
-    def __init__(self, workspace: Workspace, sender: SlackSender, *, response_url_base: str) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        sender: SlackSender,
+        *,
+        response_url_base: str,
+        socket_mode: SocketMode | None = None,
+        timeout: float = 10.0,
+    ) -> None:
         self.workspace = workspace
         self.sender = sender
         self.response_url_base = response_url_base.rstrip("/")
+        self.socket_mode = socket_mode
+        self.timeout = timeout
 
     def person(self, user_id: str) -> Person:
         self.workspace.user(user_id)
@@ -59,7 +73,10 @@ class Driver:
 
     def deliver(self, kind: RequestKind, body: bytes, what: str) -> tuple[Delivery, list[str]]:
         """Send like Slack; return the answer and the problems Slack would have with it."""
-        delivery = self.sender.send(SentRequest(kind, body))
+        if self.socket_mode is not None:
+            delivery = self.socket_mode.deliver(kind, body, timeout=self.timeout)
+        else:
+            delivery = self.sender.send(SentRequest(kind, body))
         problems = []
         if delivery.error is not None:
             problems.append(f"{what}: no answer from the app ({delivery.error})")

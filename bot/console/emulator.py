@@ -11,6 +11,10 @@ modal = helen.wait_for_view()
 ...
 assert emu.problems == []
 emu.stop()
+
+With `app_token="xapp-…"` the app has Socket Mode switched on, as in its Slack configuration:
+`apps.connections.open` answers a WebSocket URL (`emu.socket_mode`), and everything a person does
+reaches the app as envelopes over that socket instead of POSTs to `events_url`.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from bot.console.blockkit import BlockKitLimits
 from bot.console.driver import Driver, Person
 from bot.console.models import JSON, AppIdentity, Channel, Ephemeral, Message, ResponsePost, User, Usergroup
 from bot.console.server import BackgroundServer
+from bot.console.socketmode import SocketMode
 from bot.console.transport import Delivery, SentRequest, SlackSender
 from bot.console.webapi import ApiCall, WebApi
 from bot.console.workspace import Workspace
@@ -96,6 +101,7 @@ class SlackEmulator:
         clock: Clock | None = None,
         request_timeout: float = 10.0,
         limits: BlockKitLimits | None = None,
+        app_token: str | None = None,
     ) -> None:
         if limits is None:
             if limits_path is None:
@@ -105,9 +111,11 @@ class SlackEmulator:
         self.workspace = Workspace(limits, identity=identity, clock=self.clock)
         self.bot_token = bot_token
         self.signing_secret = signing_secret
-        self.webapi = WebApi(self.workspace, bot_token=bot_token)
+        self.socket_mode = SocketMode(self.workspace, app_token=app_token) if app_token is not None else None
+        self.webapi = WebApi(self.workspace, bot_token=bot_token, socket_mode=self.socket_mode)
         self.server = BackgroundServer(self.webapi.app)
         self.sender = SlackSender(signing_secret, timeout=request_timeout)
+        self.request_timeout = request_timeout
         self.driver: Driver | None = None
         self._mounted_at: str | None = None
 
@@ -115,7 +123,13 @@ class SlackEmulator:
 
     def start(self) -> SlackEmulator:
         self.server.start()
-        self.driver = Driver(self.workspace, self.sender, response_url_base=self.server.base_url)
+        self.driver = Driver(
+            self.workspace,
+            self.sender,
+            response_url_base=self.server.base_url,
+            socket_mode=self.socket_mode,
+            timeout=self.request_timeout,
+        )
         return self
 
     def mount(self, base_url: str) -> SlackEmulator:
@@ -124,7 +138,13 @@ class SlackEmulator:
         if self.driver is not None:
             raise RuntimeError("the emulator is already started")
         self._mounted_at = base_url.rstrip("/")
-        self.driver = Driver(self.workspace, self.sender, response_url_base=self._mounted_at)
+        self.driver = Driver(
+            self.workspace,
+            self.sender,
+            response_url_base=self._mounted_at,
+            socket_mode=self.socket_mode,
+            timeout=self.request_timeout,
+        )
         return self
 
     def stop(self) -> None:
@@ -151,6 +171,11 @@ class SlackEmulator:
     @events_url.setter
     def events_url(self, url: str | None) -> None:
         self.sender.events_url = url
+
+    @property
+    def app_token(self) -> str | None:
+        """The app-level token (`xapp-…`) when Socket Mode is on."""
+        return self.socket_mode.app_token if self.socket_mode is not None else None
 
     @property
     def identity(self) -> AppIdentity:

@@ -4,6 +4,10 @@ Takes requests exactly as slack_sdk sends them (JSON, form-encoded or multipart 
 strings; the token as `Authorization: Bearer` or a `token` argument) and answers like Slack:
 HTTP 200 with `{"ok": true, …}` or `{"ok": false, "error": …}`. Every call is recorded. Faults
 (429 with Retry-After, 5xx, any `ok: false`) can be queued per method with `fail_next`.
+
+With an app-level token (`socket_mode`), `apps.connections.open` takes only that token and
+answers the URL of the Socket Mode WebSocket, which this app serves too (see `socketmode`); the
+app-level token opens connections and nothing else (`not_allowed_token_type` elsewhere).
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from starlette.routing import Route
 
 from bot.console.methods import METHODS, Args
 from bot.console.models import JSON, SlackError
+from bot.console.socketmode import SocketMode
 from bot.console.workspace import Workspace
 
 _JSON_ARGS = ("blocks", "attachments", "view")
+CONNECTIONS_OPEN = "apps.connections.open"
 
 
 @dataclass(frozen=True)
@@ -57,9 +63,12 @@ class _Fault:
 
 
 class WebApi:
-    def __init__(self, workspace: Workspace, *, bot_token: str) -> None:
+    def __init__(
+        self, workspace: Workspace, *, bot_token: str, socket_mode: SocketMode | None = None
+    ) -> None:
         self.workspace = workspace
         self.bot_token = bot_token
+        self.socket_mode = socket_mode
         self._calls: list[ApiCall] = []
         self._faults: dict[str, deque[_Fault]] = {}
         self._lock = threading.Lock()
@@ -67,6 +76,7 @@ class WebApi:
             routes=[
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
                 Route("/response/{target_id}", self._response_url, methods=["POST"]),
+                *(socket_mode.routes if socket_mode is not None else []),
             ]
         )
 
@@ -108,11 +118,16 @@ class WebApi:
         recorded = _decoded(args)
         if not token:
             return self._answer(method, recorded, 200, {"ok": False, "error": "not_authed"})
-        if token != self.bot_token:
-            return self._answer(method, recorded, 200, {"ok": False, "error": "invalid_auth"})
+        refused = self._token_refused(method, token)
+        if refused is not None:
+            return self._answer(method, recorded, 200, {"ok": False, "error": refused})
         fault = self._take_fault(method)
         if fault is not None:
             return self._fault_answer(method, recorded, fault)
+        if method == CONNECTIONS_OPEN and self.socket_mode is not None:
+            return self._answer(
+                method, recorded, 200, {"ok": True, "url": self.socket_mode.open_url(request)}
+            )
         handler = METHODS.get(method)
         if handler is None:
             self.workspace.add_problem(
@@ -124,6 +139,17 @@ class WebApi:
         except SlackError as error:
             body = _error_body(error)
         return self._answer(method, recorded, 200, body)
+
+    def _token_refused(self, method: str, token: str) -> str | None:
+        """Slack's error for a token that may not call `method`, or None."""
+        app_token = self.socket_mode.app_token if self.socket_mode is not None else None
+        if method == CONNECTIONS_OPEN:
+            if token == self.bot_token:
+                return "not_allowed_token_type"
+            return None if token == app_token else "invalid_auth"
+        if token == app_token:
+            return "not_allowed_token_type"
+        return None if token == self.bot_token else "invalid_auth"
 
     async def _response_url(self, request: Request) -> Response:
         target_id = request.path_params["target_id"]

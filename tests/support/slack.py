@@ -35,6 +35,7 @@ from tests.support.paths import BLOCKKIT_LIMITS
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-1-A0DESKOPS-1-test-app-level-token"
 
 HELPDESK_USER = "U0HELP01"
 OTHER_HELPDESK_USER = "U0HELP02"
@@ -44,8 +45,11 @@ APPROVALS_CHANNEL = "C0APPR01"
 HELPDESK_GROUP = "S0HELPDK"
 
 
-def make_emulator() -> SlackEmulator:
-    return SlackEmulator(signing_secret=SIGNING_SECRET, limits_path=BLOCKKIT_LIMITS, bot_token=BOT_TOKEN)
+def make_emulator(*, app_token: str | None = None) -> SlackEmulator:
+    """With `app_token`, the app has Socket Mode on: payloads go over its WebSocket, not HTTP."""
+    return SlackEmulator(
+        signing_secret=SIGNING_SECRET, limits_path=BLOCKKIT_LIMITS, bot_token=BOT_TOKEN, app_token=app_token
+    )
 
 
 @pytest.fixture
@@ -60,12 +64,15 @@ def slack_emulator() -> Iterator[SlackEmulator]:
 
 
 def bot_environment(emulator: SlackEmulator) -> dict[str, str]:
-    """The bot's Slack settings for this emulator (HTTP mode: no SLACK_APP_TOKEN)."""
-    return {
+    """The bot's Slack settings for this emulator (SLACK_APP_TOKEN only when it has Socket Mode on)."""
+    settings = {
         "SLACK_API_URL": emulator.api_url,
         "SLACK_BOT_TOKEN": emulator.bot_token,
         "SLACK_SIGNING_SECRET": emulator.signing_secret,
     }
+    if emulator.app_token is not None:
+        settings["SLACK_APP_TOKEN"] = emulator.app_token
+    return settings
 
 
 def seed_helpdesk(emulator: SlackEmulator) -> None:
