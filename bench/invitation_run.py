@@ -75,16 +75,13 @@ def run_raw(count: int, smtp_port: int) -> dict[str, Any]:
     for number in range(count):
         _, account, name, email = invitee(number)
         nonce = new_nonce()
-        context: dict[str, object] = {
-            "display_name": name,
-            "platform": Platform.IOS.label,
-            "store_url": links.store_url(Platform.IOS),
-            "deep_link": links.deep_link(account),
-            "server": links.server,
-            "username": account,
-            "landing_url": links.landing_url(tokens.token("invitation", nonce)),
-            "expires_at": datetime.fromtimestamp(expires, UTC),
-        }
+        context = links.email_context(
+            tokens.token("invitation", nonce),
+            display_name=name,
+            platform=Platform.IOS,
+            username=account,
+            expires_at=datetime.fromtimestamp(expires, UTC),
+        )
         rendered = renderer.render_email(
             "enrollment_invitation", to=email, context=context, message_id=f"invitation-{number + 1}-{nonce}"
         )

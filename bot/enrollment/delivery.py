@@ -57,6 +57,22 @@ class EnrollmentLinks:
         """Records *opened*, then opens Acronis Access (the deep link)."""
         return f"{self.landing_url(token)}/open"
 
+    def email_context(
+        self, token: str, *, display_name: str, platform: Platform, username: str, expires_at: datetime
+    ) -> dict[str, object]:
+        """What the invitation e-mail templates show for one invitation link."""
+        return {
+            "display_name": display_name,
+            "platform": platform.label,
+            "store_url": self.store_url(platform),
+            "deep_link": self.deep_link(username),
+            "server": self.server,
+            "username": username,
+            "landing_url": self.landing_url(token),
+            "open_url": self.open_url(token),
+            "expires_at": expires_at,
+        }
+
     @classmethod
     def from_settings(cls, settings: Settings) -> EnrollmentLinks:
         return cls(
@@ -185,18 +201,13 @@ class EnrollmentDelivery:
             )
 
     def _email(self, letter: _Letter) -> OutgoingEmail:
-        token = self.tokens.token(INVITATION, letter.nonce)
-        context: dict[str, object] = {
-            "display_name": letter.display_name,
-            "platform": letter.platform.label,
-            "store_url": self.links.store_url(letter.platform),
-            "deep_link": self.links.deep_link(letter.username),
-            "server": self.links.server,
-            "username": letter.username,
-            "landing_url": self.links.landing_url(token),
-            "open_url": self.links.open_url(token),
-            "expires_at": letter.expires_at,
-        }
+        context = self.links.email_context(
+            self.tokens.token(INVITATION, letter.nonce),
+            display_name=letter.display_name,
+            platform=letter.platform,
+            username=letter.username,
+            expires_at=letter.expires_at,
+        )
         return self.renderer.render_email(
             "enrollment_invitation",
             to=letter.email,
