@@ -6,16 +6,18 @@ The schema is owned by Alembic (`alembic/`); nothing here creates tables.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext, suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 # Set while a read-only unit of work begins its transaction (see Database.read).
@@ -90,6 +92,10 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+# Writes one statement with its parameters, committed at once (see Database.records).
+Record = Callable[[Executable, dict[str, Any]], None]
+
+
 class Database:
     """Engine plus session factory. `transaction()` is the unit of work that changes state;
     `read()` is one that only reads."""
@@ -119,6 +125,35 @@ class Database:
         cost more than the work (e.g. claiming Slack request keys while a request waits)."""
         with self._writer or nullcontext(), self.engine.begin() as connection:
             yield connection
+
+    @contextmanager
+    def records(self) -> Iterator[Record]:
+        """For a run of small records written one at a time, each committed at once (e.g. "this
+        e-mail was sent"). PostgreSQL: one connection in autocommit, not waiting for the WAL
+        flush (a database crash may lose the last ones: only for records whose loss repeats
+        work, never loses it). SQLite: one connection, each record a transaction of its own
+        under the process's write lock."""
+        if not self.is_postgresql:
+            with self.engine.connect() as connection:
+
+                def write_one(statement: Executable, parameters: dict[str, Any]) -> None:
+                    with self._writer or nullcontext(), connection.begin():
+                        connection.execute(statement, parameters)
+
+                yield write_one
+            return
+        with self.engine.connect() as connection:
+            quick = connection.execution_options(isolation_level="AUTOCOMMIT")
+            quick.exec_driver_sql("SET synchronous_commit TO OFF")
+
+            def execute_one(statement: Executable, parameters: dict[str, Any]) -> None:
+                quick.execute(statement, parameters)
+
+            try:
+                yield execute_one
+            finally:
+                with suppress(DBAPIError):
+                    quick.exec_driver_sql("RESET synchronous_commit")
 
     @contextmanager
     def read(self) -> Iterator[Session]:

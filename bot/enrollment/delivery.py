@@ -15,7 +15,7 @@ from blocks.enroll.messages import batch_card, batch_card_text
 from bot.accounts.delivery import EmailRenderer
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db import Database
+from bot.db import Database, Record
 from bot.enrollment.batches import batch_progress, finish_if_done, refresh_batch_card
 from bot.enrollment.jobs import INVITATION, EnrollJob, batch_group
 from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState, Platform
@@ -162,6 +162,16 @@ class EnrollmentDelivery:
         ids = [int(delivery.payload["invitation_id"]) for delivery in deliveries]
         with self.db.read() as session:
             letters = {row.id: _Letter(**row._asdict()) for row in session.execute(_LETTERS, {"ids": ids})}
+        with self.db.records() as record:
+            return self._send_claim(deliveries, ids, letters, record)
+
+    def _send_claim(
+        self,
+        deliveries: Sequence[Delivery],
+        ids: Sequence[int],
+        letters: dict[int, _Letter],
+        record: Record,
+    ) -> list[DeliveryFailed | None]:
         outcomes: list[DeliveryFailed | None] = []
         sent: list[_Letter] = []
         for delivery, invitation_id in zip(deliveries, ids, strict=True):
@@ -182,23 +192,15 @@ class EnrollmentDelivery:
                     DeliveryFailed(str(error), retry_after=backoff(delivery.attempt).total_seconds())
                 )
                 continue
-            self._mark_sent(letter)
+            # Recorded at once, so a crash does not send it again; `_record_sent` writes it again.
+            record(
+                _MARK_ONE_SENT,
+                {"invitation_id": letter.id, "link_nonce": letter.nonce, "now": self.clock.now()},
+            )
             sent.append(letter)
             outcomes.append(None)
         self._record_sent(sent)
         return outcomes
-
-    def _mark_sent(self, letter: _Letter) -> None:
-        """This invitation went out: recorded at once, so a crash does not send it again. The
-        commit does not wait for PostgreSQL's WAL flush (a database crash losing it means one
-        e-mail repeated, as a process crash before it would); `_record_sent` writes it again."""
-        with self.db.write() as connection:
-            if self.db.is_postgresql:
-                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            connection.execute(
-                _MARK_ONE_SENT,
-                {"invitation_id": letter.id, "link_nonce": letter.nonce, "now": self.clock.now()},
-            )
 
     def _email(self, letter: _Letter) -> OutgoingEmail:
         context = self.links.email_context(

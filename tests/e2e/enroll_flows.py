@@ -13,9 +13,9 @@ INVITE = "enroll.invite"
 LANDING_LINK = re.compile(r"https?://[^\s\"'<>]+/enroll/[A-Za-z0-9_\-]+")
 
 
-def open_invite(person: Person, *, channel: str = HELPDESK_CHANNEL) -> ViewHandle:
+def open_invite(person: Person, *, channel: str = HELPDESK_CHANNEL, timeout: float = 5.0) -> ViewHandle:
     person.slash("/enroll", "invite", channel=channel)
-    view = person.wait_for_view(callback_id=INVITE)
+    view = person.wait_for_view(callback_id=INVITE, timeout=timeout)
     assert view.title == "Enrollment Invitation"
     assert view.blocks[0]["type"] == "header"
     assert view.blocks[0]["text"]["text"] == "Send Enrollment Invitation"

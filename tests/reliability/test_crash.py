@@ -144,7 +144,7 @@ def test_kill_9_in_the_middle_of_a_batch_loses_nothing_and_repeats_only_in_fligh
         server.start()
         slack_emulator.events_url = server.events_url
         helen = slack_emulator.person(HELPDESK_USER)
-        view = open_invite(helen)
+        view = open_invite(helen, timeout=20)  # the process has just started, on a busy machine
         search(view, "Crash")
         add_result(view, "Crash Batch")
         wait_for_notice(view, f"Added {people:,} members of Crash Batch.")
