@@ -71,8 +71,9 @@ PROVES = {
 
 
 GUARANTEES = [
-    "- A request Slack did not sign, signed for another body, or signed more than 5 minutes ago gets",
-    "  401 and changes nothing; a body deskops cannot read gets 401 (400 when correctly signed), never 500.",
+    "- A request Slack did not sign, signed for another body, signed more than 5 minutes ago, or sent",
+    "  again word for word (a replay, without `X-Slack-Retry-Num`) gets 401 and changes nothing; a body",
+    "  deskops cannot read gets 401 (400 when correctly signed), never 500.",
     "- A request Slack repeats (`X-Slack-Retry-Num`) acts once: request keys are kept in the database,",
     "  across restarts and replicas. A modal submitted twice (a double click) acts once.",
     "- Every side effect (e-mail, Slack post, platform call) is written to the outbox in the transaction",
