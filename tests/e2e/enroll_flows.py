@@ -68,6 +68,16 @@ def wait_for_notice(view: ViewHandle, contains: str = "") -> None:
     )
 
 
+def invite_group(person: Person, group: str, *, platform: str = "ios") -> None:
+    """Send invitations to everyone in `group` on one platform (or `both`)."""
+    view = open_invite(person)
+    search(view, group)
+    add_result(view, group)
+    view.choose("platform", platform)
+    view.wait_for_update()
+    assert view.submit().closed
+
+
 def invitees_header(view: ViewHandle) -> str | None:
     block = next((b for b in view.blocks if b.get("block_id") == "invitees"), None)
     return str(block["text"]["text"]) if block else None

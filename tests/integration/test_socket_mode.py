@@ -29,7 +29,7 @@ from tests.support.slack import (
     HELPDESK_GROUP,
     HELPDESK_USER,
     bot_environment,
-    make_emulator,
+    running_emulator,
     seed_helpdesk,
 )
 
@@ -41,13 +41,8 @@ BACKUP_SETTINGS = "backup.add_user.backup_settings"
 @pytest.fixture
 def socket_emulator() -> Iterator[SlackEmulator]:
     """The emulator with Socket Mode on (an app-level token); fails the test on any problem."""
-    emulator = make_emulator(app_token=APP_TOKEN).start()
-    try:
+    with running_emulator(app_token=APP_TOKEN) as emulator:
         yield emulator
-    finally:
-        problems = emulator.take_problems()
-        emulator.stop()
-    assert not problems, "Slack would have refused this or shown an error:\n  " + "\n  ".join(problems)
 
 
 def socket_mode(emulator: SlackEmulator) -> SocketMode:

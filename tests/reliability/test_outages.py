@@ -15,7 +15,7 @@ from bot.clock import ManualClock
 from bot.console import SlackEmulator
 from bot.console.models import Message
 from tests.e2e.backup_flows import add_user_with_backup, open_add_user
-from tests.e2e.enroll_flows import add_result, open_invite, search
+from tests.e2e.enroll_flows import invite_group, open_invite, search
 from tests.reliability.conftest import SQLITE_ONLY
 from tests.reliability.helpers import emails
 from tests.support.app import RunningApp, run_app
@@ -80,12 +80,7 @@ def test_smtp_down_holds_the_mail_says_why_and_sends_it_once_it_is_back(
     user_card = card_of(slack_emulator, "the activation e-mail is not sent yet")
     assert down in user_card.all_text() and "check the host and port in SMTP_URL" in user_card.all_text()
 
-    view = open_invite(helen)
-    search(view, "Sales")
-    add_result(view, "Sales")
-    view.choose("platform", "ios")
-    view.wait_for_update()
-    assert view.submit().closed
+    invite_group(helen, "Sales")
     batch_card = card_of(slack_emulator, "Mail is not going out")
     assert down in batch_card.all_text() and "Nothing is lost" in batch_card.all_text()
     assert sink.messages == []
@@ -239,12 +234,7 @@ def test_postgresql_outage_holds_queued_mail_and_sends_it_once_after_the_restart
             app.wait_for_outbox()
             sink.stop()
             helen.click(slack_emulator.channel(HELPDESK_CHANNEL).last_message(), "backup.user.activate")
-            view = open_invite(helen)
-            search(view, "Sales")
-            add_result(view, "Sales")
-            view.choose("platform", "ios")
-            view.wait_for_update()
-            assert view.submit().closed
+            invite_group(helen, "Sales")
             refused = f"127.0.0.1:{sink.port} refused the connection"
 
             def waiting() -> list[tuple[str, str, str | None]]:

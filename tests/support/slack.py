@@ -52,15 +52,22 @@ def make_emulator(*, app_token: str | None = None) -> SlackEmulator:
     )
 
 
-@pytest.fixture
-def slack_emulator() -> Iterator[SlackEmulator]:
-    emulator = make_emulator().start()
+@contextmanager
+def running_emulator(*, app_token: str | None = None) -> Iterator[SlackEmulator]:
+    """A started emulator; what Slack would have refused or shown as an error fails the test."""
+    emulator = make_emulator(app_token=app_token).start()
     try:
         yield emulator
     finally:
         problems = emulator.take_problems()
         emulator.stop()
     assert not problems, "Slack would have refused this or shown an error:\n  " + "\n  ".join(problems)
+
+
+@pytest.fixture
+def slack_emulator() -> Iterator[SlackEmulator]:
+    with running_emulator() as emulator:
+        yield emulator
 
 
 def bot_environment(emulator: SlackEmulator) -> dict[str, str]:
