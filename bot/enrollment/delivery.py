@@ -219,8 +219,8 @@ class EnrollmentDelivery:
 
     def _record_sent(self, letters: Sequence[_Letter]) -> None:
         """Invitations whose e-mail went out: sent (unless resent with a new link meanwhile; a
-        no-op for those `_mark_sent` recorded), and each batch they belong to sending again, or
-        done."""
+        no-op for those already recorded one by one), and each batch they belong to sending
+        again, or done."""
         if not letters:
             return
         now = self.clock.now()

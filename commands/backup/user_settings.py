@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from blocks.backup.ids import ActionId, CallbackId
 from blocks.backup.metadata import UserRef, UserSettingsMetadata
@@ -19,6 +20,7 @@ from bot.accounts.assignments import (
     settings_for_user,
     update_backup_settings,
 )
+from bot.accounts.models import BackupUser
 from bot.accounts.queries import find_user, get_user, last_activation_sent
 from bot.accounts.summary import summarize
 from bot.customers.service import get_customer, summarize_customer
@@ -28,6 +30,15 @@ from commands.backup.forms import backup_settings_form
 from commands.errors import answers_errors
 from commands.state import ViewState, carried
 from commands.submissions import answer_submission
+
+
+def _the_user(
+    session: Session, user_id: int | None, email: str | None, customer_text: str | None
+) -> BackupUser:
+    """The user a card's button names (by id) or a command typed (by e-mail, and customer)."""
+    if user_id is not None:
+        return get_user(session, user_id)
+    return find_user(session, email or "", customer_text)
 
 
 def open_assign_service(
@@ -41,11 +52,7 @@ def open_assign_service(
     user_id: int | None = None,
 ) -> None:
     with deps.db.read() as session:
-        user = (
-            get_user(session, user_id)
-            if user_id is not None
-            else find_user(session, email or "", customer_text)
-        )
+        user = _the_user(session, user_id, email, customer_text)
         ensure_can_assign(user)
         summary = summarize(user, activation_sent_at=last_activation_sent(session, user.id))
         customer = summarize_customer(get_customer(session, user.customer_id))
@@ -69,11 +76,7 @@ def open_user_settings(
     user_id: int | None = None,
 ) -> None:
     with deps.db.read() as session:
-        user = (
-            get_user(session, user_id)
-            if user_id is not None
-            else find_user(session, email or "", customer_text)
-        )
+        user = _the_user(session, user_id, email, customer_text)
         ensure_has_backup(user)
         summary = summarize(user)
         customer = summarize_customer(get_customer(session, user.customer_id))
