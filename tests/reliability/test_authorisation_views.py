@@ -33,7 +33,7 @@ from tests.reliability.matrix import (
     SELF_APPROVAL,
     Matrix,
 )
-from tests.support.channels import ChannelsApp
+from tests.support.channels import ChannelsApp, ask_for_administrator
 from tests.support.reliability import Figures
 from tests.support.slack import APPROVALS_CHANNEL, HELPDESK_CHANNEL
 
@@ -229,15 +229,7 @@ def test_approve_reject_and_cancel(matrix: Matrix, slack_emulator: SlackEmulator
     approvals = emu.channel(APPROVALS_CHANNEL)
 
     def ask(email: str) -> Any:
-        view = open_add_user(harry, "Acme")
-        fill_user(view, "Ada", "Admin", email)
-        view.choose("role", "administrator")
-        view.wait_for_update()
-        view.fill("address", "Keizersgracht 1, Amsterdam")
-        view.fill("phone", "+31 20 123 4567")
-        view.tick("services", [])
-        view.wait_for_update()
-        assert view.submit().errors is None
+        ask_for_administrator(harry, email=email)
         matrix.app.wait_for_outbox()
         return approvals.last_message()
 

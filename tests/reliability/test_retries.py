@@ -22,12 +22,12 @@ from bot.console.transport import Delivery, SentRequest
 from bot.console.viewhandle import ViewHandle
 from bot.enrollment.models import DraftInvitee, Invitation, InvitationBatch, InviteDraft, PlatformChoice
 from bot.outbox.models import OutboxMessage
-from tests.e2e.backup_flows import add_user_without_backup, fill_user, open_add_user
+from tests.e2e.backup_flows import add_user_without_backup, fill_user
 from tests.e2e.enroll_flows import add_result, open_invite, search, wait_for_notice
 from tests.reliability.conftest import SQLITE_ONLY
 from tests.reliability.helpers import audit_actions, count_rows, submit_again
 from tests.support.app import RunningApp, run_app
-from tests.support.channels import ChannelsApp
+from tests.support.channels import ChannelsApp, ask_for_administrator
 from tests.support.reliability import Figures
 from tests.support.slack import APPROVALS_CHANNEL, APPROVER, HELPDESK_CHANNEL, HELPDESK_USER, seed_helpdesk
 from tests.support.smtp_sink import MakeSmtpSink, SmtpSink
@@ -366,16 +366,8 @@ def test_approve_reject_and_cancel_decide_once(
     approvals = slack_emulator.channel(APPROVALS_CHANNEL)
 
     def ask(email: str) -> None:
-        view = open_add_user(helen, "Acme")
-        fill_user(view, "Ada", "Admin", email)
-        view.choose("role", "administrator")
-        view.wait_for_update()
-        view.fill("address", "Keizersgracht 1, Amsterdam")
-        view.fill("phone", "+31 20 123 4567")
-        view.tick("services", [])
-        view.wait_for_update()
-        asked = view.submit()
-        assert asked.errors is None and asked.delivery is not None
+        asked = ask_for_administrator(helen, email=email)
+        assert asked.delivery is not None
         retries.of(asked.delivery.request)
         app.wait_for_outbox()
 

@@ -185,10 +185,12 @@ def add_invitation_rows(
         return invitation.id
 
 
-def ask_for_administrator(person: Person, *, with_backup: bool = False) -> SubmitResult:
+def ask_for_administrator(
+    person: Person, *, with_backup: bool = False, email: str = "ada@acme.example"
+) -> SubmitResult:
     """Helen (or whoever) asks for Administrator Ada Admin at Acme in #helpdesk."""
     view = open_add_user(person, "Acme")
-    fill_user(view, "Ada", "Admin", "ada@acme.example")
+    fill_user(view, "Ada", "Admin", email)
     view.choose("role", "administrator")
     view.wait_for_update()
     view.fill("address", "Keizersgracht 1, Amsterdam")
