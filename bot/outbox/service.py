@@ -18,6 +18,30 @@ ENQUEUED_FLAG = "deskops.outbox_enqueued"
 ENQUEUE_CHUNK = 1000
 
 
+def _pending_row(
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    group_key: str | None,
+    max_attempts: int,
+    dedupe_key: str | None = None,
+    delay: timedelta = timedelta(0),
+) -> dict[str, Any]:
+    """The columns of a new outbox row, waiting for its first attempt."""
+    return {
+        "kind": kind,
+        "payload": payload,
+        "dedupe_key": dedupe_key,
+        "group_key": group_key,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "next_attempt_at": now + delay,
+        "created_at": now,
+    }
+
+
 def enqueue(
     session: Session,
     *,
@@ -35,15 +59,15 @@ def enqueue(
         if existing is not None:
             return existing
     message = OutboxMessage(
-        kind=kind,
-        payload=payload,
-        dedupe_key=dedupe_key,
-        group_key=group_key,
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        max_attempts=max_attempts,
-        next_attempt_at=now + delay,
-        created_at=now,
+        **_pending_row(
+            kind=kind,
+            payload=payload,
+            now=now,
+            group_key=group_key,
+            max_attempts=max_attempts,
+            dedupe_key=dedupe_key,
+            delay=delay,
+        )
     )
     session.add(message)
     session.info[ENQUEUED_FLAG] = True
@@ -66,15 +90,14 @@ def enqueue_once(
     statement = (
         insert_for(OutboxMessage)
         .values(
-            kind=kind,
-            payload=payload,
-            dedupe_key=dedupe_key,
-            group_key=group_key,
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            max_attempts=max_attempts,
-            next_attempt_at=now,
-            created_at=now,
+            **_pending_row(
+                kind=kind,
+                payload=payload,
+                now=now,
+                group_key=group_key,
+                max_attempts=max_attempts,
+                dedupe_key=dedupe_key,
+            )
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(OutboxMessage.id)
@@ -100,16 +123,7 @@ def enqueue_many(
         return
     for start in range(0, len(payloads), ENQUEUE_CHUNK):
         rows = [
-            {
-                "kind": kind,
-                "payload": payload,
-                "group_key": group_key,
-                "status": OutboxStatus.PENDING,
-                "attempts": 0,
-                "max_attempts": max_attempts,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
+            _pending_row(kind=kind, payload=payload, now=now, group_key=group_key, max_attempts=max_attempts)
             for payload in payloads[start : start + ENQUEUE_CHUNK]
         ]
         session.execute(insert(OutboxMessage), rows)

@@ -4,7 +4,6 @@ value), signed like Slack signs them."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from email.message import EmailMessage
 from typing import Any
@@ -128,33 +127,6 @@ def button_click_body(
     )
     if tamper is not None:
         tamper(payload)
-    return payloads.interactivity_body(payload)
-
-
-def view_action_body(
-    emulator: SlackEmulator, user_id: str, view: JSON, action_id: str, *, value: str | None = None
-) -> bytes:
-    """A click on a button inside a modal, as `user_id` (who may not be the modal's owner)."""
-    ws = emulator.workspace
-    block = next(
-        b
-        for b in view["blocks"]
-        for e in (b.get("elements") or [b.get("accessory") or {}])
-        if e.get("action_id") == action_id
-    )
-    element = next(
-        e for e in (block.get("elements") or [block.get("accessory")]) if e.get("action_id") == action_id
-    )
-    action = payloads.element_action(element, str(block["block_id"]), action_ts=ws.new_ts(), selection={})
-    if value is not None:
-        action["value"] = value
-    payload = payloads.block_actions(
-        ws.identity,
-        user=ws.user(user_id),
-        trigger_id=ws.views.issue_trigger(user_id),
-        actions=[action],
-        view=copy.deepcopy(view),
-    )
     return payloads.interactivity_body(payload)
 
 
