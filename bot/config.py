@@ -18,6 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.access_file import AccessFileError, read_access_file
 from bot.i18n.languages import UnknownLanguage, parse_language
 
 SLACK_PRINCIPAL_ID = re.compile(r"^[US][A-Z0-9]{2,}$")
@@ -133,6 +134,9 @@ class Settings(BaseSettings):
     outbox_threads: int = Field(default=2, ge=1, le=32)
     outbox_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
 
+    # Which customers each helpdesk person may act on (bot/access_file.py); unset: all of them.
+    access_file: str | None = None
+
     phone_default_region: str = "US"
     activation_token_days: int = Field(default=7, ge=1, le=90)
     log_level: str = "INFO"
@@ -185,6 +189,17 @@ class Settings(BaseSettings):
             if not match:
                 raise ValueError(f"{value!r} is not a time of day; use HH:MM such as 08:30")
             return time(int(match.group(1)), int(match.group(2)))
+        return value
+
+    @field_validator("access_file")
+    @classmethod
+    def _check_access_file(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            read_access_file(value)
+        except AccessFileError as error:
+            raise ValueError(str(error)) from None
         return value
 
     @field_validator("timezone")

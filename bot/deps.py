@@ -14,6 +14,7 @@ from bot.integrations.backup.port import BackupPlatform
 from bot.integrations.directory.port import Directory
 from bot.integrations.mail.port import Mailer
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
+from bot.slack.scopes import StaffScopes
 from bot.tokens import LinkTokens
 
 
@@ -27,6 +28,8 @@ class Deps:
     slack: WebClient
     helpdesk: HelpdeskAccess
     approvers: SlackPrincipals
+    # Which customers each helpdesk person may act on (ACCESS_FILE).
+    scopes: StaffScopes
     tokens: LinkTokens
     directory: Directory
 

@@ -17,6 +17,8 @@ class ActionId(StrEnum):
     ROLE_CHANGED = "backup.add_user.role"
     SEPARATE_EMAIL_TOGGLED = "backup.add_user.separate_notification_email"
     SERVICES_CHANGED = "backup.add_user.services"
+    # The type-ahead Customer field (external select) of the /backup modals.
+    CUSTOMER_SEARCH = "backup.customer.search"
     # Buttons on the user card.
     ACTIVATE = "backup.user.activate"
     ASSIGN_SERVICE = "backup.user.assign_service"

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from blocks.backup.messages import customers_overview, help_message, notice
 from bot.accounts.queries import find_user, user_counts
+from bot.customers.scope import CustomerScope
 from bot.customers.service import customer_summaries, find_customer
 from bot.deps import Deps
 from commands.access import require_helpdesk
@@ -23,10 +24,12 @@ def _ephemeral(respond: Respond, blocks: list[dict[str, Any]], text: str) -> Non
     respond(blocks=blocks, text=text, response_type="ephemeral")
 
 
-def list_users_or_customers(deps: Deps, respond: Respond, customer_text: str | None) -> None:
+def list_users_or_customers(
+    deps: Deps, respond: Respond, customer_text: str | None, scope: CustomerScope
+) -> None:
     with deps.db.read() as session:
-        customers = customer_summaries(session)
-        customer_id = find_customer(session, customer_text).id if customer_text else None
+        customers = [c for c in customer_summaries(session) if scope.allows(c.name)]
+        customer_id = find_customer(session, customer_text, scope).id if customer_text else None
         if customer_id is None and len(customers) == 1:
             customer_id = customers[0].id
         if customer_id is None:
@@ -42,10 +45,16 @@ def run_backup_command(
     parsed: BackupCommand, *, deps: Deps, client: WebClient, respond: Respond, command: dict[str, Any]
 ) -> None:
     trigger_id, channel_id = command["trigger_id"], command.get("channel_id")
+    scope = deps.scopes.scope_for(command.get("user_id"))
     match parsed.subcommand:
         case Subcommand.ADD:
             open_add_user(
-                deps, client, trigger_id=trigger_id, channel_id=channel_id, customer_text=parsed.customer
+                deps,
+                client,
+                trigger_id=trigger_id,
+                channel_id=channel_id,
+                customer_text=parsed.customer,
+                scope=scope,
             )
         case Subcommand.ASSIGN:
             open_assign_service(
@@ -67,11 +76,11 @@ def run_backup_command(
             )
         case Subcommand.ACTIVATE:
             with deps.db.read() as session:
-                user_id = find_user(session, parsed.email or "", parsed.customer).id
+                user_id = find_user(session, parsed.email or "", parsed.customer, scope).id
             text = activate_user(deps, user_id=user_id, actor=str(command["user_id"]))
             _ephemeral(respond, [b.to_dict() for b in notice(text)], text)
         case Subcommand.USERS:
-            list_users_or_customers(deps, respond, parsed.customer)
+            list_users_or_customers(deps, respond, parsed.customer, scope)
         case Subcommand.HELP:
             _ephemeral(respond, [b.to_dict() for b in help_message()], "/backup help")
 
