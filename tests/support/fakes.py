@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from bot.integrations.mail.port import MailError, OutgoingEmail
 
@@ -26,3 +27,18 @@ class RecordingMailer:
 
     def close(self) -> None:
         return None
+
+
+class FakeUsergroups:
+    """The one Web API call SlackPrincipals makes, `usergroups.users.list`, answered from a dict."""
+
+    def __init__(self, members: dict[str, list[str]]) -> None:
+        self.members = members
+        self.calls: list[str] = []
+
+    def usergroups_users_list(self, *, usergroup: str) -> dict[str, object]:
+        self.calls.append(usergroup)
+        return {"ok": True, "users": self.members.get(usergroup, [])}
+
+    def client(self) -> Any:
+        return self
