@@ -28,7 +28,9 @@ def _person(body: dict[str, Any]) -> str:
 
 
 @answers_errors
-def add_backup_user(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
+def add_backup_user(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
     ack()
     person = _person(body)
     # A global shortcut has no channel: the card goes to the person's direct messages with the bot.

@@ -25,6 +25,8 @@ class ActionId(StrEnum):
     RETRY_PROVISIONING = "backup.user.retry_provisioning"
     # The users list.
     USERS_PAGE = "backup.users.page"
+    # /backup find's pages.
+    FIND_PAGE = "backup.find.page"
 
 
 class Option(StrEnum):

@@ -43,3 +43,8 @@ class UserRef(_Carried):
 class UsersPageRef(_Carried):
     customer_id: int
     offset: int
+
+
+class FindPageRef(_Carried):
+    text: str
+    offset: int

@@ -6,7 +6,6 @@ ACCESS_FILE and the person's user groups); services only ever ask it `allows(nam
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -15,12 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.customers.models import Customer
 from bot.errors import NotAllowed
-
-
-def fold(text: str) -> str:
-    """What two names are compared by: case- and accent-insensitive ("Zürich" ~ "zurich")."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+from bot.folding import fold
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from bot.deps import Deps
 from commands.access import require_helpdesk
 from commands.backup.add_user import open_add_user
 from commands.backup.cards import activate_user, users_page
+from commands.backup.find import found_page
 from commands.backup.parsing import BackupCommand, Subcommand, UsageError, parse_backup_command
 from commands.backup.user_settings import open_assign_service, open_user_settings
 from commands.errors import answers_errors
@@ -79,6 +80,9 @@ def run_backup_command(
                 user_id = find_user(session, parsed.email or "", parsed.customer, scope).id
             text = activate_user(deps, user_id=user_id, actor=str(command["user_id"]))
             _ephemeral(respond, [b.to_dict() for b in notice(text)], text)
+        case Subcommand.FIND:
+            blocks = found_page(deps, text=parsed.text or "", scope=scope, offset=0)
+            _ephemeral(respond, blocks, "Backup users found")
         case Subcommand.USERS:
             list_users_or_customers(deps, respond, parsed.customer, scope)
         case Subcommand.HELP:

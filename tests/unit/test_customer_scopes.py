@@ -8,7 +8,8 @@ import pytest
 
 from bot.access_file import AccessFileError, read_access_file
 from bot.config import ConfigError, load_settings
-from bot.customers.scope import EVERY_CUSTOMER, CustomerScope, OutOfScope, fold
+from bot.customers.scope import EVERY_CUSTOMER, CustomerScope, OutOfScope
+from bot.folding import fold
 from bot.slack.scopes import StaffScopes
 from tests.support.fakes import FakeUsergroups
 
