@@ -26,6 +26,7 @@ from bot.deps import Deps
 from bot.web.enrollment import enrollment_routes
 from bot.web.metrics import Metrics
 from bot.web.pages import page_routes
+from bot.web.rendering import Pages
 from bot.web.slack_guard import SlackRequestReader
 
 access_log = logging.getLogger("deskops.access")
@@ -73,6 +74,7 @@ def create_web_app(
 ) -> Starlette:
     assert deps.settings.slack_signing_secret is not None
     reader = SlackRequestReader(deps.settings.slack_signing_secret.get_secret_value())
+    pages = Pages.from_settings(deps.settings)
 
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()
@@ -109,8 +111,8 @@ def create_web_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
-        *page_routes(deps),
-        *enrollment_routes(deps),
+        *page_routes(deps, pages),
+        *enrollment_routes(deps, pages),
         *(extra_routes or []),
     ]
     return Starlette(
