@@ -31,7 +31,13 @@ from tests.support.app import RunningApp
 from tests.support.reliability import Figures
 
 PATH_TEXT = st.text(
-    st.characters(min_codepoint=0x21, max_codepoint=0x2FFF, exclude_characters="?#%", exclude_categories=("Cc", "Cs", "Zs")), max_size=60
+    st.characters(
+        min_codepoint=0x21,
+        max_codepoint=0x2FFF,
+        exclude_characters="?#%",
+        exclude_categories=("Cc", "Cs", "Zs"),
+    ),
+    max_size=60,
 )
 KIND_TEXT = st.text(max_size=40)
 
