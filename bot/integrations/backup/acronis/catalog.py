@@ -49,18 +49,19 @@ def partner_tenant_id(client: AcronisClient) -> str:
     return str(tenant_id)
 
 
-def tenant(client: AcronisClient, tenant_id: str) -> dict[str, Any]:
-    body = client.get(f"/tenants/{tenant_id}", what="reading the partner tenant")
+def tenant(
+    client: AcronisClient, tenant_id: str, *, what: str = "reading the partner tenant"
+) -> dict[str, Any]:
+    body = client.get(f"/tenants/{tenant_id}", what=what)
     return body if isinstance(body, dict) else {}
 
 
 def _children(client: AcronisClient, tenant_id: str) -> list[dict[str, Any]]:
-    body = client.get(
+    items = client.get_all(
         f"/tenants/{tenant_id}/children",
         what="listing the customer tenants",
         params={"include_details": "true"},
     )
-    items = body.get("items", []) if isinstance(body, dict) else []
     details = [item for item in items if isinstance(item, dict)]
     bare_ids = [str(item) for item in items if isinstance(item, str)]
     if bare_ids:  # an answer without details: fetch them in batches (GET /tenants?uuids=…)
@@ -114,20 +115,20 @@ def storage_names(client: AcronisClient, infra_ids: Iterable[str]) -> dict[str, 
 def _batched(client: AcronisClient, path: str, ids: list[str], *, what: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for start in range(0, len(ids), UUID_BATCH):
-        body = client.get(path, what=what, params={"uuids": ",".join(ids[start : start + UUID_BATCH])})
-        items = body.get("items", []) if isinstance(body, dict) else []
+        batch = ",".join(ids[start : start + UUID_BATCH])
+        items = client.get_all(path, what=what, params={"uuids": batch})
         found.extend(item for item in items if isinstance(item, dict))
     return found
 
 
 def users_by_uuid(client: AcronisClient, ids: list[str]) -> list[dict[str, Any]]:
-    """`GET /users?uuids=…` in batches (Acronis PHP client `UsersApi::getUsers($uuids)`)."""
-    return _batched(client, "/users", ids, what="reading the customer's accounts")
+    """`GET /users?uuids=…` in batches of at most 100 (Go sample connector, `UserGetRequest`; Acronis
+    PHP client `UsersApi::getUsers($uuids)`); an id that is not answered no longer exists."""
+    return _batched(client, "/users", ids, what="reading the accounts")
 
 
-def tenant_user_ids(client: AcronisClient, tenant_id: str) -> list[str]:
-    """`GET /tenants/{id}/users` → `{"items": [user uuid, …]}` (python examples,
-    `tenants/navigate_through_tenants.py`)."""
-    body = client.get(f"/tenants/{tenant_id}/users", what="listing the customer's accounts")
-    items = body.get("items", []) if isinstance(body, dict) else []
-    return [str(item) for item in items if isinstance(item, str)]
+def users_in_tenant(client: AcronisClient, tenant_id: str) -> list[dict[str, Any]]:
+    """`GET /users?tenant_id=…`: the accounts of one tenant, paged (Go sample connector,
+    `UserGetRequest.TenantID`, "a filter to fetch users for the specified tenant")."""
+    items = client.get_all("/users", what="listing the customer's accounts", params={"tenant_id": tenant_id})
+    return [item for item in items if isinstance(item, dict)]

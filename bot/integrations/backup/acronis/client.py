@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# Items asked for per page of a list answer (the platform may answer fewer, then says `after`).
+PAGE_LIMIT = 100
 PLATFORM_NAME = "Acronis"
 
 
@@ -158,6 +160,30 @@ class AcronisClient:
 
     def get(self, path: str, *, what: str, params: Mapping[str, str] | None = None) -> Any:
         return self._json(self.request("GET", path, what=what, params=params), what)
+
+    def get_all(self, path: str, *, what: str, params: Mapping[str, str] | None = None) -> list[Any]:
+        """Every item of a list endpoint, page after page.
+
+        Developer guide, "Pagination": an answer holds at most `limit` items and, when more follow,
+        `paging.cursors.after`; the next page is asked for with `after` and `limit`. The cursor
+        encodes the query (Go sample connector, `UserGetRequest.After`), so it is sent alone.
+        """
+        query = {**(params or {}), "limit": str(PAGE_LIMIT)}
+        found: list[Any] = []
+        seen: set[str] = set()
+        while True:
+            body = self.get(path, what=what, params=query)
+            if not isinstance(body, dict):
+                return found
+            items = body.get("items")
+            found.extend(items if isinstance(items, list) else [])
+            paging = body.get("paging")
+            cursors = paging.get("cursors") if isinstance(paging, dict) else None
+            after = cursors.get("after") if isinstance(cursors, dict) else None
+            if not isinstance(after, str) or not after or after in seen:
+                return found
+            seen.add(after)
+            query = {"after": after, "limit": str(PAGE_LIMIT)}
 
     def put(self, path: str, body: Any, *, what: str) -> Any:
         return self._json(self.request("PUT", path, what=what, json=body), what)
