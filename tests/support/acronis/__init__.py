@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.console.server import BackgroundServer
@@ -162,6 +163,21 @@ class AcronisEmulator:
             assert account is not None, f"no Acronis account signs in with {login}"
             del self.state.accounts[account.id]
             self.state.policies.pop(account.id, None)
+
+    def call(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """One request to the API as any client would send it (with a fresh token): for tests of
+        what the emulator itself accepts and refuses."""
+        with httpx.Client(base_url=f"{self.url}/api/2", timeout=5.0) as http:
+            issued = http.post(
+                "/idp/token",
+                data={"grant_type": "client_credentials"},
+                auth=(self.client_id, self.client_secret),
+            )
+            token = issued.json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            return http.request(method, path, json=json, params=params, headers=headers)
 
     # --- faults ---------------------------------------------------------------------------
 
