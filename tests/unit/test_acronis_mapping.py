@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from bot.accounts.models import BackupRole, NotificationLevel, Role
+from bot.integrations.backup.acronis.answers import error_detail, retry_after_seconds
 from bot.integrations.backup.acronis.auth import AccessToken, TokenCache, parse_token_response
-from bot.integrations.backup.acronis.client import error_detail, retry_after_seconds
 from bot.integrations.backup.acronis.notifications import merge_notifications
 from bot.integrations.backup.acronis.quotas import GIB, base_name, plan_quotas
 from bot.integrations.backup.acronis.roles import (

@@ -66,3 +66,18 @@ def platform_account(user: dict[str, Any], grants: list[Grant] | None = None) ->
         phone=_text(contact.get("phone")),
         address=address or None,
     )
+
+
+def unfinished(login: str, done: list[str], error: PlatformError) -> PlatformError:
+    """'The account x exists on Acronis [with …], but <what failed>' — keeps `transient`."""
+    state = f"The account {login} exists on Acronis"
+    if done:
+        state += " with " + (", ".join(done[:-1]) + " and " + done[-1] if len(done) > 1 else done[0])
+    return PlatformError(f"{state}, but {error}", transient=error.transient)
+
+
+def address_lines(address: str | None) -> tuple[str | None, str | None]:
+    if not address:
+        return None, None
+    lines = [line.strip() for line in address.splitlines() if line.strip()]
+    return (lines[0] if lines else None), (", ".join(lines[1:]) or None)

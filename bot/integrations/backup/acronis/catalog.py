@@ -26,12 +26,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.integrations.backup.acronis.client import AcronisClient
+from bot.integrations.backup.acronis.client import AcronisClient, AcronisError
 from bot.integrations.backup.acronis.quotas import enabled, is_backup_storage
-from bot.integrations.backup.port import PlatformError
+from bot.integrations.backup.port import PlatformCustomer, PlatformError, PlatformSubscription
 
 FOLDER = "folder"
 CUSTOMER = "customer"
+LOCAL_PREFIX = "local-"
 UUID_BATCH = 50
 
 
@@ -132,3 +133,62 @@ def users_in_tenant(client: AcronisClient, tenant_id: str) -> list[dict[str, Any
     `UserGetRequest.TenantID`, "a filter to fetch users for the specified tenant")."""
     items = client.get_all("/users", what="listing the customer's accounts", params={"tenant_id": tenant_id})
     return [item for item in items if isinstance(item, dict)]
+
+
+def customers(client: AcronisClient) -> list[PlatformCustomer]:
+    """Every enabled customer tenant under the partner with its backup storages as subscriptions."""
+    partner_id = partner_tenant_id(client)
+    tenants = customer_tenants(client, partner_id)
+    offers = {
+        str(t["id"]): storage_offers(
+            offering_items(client, str(t["id"]), what=f"reading the offering of {t.get('name')}")
+        )
+        for t in tenants
+    }
+    names = storage_names(client, [o.infra_id for found in offers.values() for o in found])
+    return [
+        PlatformCustomer(
+            provider_id=str(t["id"]),
+            name=str(t.get("name") or t["id"]),
+            subscriptions=[
+                PlatformSubscription(provider_id=o.infra_id, name=names.get(o.infra_id, o.infra_id))
+                for o in offers[str(t["id"])]
+            ],
+        )
+        for t in tenants
+    ]
+
+
+def check_line(client: AcronisClient) -> str:
+    """One line for `deskops doctor`: the partner tenant and how many customers it has."""
+    partner_id = partner_tenant_id(client)
+    partner = tenant(client, partner_id)
+    count = len(customer_tenants(client, partner_id))
+    name = partner.get("name") or "?"
+    return f'acronis: {client.url} partner "{name}" (tenant {partner_id}), {count} customers'
+
+
+def customer_tenant(client: AcronisClient, provider_id: str) -> str:
+    """The customer's tenant id, after checking that it is a customer tenant (the WHMCS module
+    gives roles by tenant kind; `company_admin` and per-account quotas exist only there)."""
+    if not provider_id or provider_id.startswith(LOCAL_PREFIX):
+        raise PlatformError(
+            "this customer is not linked to an Acronis customer tenant: run `deskops customers sync`",
+            transient=False,
+        )
+    try:
+        found = tenant(client, provider_id, what="reading the customer's tenant")
+    except AcronisError as error:
+        if error.status == 404:
+            raise PlatformError(
+                "the customer's Acronis tenant no longer exists: run `deskops customers sync`",
+                transient=False,
+            ) from None
+        raise
+    if found.get("kind") != CUSTOMER:
+        raise PlatformError(
+            f"the Acronis tenant “{found.get('name')}” is a {found.get('kind')} tenant, not a customer "
+            "tenant: link the customer to its customer tenant (`deskops customers sync`)",
+            transient=False,
+        )
+    return provider_id

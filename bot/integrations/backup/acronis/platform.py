@@ -18,7 +18,13 @@ from typing import Any
 
 from bot.config import Settings
 from bot.integrations.backup.acronis import catalog
-from bot.integrations.backup.acronis.accounts import gone, login_problem, platform_account
+from bot.integrations.backup.acronis.accounts import (
+    address_lines,
+    gone,
+    login_problem,
+    platform_account,
+    unfinished,
+)
 from bot.integrations.backup.acronis.client import AcronisClient, AcronisError, OutcomeUnknown, RetryPolicy
 from bot.integrations.backup.acronis.notifications import (
     PLATFORM_DEFAULT_NOTIFICATIONS,
@@ -39,7 +45,6 @@ from bot.integrations.backup.port import (
     PlatformBackupSettings,
     PlatformCustomer,
     PlatformError,
-    PlatformSubscription,
     PlatformUserSpec,
 )
 
@@ -48,22 +53,6 @@ log = logging.getLogger(__name__)
 # How often a POST /users whose outcome was unknown is reconciled and tried again in one call.
 CREATE_ATTEMPTS = 2
 LOCAL_PREFIX = "local-"
-CUSTOMER = "customer"
-
-
-def _unfinished(login: str, done: list[str], error: PlatformError) -> PlatformError:
-    """'The account x exists on Acronis [with …], but <what failed>' — keeps `transient`."""
-    state = f"The account {login} exists on Acronis"
-    if done:
-        state += " with " + (", ".join(done[:-1]) + " and " + done[-1] if len(done) > 1 else done[0])
-    return PlatformError(f"{state}, but {error}", transient=error.transient)
-
-
-def _address_lines(address: str | None) -> tuple[str | None, str | None]:
-    if not address:
-        return None, None
-    lines = [line.strip() for line in address.splitlines() if line.strip()]
-    return (lines[0] if lines else None), (", ".join(lines[1:]) or None)
 
 
 class AcronisBackupPlatform:
@@ -118,7 +107,7 @@ class AcronisBackupPlatform:
         if problem:
             raise PlatformError(problem, transient=False)
         tenant_id = self._customer_tenant(spec.customer_provider_id)
-        address1, address2 = _address_lines(spec.address)
+        address1, address2 = address_lines(spec.address)
         # contact.email is "an email address that will be used for account activation and service
         # notifications" (guide, "JSON object structure of a user account contact"): the address
         # deskops sends the user's mail to (the notification e-mail when there is one).
@@ -182,29 +171,7 @@ class AcronisBackupPlatform:
         self._put_notifications(user_id, login, lambda _: [], what="switching off its default notifications")
 
     def _customer_tenant(self, provider_id: str) -> str:
-        """The customer's tenant id, after checking that it is a customer tenant (the WHMCS module
-        gives roles by tenant kind; `company_admin` and per-account quotas exist only there)."""
-        if not provider_id or provider_id.startswith(LOCAL_PREFIX):
-            raise PlatformError(
-                "this customer is not linked to an Acronis customer tenant: run `deskops customers sync`",
-                transient=False,
-            )
-        try:
-            found = catalog.tenant(self.client, provider_id, what="reading the customer's tenant")
-        except AcronisError as error:
-            if error.status == 404:
-                raise PlatformError(
-                    "the customer's Acronis tenant no longer exists: run `deskops customers sync`",
-                    transient=False,
-                ) from None
-            raise
-        if found.get("kind") != CUSTOMER:
-            raise PlatformError(
-                f"the Acronis tenant “{found.get('name')}” is a {found.get('kind')} tenant, not a customer "
-                "tenant: link the customer to its customer tenant (`deskops customers sync`)",
-                transient=False,
-            )
-        return provider_id
+        return catalog.customer_tenant(self.client, provider_id)
 
     def _in_tenant(self, login: str, tenant_id: str) -> dict[str, Any] | None:
         wanted = login.casefold()
@@ -294,7 +261,7 @@ class AcronisBackupPlatform:
                     provider_user_id, spec.login, wanted, what=f"giving it the {spec.role.label} role"
                 )
         except PlatformError as error:
-            raise _unfinished(spec.login, [], error) from None
+            raise unfinished(spec.login, [], error) from None
 
     # --- Backup service -------------------------------------------------------------------
 
@@ -327,7 +294,7 @@ class AcronisBackupPlatform:
             done.append(f"notifications “{level.label}”")
             set_quotas(self.client, self._user(provider_user_id, login), settings)
         except PlatformError as error:
-            raise _unfinished(login, done, error) from None
+            raise unfinished(login, done, error) from None
 
     def _put_notifications(
         self, user_id: str, login: str, change: Callable[[list[str]], list[str]], *, what: str
@@ -368,32 +335,7 @@ class AcronisBackupPlatform:
     # --- customers and the set-up check ---------------------------------------------------
 
     def list_customers(self) -> list[PlatformCustomer]:
-        partner_id = catalog.partner_tenant_id(self.client)
-        tenants = catalog.customer_tenants(self.client, partner_id)
-        offers = {
-            str(t["id"]): catalog.storage_offers(
-                catalog.offering_items(
-                    self.client, str(t["id"]), what=f"reading the offering of {t.get('name')}"
-                )
-            )
-            for t in tenants
-        }
-        names = catalog.storage_names(self.client, [o.infra_id for found in offers.values() for o in found])
-        return [
-            PlatformCustomer(
-                provider_id=str(t["id"]),
-                name=str(t.get("name") or t["id"]),
-                subscriptions=[
-                    PlatformSubscription(provider_id=o.infra_id, name=names.get(o.infra_id, o.infra_id))
-                    for o in offers[str(t["id"])]
-                ],
-            )
-            for t in tenants
-        ]
+        return catalog.customers(self.client)
 
     def check(self) -> str:
-        partner_id = catalog.partner_tenant_id(self.client)
-        partner = catalog.tenant(self.client, partner_id)
-        count = len(catalog.customer_tenants(self.client, partner_id))
-        name = partner.get("name") or "?"
-        return f'acronis: {self.client.url} partner "{name}" (tenant {partner_id}), {count} customers'
+        return catalog.check_line(self.client)

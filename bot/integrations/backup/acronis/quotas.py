@@ -3,10 +3,11 @@
 What Acronis documents ("Changing quotas", Account Management API guide): "The user account
 quotas are controlled via user account personal tenants." Every account created in a customer
 tenant has a `personal_tenant_id`; `GET /tenants/{personal_tenant_id}/offering_items` lists the
-offering items the account got when it was given a Cyber Protection role ("this will ... set the
-same quotas for the account as the ones set for the tenant"), and `PUT` on the same path with
-`{"offering_items": [...]}` changes their `quota` (`value` = soft quota, `overage` = how far it
-may be exceeded; `null` = unlimited). The `quota.version` sent must be the current one, or the
+offering items the account has (enabled, status 1: given with `backup_user`, "this will ... set
+the same quotas for the account as the ones set for the tenant") and those its customer offers
+it (status 0; see personal.py for how they are enabled), and `PUT` on the same path with
+`{"offering_items": [...]}` enables them and changes their `quota` (`value` = soft quota,
+`overage` = how far it may be exceeded; `null` = unlimited). The `quota.version` sent must be the current one, or the
 platform answers 426 (Acronis KB 71376). Storage is counted in binary bytes (1 GB = 1073741824).
 
 Offering item names carry the edition as a prefix — `workstations` (legacy standard),
