@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 
 from blocks.backup.found import found_users
 from blocks.backup.ids import ActionId
@@ -35,7 +36,9 @@ def found_page(deps: Deps, *, text: str, scope: CustomerScope, offset: int) -> l
 
 
 @answers_errors
-def page_clicked(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps) -> None:
+def page_clicked(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond, deps: Deps
+) -> None:
     ack()
     ref = carried(FindPageRef, body["actions"][0].get("value"))
     scope = deps.scopes.scope_for(context.user_id)
