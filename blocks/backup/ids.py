@@ -23,6 +23,8 @@ class ActionId(StrEnum):
     ACTIVATE = "backup.user.activate"
     ASSIGN_SERVICE = "backup.user.assign_service"
     RETRY_PROVISIONING = "backup.user.retry_provisioning"
+    DISABLE = "backup.user.disable"
+    ENABLE = "backup.user.enable"
     # The users list.
     USERS_PAGE = "backup.users.page"
     # /backup find's pages.

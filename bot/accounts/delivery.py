@@ -9,10 +9,10 @@ from typing import Protocol
 
 from slack_sdk import WebClient
 
-from blocks.backup.messages import user_card, user_card_text
+from blocks.backup.messages import follow_up_text, user_card, user_card_text
 from bot.accounts.activation import ACTIVATION
-from bot.accounts.jobs import AccountJob, CardHeadline, refresh_cards
-from bot.accounts.models import ActivationToken, ProvisioningState, Service
+from bot.accounts.jobs import AccountJob, CardHeadline, FollowUp, refresh_cards
+from bot.accounts.models import ActivationToken, ProvisioningState, Service, UserStatus
 from bot.accounts.queries import activation_mail_problem, get_user, last_activation_sent
 from bot.accounts.summary import quotas_of, summarize
 from bot.audit.service import record
@@ -68,6 +68,9 @@ class AccountDelivery:
             AccountJob.PLATFORM_ACTIVATION: OutboxHandler(self.platform_activation),
             AccountJob.USER_CARD: OutboxHandler(self.post_user_card),
             AccountJob.USER_CARD_REFRESH: OutboxHandler(self.refresh_user_cards),
+            AccountJob.SET_ENABLED: OutboxHandler(self.set_enabled),
+            AccountJob.CARD_FOLLOW_UP: OutboxHandler(self.follow_up),
+            AccountJob.CARD_THREAD_REPLY: OutboxHandler(self.thread_reply),
         }
 
     # --- backup platform ------------------------------------------------------------------
@@ -152,6 +155,21 @@ class AccountDelivery:
         except PlatformError as error:
             raise DeliveryFailed(str(error), permanent=not error.transient) from None
 
+    def set_enabled(self, delivery: Delivery) -> None:
+        """Make the platform follow the user's state as it is now (the last change wins)."""
+        user_id = int(delivery.payload["user_id"])
+        with self.db.read() as session:
+            user = get_user(session, user_id)
+            provider_id, state, status = user.provider_id, user.provisioning, user.status
+        if status is UserStatus.DELETED:
+            return
+        if provider_id is None or state is not ProvisioningState.DONE:
+            raise DeliveryFailed("waiting for the account to be created on the backup platform")
+        try:
+            self.platform.set_enabled(provider_id, enabled=status is not UserStatus.DISABLED)
+        except PlatformError as error:
+            raise DeliveryFailed(str(error), permanent=not error.transient) from None
+
     # --- e-mail ---------------------------------------------------------------------------
 
     def send_activation_email(self, delivery: Delivery) -> None:
@@ -218,6 +236,24 @@ class AccountDelivery:
             )
 
         return render
+
+    def follow_up(self, delivery: Delivery) -> None:
+        """One reply job per card of the user, each done once."""
+        user_id = int(delivery.payload["user_id"])
+        with self.db.transaction() as session:
+            for card_id, channel, ts in self.cards.posted(user_id):
+                enqueue(
+                    session,
+                    kind=AccountJob.CARD_THREAD_REPLY,
+                    payload={**delivery.payload, "channel": channel, "ts": ts},
+                    now=self.clock.now(),
+                    dedupe_key=f"card-reply:{delivery.id}:{card_id}",
+                )
+
+    def thread_reply(self, delivery: Delivery) -> None:
+        change = FollowUp(str(delivery.payload["change"]))
+        text = follow_up_text(change, actor=str(delivery.payload["actor"]))
+        self.cards.reply(channel=str(delivery.payload["channel"]), ts=str(delivery.payload["ts"]), text=text)
 
     def post_user_card(self, delivery: Delivery) -> None:
         user_id = int(delivery.payload["user_id"])

@@ -27,10 +27,19 @@ class Role(StrEnum):
 class UserStatus(StrEnum):
     PENDING_ACTIVATION = "pending_activation"
     ACTIVE = "active"
+    # Cannot sign in (Acronis: the account's `enabled` flag is false); gets no reminders.
+    DISABLED = "disabled"
+    # Gone from the platform; the record stays for the audit trail.
+    DELETED = "deleted"
 
     @property
     def label(self) -> str:
-        return {UserStatus.PENDING_ACTIVATION: "pending activation", UserStatus.ACTIVE: "active"}[self]
+        return {
+            UserStatus.PENDING_ACTIVATION: "pending activation",
+            UserStatus.ACTIVE: "active",
+            UserStatus.DISABLED: "disabled",
+            UserStatus.DELETED: "deleted",
+        }[self]
 
 
 class ProvisioningState(StrEnum):

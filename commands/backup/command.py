@@ -17,6 +17,7 @@ from commands.access import require_helpdesk
 from commands.backup.add_user import open_add_user
 from commands.backup.cards import activate_user, users_page
 from commands.backup.find import found_page
+from commands.backup.lifecycle import confirm_disable, enable
 from commands.backup.parsing import BackupCommand, Subcommand, UsageError, parse_backup_command
 from commands.backup.user_settings import open_assign_service, open_user_settings
 from commands.errors import answers_errors
@@ -81,6 +82,13 @@ def run_backup_command(
         case Subcommand.ACTIVATE:
             user_id = named_user(deps, parsed, actor=str(command["user_id"]), scope=scope)
             text = activate_user(deps, user_id=user_id, actor=str(command["user_id"]))
+            _ephemeral(respond, [b.to_dict() for b in notice(text)], text)
+        case Subcommand.DISABLE:
+            user_id = named_user(deps, parsed, actor=str(command["user_id"]), scope=scope)
+            _ephemeral(respond, confirm_disable(deps, user_id=user_id), "Disable this user?")
+        case Subcommand.ENABLE:
+            user_id = named_user(deps, parsed, actor=str(command["user_id"]), scope=scope)
+            text = enable(deps, user_id=user_id, actor=str(command["user_id"]))
             _ephemeral(respond, [b.to_dict() for b in notice(text)], text)
         case Subcommand.FIND:
             blocks = found_page(deps, text=parsed.text or "", scope=scope, offset=0)

@@ -17,10 +17,18 @@ class Subcommand(StrEnum):
     ACTIVATE = "activate"
     USERS = "users"
     FIND = "find"
+    DISABLE = "disable"
+    ENABLE = "enable"
     HELP = "help"
 
 
-NEEDS_EMAIL = {Subcommand.ASSIGN, Subcommand.SETTINGS, Subcommand.ACTIVATE}
+NEEDS_EMAIL = {
+    Subcommand.ASSIGN,
+    Subcommand.SETTINGS,
+    Subcommand.ACTIVATE,
+    Subcommand.DISABLE,
+    Subcommand.ENABLE,
+}
 
 
 @dataclass(frozen=True)
