@@ -91,6 +91,7 @@ class Settings(BaseSettings):
 
     # What needs a lead's approval (only while APPROVALS_CHANNEL is set), and for how long.
     approval_administrators: bool = True
+    approval_deletions: bool = True
     approval_batch_size: int = Field(default=50, ge=0)
     approval_devices_beyond_licence: bool = True
     approval_expiry_hours: int = Field(default=48, ge=1, le=24 * 30)

@@ -10,6 +10,7 @@ class CallbackId(StrEnum):
     ADD_USER_BACKUP_SETTINGS = "backup.add_user.backup_settings"
     ASSIGN_SERVICE = "backup.assign_service"
     USER_SETTINGS = "backup.user_settings"
+    DELETE_USER = "backup.delete_user"
 
 
 class ActionId(StrEnum):

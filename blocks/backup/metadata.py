@@ -48,3 +48,10 @@ class UsersPageRef(_Carried):
 class FindPageRef(_Carried):
     text: str
     offset: int
+
+
+class DeleteUserMetadata(_Carried):
+    user_id: int
+    channel_id: str | None
+    # The modal's idempotency key: a double-clicked Delete asks for approval once.
+    request_key: str

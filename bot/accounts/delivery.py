@@ -69,6 +69,7 @@ class AccountDelivery:
             AccountJob.USER_CARD: OutboxHandler(self.post_user_card),
             AccountJob.USER_CARD_REFRESH: OutboxHandler(self.refresh_user_cards),
             AccountJob.SET_ENABLED: OutboxHandler(self.set_enabled),
+            AccountJob.DELETE_ACCOUNT: OutboxHandler(self.delete_account),
             AccountJob.CARD_FOLLOW_UP: OutboxHandler(self.follow_up),
             AccountJob.CARD_THREAD_REPLY: OutboxHandler(self.thread_reply),
         }
@@ -80,6 +81,8 @@ class AccountDelivery:
         user_id = int(delivery.payload["user_id"])
         with self.db.transaction() as session:
             user = get_user(session, user_id)
+            if user.status is UserStatus.DELETED and user.provider_id is None:
+                return  # deleted before it reached the platform: nothing to make there
             customer = user.customer
             spec = PlatformUserSpec(
                 customer_provider_id=customer.provider_id or f"local-customer-{customer.id}",
@@ -108,7 +111,12 @@ class AccountDelivery:
                 provider_id = self.platform.create_user(spec)
                 # Remember the account at once: a retry continues instead of creating it again.
                 with self.db.transaction() as session:
-                    get_user(session, user_id).provider_id = provider_id
+                    made = get_user(session, user_id)
+                    made.provider_id = provider_id
+                    deleted_meanwhile = made.status is UserStatus.DELETED
+                if deleted_meanwhile:  # deleted while the account was being made: undo it
+                    self.platform.delete_account(provider_id)
+                    return
             self.platform.set_role(provider_id, spec)
             if settings is not None:
                 self.platform.apply_backup_settings(provider_id, settings)
@@ -167,6 +175,18 @@ class AccountDelivery:
             raise DeliveryFailed("waiting for the account to be created on the backup platform")
         try:
             self.platform.set_enabled(provider_id, enabled=status is not UserStatus.DISABLED)
+        except PlatformError as error:
+            raise DeliveryFailed(str(error), permanent=not error.transient) from None
+
+    def delete_account(self, delivery: Delivery) -> None:
+        user_id = int(delivery.payload["user_id"])
+        with self.db.read() as session:
+            provider_id = get_user(session, user_id).provider_id
+        if provider_id is None:
+            # Never made on the platform: provisioning skips a deleted user that has no account yet.
+            return
+        try:
+            self.platform.delete_account(provider_id)
         except PlatformError as error:
             raise DeliveryFailed(str(error), permanent=not error.transient) from None
 

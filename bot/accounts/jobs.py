@@ -21,6 +21,8 @@ class AccountJob(StrEnum):
     USER_CARD_REFRESH = "accounts.user_card_refresh"
     # The platform follows the user's state (Disabled or not); the handler reads the state then.
     SET_ENABLED = "accounts.set_enabled"
+    # The account is deleted on the platform (the user's record stays, *Deleted*).
+    DELETE_ACCOUNT = "accounts.delete_account"
     # A line in the thread of each of the user's cards ("Disabled by …").
     CARD_FOLLOW_UP = "accounts.card_follow_up"
     # That line in one card's thread (one job per card: a retry never repeats a posted line).
@@ -63,6 +65,7 @@ class FollowUp(StrEnum):
 
     DISABLED = "disabled"
     ENABLED = "enabled"
+    DELETED = "deleted"
 
 
 def follow_up_in_thread(

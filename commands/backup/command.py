@@ -16,6 +16,7 @@ from bot.deps import Deps
 from commands.access import require_helpdesk
 from commands.backup.add_user import open_add_user
 from commands.backup.cards import activate_user, users_page
+from commands.backup.delete import open_delete_user
 from commands.backup.find import found_page
 from commands.backup.lifecycle import confirm_disable, enable
 from commands.backup.parsing import BackupCommand, Subcommand, UsageError, parse_backup_command
@@ -90,6 +91,12 @@ def run_backup_command(
             user_id = named_user(deps, parsed, actor=str(command["user_id"]), scope=scope)
             text = enable(deps, user_id=user_id, actor=str(command["user_id"]))
             _ephemeral(respond, [b.to_dict() for b in notice(text)], text)
+        case Subcommand.DELETE:
+            actor = str(command["user_id"])
+            user_id = named_user(deps, parsed, actor=actor, scope=scope)
+            open_delete_user(
+                deps, client, trigger_id=trigger_id, channel_id=channel_id, user_id=user_id, actor=actor
+            )
         case Subcommand.FIND:
             blocks = found_page(deps, text=parsed.text or "", scope=scope, offset=0)
             _ephemeral(respond, blocks, "Backup users found")

@@ -19,6 +19,7 @@ class Subcommand(StrEnum):
     FIND = "find"
     DISABLE = "disable"
     ENABLE = "enable"
+    DELETE = "delete"
     HELP = "help"
 
 
@@ -28,6 +29,7 @@ NEEDS_EMAIL = {
     Subcommand.ACTIVATE,
     Subcommand.DISABLE,
     Subcommand.ENABLE,
+    Subcommand.DELETE,
 }
 
 

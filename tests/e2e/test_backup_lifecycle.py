@@ -77,3 +77,40 @@ def test_disable_asks_first_then_the_card_says_disabled_and_offers_enable(
     with deskops.deps.db.read() as session:
         actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions.count("user.disabled") == 1 and actions.count("user.enabled") == 1
+
+
+def test_delete_asks_for_the_email_then_the_card_says_deleted_and_the_address_is_free_again(
+    deskops: RunningApp, slack_emulator: SlackEmulator, backup_provider: str
+) -> None:
+    helen = slack_emulator.person(HELPDESK_USER)
+    add_user_with_backup(helen, "Acme", subscription="PAYG")
+    deskops.wait_for_outbox()
+    card = slack_emulator.channel(HELPDESK_CHANNEL).last_message()
+    helen.slash("/backup", "delete john.doe@example.com", channel=HELPDESK_CHANNEL)
+    modal = helen.wait_for_view(callback_id="backup.delete_user")
+    assert modal.title == "Delete User"
+    modal.fill("confirm_email", "john.doe@example.org")
+    wrong = modal.submit()
+    assert wrong.errors == {"confirm_email": "Type john.doe@example.com exactly to delete this user."}
+    assert status_of(deskops, "john.doe@example.com") is UserStatus.PENDING_ACTIVATION
+    modal.fill("confirm_email", "John.Doe@example.com")
+    done = modal.submit()
+    assert done.errors is None and done.closed
+    deskops.wait_for_outbox()
+    assert status_of(deskops, "john.doe@example.com") is UserStatus.DELETED
+    card = slack_emulator.channel(HELPDESK_CHANNEL).wait_for_message(
+        lambda m: m.ts == card.ts and "Deleted" in m.all_text()
+    )
+    assert card.buttons() == []
+    replies = [m for m in slack_emulator.channel(HELPDESK_CHANNEL).messages() if m.thread_ts == card.ts]
+    assert any("Deleted by" in m.all_text() for m in replies)
+    if backup_provider == "acronis":
+        assert deskops.acronis is not None
+        assert "john.doe@example.com" not in deskops.acronis.accounts()
+    # The audit trail keeps who, when and what; the address can be used for a new user.
+    with deskops.deps.db.read() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.deleted")).one()
+        assert event.actor == HELPDESK_USER and event.details["name"] == "John Doe"
+    helen.slash("/backup", "delete john.doe@example.com", channel=HELPDESK_CHANNEL)
+    assert "No backup user" in latest_ephemeral(slack_emulator, "john.doe@example.com").all_text()
+    add_user_without_backup(helen, "Acme", email="john.doe@example.com")
