@@ -33,6 +33,12 @@ LINK_PAGES: dict[LinkProblem, tuple[int, str, str]] = {
         N_("This invitation has expired"),
         N_("Invitations work for a limited time. Ask your helpdesk to send you a new one."),
     ),
+    LinkProblem.USED: (
+        410,
+        "This invitation was already used",
+        "A device has enrolled with this link, and each link enrolls one device. "
+        "To enroll another device, ask your helpdesk for a new invitation.",
+    ),
     LinkProblem.REVOKED: (
         410,
         N_("This invitation was withdrawn"),
