@@ -16,6 +16,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from bot.config import Settings
 from bot.integrations.backup.acronis import catalog, lifecycle
 from bot.integrations.backup.acronis.accounts import (
@@ -31,7 +33,12 @@ from bot.integrations.backup.acronis.notifications import (
     merge_notifications,
     same_notifications,
 )
-from bot.integrations.backup.acronis.personal import CONFLICT_ATTEMPTS, CONFLICT_STATUSES, set_quotas
+from bot.integrations.backup.acronis.personal import (
+    CONFLICT_ATTEMPTS,
+    CONFLICT_STATUSES,
+    backup_state,
+    set_quotas,
+)
 from bot.integrations.backup.acronis.roles import (
     Grant,
     account_role_grants,
@@ -47,6 +54,7 @@ from bot.integrations.backup.port import (
     PlatformError,
     PlatformUserSpec,
 )
+from bot.integrations.calls import Integration, IntegrationCalls, ObservedTransport
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +72,9 @@ class AcronisBackupPlatform:
         self.client = client
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, retry: RetryPolicy | None = None) -> AcronisBackupPlatform:
+    def from_settings(
+        cls, settings: Settings, *, retry: RetryPolicy | None = None, calls: IntegrationCalls | None = None
+    ) -> AcronisBackupPlatform:
         if (
             settings.acronis_url is None
             or settings.acronis_client_id is None
@@ -79,6 +89,9 @@ class AcronisBackupPlatform:
             client_secret=settings.acronis_client_secret.get_secret_value(),
             timeout=settings.acronis_timeout_seconds,
             retry=retry,
+            transport=None
+            if calls is None
+            else ObservedTransport(httpx.HTTPTransport(), calls, Integration.ACRONIS),
         )
         return cls(client)
 
@@ -200,7 +213,8 @@ class AcronisBackupPlatform:
         found = self._in_tenant(login, customer_provider_id)
         if found is None:
             return None
-        return platform_account(found, self._grants(str(found["id"]), login))
+        grants = self._grants(str(found["id"]), login)
+        return platform_account(found, grants, backup_state(self.client, found, grants))
 
     def read_accounts(self, provider_ids: list[str]) -> dict[str, PlatformAccount]:
         wanted = [i for i in dict.fromkeys(provider_ids) if i and not i.startswith(LOCAL_PREFIX)]
