@@ -49,7 +49,9 @@ def run_migrations_online() -> None:
 def _run(connection: object) -> None:
     dialect = connection.dialect.name  # type: ignore[attr-defined]
 
-    def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    def include_object(
+        obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+    ) -> bool:
         # An index made for one database only (info={"dialect": ...}, e.g. a PostgreSQL trigram
         # index) is compared on that database only.
         only_on = getattr(obj, "info", {}).get("dialect")
