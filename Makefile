@@ -37,7 +37,7 @@ postgres:
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 && exit 0; sleep 1; done; \
 	  echo "PostgreSQL at 127.0.0.1:5432 did not come up" >&2; exit 1
 
-LINTED := bot commands blocks tests alembic $(wildcard bench)
+LINTED := bot commands blocks console deskops tools tests alembic $(wildcard bench)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)

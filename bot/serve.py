@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import sys
 from urllib.error import URLError
 
@@ -18,17 +17,11 @@ from bot.wiring import build_deps, build_service
 
 log = logging.getLogger(__name__)
 
-CONSOLE_BANNER = """\
-deskops: no Slack workspace is configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are unset),
-so this is the OFFLINE CONSOLE: the bot runs against a local Slack emulation, in this process.
-
-  Open {url}
-  It listens on 127.0.0.1 only: nobody but this machine can reach it.
-  Mail: {mail}
-
-To connect a real Slack workspace instead, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET
-(README.md, section "Connect a Slack workspace") and run `deskops serve` again.
-"""
+NO_WORKSPACE = """\
+deskops cannot serve Slack: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are unset.
+Create the Slack app from app.yaml (`deskops manifest`), install it, and copy the Bot User OAuth
+Token and the Signing Secret (README.md, section "Connect a Slack workspace"); or run
+`deskops console` for the offline console."""
 
 
 def secrets_of(settings: Settings) -> list[str]:
@@ -57,9 +50,10 @@ def integration_problem(error: ValueError) -> int:
 
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
     configure_logging(settings.log_level, secrets_of(settings))
+    if not settings.slack_configured:
+        print(NO_WORKSPACE, file=sys.stderr)
+        return 2
     try:
-        if not settings.slack_configured:
-            return serve_console(settings, host=host, port=port)
         deps = build_deps(settings)
     except ValueError as error:
         return integration_problem(error)
@@ -98,44 +92,4 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         if socket_mode is not None:
             socket_mode.close()  # type: ignore[no-untyped-call]
         service.stop_background()
-    return 0
-
-
-def serve_console(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
-    """Console mode: the bot and the Slack emulation in one server on 127.0.0.1 (see bot.console.offline)."""
-    from bot.console.offline import LOOPBACK, OfflineConsole
-
-    if host is not None and host not in (LOOPBACK, "localhost"):
-        print(f"the offline console listens on {LOOPBACK} only; --host {host} is ignored", file=sys.stderr)
-    try:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((LOOPBACK, port or settings.port))
-    except OSError as error:
-        print(
-            f"cannot listen on {LOOPBACK}:{port or settings.port}: {error.strerror}; set PORT",
-            file=sys.stderr,
-        )
-        return 1
-    console = OfflineConsole.build(settings, port=int(sock.getsockname()[1]))
-    if not schema_is_current(console.service.deps.db):
-        sock.close()
-        print("the database schema is not current: run `deskops db upgrade` first", file=sys.stderr)
-        return 1
-    configure_logging(settings.log_level, secrets_of(console.settings))
-    # The emulator's own requests to the bot (one per click) would fill the log; the bot logs them.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    outbox = console.web.pages.outbox
-    mail = (
-        outbox.description
-        if outbox.folder is None
-        else f"written as .eml files to {outbox.folder}/ (the console's Outbox)"
-    )
-    print(CONSOLE_BANNER.format(url=console.url, mail=mail), flush=True)
-    console.start_background()
-    try:
-        config = uvicorn.Config(console.app, log_config=None, access_log=False)
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        console.stop_background()
     return 0

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.support.net import free_port
 from tests.support.paths import PROJECT_ROOT
 from tests.support.slack import bot_environment
@@ -34,7 +34,7 @@ def deskops(
     *args: str, env: dict[str, str], cwd: Path, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "deskops", *args],
         check=False,
         env=env,
         cwd=cwd,
@@ -106,14 +106,16 @@ def test_bad_configuration_is_one_line_per_problem(env: dict[str, str], tmp_path
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("command", ["serve", "console"])
 def test_serve_without_slack_credentials_starts_the_offline_console(
-    env: dict[str, str], tmp_path: Path
+    env: dict[str, str], tmp_path: Path, command: str
 ) -> None:
+    """`deskops console`, and `deskops serve` when no Slack workspace is configured."""
     deskops("db", "upgrade", env=env, cwd=tmp_path)
     port = free_port()
     # HOST=0.0.0.0 (the default for Slack mode) must not widen the console beyond loopback.
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve"],
+        [sys.executable, "-m", "deskops", command],
         env={**env, "PORT": str(port), "HOST": "0.0.0.0"},
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -199,7 +201,7 @@ def served(env: dict[str, str], tmp_path: Path, slack_emulator: SlackEmulator) -
     }
     deskops("db", "upgrade", env=full, cwd=tmp_path)
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve"],
+        [sys.executable, "-m", "deskops", "serve"],
         env=full,
         cwd=tmp_path,
         stdout=subprocess.PIPE,

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from bot.console.server import BackgroundServer
+from console.server import BackgroundServer
 from tests.support.acronis.faults import Fault, Faults
 from tests.support.acronis.server import EmulatorApp
 from tests.support.acronis.state import GIB, ActivationEmail, PlatformState, RecordedRequest, seed_sample
