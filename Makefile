@@ -3,20 +3,32 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
+# The tool `make lock` resolves with (pinned: another version may resolve differently).
+UV_VERSION := 0.13.8
 APT_PACKAGES := slapd ldap-utils chromium
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck unit bench install system-deps postgres clean
+.PHONY: run test lint typecheck unit bench install lock system-deps postgres clean
 
-$(STAMP): pyproject.toml
+# Everything from the lock (exact versions, hashes checked), then deskops itself without resolving
+# anything again. A lock older than pyproject.toml's requirements stops here: run `make lock`.
+$(STAMP): pyproject.toml $(LOCK)
+	@$(PYTHON) tools/lock.py check
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
 install: $(STAMP)
+
+# Re-resolves pyproject.toml's requirements into requirements.lock, keeping current pins that still fit.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/python tools/lock.py compile $(BIN)/uv
 
 run: $(STAMP)
 	$(BIN)/deskops db upgrade
