@@ -66,6 +66,7 @@ LAYERS: tuple[Layer, ...] = (
             "bot.migrations",
             "bot.unreachable",
             "bot.sample",
+            "bot.i18n",
         ),
         "configuration, database, errors, clock and other ground-floor helpers",
         packages_only=("bot",),
