@@ -3,8 +3,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-LOCK := requirements.lock
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
+# requirements-test.lock: runtime + test + build (what the two commands install);
+# requirements.lock: the same versions, runtime + build only (the container image, production).
+LOCK := requirements-test.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) requirements.lock | sha1sum | cut -c1-12)
 # The tool `make lock` resolves with (pinned: another version may resolve differently).
 UV_VERSION := 0.13.8
 APT_PACKAGES := slapd ldap-utils chromium
@@ -14,7 +16,7 @@ PYTEST_ARGS ?=
 
 # Everything from the lock (exact versions, hashes checked), then deskops itself without resolving
 # anything again. A lock older than pyproject.toml's requirements stops here: run `make lock`.
-$(STAMP): pyproject.toml $(LOCK)
+$(STAMP): pyproject.toml $(LOCK) requirements.lock
 	@$(PYTHON) tools/lock.py check
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
@@ -24,7 +26,7 @@ $(STAMP): pyproject.toml $(LOCK)
 
 install: $(STAMP)
 
-# Re-resolves pyproject.toml's requirements into requirements.lock, keeping current pins that still fit.
+# Re-resolves pyproject.toml's requirements into both locks, keeping current pins that still fit.
 lock:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)

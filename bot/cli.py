@@ -176,10 +176,10 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 def cmd_manifest(_: argparse.Namespace) -> int:
     """app.yaml with PUBLIC_URL filled in (and Socket Mode switched on with SLACK_APP_TOKEN)."""
-    from bot.migrations import PROJECT_ROOT
+    from bot.resources import manifest_file
 
     settings = load_or_exit()
-    manifest = (PROJECT_ROOT / "app.yaml").read_text(encoding="utf-8")
+    manifest = manifest_file().read_text(encoding="utf-8")
     manifest = manifest.replace("https://deskops.example.com", settings.public_url)
     if settings.slack_app_token is not None:
         manifest = manifest.replace("socket_mode_enabled: false", "socket_mode_enabled: true")

@@ -38,6 +38,7 @@ from bot.integrations.mail.file import FileMailer
 from bot.integrations.mail.smtp_url import redact_smtp_url
 from bot.logs import configure_logging
 from bot.migrations import PROJECT_ROOT, schema_is_current
+from bot.resources import manifest_file
 from bot.serve import integration_problem, secrets_of
 from bot.wiring import Service, build_deps, build_service
 from console.actions import ConsoleActions, SlashCommand
@@ -62,7 +63,7 @@ To connect a real Slack workspace instead, set SLACK_BOT_TOKEN and SLACK_SIGNING
 """
 
 LIMITS_FILE = PROJECT_ROOT.parent / "shared" / "slack" / "blockkit-limits.json"
-MANIFEST_FILE = PROJECT_ROOT / "app.yaml"
+MANIFEST_FILE = manifest_file()
 LOOPBACK = "127.0.0.1"
 
 # The seeded workspace: who is who, so that permissions really apply.

@@ -67,6 +67,7 @@ LAYERS: tuple[Layer, ...] = (
             "bot.unreachable",
             "bot.sample",
             "bot.i18n",
+            "bot.resources",
         ),
         "configuration, database, errors, clock and other ground-floor helpers",
         packages_only=("bot",),
