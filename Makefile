@@ -32,10 +32,12 @@ lock:
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/python tools/lock.py compile $(BIN)/uv
 
+# With Slack credentials (environment or .env) the production server, else the offline console
+# (which loads the sample customers into an empty database; `deskops serve` never does).
 run: $(STAMP)
 	$(BIN)/deskops db upgrade
-	$(BIN)/deskops customers import --if-empty bot/sample/customers.yaml
-	$(BIN)/deskops serve
+	@if $(BIN)/python -c 'import sys; from bot.config import slack_credentials_configured as c; sys.exit(not c())'; \
+	then exec $(BIN)/deskops serve; else exec $(BIN)/deskops console; fi
 
 # Debian packages the tests use: OpenLDAP's slapd (started by the tests themselves, never as a
 # system service) and Chromium for the browser tests. Installed only when missing.

@@ -1,6 +1,7 @@
 """The bot's commands: serve, migrate, import customers, read the audit trail, check the set-up.
 
-The installed `deskops` program is `deskops.cli`, which adds `deskops console` to these."""
+The installed `deskops` program is `deskops.cli`: these plus `deskops console`, which starts the
+Slack emulator of `console/` (and so cannot live in `bot/`, which never imports it)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import yaml
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import Database
+from bot.installation import shadowing_problems, version
 
 EXIT_CONFIG = 2
 EXIT_FAILED = 1
@@ -206,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
 def build_parser_with_commands() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[Any]]:
     """The parser and its subcommands, for the `deskops` program to add its own to."""
     parser = argparse.ArgumentParser(prog="deskops", description="Slack chat-ops bot for the MSP helpdesk")
+    parser.add_argument("--version", action="version", version=f"deskops {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP server (Slack events, pages, health, metrics)")
@@ -260,6 +263,12 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     from bot.unreachable import database_unreachable, is_unreachable
 
     args = parser.parse_args(argv)
+    problems = shadowing_problems()
+    if problems:
+        print("deskops cannot start: its packages are not its own:", file=sys.stderr)
+        for line in problems:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_CONFIG
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -330,14 +330,31 @@ class Settings(BaseSettings):
 
     @property
     def slack_configured(self) -> bool:
-        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+        """Credentials of a real workspace: the bot token, with the signing secret (events over
+        HTTP) or an app-level token (Socket Mode)."""
+        return self.slack_bot_token is not None and (
+            self.slack_signing_secret is not None or self.slack_app_token is not None
+        )
+
+    @property
+    def slack_credentials_given(self) -> bool:
+        """Any Slack credential at all (`make run` then serves Slack rather than the console)."""
+        return any(
+            value is not None
+            for value in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token)
+        )
 
     def cross_field_problems(self) -> list[str]:
         problems: list[str] = []
-        if (self.slack_bot_token is None) != (self.slack_signing_secret is None):
+        if self.slack_bot_token is None and self.slack_credentials_given:
             problems.append(
-                "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET: set both (Basic Information → App Credentials "
-                "and OAuth & Permissions of your Slack app), or neither"
+                "SLACK_BOT_TOKEN: required with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN (your Slack app's "
+                "OAuth & Permissions → Bot User OAuth Token, xoxb-…)"
+            )
+        if self.slack_bot_token is not None and not self.slack_configured:
+            problems.append(
+                "SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN (your Slack app's Basic Information → "
+                "App Credentials → Signing Secret), or set SLACK_APP_TOKEN for Socket Mode"
             )
         token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else None
         if token is not None and not token.startswith("xoxb-"):
@@ -384,3 +401,12 @@ def load_settings(**overrides: Any) -> Settings:
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def slack_credentials_configured() -> bool:
+    """Whether any Slack credential is set (environment or .env): `make run` then starts `deskops
+    serve`, which names what is missing or wrong, else `deskops console`."""
+    try:
+        return load_settings().slack_credentials_given
+    except ConfigError:
+        return True  # `deskops serve` reports the problems

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import sys
 from urllib.error import URLError
 
 import uvicorn
+from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
@@ -17,11 +20,18 @@ from bot.wiring import build_deps, build_service
 
 log = logging.getLogger(__name__)
 
-NO_WORKSPACE = """\
-deskops cannot serve Slack: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are unset.
-Create the Slack app from app.yaml (`deskops manifest`), install it, and copy the Bot User OAuth
-Token and the Signing Secret (README.md, section "Connect a Slack workspace"); or run
-`deskops console` for the offline console."""
+EXIT_NO_CREDENTIALS = 2
+
+NO_CREDENTIALS = """\
+deskops serve: no Slack credentials are configured, so there is nothing to serve.
+  Set SLACK_BOT_TOKEN (your Slack app's OAuth & Permissions → Bot User OAuth Token, xoxb-…) and
+  SLACK_SIGNING_SECRET (Basic Information → App Credentials → Signing Secret), or SLACK_APP_TOKEN
+  (Basic Information → App-Level Tokens, xapp-…) for Socket Mode, in the environment or a .env
+  file. Create the app at https://api.slack.com/apps from `deskops manifest` (README.md, section
+  "Connect a Slack workspace").{misspelt}
+  To try deskops without Slack, run `deskops console`: the offline console, a demo on 127.0.0.1.
+"""
+KNOWN_SLACK_VARIABLES = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL"}
 
 
 def secrets_of(settings: Settings) -> list[str]:
@@ -48,11 +58,25 @@ def integration_problem(error: ValueError) -> int:
     return 2
 
 
+def refuse_without_credentials() -> int:
+    unknown = sorted(
+        name for name in os.environ if name.startswith("SLACK_") and name not in KNOWN_SLACK_VARIABLES
+    )
+    misspelt = f"\n  Not read (misspelt?): {', '.join(unknown)}." if unknown else ""
+    print(NO_CREDENTIALS.format(misspelt=misspelt), end="", file=sys.stderr)
+    return EXIT_NO_CREDENTIALS
+
+
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
-    configure_logging(settings.log_level, secrets_of(settings))
+    """The production server. Without Slack credentials it refuses to start (exit 2), whatever the
+    database: the offline console is `deskops console`, never a fallback."""
     if not settings.slack_configured:
-        print(NO_WORKSPACE, file=sys.stderr)
-        return 2
+        return refuse_without_credentials()
+    if settings.slack_signing_secret is None:
+        # Socket Mode without a signing secret: events come over the WebSocket, and /slack/events
+        # answers 401 to everything, since nobody knows this secret.
+        settings = settings.model_copy(update={"slack_signing_secret": SecretStr(secrets.token_hex(32))})
+    configure_logging(settings.log_level, secrets_of(settings))
     try:
         deps = build_deps(settings)
     except ValueError as error:

@@ -1,6 +1,5 @@
-"""The offline console: `deskops console` (and `deskops serve` without Slack credentials) runs the
-bot against the local Slack emulator of `console/`, both in one server on 127.0.0.1, with a
-browser console at /console.
+"""The offline console: `deskops console` runs the bot against the local Slack emulator of
+`console/`, both in one server on 127.0.0.1, with a browser console at /console.
 
 This module, not `bot/`, composes the two: the bot reaches the emulator only the way it reaches
 Slack (SLACK_API_URL and signed requests to /slack/events), so `bot/` never imports `console/`.
@@ -24,6 +23,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.config import Settings
+from bot.db import Database
 from bot.integrations.mail.file import FileMailer
 from bot.integrations.mail.smtp_url import redact_smtp_url
 from bot.logs import configure_logging
@@ -51,15 +52,15 @@ from console.web import PREFIX, ConsoleWeb
 log = logging.getLogger(__name__)
 
 BANNER = """\
-deskops: no Slack workspace is configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are unset),
-so this is the OFFLINE CONSOLE: the bot runs against a local Slack emulation, in this process.
+deskops console: the OFFLINE CONSOLE, a demo of the bot against a local Slack emulation, in this
+process. It is not a production server: for a real Slack workspace run `deskops serve`.
 
   Open {url}
   It listens on 127.0.0.1 only: nobody but this machine can reach it.
   Mail: {mail}
-
+{samples}
 To connect a real Slack workspace instead, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET
-(README.md, section "Connect a Slack workspace") and run `deskops serve` again.
+(README.md, section "Connect a Slack workspace") and run `deskops serve`.
 """
 
 LIMITS_FILE = PROJECT_ROOT.parent / "shared" / "slack" / "blockkit-limits.json"
@@ -236,9 +237,9 @@ def outbox_of(settings: Settings, mailer: object) -> OutboxFolder:
     return OutboxFolder(None, description=f"Mail goes to the SMTP server {url}; the console cannot show it.")
 
 
-def serve_console(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
-    """The bot and the Slack emulation in one server on 127.0.0.1 until interrupted."""
-    configure_logging(settings.log_level, secrets_of(settings))
+def run_console(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+    """`deskops console`: the bot and the Slack emulation in one server on 127.0.0.1, with the
+    sample customers in an empty database."""
     if host is not None and host not in (LOOPBACK, "localhost"):
         print(f"the offline console listens on {LOOPBACK} only; --host {host} is ignored", file=sys.stderr)
     try:
@@ -260,6 +261,7 @@ def serve_console(settings: Settings, *, host: str | None = None, port: int | No
         sock.close()
         print("the database schema is not current: run `deskops db upgrade` first", file=sys.stderr)
         return 1
+    samples = load_sample_customers(console.service.deps.db)
     configure_logging(settings.log_level, secrets_of(console.settings))
     # The emulator's own requests to the bot (one per click) would fill the log; the bot logs them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -269,7 +271,7 @@ def serve_console(settings: Settings, *, host: str | None = None, port: int | No
         if outbox.folder is None
         else f"written as .eml files to {outbox.folder}/ (the console's Outbox)"
     )
-    print(BANNER.format(url=console.url, mail=mail), flush=True)
+    print(BANNER.format(url=console.url, mail=mail, samples=samples), flush=True)
     console.start_background()
     try:
         config = uvicorn.Config(console.app, log_config=None, access_log=False)
@@ -277,3 +279,20 @@ def serve_console(settings: Settings, *, host: str | None = None, port: int | No
     finally:
         console.stop_background()
     return 0
+
+
+SAMPLE_CUSTOMERS = Path(str(resources.files("bot.sample") / "customers.yaml"))
+
+
+def load_sample_customers(db: Database) -> str:
+    """The sample customers, into a database without customers only: the console is a demo, and a
+    database that has customers is somebody's own. `deskops serve` never calls this."""
+    from bot.clock import utcnow
+    from bot.customers.service import customer_count, import_customers, parse_customer_file
+
+    document = parse_customer_file(yaml.safe_load(SAMPLE_CUSTOMERS.read_text(encoding="utf-8")))
+    with db.transaction() as session:
+        if customer_count(session) > 0:
+            return ""
+        report = import_customers(session, document, now=utcnow(), actor="console")
+    return f"  Sample customers: {report.created} loaded into the empty database ({SAMPLE_CUSTOMERS.name}).\n"
