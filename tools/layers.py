@@ -68,6 +68,7 @@ LAYERS: tuple[Layer, ...] = (
             "bot.sample",
             "bot.i18n",
             "bot.resources",
+            "bot.installation",
         ),
         "configuration, database, errors, clock and other ground-floor helpers",
         packages_only=("bot",),
