@@ -19,6 +19,7 @@ from bot.accounts.models import (
 from bot.accounts.queries import get_user
 from bot.audit.service import record
 from bot.errors import FieldErrors, InvalidState
+from bot.i18n.catalogs import N_
 from bot.integrations.backup.port import BackupPlatform
 from bot.outbox.service import enqueue
 from bot.tokens import LinkTokens, hash_token, new_nonce
@@ -131,15 +132,24 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> tuple[Back
     return get_user(session, row.user_id), row
 
 
+class PasswordRejected(FieldErrors):
+    """A password the activation page refuses: `field`, and `message` (an English msgid with
+    `%(count)d` where a number goes) with its `values`, for the page to say in the user's language."""
+
+    def __init__(self, field: str, message: str, **values: int) -> None:
+        super().__init__({field: message % values})
+        self.field, self.message, self.values = field, message, values
+
+
 def check_password(password: str, confirmation: str, *, email: str) -> None:
     if len(password) < PASSWORD_MIN:
-        raise FieldErrors({"password": f"Use at least {PASSWORD_MIN} characters."})
+        raise PasswordRejected("password", N_("Use at least %(count)d characters."), count=PASSWORD_MIN)
     if len(password) > PASSWORD_MAX:
-        raise FieldErrors({"password": f"Use at most {PASSWORD_MAX} characters."})
+        raise PasswordRejected("password", N_("Use at most %(count)d characters."), count=PASSWORD_MAX)
     if password.strip().lower() == email.lower():
-        raise FieldErrors({"password": "Do not use your e-mail address as your password."})
+        raise PasswordRejected("password", N_("Do not use your e-mail address as your password."))
     if password != confirmation:
-        raise FieldErrors({"confirmation": "The two passwords are not the same."})
+        raise PasswordRejected("confirmation", N_("The two passwords are not the same."))
 
 
 def activate(session: Session, *, token: str, password: str, confirmation: str, now: datetime) -> BackupUser:

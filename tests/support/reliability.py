@@ -44,6 +44,7 @@ SECTIONS = {
     "test_probe_races": "External probe",
     "test_probe_links": "External probe",
     "test_probe_input": "External probe",
+    "test_probe_metrics": "External probe",
 }
 
 
