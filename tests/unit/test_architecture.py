@@ -37,7 +37,6 @@ NOT_YET_IN_THEIR_LAYER = frozenset(
         "bot.enrollment.delivery -> bot.slack.cards: domains may not import slack",
         "bot.enrollment.invitations -> bot.slack.dedupe: domains may not import slack",
         "bot.integrations.backup.acronis.notifications -> bot.accounts.models: integrations may not import domains",
-        "bot.integrations.backup.acronis.platform -> bot.accounts.models: integrations may not import domains",
         "bot.integrations.backup.acronis.roles -> bot.accounts.models: integrations may not import domains",
         "bot.integrations.backup.port -> bot.accounts.models: integrations may not import domains",
         "bot.reminders.delivery -> blocks.reminders: domains may not import builders",
