@@ -21,6 +21,7 @@ from bot.audit.service import record
 from bot.errors import FieldErrors, InvalidState
 from bot.i18n.catalogs import N_
 from bot.integrations.backup.port import BackupPlatform
+from bot.once import spend_once
 from bot.outbox.service import enqueue
 from bot.tokens import LinkTokens, hash_token, new_nonce
 
@@ -156,7 +157,9 @@ def activate(session: Session, *, token: str, password: str, confirmation: str, 
     """Set the password from the e-mailed link: the user becomes active and the link is spent."""
     user, row = user_for_token(session, token, now=now)
     check_password(password, confirmation, email=user.email)
-    row.used_at = now
+    # Decided by the database: of concurrent submissions of the same link exactly one spends it.
+    if not spend_once(session, ActivationToken.used_at, row.id, now, ActivationToken.revoked_at.is_(None)):
+        raise ActivationLinkInvalid(TokenProblem.USED)
     user.password_hash = _hasher.hash(password)
     user.status = UserStatus.ACTIVE
     user.activated_at = now

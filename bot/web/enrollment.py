@@ -33,6 +33,12 @@ LINK_PAGES: dict[LinkProblem, tuple[int, str, str]] = {
         N_("This invitation has expired"),
         N_("Invitations work for a limited time. Ask your helpdesk to send you a new one."),
     ),
+    LinkProblem.USED: (
+        410,
+        "This invitation was already used",
+        "A device has enrolled with this link, and each link enrolls one device. "
+        "To enroll another device, ask your helpdesk for a new invitation.",
+    ),
     LinkProblem.REVOKED: (
         410,
         N_("This invitation was withdrawn"),
@@ -69,7 +75,7 @@ def enrollment_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
                 "server": links.server,
                 "username": invitation.username,
                 "expires_at": invitation.expires_at,
-                "language": pages.language(None),
+                "language": pages.language(invitation.batch.language),
             }
 
     async def landing(request: Request) -> Response:
