@@ -84,10 +84,15 @@ def _names(module: str, prefix: str) -> bool:
 
 
 def layer_of(module: str) -> int | None:
-    """The index of the module's layer in LAYERS (0 is the top), None when no layer names it."""
+    """The index of the module's layer in LAYERS (0 is the top), None when no layer names it.
+
+    A module directly in `bot/` that no layer names is on the ground floor (a helper such as
+    `bot.clock`): the rules then hold it to importing nothing above. A package must be named."""
     for index, layer in enumerate(LAYERS):
         if module in layer.packages_only or any(_names(module, prefix) for prefix in layer.prefixes):
             return index
+    if module.count(".") == 1 and module.startswith("bot."):
+        return len(LAYERS) - 1
     return None
 
 
