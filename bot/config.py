@@ -30,6 +30,11 @@ class BackupProviderName(StrEnum):
     ACRONIS = "acronis"
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"  # one object per line, for log shippers
+
+
 class DirectoryProfile(StrEnum):
     AD = "ad"
     OPENLDAP = "openldap"
@@ -136,6 +141,7 @@ class Settings(BaseSettings):
     phone_default_region: str = "US"
     activation_token_days: int = Field(default=7, ge=1, le=90)
     log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.TEXT
 
     @field_validator("approvers", "helpdesk_users", mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from slack_sdk import WebClient
@@ -11,6 +11,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.integrations.backup.port import BackupPlatform
+from bot.integrations.calls import IntegrationCalls
 from bot.integrations.directory.port import Directory
 from bot.integrations.mail.port import Mailer
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
@@ -29,6 +30,8 @@ class Deps:
     approvers: SlackPrincipals
     tokens: LinkTokens
     directory: Directory
+    # Where the Acronis and LDAP adapters report each call (the metrics subscribe to it).
+    calls: IntegrationCalls = field(default_factory=IntegrationCalls)
 
     @property
     def activation_valid_for(self) -> timedelta:

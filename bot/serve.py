@@ -76,7 +76,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         # Socket Mode without a signing secret: events come over the WebSocket, and /slack/events
         # answers 401 to everything, since nobody knows this secret.
         settings = settings.model_copy(update={"slack_signing_secret": SecretStr(secrets.token_hex(32))})
-    configure_logging(settings.log_level, secrets_of(settings))
+    configure_logging(settings.log_level, secrets_of(settings), settings.log_format.value)
     try:
         deps = build_deps(settings)
     except ValueError as error:

@@ -16,6 +16,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from bot.config import Settings
 from bot.integrations.backup.acronis import catalog
 from bot.integrations.backup.acronis.accounts import (
@@ -52,6 +54,7 @@ from bot.integrations.backup.port import (
     PlatformError,
     PlatformUserSpec,
 )
+from bot.integrations.calls import Integration, IntegrationCalls, ObservedTransport
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +72,9 @@ class AcronisBackupPlatform:
         self.client = client
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, retry: RetryPolicy | None = None) -> AcronisBackupPlatform:
+    def from_settings(
+        cls, settings: Settings, *, retry: RetryPolicy | None = None, calls: IntegrationCalls | None = None
+    ) -> AcronisBackupPlatform:
         if (
             settings.acronis_url is None
             or settings.acronis_client_id is None
@@ -84,6 +89,9 @@ class AcronisBackupPlatform:
             client_secret=settings.acronis_client_secret.get_secret_value(),
             timeout=settings.acronis_timeout_seconds,
             retry=retry,
+            transport=None
+            if calls is None
+            else ObservedTransport(httpx.HTTPTransport(), calls, Integration.ACRONIS),
         )
         return cls(client)
 
