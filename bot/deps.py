@@ -15,6 +15,7 @@ from bot.integrations.calls import IntegrationCalls
 from bot.integrations.directory.port import Directory
 from bot.integrations.mail.port import Mailer
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
+from bot.slack.scopes import StaffScopes
 from bot.tokens import LinkTokens
 
 
@@ -28,6 +29,8 @@ class Deps:
     slack: WebClient
     helpdesk: HelpdeskAccess
     approvers: SlackPrincipals
+    # Which customers each helpdesk person may act on (ACCESS_FILE).
+    scopes: StaffScopes
     tokens: LinkTokens
     directory: Directory
     # Where the Acronis and LDAP adapters report each call (the metrics subscribe to it).

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 
+from bot.access_file import read_access_file
 from bot.accounts.delivery import AccountDelivery
 from bot.app import TimedExecutor, create_app
 from bot.clock import Clock, SystemClock
@@ -33,6 +34,7 @@ from bot.scheduler.service import JobScheduler
 from bot.scheduler.wiring import build_scheduler, channel_handlers
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
 from bot.slack.client import make_web_client
+from bot.slack.scopes import StaffScopes
 from bot.tokens import LinkTokens, load_or_create_key
 from bot.web.metrics import Metrics
 from bot.web.server import create_web_app
@@ -59,6 +61,7 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
         slack=client,
         helpdesk=HelpdeskAccess(SlackPrincipals(settings.helpdesk_users, client)),
         approvers=SlackPrincipals(settings.approvers, client),
+        scopes=StaffScopes(read_access_file(settings.access_file) if settings.access_file else None, client),
         tokens=LinkTokens(load_or_create_key(secret_key, Path(settings.secret_key_file))),
         directory=observed(directory_from_settings(settings), calls),
         calls=calls,

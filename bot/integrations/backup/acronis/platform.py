@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from bot.config import Settings
-from bot.integrations.backup.acronis import catalog
+from bot.integrations.backup.acronis import catalog, lifecycle
 from bot.integrations.backup.acronis.accounts import (
     address_lines,
     gone,
@@ -345,6 +345,14 @@ class AcronisBackupPlatform:
             )
         except AcronisError as error:
             raise gone(error, provider_user_id) from None
+
+    # --- the account's life: disable, enable, delete (bot/integrations/backup/acronis/lifecycle.py)
+
+    def set_enabled(self, provider_user_id: str, *, enabled: bool) -> None:
+        lifecycle.set_enabled(self.client, provider_user_id, enabled=enabled)
+
+    def delete_account(self, provider_user_id: str) -> None:
+        lifecycle.delete_account(self.client, provider_user_id)
 
     # --- customers and the set-up check ---------------------------------------------------
 
