@@ -26,6 +26,7 @@ NOT_YET_IN_THEIR_LAYER = frozenset(
         "bot.approvals.administrators -> bot.deps: domains may not import dependencies",
         "bot.approvals.delivery -> blocks.approvals: domains may not import builders",
         "bot.approvals.delivery -> bot.slack.posting: domains may not import slack",
+        "bot.approvals.deletions -> bot.deps: domains may not import dependencies",
         "bot.approvals.executors -> bot.deps: domains may not import dependencies",
         "bot.approvals.service -> bot.deps: domains may not import dependencies",
         "bot.digest.command -> blocks.digest: domains may not import builders",
