@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.accounts.models import ActivationToken
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.e2e.backup_flows import add_user_without_backup, open_add_user
 from tests.support.app import RunningApp, run_app
 from tests.support.slack import (
