@@ -300,6 +300,7 @@ HELP_TEXT = "\n".join(
         "`/backup edit <email> [customer]` — correct names, e-mails, role, address or phone (*Edit User*)",
         "`/backup disable <email> [customer]` — the user can no longer sign in (asks first)",
         "`/backup enable <email> [customer]` — the user can sign in again",
+        "`/backup reset <email> [customer]` — e-mail the user a one-time link to choose a new password",
         "`/backup delete <email> [customer]` — delete the user (type the e-mail to confirm)",
         "`/backup help` — this help",
     ]

@@ -42,6 +42,31 @@ class ActivationRequest:
     queued: bool
 
 
+def new_link(
+    session: Session, user: BackupUser, *, now: datetime, valid_for: timedelta, tokens: LinkTokens
+) -> ActivationToken:
+    """A new single-use link to choose a password; the user's earlier unused links stop working."""
+    for earlier in session.scalars(
+        select(ActivationToken).where(
+            ActivationToken.user_id == user.id,
+            ActivationToken.used_at.is_(None),
+            ActivationToken.revoked_at.is_(None),
+        )
+    ):
+        earlier.revoked_at = now
+    nonce = new_nonce()
+    token = ActivationToken(
+        user_id=user.id,
+        token_hash=tokens.token_hash(ACTIVATION, nonce),
+        nonce=nonce,
+        created_at=now,
+        expires_at=now + valid_for,
+    )
+    session.add(token)
+    session.flush()
+    return token
+
+
 def request_activation(
     session: Session,
     *,
@@ -72,24 +97,7 @@ def request_activation(
     )
     if recent is not None:
         return ActivationRequest(user=user, queued=False)
-    for token in session.scalars(
-        select(ActivationToken).where(
-            ActivationToken.user_id == user.id,
-            ActivationToken.used_at.is_(None),
-            ActivationToken.revoked_at.is_(None),
-        )
-    ):
-        token.revoked_at = now
-    nonce = new_nonce()
-    token = ActivationToken(
-        user_id=user.id,
-        token_hash=tokens.token_hash(ACTIVATION, nonce),
-        nonce=nonce,
-        created_at=now,
-        expires_at=now + valid_for,
-    )
-    session.add(token)
-    session.flush()
+    token = new_link(session, user, now=now, valid_for=valid_for, tokens=tokens)
     kind = (
         AccountJob.PLATFORM_ACTIVATION if platform.sends_own_activation_email else AccountJob.ACTIVATION_EMAIL
     )
@@ -167,12 +175,14 @@ def activate(session: Session, *, token: str, password: str, confirmation: str, 
     if not spend_once(session, ActivationToken.used_at, row.id, now, ActivationToken.revoked_at.is_(None)):
         raise ActivationLinkInvalid(TokenProblem.USED)
     user.password_hash = _hasher.hash(password)
+    # A password reset link (bot/accounts/reset.py) is the same page for a user already active.
+    resetting = user.status is UserStatus.ACTIVE
     user.status = UserStatus.ACTIVE
-    user.activated_at = now
+    user.activated_at = user.activated_at or now
     record(
         session,
         actor=f"user:{user.id}",
-        action="user.activated",
+        action="user.password_reset" if resetting else "user.activated",
         target=user.email,
         now=now,
         customer_id=user.customer_id,

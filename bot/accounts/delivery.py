@@ -233,8 +233,10 @@ class AccountDelivery:
             }
             to, user_id, language = user.mail_to, user.id, user.customer.language
         # In the customer's language (none: the renderer's LANGUAGE).
+        # The same link and page serve a password reset (bot/accounts/reset.py), with its own e-mail.
+        template = str(delivery.payload.get("template") or "activation")
         email = self.renderer.render_email(
-            "activation", to=to, context=context, message_id=f"activation-{token_id}", language=language
+            template, to=to, context=context, message_id=f"{template}-{token_id}", language=language
         )
         try:
             self.mailer.send(email)

@@ -19,7 +19,7 @@ from commands.backup.cards import activate_user, users_page
 from commands.backup.delete import open_delete_user
 from commands.backup.edit import open_edit_user
 from commands.backup.find import found_page
-from commands.backup.lifecycle import confirm_disable, enable
+from commands.backup.lifecycle import confirm_disable, enable, reset_password
 from commands.backup.parsing import BackupCommand, Subcommand, UsageError, parse_backup_command
 from commands.backup.user_settings import open_assign_service, open_user_settings
 from commands.errors import answers_errors
@@ -104,6 +104,10 @@ def run_backup_command(
             open_edit_user(
                 deps, client, trigger_id=trigger_id, channel_id=channel_id, user_id=user_id, actor=actor
             )
+        case Subcommand.RESET:
+            user_id = named_user(deps, parsed, actor=str(command["user_id"]), scope=scope)
+            text = reset_password(deps, user_id=user_id, actor=str(command["user_id"]))
+            _ephemeral(respond, [b.to_dict() for b in notice(text)], text)
         case Subcommand.FIND:
             blocks = found_page(deps, text=parsed.text or "", scope=scope, offset=0)
             _ephemeral(respond, blocks, "Backup users found")

@@ -21,6 +21,7 @@ class Subcommand(StrEnum):
     ENABLE = "enable"
     DELETE = "delete"
     EDIT = "edit"
+    RESET = "reset"
     HELP = "help"
 
 
@@ -32,6 +33,7 @@ NEEDS_EMAIL = {
     Subcommand.ENABLE,
     Subcommand.DELETE,
     Subcommand.EDIT,
+    Subcommand.RESET,
 }
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from bot.accounts.activation import verify_password
 from bot.accounts.models import BackupUser, UserStatus
 from bot.audit.models import AuditEvent
 from console import SlackEmulator
-from tests.e2e.backup_flows import add_user_with_backup, add_user_without_backup
+from tests.e2e.backup_flows import activation_link, add_user_with_backup, add_user_without_backup, read_eml
 from tests.support.app import RunningApp
 from tests.support.slack import HELPDESK_CHANNEL, HELPDESK_USER
 
@@ -152,3 +154,35 @@ def test_edit_user_is_prefilled_checked_like_add_and_updates_the_card_in_place(
         again.fill("email", "jds@example.com")
         refused = again.submit()
         assert refused.errors is not None and "keeps the sign-in name" in refused.errors["email"]
+
+
+@pytest.mark.backup_provider("local")
+def test_reset_mails_a_single_use_link_that_sets_a_new_password(
+    deskops: RunningApp, slack_emulator: SlackEmulator
+) -> None:
+    helen = slack_emulator.person(HELPDESK_USER)
+    add_user_with_backup(helen, "Acme", subscription="PAYG")
+    deskops.wait_for_outbox()
+    card = slack_emulator.channel(HELPDESK_CHANNEL).last_message()
+    helen.click(card, "backup.user.activate")
+    deskops.wait_for_outbox()
+    link = activation_link(read_eml(deskops.eml_files()[-1]))
+    with deskops.http() as http:
+        password = "correct horse battery staple"
+        assert http.post(link, data={"password": password, "confirmation": password}).status_code == 200
+    helen.slash("/backup", "reset john.doe@example.com", channel=HELPDESK_CHANNEL)
+    assert "works once" in latest_ephemeral(slack_emulator, "new password is on its way").all_text()
+    deskops.wait_for_outbox()
+    mail = read_eml(deskops.eml_files()[-1])
+    assert mail["Subject"] == "Choose a new password for your backup account at Acme Corporation"
+    reset = activation_link(mail)
+    assert reset != link
+    with deskops.http() as http:
+        new = "purple elephant marmalade 42"
+        assert http.post(reset, data={"password": new, "confirmation": new}).status_code == 200
+        assert http.get(reset).status_code == 410  # spent
+    with deskops.deps.db.read() as session:
+        user = session.scalars(select(BackupUser)).one()
+        assert user.status is UserStatus.ACTIVE and verify_password(user, new)
+        actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert "user.password_reset_sent" in actions and "user.password_reset" in actions
