@@ -62,6 +62,15 @@ EMAILS: dict[str, dict[str, Any]] = {
         "open_url": "https://deskops.msp.example/enroll/tok-invitation/open",
         "expires_at": EXPIRES,
     },
+    "password_reset": {
+        "first_name": NAME,
+        "full_name": NAME,
+        "customer": "Acme Corporation",
+        "login": "zoe.lefevre@acme.example",
+        "activation_url": "https://deskops.msp.example/activate/tok-reset",
+        "expires_at": EXPIRES,
+        "agent_download_url": None,
+    },
     "test_message": {"name": NAME, "link": "https://deskops.msp.example/healthz"},
 }
 # Variants: without the optional parts (no agent link, no deep link or server).
