@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.audit.service import record
-from bot.enrollment.licences import device_counts, licences_for
+from bot.enrollment.licences import count_device, device_counts, licences_for
 from bot.enrollment.models import (
     Device,
     Invitation,
@@ -121,6 +121,7 @@ def record_device(
     invitation.state = InvitationState.ENROLLED
     invitation.enrolled_at = now
     session.flush()
+    count_device(session, owner)
     record(
         session,
         actor=actor,
