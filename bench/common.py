@@ -90,11 +90,13 @@ class BenchResult:
             "machine": machine(),
         }
 
-    def write(self) -> Path:
-        """bench/results/<UTC time>-<name>.json: runs sort by time, and none overwrites another."""
-        RESULTS.mkdir(parents=True, exist_ok=True)
+    def write(self, folder: Path | None = None) -> Path:
+        """<folder>/<UTC time>-<name>.json (bench/results by default): runs sort by time, and
+        none overwrites another."""
+        folder = folder or RESULTS
+        folder.mkdir(parents=True, exist_ok=True)
         self.finished_at = datetime.now(UTC)
-        path = RESULTS / f"{self.finished_at:%Y%m%dT%H%M%SZ}-{self.name}.json"
+        path = folder / f"{self.finished_at:%Y%m%dT%H%M%SZ}-{self.name}.json"
         path.write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n", encoding="utf-8")
         return path
 
