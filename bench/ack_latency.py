@@ -31,7 +31,7 @@ from bench.servers import (
     postgres_url,
     prepare_database,
 )
-from bot.console.transport import SlackSender
+from console.transport import SlackSender
 
 NAME = "ack_latency"
 CONCURRENCY = 50

@@ -39,8 +39,8 @@ from bench.servers import (
     postgres_url,
     prepare_database,
 )
-from bot.console.payloads import app_home_opened
-from bot.console.transport import SlackSender
+from console.payloads import app_home_opened
+from console.transport import SlackSender
 
 NAME = "app_home"
 ITEMS = 1_000

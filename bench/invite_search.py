@@ -46,10 +46,10 @@ from bench.servers import (
     postgres_url,
 )
 from blocks.enroll.ids import ActionId, BlockId
-from bot.console.models import User
-from bot.console.payloads import block_actions, element_action
-from bot.console.transport import SlackSender
-from bot.console.viewstate import find_action, initial_values, pick_options
+from console.models import User
+from console.payloads import block_actions, element_action
+from console.transport import SlackSender
+from console.viewstate import find_action, initial_values, pick_options
 from bot.integrations.directory.port import MatchMode
 from bot.integrations.directory.profiles import PROFILES
 

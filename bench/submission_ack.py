@@ -48,10 +48,10 @@ from bench.servers import (
     prepare_database,
 )
 from bot.accounts.forms import Field
-from bot.console.models import User
-from bot.console.payloads import view_submission
-from bot.console.transport import SlackSender
-from bot.console.viewstate import all_options, initial_values, stateful_elements
+from console.models import User
+from console.payloads import view_submission
+from console.transport import SlackSender
+from console.viewstate import all_options, initial_values, stateful_elements
 
 NAME = "submission_ack"
 CONCURRENCY = 50
