@@ -46,12 +46,12 @@ from bench.servers import (
     postgres_url,
 )
 from blocks.enroll.ids import ActionId, BlockId
+from bot.integrations.directory.port import MatchMode
+from bot.integrations.directory.profiles import PROFILES
 from console.models import User
 from console.payloads import block_actions, element_action
 from console.transport import SlackSender
 from console.viewstate import find_action, initial_values, pick_options
-from bot.integrations.directory.port import MatchMode
-from bot.integrations.directory.profiles import PROFILES
 
 NAME = "invite_search"
 PEOPLE = 100_000
