@@ -72,7 +72,7 @@ def landing_page_link(app: RunningApp, emulator: SlackEmulator, language: str, w
     view.choose("language", language)
     assert view.submit().closed
     app.wait_for_outbox()
-    mails = [m for m in map(read_eml, app.eml_files()) if who.split()[0].lower() in str(m["To"])]
+    mails = [m for m in map(read_eml, app.eml_files()) if who.split(maxsplit=1)[0].lower() in str(m["To"])]
     [link] = {link for mail in mails for link in landing_links(mail)}
     return link
 
