@@ -13,6 +13,7 @@ from bot.db import Database
 from bot.integrations.backup.port import BackupPlatform
 from bot.integrations.directory.port import Directory
 from bot.integrations.mail.port import Mailer
+from bot.mailrelay.pacing import RelayPacer
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
 from bot.tokens import LinkTokens
 
@@ -24,6 +25,8 @@ class Deps:
     clock: Clock
     platform: BackupPlatform
     mailer: Mailer
+    # The mail relay's shared limits and pauses (None when mail goes to a folder).
+    relay: RelayPacer | None
     slack: WebClient
     helpdesk: HelpdeskAccess
     approvers: SlackPrincipals

@@ -24,9 +24,9 @@ from bot.integrations.backup.port import (
     PlatformError,
     PlatformUserSpec,
 )
-from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
+from bot.integrations.mail.port import MailDeferred, Mailer, MailError, OutgoingEmail
 from bot.outbox.service import enqueue
-from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler
+from bot.outbox.worker import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler
 from bot.slack.cards import Cards, Render, Rendered
 from bot.tokens import LinkTokens
 
@@ -169,6 +169,9 @@ class AccountDelivery:
         )
         try:
             self.mailer.send(email)
+        except MailDeferred as deferred:
+            # The relay asked us to wait (or a limit of ours did): not an attempt, not a failure.
+            raise DeliveryDeferred(str(deferred), until=deferred.until or self.clock.now()) from None
         except MailError as error:
             # The card says why the e-mail waits. A moment later: the outbox records this attempt's
             # error only after this handler returns, and the card is rendered from that record.
