@@ -214,16 +214,17 @@ class RelayPacer:
         now = self.clock.now()
         with self.db.read() as session:
             row = session.get(MailRelayState, self.relay)
-        paused = row is not None and row.paused_until is not None and row.paused_until > now
-        today = row is not None and row.day == local_day(now, self.limits.zone)
-        return RelayOutlook(
-            limits=self.limits,
-            paused_until=row.paused_until if paused and row is not None else None,
-            pause_reason=DeferReason(row.pause_reason) if paused and row and row.pause_reason else None,
-            pause_detail=row.pause_detail if paused and row is not None else None,
-            sent_today=row.sent_on_day if today and row is not None else 0,
-            pauses=row.pauses if row is not None else 0,
-        )
+            if row is None:
+                return RelayOutlook(self.limits, None, None, None, sent_today=0, pauses=0)
+            paused = row.paused_until is not None and row.paused_until > now
+            return RelayOutlook(
+                limits=self.limits,
+                paused_until=row.paused_until if paused else None,
+                pause_reason=DeferReason(row.pause_reason) if paused and row.pause_reason else None,
+                pause_detail=row.pause_detail if paused else None,
+                sent_today=row.sent_on_day if row.day == local_day(now, self.limits.zone) else 0,
+                pauses=row.pauses,
+            )
 
     # --- the row --------------------------------------------------------------------------
 

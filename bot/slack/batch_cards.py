@@ -16,7 +16,7 @@ from bot.enrollment.jobs import EnrollJob
 from bot.enrollment.models import BatchState, InvitationBatch
 from bot.enrollment.progress import SendingOutlook, sending_outlook
 from bot.enrollment.summary import summarize_batch
-from bot.mailrelay.pacing import RelayPacer
+from bot.mailrelay.pacing import RelayOutlook, RelayPacer
 from bot.outbox.worker import Delivery, OutboxHandler
 from bot.slack.cards import Cards, Render, Rendered
 
@@ -61,14 +61,15 @@ class BatchCards:
 
     def _render(self, batch_id: int) -> Render:
         def render(_: str | None) -> Rendered:
+            relay = self.relay.outlook() if self.relay is not None else None
             with self.db.read() as session:
                 progress = batch_progress(session, batch_id, per_licence=self.per_licence)
-            summary = summarize_batch(progress, self._outlook(progress))
+                summary = summarize_batch(progress, self._outlook(progress, relay))
             return Rendered(batch_card(summary), batch_card_text(summary))
 
         return render
 
-    def _outlook(self, progress: BatchProgress) -> SendingOutlook | None:
+    def _outlook(self, progress: BatchProgress, relay: RelayOutlook | None) -> SendingOutlook | None:
         if progress.batch.state not in (BatchState.SENDING, BatchState.WAITING):
             return None
         return sending_outlook(
@@ -77,5 +78,5 @@ class BatchCards:
             queued=progress.queued,
             sent=progress.sent,
             started=progress.batch.created_at,
-            relay=self.relay.outlook() if self.relay is not None else None,
+            relay=relay,
         )
