@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 # Timing jitter between taking a moment and the relay receiving the message (threads, network)
 # must never make two messages count in one interval: deskops keeps this fraction under the rate.
-RATE_MARGIN = 0.02
+RATE_MARGIN = 0.03
 # The longest a message waits in place for its moment; a later moment sends it back to the queue.
 MAX_WAIT_SECONDS = 5.0
 # How stale this process's view of a pause may be when no limit makes it read the row anyway.

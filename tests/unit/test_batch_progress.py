@@ -23,16 +23,26 @@ NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)  # 10:00 CET
 
 
 def relay(
-    *, rate: int | None = None, daily: int | None = None, sent_today: int = 0, paused_until: datetime | None = None
+    *,
+    rate: int | None = None,
+    daily: int | None = None,
+    sent_today: int = 0,
+    paused_until: datetime | None = None,
 ) -> RelayOutlook:
     limits = RelayLimits(rate, 3, daily, 60.0, AMSTERDAM)
     reason = DeferReason.SLOW_DOWN if paused_until else None
-    return RelayOutlook(limits, paused_until, reason, None, sent_today=sent_today, pauses=1 if paused_until else 0)
+    return RelayOutlook(
+        limits, paused_until, reason, None, sent_today=sent_today, pauses=1 if paused_until else 0
+    )
 
 
-def summary(sent: int, queued: int, outlook_relay: RelayOutlook | None, *, started: datetime = NOW) -> BatchSummary:
+def summary(
+    sent: int, queued: int, outlook_relay: RelayOutlook | None, *, started: datetime = NOW
+) -> BatchSummary:
     total = sent + queued
-    outlook = sending_outlook(now=NOW, zone=AMSTERDAM, queued=queued, sent=sent, started=started, relay=outlook_relay)
+    outlook = sending_outlook(
+        now=NOW, zone=AMSTERDAM, queued=queued, sent=sent, started=started, relay=outlook_relay
+    )
     return BatchSummary(
         id=7,
         created_by="U1",
@@ -99,7 +109,10 @@ def test_the_daily_limit_carries_the_rest_to_tomorrow() -> None:
     reached = summary(1_000, 500, relay(rate=60, daily=1_000, sent_today=1_000))
     text = card_text(reached)
     assert "Paused 500" in text
-    assert "today's limit of e-mails (SMTP_DAILY_LIMIT) is reached; the rest go out tomorrow from 00:00 CET" in text
+    assert (
+        "today's limit of e-mails (SMTP_DAILY_LIMIT) is reached; the rest go out tomorrow from 00:00 CET"
+        in text
+    )
     assert "Expected to finish tomorrow by 00:08 CET" in text
 
 

@@ -13,7 +13,11 @@ from bot.integrations.mail.smtp_replies import Throttle, classify, enhanced_code
     [
         # Google: https://support.google.com/a/answer/3726730
         (421, "4.7.0 Try again later, closing connection. (EHLO) - gsmtp", Throttle.SLOW_DOWN),
-        (450, "4.2.1 Peak SMTP relay limit exceeded for customer. This is a temporary error.", Throttle.SLOW_DOWN),
+        (
+            450,
+            "4.2.1 Peak SMTP relay limit exceeded for customer. This is a temporary error.",
+            Throttle.SLOW_DOWN,
+        ),
         (451, "4.7.500 Server busy. Please try again later", Throttle.SLOW_DOWN),
         (452, "4.5.3 Too many recipients", Throttle.SLOW_DOWN),
         (451, "4.4.5 Mail system congestion", Throttle.SLOW_DOWN),
@@ -22,7 +26,11 @@ from bot.integrations.mail.smtp_replies import Throttle, classify, enhanced_code
         (454, "Throttling failure: Maximum sending rate exceeded.", Throttle.SLOW_DOWN),
         (454, "Throttling failure: Daily message quota exceeded.", Throttle.DAILY_QUOTA),
         # Exchange Online: https://learn.microsoft.com/en-us/exchange/troubleshoot/send-emails/smtp-submission-improvements
-        (432, "4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending", Throttle.CONNECTIONS),
+        (
+            432,
+            "4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending",
+            Throttle.CONNECTIONS,
+        ),
         (
             554,
             "5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message",
@@ -46,7 +54,10 @@ def test_throttle_and_quota_replies_pause_instead_of_failing(code: int, text: st
         (553, "5.7.1 <x@example.com>: Sender address rejected: not owned by user"),
         (535, "5.7.8 Username and Password not accepted"),
         # The sender's own mailbox is full: the helpdesk must act, tomorrow changes nothing.
-        (554, "5.2.2 mailbox full; STOREDRV.Submission.Exception:QuotaExceededException.MapiExceptionQuotaExceeded"),
+        (
+            554,
+            "5.2.2 mailbox full; STOREDRV.Submission.Exception:QuotaExceededException.MapiExceptionQuotaExceeded",
+        ),
         (452, "4.2.2 The recipient's inbox is out of storage space"),
         (451, "4.3.0 Mail server temporarily rejected message."),
     ],

@@ -33,6 +33,7 @@ from bot.integrations.mail.smtp_errors import (
     translate,
 )
 from bot.integrations.mail.smtp_pool import SmtpSessions
+from bot.integrations.mail.smtp_replies import closed_when_idle
 from bot.integrations.mail.smtp_url import (
     SmtpConfig,
     SmtpSecurity,
@@ -236,9 +237,12 @@ class SmtpMailer:
         except (smtplib.SMTPException, OSError) as exc:
             raise _StaleConnection(translate(exc, self.config, "send")) from None
         if code == 421:
-            # Also what a server says when it drops a session it kept idle: a new one may do.
             _close_quietly(connection)
-            raise _StaleConnection(self._sender_problem(code, reply, ", ".join(recipients), len(data)))
+            problem = self._sender_problem(code, reply, ", ".join(recipients), len(data))
+            text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+            if closed_when_idle(code, text):  # a new session may go on at once
+                raise _StaleConnection(problem)
+            raise problem
         try:
             if code != 250:
                 raise self._sender_problem(code, reply, to, len(data))

@@ -87,6 +87,15 @@ def stated_delay(text: str) -> float | None:
     return min(seconds, LONGEST_STATED_DELAY) if seconds > 0 else None
 
 
+def closed_when_idle(code: int, text: str) -> bool:
+    """A 421 a server sends when it drops a session kept open too long (Postfix "421 4.4.2 …
+    timeout exceeded", Exim "421 … SMTP command timeout"): a new session may go on at once."""
+    lowered = text.lower()
+    return code == 421 and (
+        enhanced_code(text) == (4, 4, 2) or "timeout" in lowered or "timed out" in lowered
+    )
+
+
 def classify(code: int, text: str) -> ThrottleReply | None:
     """A throttle or quota reply, or None for every other reply (success, or a failure of this
     message that follows the usual transient/permanent rules)."""
