@@ -231,7 +231,7 @@ class EnrollmentDelivery:
                 )
             ).all()
             for batch_id in under_way:
-                refresh_batch_card(session, batch_id, now=now)
+                refresh_batch_card(session, batch_id, now=now, paused_until=until)
 
     def _email(self, letter: _Letter) -> OutgoingEmail:
         context = self.links.email_context(

@@ -129,7 +129,10 @@ class RelayPacer:
                 paused = row.paused_until if row is not None else None
                 reason = row.pause_reason if row is not None else None
             with self._lock:
-                self._known_pause = (paused, DeferReason(reason)) if paused and reason else None
+                stored = (paused, DeferReason(reason)) if paused and reason else None
+                # A pause this process recorded while the row was being read is not forgotten.
+                if stored is not None or self._known_pause is None or self._known_pause[0] <= now:
+                    self._known_pause = stored
                 self._pause_read_at = time.monotonic()
         known = self._known_pause
         if known is not None and known[0] > now:
@@ -139,6 +142,9 @@ class RelayPacer:
         limits = self.limits
         self._ensure_row()
         now = self.clock.now()
+        known = self._known_pause
+        if known is not None and known[0] > now:
+            raise _paused(known[0], known[1])
         with self.db.write() as connection:
             row = self._locked_row(connection)
             if row.paused_until is not None and row.paused_until > now:
@@ -172,8 +178,10 @@ class RelayPacer:
 
     def pause(self, deferred: MailDeferred) -> datetime:
         """Record the pause a relay's answer calls for (every replica sees it); returns its end."""
-        self._ensure_row()
         now = self.clock.now()
+        # This process's other threads hold off at once, not only once the row says so.
+        self._remember_pause(self._pause_end(deferred, now, streak=1), deferred.reason)
+        self._ensure_row()
         with self.db.write() as connection:
             row = self._locked_row(connection)
             ended = row.paused_until
@@ -192,13 +200,16 @@ class RelayPacer:
                     pause_streak=streak,
                 )
             )
-        with self._lock:
-            self._known_pause = (until, deferred.reason)
-            self._pause_read_at = time.monotonic()
+        self._remember_pause(until, deferred.reason)
         log.warning("mail relay paused until %s: %s", until.isoformat(timespec="seconds"), deferred)
         if self.on_pause is not None:
             self.on_pause(deferred.reason)
         return until
+
+    def _remember_pause(self, until: datetime, reason: DeferReason) -> None:
+        with self._lock:
+            self._known_pause = (until, reason)
+            self._pause_read_at = time.monotonic()
 
     def _pause_end(self, deferred: MailDeferred, now: datetime, streak: int) -> datetime:
         if deferred.reason is DeferReason.DAILY_QUOTA:

@@ -5,7 +5,6 @@ helpdesk sees is the batch card in the Slack emulator."""
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from collections import Counter
@@ -87,8 +86,11 @@ class CardWatcher:
 
     def _watch(self) -> None:
         while not self._stop.wait(0.02):
-            for message in self.emulator.channel(HELPDESK_CHANNEL).messages(include_replies=False):
-                self.seen.add(message.all_text())
+            try:
+                messages = self.emulator.channel(HELPDESK_CHANNEL).messages(include_replies=False)
+            except LookupError:  # the channel is made when the test's app starts
+                continue
+            self.seen.update(message.all_text() for message in messages)
 
     def stop(self) -> None:
         self._stop.set()
@@ -123,8 +125,8 @@ def relay_app(
 @pytest.mark.parametrize(
     ("reply", "pause_seconds", "least_gap"),
     [
-        ("421 4.7.0 Try again later, closing connection", 0.6, 0.6),  # SMTP_PAUSE_SECONDS
-        ("451 4.7.0 Message rate limit exceeded; try again in 1.5 seconds", 60.0, 1.5),  # as stated
+        ("421 4.7.0 Try again later, closing connection", 2.0, 2.0),  # SMTP_PAUSE_SECONDS
+        ("451 4.7.0 Message rate limit exceeded; try again in 2.5 seconds", 60.0, 2.5),  # as stated
     ],
     ids=["421", "4.7.x"],
 )
@@ -156,11 +158,15 @@ def test_a_slow_down_answer_mid_batch_pauses_and_every_invitation_goes_once(
             }
         metrics = app.http().get("/metrics").text
         assert 'deskops_mail_relay_pauses_total{reason="slow_down"} 1.0' in metrics
-    assert watch_card.showed("the mail server asked us to slow down; resuming at ")
+    assert watch_card.showed("the mail server asked us to slow down; resuming at "), watch_card.seen
     assert watch_card.showed("Sending paused…") and watch_card.showed("of 40 invitations sent")
-    # The message that met the answer waited the pause out, with every one after it.
-    arrived = sink.arrival_times
-    assert max(later - earlier for earlier, later in itertools.pairwise(arrived)) >= least_gap - 0.05
+    # The relay was left alone for the pause: no MAIL command but the one other outbox thread
+    # may have had on its way when the answer came.
+    rules = sink.rules
+    assert rules is not None
+    [refused_at] = rules.refusal_times
+    during = [t for t in rules.mail_times if refused_at < t < refused_at + least_gap - 0.05]
+    assert len(during) <= 1, (refused_at, rules.mail_times)
 
 
 @pytest.mark.parametrize("whose", ["SMTP_DAILY_LIMIT", "the relay's daily cap"])

@@ -42,6 +42,9 @@ class RelayRules:
     refused_connections: int = 0
     quota_replies: int = 0
     most_connections: int = 0
+    # time.monotonic() of each MAIL command, and of those answered with a refusal.
+    mail_times: list[float] = field(default_factory=list)
+    refusal_times: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -64,28 +67,36 @@ class RelayRules:
         """The reply to MAIL FROM when a limit refuses it; None to go on."""
         now = time.monotonic()
         with self._lock:
-            self._mails += 1
-            scripted = self.scripted.get(self._mails)
-            if scripted is not None:
+            self.mail_times.append(now)
+            refusal = self._refusal(session, now)
+            if refusal is not None:
+                self.refusal_times.append(now)
+            return refusal
+
+    def _refusal(self, session: object, now: float) -> str | None:
+        """Called holding the lock."""
+        self._mails += 1
+        scripted = self.scripted.get(self._mails)
+        if scripted is not None:
+            self.throttled += 1
+            return scripted
+        if self.max_connections is not None and session in self._open[self.max_connections :]:
+            self.refused_connections += 1
+            return CONNECTIONS_REPLY
+        if self.daily_cap is not None and self._today >= self.daily_cap:
+            self.quota_replies += 1
+            return DAILY_REPLY
+        if self.rate_per_minute is not None:
+            cap = max(1, int(self.rate_per_minute * self.window / 60))
+            while self._admitted and self._admitted[0] <= now - self.window:
+                self._admitted.popleft()
+            if len(self._admitted) >= cap:
                 self.throttled += 1
-                return scripted
-            if self.max_connections is not None and session in self._open[self.max_connections :]:
-                self.refused_connections += 1
-                return CONNECTIONS_REPLY
-            if self.daily_cap is not None and self._today >= self.daily_cap:
-                self.quota_replies += 1
-                return DAILY_REPLY
-            if self.rate_per_minute is not None:
-                cap = max(1, int(self.rate_per_minute * self.window / 60))
-                while self._admitted and self._admitted[0] <= now - self.window:
-                    self._admitted.popleft()
-                if len(self._admitted) >= cap:
-                    self.throttled += 1
-                    wait = self._admitted[0] + self.window - now
-                    return f"451 4.7.0 Message rate limit exceeded; try again in {wait:.2f} seconds"
-                self._admitted.append(now)
-            self._today += 1
-            return None
+                wait = self._admitted[0] + self.window - now
+                return f"451 4.7.0 Message rate limit exceeded; try again in {wait:.2f} seconds"
+            self._admitted.append(now)
+        self._today += 1
+        return None
 
     def new_day(self) -> None:
         with self._lock:

@@ -37,7 +37,8 @@ class DeferReason(StrEnum):
 
     SLOW_DOWN = "slow_down"  # the relay asked us to slow down
     DAILY_QUOTA = "daily_quota"  # the relay's daily quota is used up
-    CONNECTIONS = "connections"  # every connection deskops may open to the relay is in use
+    CONNECTIONS = "connections"  # the relay refused another connection at once
+    SLOTS = "slots"  # every connection deskops may open to the relay (SMTP_MAX_CONNECTIONS) is in use
     RATE = "rate"  # SMTP_RATE_PER_MINUTE: the next free moment is later than this claim can wait
     DAILY_LIMIT = "daily_limit"  # SMTP_DAILY_LIMIT is reached for today
 

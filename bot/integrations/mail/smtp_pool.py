@@ -42,6 +42,7 @@ class SmtpSessions:
         self._address = address
         self._pool = threading.Condition()
         self._idle: list[_Session] = []  # open, not in use; the most recently used last
+        self._spare: list[tuple[ConnectionLease, float]] = []  # slots held, their session closed
         self._in_use = 0
         self._reaper: threading.Thread | None = None
         self._closed = threading.Event()
@@ -65,7 +66,7 @@ class SmtpSessions:
                 raise MailDeferred(
                     f"every connection deskops may open to the SMTP server {self._address} is in "
                     "use (SMTP_MAX_CONNECTIONS): the e-mail waits for a free one",
-                    reason=DeferReason.CONNECTIONS,
+                    reason=DeferReason.SLOTS,
                     retry_after=SLOT_WAIT_SECONDS,
                 )
             try:
@@ -83,12 +84,18 @@ class SmtpSessions:
         session.connection = self._open_session()
 
     def checkin(self, session: _Session) -> None:
-        """Back to the pool, unless it was closed (a broken session is never reused)."""
+        """Back to the pool, unless it was closed (a broken session is never reused); a closed
+        session's slot is kept for the next session (no database write on this path, which a
+        message the relay refused takes on its way to recording the pause)."""
+        session.used_at = time.monotonic()
         if session.connection.sock is None:
-            self._discard(session)
+            _close_quietly(session.connection)
+            with self._pool:
+                if session.lease is not None:
+                    self._spare.append((session.lease, session.used_at))
+                    session.lease = None
             self._give_back(None)
             return
-        session.used_at = time.monotonic()
         self._give_back(session)
 
     def close(self) -> None:
@@ -96,9 +103,12 @@ class SmtpSessions:
         self._closed.set()
         with self._pool:
             idle, self._idle = self._idle, []
+            spare, self._spare = self._spare, []
         for session in idle:
             _quit(session.connection)
             self._discard(session)
+        for lease, _ in spare:
+            lease.release()
 
     # --- internals ------------------------------------------------------------------------
 
@@ -114,6 +124,11 @@ class SmtpSessions:
     def _take_slot(self) -> ConnectionLease | None:
         if self._slots is None:
             return _NoLease()
+        with self._pool:
+            while self._spare:
+                lease, _ = self._spare.pop()
+                if lease.renew():
+                    return lease
         deadline = time.monotonic() + SLOT_WAIT_SECONDS
         while True:
             lease = self._slots.take()
@@ -154,6 +169,10 @@ class SmtpSessions:
                 stale = [s for s in self._idle if now - s.used_at >= IDLE_SECONDS]
                 self._idle = [s for s in self._idle if s not in stale]
                 kept = list(self._idle)
+                unused = [lease for lease, since in self._spare if now - since >= IDLE_SECONDS]
+                self._spare = [(lease, since) for lease, since in self._spare if now - since < IDLE_SECONDS]
+            for lease in unused:
+                lease.release()
             for session in stale:
                 _quit(session.connection)
                 self._discard(session)
