@@ -221,7 +221,12 @@ def release_batch(session: Session, batch: InvitationBatch, *, now: datetime) ->
 
 
 def refresh_batch_card(
-    session: Session, batch_id: int, *, now: datetime, final: bool = False, paused_until: datetime | None = None
+    session: Session,
+    batch_id: int,
+    *,
+    now: datetime,
+    final: bool = False,
+    paused_until: datetime | None = None,
 ) -> None:
     """Queue an update of the batch's progress message: at most one per 2 seconds while mail
     flows (Slack limits chat.update), and one when the batch is finished or sending pauses."""
