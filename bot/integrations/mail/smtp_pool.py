@@ -124,17 +124,19 @@ class SmtpSessions:
     def _take_slot(self) -> ConnectionLease | None:
         if self._slots is None:
             return _NoLease()
-        with self._pool:
-            while self._spare:
-                lease, _ = self._spare.pop()
-                if lease.renew():
-                    return lease
+        while True:
+            with self._pool:
+                spare = self._spare.pop()[0] if self._spare else None
+            if spare is None:
+                break
+            if spare.renew():
+                return spare
         deadline = time.monotonic() + SLOT_WAIT_SECONDS
         while True:
-            lease = self._slots.take()
-            if lease is not None:
+            taken = self._slots.take()
+            if taken is not None:
                 self._start_reaper()
-                return lease
+                return taken
             with self._pool:
                 if self._idle or time.monotonic() >= deadline:
                     return None
