@@ -106,7 +106,7 @@ def directory_from_settings(settings: Settings) -> Directory:
 
 
 def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
-    renderer = MailRenderer(defaults={"public_url": deps.settings.public_url})
+    renderer = MailRenderer.from_settings(deps.settings)
     accounts = AccountDelivery(
         db=deps.db,
         clock=deps.clock,
@@ -117,6 +117,7 @@ def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
         public_url=deps.settings.public_url,
         agent_download_url=deps.settings.agent_download_url,
         tokens=deps.tokens,
+        default_language=deps.settings.language,
     )
     enrollment = EnrollmentDelivery(
         db=deps.db,

@@ -17,6 +17,7 @@ from bot.accounts.queries import activation_mail_problem, get_user, last_activat
 from bot.accounts.summary import quotas_of, summarize
 from bot.audit.service import record
 from bot.clock import Clock
+from bot.customers.service import language_for_customer
 from bot.db import Database
 from bot.integrations.backup.port import (
     BackupPlatform,
@@ -36,7 +37,13 @@ CARD_SUBJECT = "backup_user"
 
 class EmailRenderer(Protocol):
     def render_email(
-        self, template: str, *, to: str, context: dict[str, object], message_id: str
+        self,
+        template: str,
+        *,
+        to: str,
+        context: dict[str, object],
+        message_id: str,
+        language: str | None = None,
     ) -> OutgoingEmail: ...
 
 
@@ -51,6 +58,8 @@ class AccountDelivery:
     public_url: str
     agent_download_url: str | None
     tokens: LinkTokens
+    # LANGUAGE: what the platform is told for users of a customer without a language of its own.
+    default_language: str = "en"
 
     def handlers(self) -> dict[str, OutboxHandler]:
         return {
@@ -78,6 +87,7 @@ class AccountDelivery:
                 role=user.role,
                 address=user.address,
                 phone=user.phone,
+                language=language_for_customer(customer, self.default_language),
             )
             provider_id = user.provider_id
             assignment = user.assignment(Service.BACKUP)
@@ -163,9 +173,10 @@ class AccountDelivery:
                 "expires_at": row.expires_at,
                 "agent_download_url": self.agent_download_url,
             }
-            to, user_id = user.mail_to, user.id
+            to, user_id, language = user.mail_to, user.id, user.customer.language
+        # In the customer's language (none: the renderer's LANGUAGE).
         email = self.renderer.render_email(
-            "activation", to=to, context=context, message_id=f"activation-{token_id}"
+            "activation", to=to, context=context, message_id=f"activation-{token_id}", language=language
         )
         try:
             self.mailer.send(email)

@@ -205,6 +205,23 @@ def summarize_customer(customer: Customer) -> CustomerSummary:
 # --- language -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CustomerLanguages:
+    """Which language each customer's e-mails use (what Send Enrollment Invitation shows)."""
+
+    default: str
+    # (customer name, language) of the customers with a language of their own, by name.
+    own: tuple[tuple[str, str], ...]
+    # How many customers have none, and so get `default`.
+    others: int
+
+
+def customer_languages(session: Session, default: str) -> CustomerLanguages:
+    rows = session.execute(select(Customer.name, Customer.language).order_by(func.lower(Customer.name))).all()
+    own = tuple((name, language) for name, language in rows if language and language != default)
+    return CustomerLanguages(default=default, own=own, others=len(rows) - len(own))
+
+
 def language_for_customer(customer: Customer | CustomerSummary | None, default: str) -> str:
     """The language of the e-mails and pages a customer's users get: the customer's own, else
     `default` (the LANGUAGE setting). Also what a backup platform is told when it creates a user."""

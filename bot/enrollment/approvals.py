@@ -23,13 +23,21 @@ from bot.approvals.policy import ApprovalKind, needs_approval
 from bot.approvals.service import request_approval
 from bot.config import Settings
 from bot.enrollment.batches import refresh_batch_card, release_batch, send_batch
-from bot.enrollment.devices import Enrollment, invitation_for_token, known_device, record_device
+from bot.enrollment.devices import (
+    Enrollment,
+    InvitationLinkInvalid,
+    LinkProblem,
+    invitation_for_token,
+    known_device,
+    record_device,
+)
 from bot.enrollment.jobs import EnrollJob
 from bot.enrollment.licences import device_counts, licences_for
 from bot.enrollment.models import (
     BatchState,
     Invitation,
     InvitationBatch,
+    InvitationState,
     InviteDraft,
     Platform,
     PlatformChoice,
@@ -142,6 +150,8 @@ def enroll_or_request_approval(
     # Everyone's first licence is theirs: only a device needing a further one is "beyond".
     beyond = licences_for(owned + 1, per_licence) - max(licences_for(owned, per_licence), 1)
     new = known_device(session, platform, device_id) is None
+    if new and invitation.state is InvitationState.ENROLLED:
+        raise InvitationLinkInvalid(LinkProblem.USED)
     if new and needs_approval(settings, ApprovalKind.DEVICE_BEYOND_LICENCE, additional_licences=beyond):
         held = HeldDevice(token_hash=invitation.token_hash, platform=platform, device_id=device_id)
         approval = request_approval(

@@ -20,6 +20,7 @@ from bot.enrollment.models import (
     Platform,
     ReplacedLink,
 )
+from bot.once import insert_once, spend_once
 from bot.tokens import hash_token
 
 
@@ -33,6 +34,7 @@ class LinkProblem(StrEnum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    USED = "used"
 
 
 class InvitationLinkInvalid(Exception):
@@ -58,6 +60,8 @@ def invitation_for_token(session: Session, token: str, *, now: datetime) -> Invi
 
 def open_invitation(session: Session, token: str, *, now: datetime) -> Invitation:
     invitation = invitation_for_token(session, token, now=now)
+    if invitation.state is InvitationState.ENROLLED:  # one link, one device: its page says it is spent
+        raise InvitationLinkInvalid(LinkProblem.USED)
     if invitation.state in (InvitationState.QUEUED, InvitationState.SENT):
         invitation.state = InvitationState.OPENED
         invitation.opened_at = now
@@ -108,18 +112,29 @@ def record_device(
             owner_licences=licences_for(count, per_licence),
             licence_added=False,
         )
+    if invitation.state is InvitationState.ENROLLED:
+        raise InvitationLinkInvalid(LinkProblem.USED)
     owner = invitation.email_key
     before = device_counts(session, [owner]).get(owner, 0)
-    device = Device(
-        owner_email=owner,
-        platform=platform,
-        device_id=device_id,
-        invitation_id=invitation.id,
-        enrolled_at=now,
+    device, created = insert_once(
+        session,
+        Device(
+            owner_email=owner,
+            platform=platform,
+            device_id=device_id,
+            invitation_id=invitation.id,
+            enrolled_at=now,
+        ),
+        lambda: known_device(session, platform, device_id),
     )
-    session.add(device)
+    if not created:  # the same device reported twice at once: recorded by the other callback
+        return record_device(
+            session, invitation, platform=platform, device_id=device_id, now=now, per_licence=per_licence
+        )
+    # Decided by the database: of two devices racing for one link, one enrolls with it.
+    if not spend_once(session, Invitation.enrolled_at, invitation.id, now):
+        raise InvitationLinkInvalid(LinkProblem.USED)
     invitation.state = InvitationState.ENROLLED
-    invitation.enrolled_at = now
     session.flush()
     record(
         session,

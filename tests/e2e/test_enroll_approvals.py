@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.console import SlackEmulator
 from bot.enrollment.models import BatchState, Device, InvitationBatch
 from tests.e2e.backup_flows import read_eml
-from tests.e2e.enroll_flows import add_result, landing_links, open_invite, search
+from tests.e2e.enroll_flows import add_result, invite_person, landing_links, open_invite, search
 from tests.support.app import ENROLLMENT_API_KEY
 from tests.support.channels import channels_app
 from tests.support.slack import APPROVALS_CHANNEL, APPROVER, HELPDESK_CHANNEL, HELPDESK_USER
@@ -72,22 +72,18 @@ def test_a_device_beyond_the_licence_waits_for_approval(
 ) -> None:
     with channels_app(slack_emulator, database_url, tmp_path) as channels:
         app = channels.app
-        view = open_invite(slack_emulator.person(HELPDESK_USER))
-        search(view, "Jo")
-        add_result(view, "John Doe")
-        view.choose("platform", "ios")
-        view.wait_for_update()
-        assert view.submit().closed
-        app.wait_for_outbox()
-        [mail] = [read_eml(p) for p in app.eml_files()]
-        token = landing_links(mail)[0].rsplit("/", 1)[1]
+        for _ in range(4):  # one link enrolls one device
+            invite_person(slack_emulator.person(HELPDESK_USER), "Jo", "John Doe")
+            app.wait_for_outbox()
+        mails = [read_eml(p) for p in app.eml_files()]
+        tokens = [landing_links(mail)[0].rsplit("/", 1)[1] for mail in mails]
         headers = {"Authorization": f"Bearer {ENROLLMENT_API_KEY}"}
         with app.http() as http:
             answers = [
                 http.post(
                     "/api/enrollments",
                     headers=headers,
-                    json={"token": token, "platform": "ios", "device_id": f"ipad-{n}"},
+                    json={"token": tokens[n - 1], "platform": "ios", "device_id": f"ipad-{n}"},
                 )
                 for n in range(1, 5)
             ]

@@ -15,6 +15,7 @@ from bot.integrations.directory.port import DirectoryUser
 from tests.e2e.backup_flows import read_eml
 from tests.e2e.enroll_flows import (
     add_result,
+    invite_person,
     invitee_rows,
     invitees_header,
     landing_links,
@@ -109,22 +110,23 @@ def test_landing_page_device_callback_and_licences(
     deskops: RunningApp, slack_emulator: SlackEmulator
 ) -> None:
     helen = slack_emulator.person(HELPDESK_USER)
-    view = open_invite(helen)
-    search(view, "Jo")
-    add_result(view, "John Doe")
-    view.choose("platform", "ios")
-    view.wait_for_update()
-    assert view.submit().closed
-    deskops.wait_for_outbox()
-    [mail] = [read_eml(path) for path in deskops.eml_files()]
-    [link] = set(landing_links(mail))
-    token = link.rsplit("/", 1)[1]
+    for _ in range(4):  # one link enrolls one device: four invitations for four devices
+        invite_person(helen, "Jo", "John Doe")
+        deskops.wait_for_outbox()
+    mails = [read_eml(path) for path in deskops.eml_files()]
+    links = [link for mail in mails for link in dict.fromkeys(landing_links(mail))]
+    assert len(links) == 4
+    link = links[0]
+    tokens = [each.rsplit("/", 1)[1] for each in links]
+    token = tokens[0]
     with deskops.http() as http:
         page = http.get(link)
         assert page.status_code == 200 and "acronisaccess://enroll?server=access.msp.example" in page.text
         assert page.headers["referrer-policy"] == "no-referrer"
         with deskops.deps.db.read() as session:
-            assert session.scalar(select(Invitation.state)) is InvitationState.OPENED
+            assert (
+                session.scalar(select(Invitation.state).where(Invitation.id == 1)) is InvitationState.OPENED
+            )
         unauthorised = http.post(
             "/api/enrollments", json={"token": token, "platform": "ios", "device_id": "x"}
         )
@@ -139,7 +141,7 @@ def test_landing_page_device_callback_and_licences(
         replies = [
             http.post(
                 "/api/enrollments",
-                json={"token": token, "platform": "ios", "device_id": f"iphone-{n}"},
+                json={"token": tokens[n - 1], "platform": "ios", "device_id": f"iphone-{n}"},
                 headers=headers,
             ).json()
             for n in range(1, 5)
@@ -150,6 +152,15 @@ def test_landing_page_device_callback_and_licences(
             json={"token": token, "platform": "ios", "device_id": "iphone-1"},
             headers=headers,
         )
+        # Another device on a spent link is refused, and the link's page says so.
+        spent = http.post(
+            "/api/enrollments",
+            json={"token": token, "platform": "ios", "device_id": "iphone-5"},
+            headers=headers,
+        )
+        spent_page = http.get(link)
+    assert spent.status_code == 410 and "already used" in spent.json()["error"]
+    assert spent_page.status_code == 410 and "already used" in spent_page.text
     assert [r["devices"] for r in replies] == [1, 2, 3, 4]
     assert [r["licensed_users"] for r in replies] == [1, 1, 1, 2]  # the 4th device is a second licence
     assert [r["licence_added"] for r in replies] == [True, False, False, True]
