@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-RELAY_PAUSE_REASONS = ("slow_down", "daily_quota", "connections")
+from bot.web.operator_metrics import OperatorMetrics
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 
 
@@ -51,22 +52,11 @@ class Metrics:
             "deskops_outbox_depth", "Side effects waiting in the outbox", registry=self.registry
         )
 
-        self.mail_relay_pauses = Counter(
-            "deskops_mail_relay_pauses",
-            "Times the mail relay answered 'slow down' (slow_down), 'daily quota used up' "
-            "(daily_quota) or refused another connection at once (connections)",
-            ["reason"],
-            registry=self.registry,
-        )
-        for reason in RELAY_PAUSE_REASONS:
-            self.mail_relay_pauses.labels(reason=reason)
+        # What an operator alerts on (outbox age, given up, jobs, relay pauses, Acronis and LDAP calls).
+        self.operator = OperatorMetrics(self.registry)
 
     def watch_outbox_depth(self, read: Callable[[], int]) -> None:
         self.outbox_depth.set_function(lambda: float(read()))
-
-    def record_relay_pause(self, reason: str) -> None:
-        # A closed set of labels: anything else would be a new time series per odd value.
-        self.mail_relay_pauses.labels(reason=reason if reason in RELAY_PAUSE_REASONS else "slow_down").inc()
 
     def record_delivery(self, kind: str, ok: bool) -> None:
         self.outbox_deliveries.labels(kind=kind, outcome="delivered" if ok else "failed").inc()

@@ -157,7 +157,7 @@ def test_a_slow_down_answer_mid_batch_pauses_and_every_invitation_goes_once(
                 (OutboxStatus.DELIVERED, 1, None)
             }
         metrics = app.http().get("/metrics").text
-        assert 'deskops_mail_relay_pauses_total{reason="slow_down"} 1.0' in metrics
+        assert "deskops_mail_relay_pauses_total 1.0" in metrics
     assert watch_card.showed("the mail server asked us to slow down; resuming at "), watch_card.seen
     assert watch_card.showed("Sending paused…") and watch_card.showed("of 40 invitations sent")
     # The relay was left alone for the pause: no MAIL command but the one other outbox thread
