@@ -1,7 +1,7 @@
 """mail relay: the pacing, daily count and pauses every replica shares, and connection slots
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03 09:40:00.000000
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 import bot.db
 
-revision: str = '0009'
-down_revision: str | None = '0008'
+revision: str = '0010'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
