@@ -18,13 +18,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import ManualClock
-from bot.console import SlackEmulator
 from bot.enrollment.batches import send_batch
 from bot.enrollment.drafts import add_invitees, start_draft
 from bot.enrollment.jobs import EnrollJob
 from bot.enrollment.models import BatchState, Invitation, InvitationBatch, PlatformChoice
 from bot.integrations.directory.port import DirectoryUser
 from bot.outbox.models import OutboxMessage, OutboxStatus
+from console import SlackEmulator
 from tests.support.app import RunningApp, run_app, wait_until
 from tests.support.database import empty_postgres
 from tests.support.relay_rules import RelayRules

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from blocks.enroll.messages import batch_card, batch_card_text
 from blocks.enroll.progress import progress_bar
-from bot.console.blockkit import BlockKitLimits
 from bot.enrollment.models import BatchState, PlatformChoice
 from bot.enrollment.progress import sending_outlook
 from bot.enrollment.summary import BatchSummary
 from bot.integrations.mail.port import DeferReason
 from bot.mailrelay.pacing import RelayLimits, RelayOutlook
+from console.blockkit import BlockKitLimits
 from tests.support.paths import BLOCKKIT_LIMITS
 
 LIMITS = BlockKitLimits.load(BLOCKKIT_LIMITS)
