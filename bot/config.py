@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.access_file import AccessFileError, read_access_file
 from bot.i18n.settings import BrandName, LanguageCode, LogoUrl, SupportEmail
 
 SLACK_PRINCIPAL_ID = re.compile(r"^[US][A-Z0-9]{2,}$")
@@ -27,6 +28,11 @@ SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 class BackupProviderName(StrEnum):
     LOCAL = "local"
     ACRONIS = "acronis"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"  # one object per line, for log shippers
 
 
 class DirectoryProfile(StrEnum):
@@ -75,6 +81,13 @@ class Settings(BaseSettings):
 
     smtp_url: SecretStr = SecretStr("./outbox/")
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Limits of the mail relay, held by all replicas together (unset: unlimited).
+    smtp_rate_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    smtp_max_connections: int = Field(default=3, ge=1, le=100)
+    smtp_daily_limit: int | None = Field(default=None, ge=1, le=100_000_000)
+    # How long sending pauses after a relay's "slow down" reply that names no delay (doubling
+    # while the relay keeps answering so, up to an hour).
+    smtp_pause_seconds: float = Field(default=60.0, ge=0.1, le=3600.0)
 
     helpdesk_channel: str | None = None
     approvals_channel: str | None = None
@@ -89,6 +102,7 @@ class Settings(BaseSettings):
 
     # What needs a lead's approval (only while APPROVALS_CHANNEL is set), and for how long.
     approval_administrators: bool = True
+    approval_deletions: bool = True
     approval_batch_size: int = Field(default=50, ge=0)
     approval_devices_beyond_licence: bool = True
     approval_expiry_hours: int = Field(default=48, ge=1, le=24 * 30)
@@ -132,9 +146,13 @@ class Settings(BaseSettings):
     outbox_threads: int = Field(default=2, ge=1, le=32)
     outbox_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
 
+    # Which customers each helpdesk person may act on (bot/access_file.py); unset: all of them.
+    access_file: str | None = None
+
     phone_default_region: str = "US"
     activation_token_days: int = Field(default=7, ge=1, le=90)
     log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.TEXT
 
     @field_validator("approvers", "helpdesk_users", mode="before")
     @classmethod
@@ -176,6 +194,13 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("smtp_rate_per_minute", "smtp_daily_limit", mode="before")
+    @classmethod
+    def _parse_optional_limit(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("", "unlimited", "none"):
+            return None
+        return value
+
     @field_validator("digest_time", mode="before")
     @classmethod
     def _parse_digest_time(cls, value: Any) -> Any:
@@ -184,6 +209,17 @@ class Settings(BaseSettings):
             if not match:
                 raise ValueError(f"{value!r} is not a time of day; use HH:MM such as 08:30")
             return time(int(match.group(1)), int(match.group(2)))
+        return value
+
+    @field_validator("access_file")
+    @classmethod
+    def _check_access_file(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            read_access_file(value)
+        except AccessFileError as error:
+            raise ValueError(str(error)) from None
         return value
 
     @field_validator("timezone")
