@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.browser.conftest import TIMEOUT_MS, shoot
 from tests.e2e.backup_flows import activation_link, add_user_without_backup, read_eml
 from tests.e2e.enroll_flows import add_result, landing_links, open_invite, search
