@@ -8,8 +8,9 @@ from bot.db import Base
 from bot.enrollment.models import Device, DraftInvitee, Invitation, InvitationBatch, InviteDraft
 from bot.outbox.models import OutboxMessage
 from bot.reminders.models import Reminder
+from bot.request_keys import RequestKey
 from bot.scheduler.models import SchedulerRun, scheduled_jobs
-from bot.slack.models import PostedMessage, ProcessedSlackRequest
+from bot.slack.models import PostedMessage
 
 __all__ = [
     "ActivationToken",
@@ -25,8 +26,8 @@ __all__ = [
     "InviteDraft",
     "OutboxMessage",
     "PostedMessage",
-    "ProcessedSlackRequest",
     "Reminder",
+    "RequestKey",
     "SchedulerRun",
     "ServiceAssignment",
     "Subscription",

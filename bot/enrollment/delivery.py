@@ -1,4 +1,5 @@
-"""Outbox handlers of enrollment: invitation e-mails and the batch progress card."""
+"""Outbox handlers of enrollment: invitation e-mails (the batch progress card is the Slack
+layer's: bot/slack/batch_cards.py)."""
 
 from __future__ import annotations
 
@@ -8,26 +9,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from slack_sdk import WebClient
 from sqlalchemy import bindparam, select, tuple_, update
 
-from blocks.enroll.messages import batch_card, batch_card_text
 from bot.accounts.delivery import EmailRenderer
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database, Record
-from bot.enrollment.batches import batch_progress, finish_if_done, refresh_batch_card
+from bot.enrollment.batches import finish_if_done, refresh_batch_card
 from bot.enrollment.jobs import INVITATION, EnrollJob, batch_group
 from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState, Platform
-from bot.enrollment.summary import summarize_batch
 from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
 from bot.outbox.service import postpone_group
 from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler, backoff
-from bot.slack.cards import Cards, Render, Rendered
 from bot.tokens import LinkTokens
 
 log = logging.getLogger(__name__)
-BATCH_SUBJECT = "invitation_batch"
 
 
 @dataclass(frozen=True)
@@ -139,7 +135,6 @@ class EnrollmentDelivery:
     clock: Clock
     mailer: Mailer
     renderer: EmailRenderer
-    slack: WebClient
     tokens: LinkTokens
     links: EnrollmentLinks
     per_licence: int
@@ -149,8 +144,6 @@ class EnrollmentDelivery:
             EnrollJob.INVITATION_EMAIL: OutboxHandler(
                 self.send_invitation, gave_up=self.invitation_failed, deliver_many=self.send_invitations
             ),
-            EnrollJob.BATCH_CARD: OutboxHandler(self.post_batch_card),
-            EnrollJob.BATCH_REFRESH: OutboxHandler(self.refresh_batch_cards),
         }
 
     # --- e-mail ---------------------------------------------------------------------------
@@ -273,34 +266,3 @@ class EnrollmentDelivery:
             batch = session.get(InvitationBatch, invitation.batch_id, with_for_update=True)
             if batch is not None:
                 finish_if_done(session, batch, now=now)
-
-    # --- the progress card ----------------------------------------------------------------
-
-    @property
-    def cards(self) -> Cards:
-        return Cards(self.db, self.slack, self.clock, BATCH_SUBJECT)
-
-    def _render(self, batch_id: int) -> Render:
-        def render(_: str | None) -> Rendered:
-            with self.db.read() as session:
-                summary = summarize_batch(batch_progress(session, batch_id, per_licence=self.per_licence))
-            return Rendered(batch_card(summary), batch_card_text(summary))
-
-        return render
-
-    def post_batch_card(self, delivery: Delivery) -> None:
-        batch_id = int(delivery.payload["batch_id"])
-        with self.db.read() as session:
-            batch = session.get(InvitationBatch, batch_id)
-            channel = batch.channel_id if batch else None
-        if channel is not None:
-            self.cards.post(
-                batch_id,
-                channel=channel,
-                fallback_user=delivery.payload.get("requester"),
-                render=self._render(batch_id),
-            )
-
-    def refresh_batch_cards(self, delivery: Delivery) -> None:
-        batch_id = int(delivery.payload["batch_id"])
-        self.cards.refresh(batch_id, self._render(batch_id))
