@@ -1,5 +1,4 @@
-"""Outbox handlers of enrollment: invitation e-mails (the batch progress card is the Slack
-layer's: bot/slack/batch_cards.py)."""
+"""Outbox handlers of enrollment: invitation e-mails (the batch progress card is bot.slack.batch_cards)."""
 
 from __future__ import annotations
 
@@ -18,12 +17,24 @@ from bot.db import Database, Record
 from bot.enrollment.batches import finish_if_done, refresh_batch_card
 from bot.enrollment.jobs import INVITATION, EnrollJob, batch_group
 from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState, Platform
-from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
-from bot.outbox.service import postpone_group
-from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler, backoff
+from bot.integrations.mail.port import DeferReason, MailDeferred, Mailer, MailError, OutgoingEmail
+from bot.outbox.service import postpone_group, postpone_kind
+from bot.outbox.worker import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler, Outcome, backoff
 from bot.tokens import LinkTokens
 
 log = logging.getLogger(__name__)
+# Waits that hold back every invitation e-mail, not only the claim that met them.
+BATCH_PAUSES = (DeferReason.SLOW_DOWN, DeferReason.DAILY_QUOTA, DeferReason.DAILY_LIMIT)
+
+
+def _claim_half_spent(delivery: Delivery, started: datetime, now: datetime) -> bool:
+    if delivery.claimed_until is None:
+        return False
+    return now - started > (delivery.claimed_until - started) / 2
+
+
+def _deferred(deliveries: Sequence[Delivery], reason: str, until: datetime) -> list[Outcome]:
+    return [DeliveryDeferred(reason, until=until) for _ in deliveries]
 
 
 @dataclass(frozen=True)
@@ -153,7 +164,7 @@ class EnrollmentDelivery:
         if failed is not None:
             raise failed
 
-    def send_invitations(self, deliveries: Sequence[Delivery]) -> list[DeliveryFailed | None]:
+    def send_invitations(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         """The invitation e-mails of one claim: read together, sent one by one, each recorded as
         sent as soon as the SMTP server accepted it, and the batch's bookkeeping done once for
         the claim. A crash repeats at most the e-mail each outbox thread had on its way: the
@@ -171,16 +182,29 @@ class EnrollmentDelivery:
         ids: Sequence[int],
         letters: dict[int, _Letter],
         record: Record,
-    ) -> list[DeliveryFailed | None]:
-        outcomes: list[DeliveryFailed | None] = []
+    ) -> list[Outcome]:
+        outcomes: list[Outcome] = []
         sent: list[_Letter] = []
-        for delivery, invitation_id in zip(deliveries, ids, strict=True):
+        started = self.clock.now()
+        for index, (delivery, invitation_id) in enumerate(zip(deliveries, ids, strict=True)):
             letter = letters.get(invitation_id)
             if letter is None or letter.state is not InvitationState.QUEUED:
                 outcomes.append(None)  # revoked, resent with a newer link, or already sent
                 continue
+            if _claim_half_spent(delivery, started, self.clock.now()):
+                # Paced sending is slow: the rest goes back in line before this claim's lease ends.
+                outcomes += _deferred(deliveries[index:], "its turn comes in a later claim", self.clock.now())
+                break
             try:
                 self.mailer.send(self._email(letter))
+            except MailDeferred as deferred:
+                until = deferred.until or self.clock.now()
+                outcomes += _deferred(deliveries[index:], str(deferred), until)
+                self._record_sent(sent)
+                sent = []
+                if deferred.reason in BATCH_PAUSES:
+                    self._relay_paused(until)
+                break
             except MailError as error:
                 if error.permanent:
                     outcomes.append(DeliveryFailed(str(error), permanent=True))
@@ -201,6 +225,20 @@ class EnrollmentDelivery:
             outcomes.append(None)
         self._record_sent(sent)
         return outcomes
+
+    def _relay_paused(self, until: datetime) -> None:
+        """Every invitation e-mail waits for the pause to end (rather than being claimed and put
+        back one claim at a time), and the cards of batches under way say why."""
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            postpone_kind(session, kind=EnrollJob.INVITATION_EMAIL, until=until)
+            under_way = session.scalars(
+                select(InvitationBatch.id).where(
+                    InvitationBatch.state.in_([BatchState.SENDING, BatchState.WAITING])
+                )
+            ).all()
+            for batch_id in under_way:
+                refresh_batch_card(session, batch_id, now=now, paused_until=until)
 
     def _email(self, letter: _Letter) -> OutgoingEmail:
         context = self.links.email_context(

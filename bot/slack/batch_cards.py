@@ -1,17 +1,22 @@
-"""An invitation batch's progress card in the channel /enroll invite was typed in, kept up to
-date in place (outbox kinds enroll.batch_card and enroll.batch_refresh)."""
+"""The invitation batch's progress card: posted once, then kept up to date in place as mail goes
+out (sent / queued / paused, a progress bar, the expected finish, why sending waits)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 
 from blocks.enroll.messages import batch_card, batch_card_text
 from bot.clock import Clock
 from bot.db import Database
+from bot.enrollment.batches import BatchProgress, batch_progress
 from bot.enrollment.jobs import EnrollJob
-from bot.enrollment.reading import batch_card_summary, batch_channel
+from bot.enrollment.models import BatchState, InvitationBatch
+from bot.enrollment.progress import SendingOutlook, sending_outlook
+from bot.enrollment.summary import summarize_batch
+from bot.mailrelay.pacing import RelayOutlook, RelayPacer
 from bot.outbox.worker import Delivery, OutboxHandler
 from bot.slack.cards import Cards, Render, Rendered
 
@@ -24,6 +29,8 @@ class BatchCards:
     clock: Clock
     slack: WebClient
     per_licence: int
+    zone: ZoneInfo
+    relay: RelayPacer | None = None
 
     def handlers(self) -> dict[str, OutboxHandler]:
         return {
@@ -35,16 +42,11 @@ class BatchCards:
     def cards(self) -> Cards:
         return Cards.in_table(self.db, self.slack, self.clock, BATCH_SUBJECT)
 
-    def _render(self, batch_id: int) -> Render:
-        def render(_: str | None) -> Rendered:
-            summary = batch_card_summary(self.db, batch_id, per_licence=self.per_licence)
-            return Rendered(batch_card(summary), batch_card_text(summary))
-
-        return render
-
     def post_batch_card(self, delivery: Delivery) -> None:
         batch_id = int(delivery.payload["batch_id"])
-        channel = batch_channel(self.db, batch_id)
+        with self.db.read() as session:
+            batch = session.get(InvitationBatch, batch_id)
+            channel = batch.channel_id if batch else None
         if channel is not None:
             self.cards.post(
                 batch_id,
@@ -56,3 +58,25 @@ class BatchCards:
     def refresh_batch_cards(self, delivery: Delivery) -> None:
         batch_id = int(delivery.payload["batch_id"])
         self.cards.refresh(batch_id, self._render(batch_id))
+
+    def _render(self, batch_id: int) -> Render:
+        def render(_: str | None) -> Rendered:
+            relay = self.relay.outlook() if self.relay is not None else None
+            with self.db.read() as session:
+                progress = batch_progress(session, batch_id, per_licence=self.per_licence)
+                summary = summarize_batch(progress, self._outlook(progress, relay))
+            return Rendered(batch_card(summary), batch_card_text(summary))
+
+        return render
+
+    def _outlook(self, progress: BatchProgress, relay: RelayOutlook | None) -> SendingOutlook | None:
+        if progress.batch.state not in (BatchState.SENDING, BatchState.WAITING):
+            return None
+        return sending_outlook(
+            now=self.clock.now(),
+            zone=self.zone,
+            queued=progress.queued,
+            sent=progress.sent,
+            started=progress.batch.created_at,
+            relay=relay,
+        )
