@@ -10,13 +10,13 @@ from slack_sdk import WebClient
 from blocks.home import HomeContent, RecentAction, home_view
 from bot.accounts.queries import last_activations_sent, pending_activation
 from bot.accounts.summary import summarize
-from bot.approvals.access import is_approver
 from bot.approvals.policy import approvals_enabled
 from bot.approvals.service import pending_requests
 from bot.approvals.summary import summarize as summarize_request
 from bot.audit.service import recent_events
 from bot.deps import Deps
 from bot.reminders.service import expiring_invitations
+from bot.slack.access import is_approver
 
 LIST_MAX = 10
 
