@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from slack_bolt import App
@@ -16,12 +17,18 @@ from starlette.applications import Starlette
 from bot.access_file import read_access_file
 from bot.accounts.delivery import AccountDelivery
 from bot.app import TimedExecutor, create_app
+from bot.approvals.administrators import create_held_user
+from bot.approvals.deletions import delete_held_user
+from bot.approvals.executors import Executors
+from bot.approvals.policy import ApprovalKind
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.deps import Deps
+from bot.enrollment.approvals import drop_held_batch, record_held_device, release_held_batch
 from bot.enrollment.delivery import EnrollmentDelivery, EnrollmentLinks
 from bot.integrations.backup.factory import build_platform
+from bot.integrations.backup.port import BackupPlatform
 from bot.integrations.calls import IntegrationCalls, ObservedDirectory
 from bot.integrations.directory.factory import build_directory
 from bot.integrations.directory.ldap import LdapDirectory
@@ -60,11 +67,12 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
     db = Database(settings.database_url)
     time_source = clock or SystemClock()
     mailer, relay = mailer_from_settings(settings, db, time_source)
+    platform = build_platform(settings, calls=calls)
     return Deps(
         settings=settings,
         db=db,
         clock=time_source,
-        platform=build_platform(settings, calls=calls),
+        platform=platform,
         mailer=mailer,
         relay=relay,
         slack=client,
@@ -74,7 +82,24 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
         tokens=LinkTokens(load_or_create_key(secret_key, Path(settings.secret_key_file))),
         directory=observed(directory_from_settings(settings), calls),
         calls=calls,
+        executors=build_executors(settings, platform),
     )
+
+
+def build_executors(settings: Settings, platform: BackupPlatform) -> Executors:
+    """Every kind of held action approvers can approve, and what carries it out."""
+    executors = Executors()
+    executors.register(
+        ApprovalKind.ADMINISTRATOR,
+        partial(create_held_user, platform=platform, audit_channel=settings.audit_channel),
+    )
+    executors.register(ApprovalKind.USER_DELETION, delete_held_user)
+    executors.register(ApprovalKind.INVITATION_BATCH, release_held_batch, on_closed=drop_held_batch)
+    executors.register(
+        ApprovalKind.DEVICE_BEYOND_LICENCE,
+        partial(record_held_device, per_licence=settings.devices_per_licence),
+    )
+    return executors
 
 
 def relay_limits(settings: Settings) -> RelayLimits:

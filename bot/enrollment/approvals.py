@@ -11,13 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.approvals.executors import register_executor
 from bot.approvals.models import ApprovalRequest, ApprovalState
 from bot.approvals.policy import ApprovalKind, needs_approval
 from bot.approvals.service import request_approval
@@ -45,9 +43,6 @@ from bot.enrollment.models import (
 from bot.errors import InvalidState
 from bot.outbox.service import enqueue
 from bot.tokens import LinkTokens
-
-if TYPE_CHECKING:
-    from bot.deps import Deps
 
 
 @dataclass(frozen=True)
@@ -109,7 +104,7 @@ def send_or_request_approval(
     return BatchOutcome(batch=batch, approval=approval)
 
 
-def release_held_batch(session: Session, request: ApprovalRequest, *, deps: Deps, now: datetime) -> str:
+def release_held_batch(session: Session, request: ApprovalRequest, *, now: datetime) -> str:
     batch = session.get(InvitationBatch, int(request.payload["batch_id"]))
     if batch is None or batch.state is not BatchState.PENDING_APPROVAL:
         raise InvalidState("The invitation batch is no longer waiting for approval.")
@@ -177,7 +172,7 @@ def enroll_or_request_approval(
     return DeviceOutcome(enrollment=enrollment, approval=None)
 
 
-def record_held_device(session: Session, request: ApprovalRequest, *, deps: Deps, now: datetime) -> str:
+def record_held_device(session: Session, request: ApprovalRequest, *, now: datetime, per_licence: int) -> str:
     held = HeldDevice.model_validate(request.payload)
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == held.token_hash))
     if invitation is None:
@@ -188,11 +183,7 @@ def record_held_device(session: Session, request: ApprovalRequest, *, deps: Deps
         platform=held.platform,
         device_id=held.device_id,
         now=now,
-        per_licence=deps.settings.devices_per_licence,
+        per_licence=per_licence,
         actor="approval",
     )
     return f"The {held.platform.label} device of {invitation.email} is recorded."
-
-
-register_executor(ApprovalKind.INVITATION_BATCH, release_held_batch, on_closed=drop_held_batch)
-register_executor(ApprovalKind.DEVICE_BEYOND_LICENCE, record_held_device)

@@ -14,11 +14,6 @@ NOT_YET_IN_THEIR_LAYER = frozenset(
         "commands.backup.add_user -> sqlalchemy: listeners may not use sqlalchemy",
         "commands.backup.user_settings -> sqlalchemy: listeners may not use sqlalchemy",
         "commands.errors -> sqlalchemy: listeners may not use sqlalchemy",
-        "bot.approvals.administrators -> bot.deps: domains may not import dependencies",
-        "bot.approvals.deletions -> bot.deps: domains may not import dependencies",
-        "bot.approvals.executors -> bot.deps: domains may not import dependencies",
-        "bot.approvals.service -> bot.deps: domains may not import dependencies",
-        "bot.enrollment.approvals -> bot.deps: domains may not import dependencies",
     }
 )
 
