@@ -18,6 +18,7 @@ class BlockId(StrEnum):
     SEARCH_ACTIONS = "search_actions"
     INVITEES = "invitees"
     DAYS = "days"
+    DEVICES = "devices"
     PLATFORM = "platform"
     EMAIL = "email"
 
@@ -34,11 +35,13 @@ class ActionId(StrEnum):
     EDIT_EMAIL = "enroll.invite.edit_email"
     PAGE = "enroll.invite.page"
     DAYS = "enroll.invite.days"
+    DEVICES = "enroll.invite.devices"
     PLATFORM = "enroll.invite.platform"
     EMAIL = "enroll.invite.email"
     # On invitations, wherever they are shown (/enroll status, reminders, App Home).
     RESEND = "enroll.invitation.resend"
     EXTEND = "enroll.invitation.extend"
     REVOKE = "enroll.invitation.revoke"
+    ANOTHER_DEVICE = "enroll.invitation.another_device"
     # On a batch's progress card.
     RETRY_BATCH = "enroll.batch.retry"

@@ -39,6 +39,7 @@ class DraftSummary:
     page_size: int
     forecast: LicenceForecast | None
     platform: PlatformChoice
+    devices_per_person: int
     notice: str | None
 
     @property
@@ -56,6 +57,7 @@ def summarize_draft(
     *,
     forecast: LicenceForecast | None,
     platform: PlatformChoice,
+    devices_per_person: int,
     notice: str | None,
 ) -> DraftSummary:
     return DraftSummary(
@@ -67,6 +69,7 @@ def summarize_draft(
         page_size=page.limit,
         forecast=forecast,
         platform=platform,
+        devices_per_person=devices_per_person,
         notice=notice,
     )
 
@@ -76,7 +79,7 @@ class InvitationItem:
     id: int
     display_name: str
     email: str
-    platform: Platform
+    platform: PlatformChoice
     state: InvitationState
     created_at: datetime
     expires_at: datetime
@@ -118,6 +121,19 @@ class DeviceItem:
 
 
 @dataclass(frozen=True)
+class PersonItem:
+    """One person's figures: devices enrolled, invitations open, licences used."""
+
+    email: str
+    display_name: str
+    devices: int
+    open_invitations: int
+    licences: int
+    # The person's latest invitation: Invite another device copies its platform and days.
+    latest_invitation_id: int
+
+
+@dataclass(frozen=True)
 class StatusSummary:
     email: str | None
     invitations: list[InvitationItem]
@@ -126,6 +142,7 @@ class StatusSummary:
     people: int
     device_total: int
     devices_per_licence: int
+    per_person: list[PersonItem]
 
 
 def status_summary(
@@ -137,6 +154,7 @@ def status_summary(
     device_total: int,
     licensed_users: int,
     devices_per_licence: int,
+    per_person: Sequence[PersonItem] = (),
 ) -> StatusSummary:
     return StatusSummary(
         email=email,
@@ -146,6 +164,7 @@ def status_summary(
         people=people,
         device_total=device_total,
         devices_per_licence=devices_per_licence,
+        per_person=list(per_person),
     )
 
 
@@ -158,6 +177,7 @@ class BatchSummary:
     days: int
     expires_at: datetime
     invitees: int
+    devices_per_person: int
     invitations: int
     state: BatchState
     problem: str | None
@@ -178,6 +198,7 @@ def summarize_batch(progress: BatchProgress) -> BatchSummary:
         days=batch.days,
         expires_at=batch.expires_at,
         invitees=batch.invitees,
+        devices_per_person=batch.devices_per_person,
         invitations=batch.invitations,
         state=batch.state,
         problem=batch.problem,

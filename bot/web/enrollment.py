@@ -16,8 +16,9 @@ from starlette.routing import BaseRoute, Route
 from bot.deps import Deps
 from bot.enrollment.approvals import enroll_or_request_approval
 from bot.enrollment.delivery import EnrollmentLinks
-from bot.enrollment.devices import InvitationLinkInvalid, LinkProblem, open_invitation
+from bot.enrollment.devices import InvitationLinkInvalid, LinkProblem, WrongPlatform, open_invitation
 from bot.enrollment.models import Platform
+from bot.qr import qr_data_uri
 from bot.web.pages import render
 
 LINK_PAGES: dict[LinkProblem, tuple[int, str, str]] = {
@@ -36,6 +37,12 @@ LINK_PAGES: dict[LinkProblem, tuple[int, str, str]] = {
         "This invitation was withdrawn",
         "Your helpdesk withdrew this invitation, or sent you a newer one: use the most recent e-mail.",
     ),
+    LinkProblem.SPENT: (
+        410,
+        "This invitation was already used",
+        "A device was enrolled with this link, and each invitation sets up one device. To set up "
+        "another device, ask your helpdesk for another invitation: each device needs its own.",
+    ),
 }
 MAX_BODY = 4096
 DEVICE_ID = re.compile(r"^[\w.:\-]{1,200}$")
@@ -50,6 +57,8 @@ class EnrollmentCallback(BaseModel):
 
 def _problem(error: InvitationLinkInvalid) -> Response:
     status, title, text = LINK_PAGES[error.problem]
+    if error.enrolled_at is not None:
+        text = f"{text} (Enrolled on {error.enrolled_at:%d %B %Y}.)"
     return render("link_problem.html", status, title=title, text=text)
 
 
@@ -61,12 +70,14 @@ def enrollment_routes(deps: Deps) -> list[BaseRoute]:
             invitation = open_invitation(session, token, now=deps.clock.now())
             return {
                 "display_name": invitation.display_name,
-                "platform": invitation.platform.label,
-                "store_url": links.store_url(invitation.platform),
+                "platform": invitation.platform.device_label,
+                "store_links": links.store_links(invitation.platform),
                 "deep_link": links.deep_link(invitation.username),
                 "server": links.server,
                 "username": invitation.username,
                 "expires_at": invitation.expires_at,
+                # For a person reading it on a computer: the same page, on the phone.
+                "qr": qr_data_uri(links.landing_url(token)),
             }
 
     async def landing(request: Request) -> Response:
@@ -146,7 +157,12 @@ def enrollment_routes(deps: Deps) -> list[BaseRoute]:
             status, result = await run_in_threadpool(record, callback)
         except InvitationLinkInvalid as problem:
             status, title, _ = LINK_PAGES[problem.problem]
-            return error(status, title.lower().replace("this invitation link", "the token"))
+            message = title.lower().replace("this invitation link", "the token")
+            if problem.problem is LinkProblem.SPENT:
+                message += ": a device was enrolled with it; each device needs its own invitation"
+            return error(status, message)
+        except WrongPlatform as problem:
+            return error(409, str(problem), "platform")
         return JSONResponse(result, status_code=status)
 
     return [

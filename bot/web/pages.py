@@ -25,7 +25,9 @@ PRIVATE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    # Images: the QR codes, inline (data:) or from this server.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'",
 }
 PROBLEM_PAGES: dict[TokenProblem, tuple[int, str, str]] = {
     TokenProblem.UNKNOWN: (

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.deps import Deps
+from bot.web.basic_enrollment import basic_enrollment_routes
 from bot.web.enrollment import enrollment_routes
 from bot.web.metrics import Metrics
 from bot.web.pages import page_routes
@@ -110,6 +111,7 @@ def create_web_app(
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         *page_routes(deps),
+        *basic_enrollment_routes(deps),
         *enrollment_routes(deps),
         *(extra_routes or []),
     ]
