@@ -3,25 +3,41 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# requirements-test.lock: runtime + test + build (what the two commands install);
+# requirements.lock: the same versions, runtime + build only (the container image, production).
+LOCK := requirements-test.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) requirements.lock | sha1sum | cut -c1-12)
+# The tool `make lock` resolves with (pinned: another version may resolve differently).
+UV_VERSION := 0.13.8
 APT_PACKAGES := slapd ldap-utils chromium
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck unit bench install system-deps postgres clean
+.PHONY: run test lint typecheck unit bench install lock system-deps postgres clean
 
-$(STAMP): pyproject.toml
+# Everything from the lock (exact versions, hashes checked), then deskops itself without resolving
+# anything again. A lock older than pyproject.toml's requirements stops here: run `make lock`.
+$(STAMP): pyproject.toml $(LOCK) requirements.lock
+	@$(PYTHON) tools/lock.py check
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
 install: $(STAMP)
 
+# Re-resolves pyproject.toml's requirements into both locks, keeping current pins that still fit.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/python tools/lock.py compile $(BIN)/uv
+
+# With Slack credentials (environment or .env) the production server, else the offline console
+# (which loads the sample customers into an empty database; `deskops serve` never does).
 run: $(STAMP)
 	$(BIN)/deskops db upgrade
-	$(BIN)/deskops customers import --if-empty bot/sample/customers.yaml
-	$(BIN)/deskops serve
+	@if $(BIN)/python -c 'import sys; from bot.config import slack_credentials_configured as c; sys.exit(not c())'; \
+	then exec $(BIN)/deskops serve; else exec $(BIN)/deskops console; fi
 
 # Debian packages the tests use: OpenLDAP's slapd (started by the tests themselves, never as a
 # system service) and Chromium for the browser tests. Installed only when missing.
@@ -37,7 +53,7 @@ postgres:
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 && exit 0; sleep 1; done; \
 	  echo "PostgreSQL at 127.0.0.1:5432 did not come up" >&2; exit 1
 
-LINTED := bot commands blocks tests alembic $(wildcard bench)
+LINTED := bot commands blocks tests alembic tools $(wildcard bench)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)

@@ -1,4 +1,4 @@
-"""`deskops`: serve, migrate, import customers, read the audit trail, check the set-up."""
+"""`deskops`: serve, the offline console, migrate, import customers, read the audit trail, check the set-up."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import yaml
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import Database
+from bot.installation import shadowing_problems, version
 
 EXIT_CONFIG = 2
 EXIT_FAILED = 1
@@ -172,10 +173,10 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
 def cmd_manifest(_: argparse.Namespace) -> int:
     """app.yaml with PUBLIC_URL filled in (and Socket Mode switched on with SLACK_APP_TOKEN)."""
-    from bot.migrations import PROJECT_ROOT
+    from bot.resources import manifest_file
 
     settings = _settings()
-    manifest = (PROJECT_ROOT / "app.yaml").read_text(encoding="utf-8")
+    manifest = manifest_file().read_text(encoding="utf-8")
     manifest = manifest.replace("https://deskops.example.com", settings.public_url)
     if settings.slack_app_token is not None:
         manifest = manifest.replace("socket_mode_enabled: false", "socket_mode_enabled: true")
@@ -195,14 +196,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(_settings(), host=args.host, port=args.port)
 
 
+def cmd_console(args: argparse.Namespace) -> int:
+    from bot.serve import run_console
+
+    return run_console(_settings(), port=args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deskops", description="Slack chat-ops bot for the MSP helpdesk")
+    parser.add_argument("--version", action="version", version=f"deskops {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP server (Slack events, pages, health, metrics)")
     serve.add_argument("--host", default=None, help="address to listen on (default HOST or 0.0.0.0)")
     serve.add_argument("--port", type=int, default=None, help="port (default PORT or 3000)")
     serve.set_defaults(func=cmd_serve)
+
+    console = sub.add_parser(
+        "console",
+        help="the offline Slack console on 127.0.0.1: a demo, sample customers in an empty database",
+    )
+    console.add_argument("--port", type=int, default=None, help="port (default PORT or 3000)")
+    console.set_defaults(func=cmd_console)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -246,6 +261,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.unreachable import database_unreachable, is_unreachable
 
     args = build_parser().parse_args(argv)
+    problems = shadowing_problems()
+    if problems:
+        print("deskops cannot start: its packages are not its own:", file=sys.stderr)
+        for line in problems:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_CONFIG
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

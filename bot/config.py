@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from email.utils import parseaddr
 from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.i18n.languages import UnknownLanguage, parse_language
 
 SLACK_PRINCIPAL_ID = re.compile(r"^[US][A-Z0-9]{2,}$")
 SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -102,6 +106,12 @@ class Settings(BaseSettings):
 
     public_url: str = "http://127.0.0.1:3000"
     mail_from: str = "helpdesk@localhost"
+    # What end users see in e-mails and on public pages: the MSP's name, logo and address.
+    brand_name: str = Field(default="Helpdesk", min_length=1, max_length=100)
+    brand_logo_url: str | None = None
+    support_email: str | None = None
+    # E-mails and pages for a customer without a `language` of its own.
+    language: str = "en"
     enrollment_server: str | None = None
     agent_download_url: str | None = None
     enrollment_api_key: SecretStr | None = None
@@ -196,6 +206,46 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an http(s) URL such as https://deskops.example.com")
         return value
 
+    @field_validator("brand_name")
+    @classmethod
+    def _check_brand_name(cls, value: str) -> str:
+        name = " ".join(value.split())
+        if not name:
+            raise ValueError("use the name your customers know you by, such as Contoso IT")
+        return name
+
+    @field_validator("brand_logo_url")
+    @classmethod
+    def _check_logo_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                f"{value!r} is not an http(s) URL of an image, such as https://example.com/logo.png"
+            )
+        return value
+
+    @field_validator("support_email")
+    @classmethod
+    def _check_support_email(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise ValueError(f"{value!r} is not an e-mail address: {exc}") from None
+
+    @field_validator("language")
+    @classmethod
+    def _check_language(cls, value: str) -> str:
+        try:
+            return parse_language(value)
+        except UnknownLanguage as exc:
+            raise ValueError(str(exc)) from None
+
     @field_validator("acronis_url")
     @classmethod
     def _check_acronis_url(cls, value: str | None) -> str | None:
@@ -272,15 +322,39 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def support_address(self) -> str:
+        """SUPPORT_EMAIL, else the address MAIL_FROM sends from (without its display name)."""
+        if self.support_email:
+            return self.support_email
+        return parseaddr(self.mail_from)[1] or self.mail_from
+
+    @property
     def slack_configured(self) -> bool:
-        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+        """Credentials of a real workspace: the bot token, with the signing secret (events over
+        HTTP) or an app-level token (Socket Mode)."""
+        return self.slack_bot_token is not None and (
+            self.slack_signing_secret is not None or self.slack_app_token is not None
+        )
+
+    @property
+    def slack_credentials_given(self) -> bool:
+        """Any Slack credential at all (`make run` then serves Slack rather than the console)."""
+        return any(
+            value is not None
+            for value in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token)
+        )
 
     def cross_field_problems(self) -> list[str]:
         problems: list[str] = []
-        if (self.slack_bot_token is None) != (self.slack_signing_secret is None):
+        if self.slack_bot_token is None and self.slack_credentials_given:
             problems.append(
-                "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET: set both (Basic Information → App Credentials "
-                "and OAuth & Permissions of your Slack app), or neither"
+                "SLACK_BOT_TOKEN: required with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN (your Slack app's "
+                "OAuth & Permissions → Bot User OAuth Token, xoxb-…)"
+            )
+        if self.slack_bot_token is not None and not self.slack_configured:
+            problems.append(
+                "SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN (your Slack app's Basic Information → "
+                "App Credentials → Signing Secret), or set SLACK_APP_TOKEN for Socket Mode"
             )
         token = self.slack_bot_token.get_secret_value() if self.slack_bot_token else None
         if token is not None and not token.startswith("xoxb-"):
@@ -327,3 +401,12 @@ def load_settings(**overrides: Any) -> Settings:
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def slack_credentials_configured() -> bool:
+    """Whether any Slack credential is set (environment or .env): `make run` then starts `deskops
+    serve`, which names what is missing or wrong, else `deskops console`."""
+    try:
+        return load_settings().slack_credentials_given
+    except ConfigError:
+        return True  # `deskops serve` reports the problems

@@ -178,8 +178,8 @@ def run_checks(settings: Settings) -> list[CheckResult]:
         else CheckResult(
             "slack",
             True,
-            "no workspace configured: `deskops serve` runs the offline console "
-            "(set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to connect one)",
+            "no workspace configured: `deskops serve` refuses to start until SLACK_BOT_TOKEN and "
+            "SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) are set; `deskops console` is the offline demo",
             warning=True,
         ),
         _check("mail", lambda: check_mail(settings)),

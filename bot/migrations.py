@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from alembic import command
 from bot.db import Database
+from bot.resources import CHECKOUT, migrations_folder
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The source checkout's root (tests and the console's limits file look beside it).
+PROJECT_ROOT = CHECKOUT
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    """Alembic's configuration, built here rather than read from alembic.ini (which an installed
+    deskops does not have): the migrations shipped in the package and DATABASE_URL."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_folder()))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     config.attributes["configure_logger"] = False
     return config

@@ -1,16 +1,23 @@
-"""`deskops serve`: the HTTP server, the outbox worker and (with SLACK_APP_TOKEN) Socket Mode."""
+"""`deskops serve`: the HTTP server, the outbox worker and (with SLACK_APP_TOKEN) Socket Mode;
+`deskops console`: the same bot against the offline Slack console, a demo on 127.0.0.1."""
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import socket
 import sys
+from pathlib import Path
 from urllib.error import URLError
 
 import uvicorn
+import yaml
+from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
+from bot.db import Database
 from bot.logs import configure_logging
 from bot.migrations import schema_is_current
 from bot.unreachable import slack_unreachable
@@ -18,17 +25,30 @@ from bot.wiring import build_deps, build_service
 
 log = logging.getLogger(__name__)
 
+EXIT_NO_CREDENTIALS = 2
+
 CONSOLE_BANNER = """\
-deskops: no Slack workspace is configured (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are unset),
-so this is the OFFLINE CONSOLE: the bot runs against a local Slack emulation, in this process.
+deskops console: the OFFLINE CONSOLE, a demo of the bot against a local Slack emulation, in this
+process. It is not a production server: for a real Slack workspace run `deskops serve`.
 
   Open {url}
   It listens on 127.0.0.1 only: nobody but this machine can reach it.
   Mail: {mail}
-
+{samples}
 To connect a real Slack workspace instead, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET
-(README.md, section "Connect a Slack workspace") and run `deskops serve` again.
+(README.md, section "Connect a Slack workspace") and run `deskops serve`.
 """
+
+NO_CREDENTIALS = """\
+deskops serve: no Slack credentials are configured, so there is nothing to serve.
+  Set SLACK_BOT_TOKEN (your Slack app's OAuth & Permissions → Bot User OAuth Token, xoxb-…) and
+  SLACK_SIGNING_SECRET (Basic Information → App Credentials → Signing Secret), or SLACK_APP_TOKEN
+  (Basic Information → App-Level Tokens, xapp-…) for Socket Mode, in the environment or a .env
+  file. Create the app at https://api.slack.com/apps from `deskops manifest` (README.md, section
+  "Connect a Slack workspace").{misspelt}
+  To try deskops without Slack, run `deskops console`: the offline console, a demo on 127.0.0.1.
+"""
+KNOWN_SLACK_VARIABLES = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL"}
 
 
 def secrets_of(settings: Settings) -> list[str]:
@@ -55,11 +75,26 @@ def integration_problem(error: ValueError) -> int:
     return 2
 
 
+def refuse_without_credentials() -> int:
+    unknown = sorted(
+        name for name in os.environ if name.startswith("SLACK_") and name not in KNOWN_SLACK_VARIABLES
+    )
+    misspelt = f"\n  Not read (misspelt?): {', '.join(unknown)}." if unknown else ""
+    print(NO_CREDENTIALS.format(misspelt=misspelt), end="", file=sys.stderr)
+    return EXIT_NO_CREDENTIALS
+
+
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+    """The production server. Without Slack credentials it refuses to start (exit 2), whatever the
+    database: the offline console is `deskops console`, never a fallback."""
+    if not settings.slack_configured:
+        return refuse_without_credentials()
+    if settings.slack_signing_secret is None:
+        # Socket Mode without a signing secret: events come over the WebSocket, and /slack/events
+        # answers 401 to everything, since nobody knows this secret.
+        settings = settings.model_copy(update={"slack_signing_secret": SecretStr(secrets.token_hex(32))})
     configure_logging(settings.log_level, secrets_of(settings))
     try:
-        if not settings.slack_configured:
-            return serve_console(settings, host=host, port=port)
         deps = build_deps(settings)
     except ValueError as error:
         return integration_problem(error)
@@ -101,8 +136,9 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     return 0
 
 
-def serve_console(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
-    """Console mode: the bot and the Slack emulation in one server on 127.0.0.1 (see bot.console.offline)."""
+def run_console(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+    """`deskops console`: the bot and the Slack emulation in one server on 127.0.0.1 (see
+    bot.console.offline), with the sample customers in an empty database."""
     from bot.console.offline import LOOPBACK, OfflineConsole
 
     if host is not None and host not in (LOOPBACK, "localhost"):
@@ -117,11 +153,16 @@ def serve_console(settings: Settings, *, host: str | None = None, port: int | No
             file=sys.stderr,
         )
         return 1
-    console = OfflineConsole.build(settings, port=int(sock.getsockname()[1]))
+    try:
+        console = OfflineConsole.build(settings, port=int(sock.getsockname()[1]))
+    except ValueError as error:
+        sock.close()
+        return integration_problem(error)
     if not schema_is_current(console.service.deps.db):
         sock.close()
         print("the database schema is not current: run `deskops db upgrade` first", file=sys.stderr)
         return 1
+    samples = load_sample_customers(console.service.deps.db)
     configure_logging(settings.log_level, secrets_of(console.settings))
     # The emulator's own requests to the bot (one per click) would fill the log; the bot logs them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -131,7 +172,7 @@ def serve_console(settings: Settings, *, host: str | None = None, port: int | No
         if outbox.folder is None
         else f"written as .eml files to {outbox.folder}/ (the console's Outbox)"
     )
-    print(CONSOLE_BANNER.format(url=console.url, mail=mail), flush=True)
+    print(CONSOLE_BANNER.format(url=console.url, mail=mail, samples=samples), flush=True)
     console.start_background()
     try:
         config = uvicorn.Config(console.app, log_config=None, access_log=False)
@@ -139,3 +180,20 @@ def serve_console(settings: Settings, *, host: str | None = None, port: int | No
     finally:
         console.stop_background()
     return 0
+
+
+SAMPLE_CUSTOMERS = Path(__file__).resolve().parent / "sample" / "customers.yaml"
+
+
+def load_sample_customers(db: Database) -> str:
+    """The sample customers, into a database without customers only: the console is a demo, and a
+    database that has customers is somebody's own. `deskops serve` never calls this."""
+    from bot.clock import utcnow
+    from bot.customers.service import customer_count, import_customers, parse_customer_file
+
+    document = parse_customer_file(yaml.safe_load(SAMPLE_CUSTOMERS.read_text(encoding="utf-8")))
+    with db.transaction() as session:
+        if customer_count(session) > 0:
+            return ""
+        report = import_customers(session, document, now=utcnow(), actor="console")
+    return f"  Sample customers: {report.created} loaded into the empty database ({SAMPLE_CUSTOMERS.name}).\n"

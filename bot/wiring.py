@@ -85,6 +85,7 @@ def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
         public_url=deps.settings.public_url,
         agent_download_url=deps.settings.agent_download_url,
         tokens=deps.tokens,
+        default_language=deps.settings.language,
     )
     enrollment = EnrollmentDelivery(
         db=deps.db,

@@ -17,6 +17,7 @@ from bot.accounts.queries import activation_mail_problem, get_user, last_activat
 from bot.accounts.summary import quotas_of, summarize
 from bot.audit.service import record
 from bot.clock import Clock
+from bot.customers.service import language_for_customer
 from bot.db import Database
 from bot.integrations.backup.port import (
     BackupPlatform,
@@ -51,6 +52,8 @@ class AccountDelivery:
     public_url: str
     agent_download_url: str | None
     tokens: LinkTokens
+    # LANGUAGE: what the platform is told for users of a customer without a language of its own.
+    default_language: str = "en"
 
     def handlers(self) -> dict[str, OutboxHandler]:
         return {
@@ -78,6 +81,7 @@ class AccountDelivery:
                 role=user.role,
                 address=user.address,
                 phone=user.phone,
+                language=language_for_customer(customer, self.default_language),
             )
             provider_id = user.provider_id
             assignment = user.assignment(Service.BACKUP)

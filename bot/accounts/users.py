@@ -37,6 +37,9 @@ def check_email_free(session: Session, new_user: NewUser, platform: BackupPlatfo
     customer = get_customer(session, new_user.customer_id)
     if email_taken(session, new_user.customer_id, new_user.email):
         raise FieldErrors({Field.EMAIL: f"A user with this email already exists for {customer.name}."})
+    problem = platform.login_problem(new_user.email)
+    if problem:  # the platform would refuse it: say so before asking it anything
+        raise FieldErrors({Field.EMAIL: problem})
     try:
         available = platform.login_available(new_user.email)
     except PlatformError as error:

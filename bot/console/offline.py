@@ -36,12 +36,13 @@ from bot.console.web import PREFIX, ConsoleWeb
 from bot.integrations.mail.file import FileMailer
 from bot.integrations.mail.smtp_url import redact_smtp_url
 from bot.migrations import PROJECT_ROOT
+from bot.resources import manifest_file
 from bot.wiring import Service, build_deps, build_service
 
 log = logging.getLogger(__name__)
 
 LIMITS_FILE = PROJECT_ROOT.parent / "shared" / "slack" / "blockkit-limits.json"
-MANIFEST_FILE = PROJECT_ROOT / "app.yaml"
+MANIFEST_FILE = manifest_file()
 LOOPBACK = "127.0.0.1"
 
 # The seeded workspace: who is who, so that permissions really apply.

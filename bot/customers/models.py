@@ -15,6 +15,8 @@ class Customer(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     # The backup platform's id for the customer tenant (Acronis tenant uuid, or local-…).
     provider_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # The language of its users' e-mails and pages (a shipped code such as `de`); None: LANGUAGE.
+    language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
 
     subscriptions: Mapped[list[Subscription]] = relationship(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.audit.service import record
 from bot.customers.models import Customer, Subscription
 from bot.errors import DomainError, NotFound
+from bot.i18n.languages import language_or_default, parse_language, platform_language
 
 
 def list_customers(session: Session) -> Sequence[Customer]:
@@ -76,7 +77,14 @@ class CustomerEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     provider_id: str | None = None
+    # The language of the customer's e-mails and pages; unset: LANGUAGE (or what it had).
+    language: str | None = None
     subscriptions: list[SubscriptionEntry] = Field(min_length=1)
+
+    @field_validator("language")
+    @classmethod
+    def _shipped_language(cls, value: str | None) -> str | None:
+        return None if value is None else parse_language(value)
 
     @field_validator("subscriptions", mode="before")
     @classmethod
@@ -109,7 +117,7 @@ def parse_customer_file(data: Any) -> CustomerFile:
         lines = []
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"])
-            lines.append(f"{where}: {error['msg']}")
+            lines.append(f"{where}: {str(error['msg']).removeprefix('Value error, ')}")
         raise ImportError_("\n".join(lines)) from None
 
 
@@ -128,13 +136,17 @@ def import_customers(
             .options(selectinload(Customer.subscriptions))
         )
         if customer is None:
-            customer = Customer(name=entry.name, provider_id=entry.provider_id, created_at=now)
+            customer = Customer(
+                name=entry.name, provider_id=entry.provider_id, language=entry.language, created_at=now
+            )
             session.add(customer)
             created += 1
             created_names.append(entry.name)
         else:
             if entry.provider_id:
                 customer.provider_id = entry.provider_id
+            if entry.language:
+                customer.language = entry.language
             updated += 1
         existing = {s.name.lower(): s for s in customer.subscriptions}
         for position, item in enumerate(entry.subscriptions):
@@ -177,6 +189,8 @@ class CustomerSummary:
     id: int
     name: str
     subscriptions: tuple[SubscriptionSummary, ...]
+    # The customer's own language, None when it has none (see language_for_customer).
+    language: str | None = None
 
 
 def summarize_customer(customer: Customer) -> CustomerSummary:
@@ -184,7 +198,28 @@ def summarize_customer(customer: Customer) -> CustomerSummary:
         id=customer.id,
         name=customer.name,
         subscriptions=tuple(SubscriptionSummary(id=s.id, name=s.name) for s in customer.subscriptions),
+        language=customer.language,
     )
+
+
+# --- language -------------------------------------------------------------------------------
+
+
+def language_for_customer(customer: Customer | CustomerSummary | None, default: str) -> str:
+    """The language of the e-mails and pages a customer's users get: the customer's own, else
+    `default` (the LANGUAGE setting). Also what a backup platform is told when it creates a user."""
+    return language_or_default(customer.language if customer is not None else None, default)
+
+
+def apply_platform_language(customer: Customer, value: str | None) -> bool:
+    """Take a backup platform's language for the customer (Acronis: the tenant's `language`),
+    when the platform has one that deskops ships; returns whether it changed. A language the
+    platform does not set, or one without a catalog here, leaves the customer's as it is."""
+    language = platform_language(value)
+    if language is None or language == customer.language:
+        return False
+    customer.language = language
+    return True
 
 
 def customer_summaries(session: Session) -> list[CustomerSummary]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -16,12 +17,14 @@ from sqlalchemy.orm import Session
 from bot.approvals import service as approvals
 from bot.config import BackupProviderName, Settings
 from bot.customers.sync import apply_customers
+from bot.db import Database
 from bot.digest.schedule import digest_period, due_day
 from bot.digest.service import queue_digest
 from bot.enrollment.drafts import forget_old_drafts
 from bot.enrollment.invitations import expire_due as expire_invitations
 from bot.integrations.backup.port import BackupPlatform
 from bot.reminders.service import queue_due_reminders
+from bot.scheduler.activation import activation_sync, reminders_with_read_back
 from bot.scheduler.runner import ScheduledJob, forget_old_runs
 from bot.slack.dedupe import forget_older_than
 
@@ -36,6 +39,7 @@ class JobId(StrEnum):
     DIGEST = "digest"
     HOUSEKEEPING = "housekeeping"
     CUSTOMERS_SYNC = "customers_sync"
+    ACTIVATION_SYNC = "activation_sync"
 
 
 def approvals_work(settings: Settings) -> Callable[[Session, datetime], str]:
@@ -113,9 +117,12 @@ def customers_sync(platform: BackupPlatform) -> Callable[[datetime], Callable[[S
     return prepare
 
 
-def build_jobs(settings: Settings, *, platform: BackupPlatform | None = None) -> list[ScheduledJob]:
+def build_jobs(
+    settings: Settings, *, platform: BackupPlatform | None = None, db: Database | None = None
+) -> list[ScheduledJob]:
     """The jobs this configuration runs; `platform` is the backup platform (needed with
-    BACKUP_PROVIDER=acronis, whose customers are synced)."""
+    BACKUP_PROVIDER=acronis, whose customers are synced) and `db` the database the activation
+    read-back reads before it asks the platform (with a platform that keeps its own accounts)."""
     every = timedelta(seconds=settings.scheduler_interval_seconds)
     at = settings.digest_time
     jobs = [
@@ -162,4 +169,18 @@ def build_jobs(settings: Settings, *, platform: BackupPlatform | None = None) ->
                 grace=sync_every,
             )
         )
+    if platform is not None and platform.keeps_accounts and db is not None:
+        jobs.append(
+            ScheduledJob(
+                id=JobId.ACTIVATION_SYNC,
+                description=f"activation read back from {platform.name} every {every}",
+                trigger=IntervalTrigger(seconds=settings.scheduler_interval_seconds),
+                prepare=activation_sync(db, platform),
+                grace=every * 2,
+            )
+        )
+        read_first = reminders_with_read_back(settings, db, platform, reminders_work(settings))
+        jobs = [
+            replace(job, work=None, prepare=read_first) if job.id == JobId.REMINDERS else job for job in jobs
+        ]
     return jobs

@@ -99,10 +99,13 @@ def enrollment_routes(deps: Deps) -> list[BaseRoute]:
         return RedirectResponse(invitation["deep_link"], status_code=303)
 
     def authorised(request: Request) -> bool:
+        """Compared as bytes (Starlette decodes header bytes as Latin-1): any byte an outsider
+        sends is a wrong key, never an error."""
         key = deps.settings.enrollment_api_key
         offered = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         offered = offered or request.headers.get("x-api-key", "")
-        return key is not None and bool(offered) and hmac.compare_digest(offered, key.get_secret_value())
+        expected = key.get_secret_value().encode("utf-8") if key is not None else b""
+        return bool(expected) and bool(offered) and hmac.compare_digest(offered.encode("latin-1"), expected)
 
     def error(status: int, message: str, field: str | None = None) -> JSONResponse:
         body = {"error": message} | ({"field": field} if field else {})

@@ -3,10 +3,8 @@ slow request never holds up the others (50 at once are acked well inside Slack's
 
 from __future__ import annotations
 
-import logging
-import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,56 +15,39 @@ from slack_bolt.adapter.starlette.handler import to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.deps import Deps
 from bot.web.basic_enrollment import basic_enrollment_routes
+from bot.web.edge import AccessLog, BodyLimit
 from bot.web.enrollment import enrollment_routes
 from bot.web.metrics import Metrics
 from bot.web.pages import page_routes
 from bot.web.slack_guard import SlackRequestReader
 
-access_log = logging.getLogger("deskops.access")
-# Links carry secrets in their path; the access log shows only which kind of link it was.
-_SECRET_PATHS = re.compile(r"^/(activate|enroll)/[^/]+")
 THREADPOOL_SIZE = 100
+# The kinds of Slack request counted; anything else is counted as `other`, so that a body cannot
+# add label values to /metrics.
+SLACK_KINDS = frozenset(
+    {
+        "command",
+        "block_actions",
+        "block_suggestion",
+        "view_submission",
+        "view_closed",
+        "shortcut",
+        "message_action",
+        "event_callback",
+        "url_verification",
+    }
+)
 
 
-def loggable_path(path: str) -> str:
-    return _SECRET_PATHS.sub(lambda m: f"/{m.group(1)}/…", path)
-
-
-def _slack_kind(body: dict[str, Any]) -> str:
-    if "command" in body:
-        return "command"
-    return str(body.get("type") or "unknown")
-
-
-class AccessLog(BaseHTTPMiddleware):
-    def __init__(self, app: Any, metrics: Metrics) -> None:
-        super().__init__(app)
-        self.metrics = metrics
-
-    async def dispatch(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        route = loggable_path(request.url.path)
-        self.metrics.http_requests.labels(route=_route_label(route), status=str(response.status_code)).inc()
-        access_log.info("%s %s %s %.1fms", request.method, route, response.status_code, elapsed_ms)
-        return response
-
-
-def _route_label(path: str) -> str:
-    for prefix in ("/activate/", "/enroll/", "/console"):
-        if path.startswith(prefix):
-            return prefix.rstrip("/")
-    return path
+def slack_kind(body: dict[str, Any]) -> str:
+    kind = "command" if "command" in body else str(body.get("type") or "")
+    return kind if kind in SLACK_KINDS else "other"
 
 
 def create_web_app(
@@ -83,7 +64,8 @@ def create_web_app(
             return bolt_request
         response = await run_in_threadpool(bolt.dispatch, bolt_request)
         metrics.ack_seconds.observe(time.perf_counter() - started)
-        metrics.slack_requests.labels(kind=_slack_kind(bolt_request.body)).inc()
+        if response.status != 401:  # a replay Bolt refused is counted by the access log only
+            metrics.slack_requests.labels(kind=slack_kind(bolt_request.body)).inc()
         return to_starlette_response(response)
 
     async def healthz(_: Request) -> Response:
@@ -117,6 +99,7 @@ def create_web_app(
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(AccessLog, metrics=metrics)],
+        # The access log outermost, so that it sees the body limit's 413s too.
+        middleware=[Middleware(AccessLog, metrics=metrics, routes=routes), Middleware(BodyLimit)],
         lifespan=lifespan,
     )

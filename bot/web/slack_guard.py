@@ -8,6 +8,11 @@ signed or not — and the app's error handler then posted "Something went wrong"
 is not an object…) made Bolt raise even in its error handler, so they are refused here too. Such a
 request gets 401 unless it is correctly signed (then 400: it comes from someone holding the signing
 secret, but it is not what Slack sends).
+
+The signature is checked here first, on the bytes as they arrived, before anything reads the body:
+Bolt's own check compares `str`s and raised `TypeError` on a non-ASCII signature, whose 500 then
+ran the error handler on the unverified body (a POST to the `response_url` it named, Web API
+calls with the bot token). Nothing of a request that fails this check reaches Bolt.
 """
 
 from __future__ import annotations
@@ -85,9 +90,11 @@ class SlackRequestReader:
         self._secret = signing_secret.encode("utf-8")
 
     def read(self, request: Request, body: bytes) -> BoltRequest | Response:
-        """The request for Bolt to verify and dispatch, or the answer to give instead."""
-        timestamp = request.headers.get("x-slack-request-timestamp")
-        if timestamp is not None and not _seconds(timestamp):
+        """The request for Bolt to dispatch, or the answer to give instead: 401 for anything not
+        signed by Slack, whatever its bytes, with the reason left for the access log."""
+        refusal = self.refusal(request.headers, body)
+        if refusal is not None:
+            request.state.refusal = refusal
             return self._refused()
         try:
             bolt_request = to_bolt_request(request, body)
@@ -100,19 +107,24 @@ class SlackRequestReader:
         )
         if problem is None and bolt_request is not None:
             return bolt_request
-        if not self.signed(request.headers, body):
-            return self._refused()
         return JSONResponse({"error": problem}, status_code=400)
 
-    def signed(self, headers: Mapping[str, str], body: bytes) -> bool:
+    def refusal(self, headers: Mapping[str, str], body: bytes) -> str | None:
+        """Why the request is not Slack's (None when it is). Starlette decodes header bytes as
+        Latin-1, so encoding back gives the bytes that arrived; the comparison is of bytes, which
+        `hmac.compare_digest` takes whatever they hold."""
         timestamp, signature = headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
-        if timestamp is None or signature is None or not _seconds(timestamp):
-            return False
+        if timestamp is None or signature is None:
+            return "unsigned: no Slack signature headers"
+        if not _seconds(timestamp):
+            return "unsigned: the timestamp is not a number of seconds"
         if abs(time.time() - int(timestamp)) > STALE_SECONDS:
-            return False
+            return "unsigned: the timestamp is more than 5 minutes away"
         base = b"v0:" + timestamp.encode("ascii") + b":" + body
-        expected = "v0=" + hmac.new(self._secret, base, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, signature)
+        expected = b"v0=" + hmac.new(self._secret, base, hashlib.sha256).hexdigest().encode("ascii")
+        if not hmac.compare_digest(expected, signature.encode("latin-1")):
+            return "unsigned: the signature does not match"
+        return None
 
     @staticmethod
     def _refused() -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -13,20 +14,25 @@ from blocks.backup.messages import users_list
 from blocks.backup.metadata import UserRef, UsersPageRef
 from bot.accounts.activation import request_activation
 from bot.accounts.assignments import retry_provisioning
+from bot.accounts.platform_state import read_back_activations
 from bot.accounts.queries import list_users
 from bot.accounts.summary import summarize
 from bot.customers.service import summarize_customer
 from bot.deps import Deps
+from bot.integrations.backup.port import PlatformError
 from commands.access import require_helpdesk
 from commands.errors import answers_errors
 from commands.replies import tell_person
 from commands.state import carried
 
+log = logging.getLogger(__name__)
 USERS_PAGE_SIZE = 20
 
 
 def activate_user(deps: Deps, *, user_id: int, actor: str) -> str:
-    """Queue the activation e-mail; return what to tell the helpdesk person."""
+    """Queue the activation e-mail; return what to tell the helpdesk person. An account activated
+    on the platform meanwhile is read back first, so it is not sent another e-mail."""
+    read_back_quietly(deps, user_ids=[user_id])
     with deps.db.transaction() as session:
         result = request_activation(
             session,
@@ -45,7 +51,18 @@ def activate_user(deps: Deps, *, user_id: int, actor: str) -> str:
     return f"Activation e-mail for {name} is on its way to {to}. The link works for {days} days."
 
 
+def read_back_quietly(
+    deps: Deps, *, customer_id: int | None = None, user_ids: list[int] | None = None
+) -> None:
+    """Activation read back before showing or acting; an unreachable platform shows what is known."""
+    try:
+        read_back_activations(deps.db, deps.platform, deps.clock, customer_id=customer_id, user_ids=user_ids)
+    except PlatformError as error:
+        log.warning("could not read activation back from the backup platform: %s", error)
+
+
 def users_page(deps: Deps, *, customer_id: int, offset: int) -> list[dict[str, Any]]:
+    read_back_quietly(deps, customer_id=customer_id)
     with deps.db.read() as session:
         page = list_users(session, customer_id, offset=offset, limit=USERS_PAGE_SIZE)
         blocks = users_list(

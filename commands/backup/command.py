@@ -8,7 +8,8 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from blocks.backup.messages import customers_overview, help_message, notice
-from bot.accounts.queries import find_user, user_counts
+from bot.accounts.platform_import import find_or_import_user
+from bot.accounts.queries import user_counts
 from bot.customers.service import customer_summaries, find_customer
 from bot.deps import Deps
 from commands.access import require_helpdesk
@@ -38,6 +39,19 @@ def list_users_or_customers(deps: Deps, respond: Respond, customer_text: str | N
     _ephemeral(respond, users_page(deps, customer_id=customer_id, offset=0), "Backup users")
 
 
+def named_user(deps: Deps, parsed: BackupCommand, *, actor: str) -> int:
+    """The user the command names by sign-in e-mail; an account made on the backup platform
+    directly is found there and imported on first use."""
+    return find_or_import_user(
+        deps.db,
+        deps.platform,
+        deps.clock,
+        email=parsed.email or "",
+        customer_text=parsed.customer,
+        actor=actor,
+    )
+
+
 def run_backup_command(
     parsed: BackupCommand, *, deps: Deps, client: WebClient, respond: Respond, command: dict[str, Any]
 ) -> None:
@@ -48,26 +62,13 @@ def run_backup_command(
                 deps, client, trigger_id=trigger_id, channel_id=channel_id, customer_text=parsed.customer
             )
         case Subcommand.ASSIGN:
-            open_assign_service(
-                deps,
-                client,
-                trigger_id=trigger_id,
-                channel_id=channel_id,
-                email=parsed.email,
-                customer_text=parsed.customer,
-            )
+            user_id = named_user(deps, parsed, actor=str(command["user_id"]))
+            open_assign_service(deps, client, trigger_id=trigger_id, channel_id=channel_id, user_id=user_id)
         case Subcommand.SETTINGS:
-            open_user_settings(
-                deps,
-                client,
-                trigger_id=trigger_id,
-                channel_id=channel_id,
-                email=parsed.email or "",
-                customer_text=parsed.customer,
-            )
+            user_id = named_user(deps, parsed, actor=str(command["user_id"]))
+            open_user_settings(deps, client, trigger_id=trigger_id, channel_id=channel_id, user_id=user_id)
         case Subcommand.ACTIVATE:
-            with deps.db.read() as session:
-                user_id = find_user(session, parsed.email or "", parsed.customer).id
+            user_id = named_user(deps, parsed, actor=str(command["user_id"]))
             text = activate_user(deps, user_id=user_id, actor=str(command["user_id"]))
             _ephemeral(respond, [b.to_dict() for b in notice(text)], text)
         case Subcommand.USERS:

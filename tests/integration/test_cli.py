@@ -106,14 +106,45 @@ def test_bad_configuration_is_one_line_per_problem(env: dict[str, str], tmp_path
     assert "Traceback" not in result.stderr
 
 
-def test_serve_without_slack_credentials_starts_the_offline_console(
+def test_serve_without_slack_credentials_refuses_to_start(env: dict[str, str], tmp_path: Path) -> None:
+    deskops("db", "upgrade", env=env, cwd=tmp_path)
+    for missing in (
+        {},
+        {"SLACK_BOT_TOKN": "xoxb-1-2-misspelt", "SLACK_SIGNIN_SECRET": "s" * 32},
+    ):
+        result = deskops("serve", env={**env, **missing, "PORT": str(free_port())}, cwd=tmp_path, timeout=30)
+        assert result.returncode == 2, result.stdout + result.stderr
+        message = result.stderr
+        assert message.startswith("deskops serve: no Slack credentials are configured")
+        assert (
+            "SLACK_BOT_TOKEN" in message
+            and "SLACK_SIGNING_SECRET" in message
+            and "SLACK_APP_TOKEN" in message
+        )
+        assert "https://api.slack.com/apps" in message and "Bot User OAuth Token" in message
+        assert "run `deskops console`" in message and "Traceback" not in message
+        assert "OFFLINE CONSOLE" not in result.stdout + message
+        if missing:
+            assert "Not read (misspelt?): SLACK_BOT_TOKN, SLACK_SIGNIN_SECRET." in message
+            assert "xoxb-1-2-misspelt" not in message
+    half = deskops("serve", env={**env, "SLACK_BOT_TOKEN": "xoxb-1-2-abc"}, cwd=tmp_path)
+    assert half.returncode == 2
+    assert (
+        "SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN" in half.stderr
+        and "xoxb-1-2-abc" not in half.stderr
+    )
+    # Nothing was loaded into the database on the way.
+    assert deskops("customers", "list", env=env, cwd=tmp_path).stdout == ""
+
+
+def test_console_is_the_offline_console_with_sample_customers_in_an_empty_database(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     deskops("db", "upgrade", env=env, cwd=tmp_path)
     port = free_port()
     # HOST=0.0.0.0 (the default for Slack mode) must not widen the console beyond loopback.
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve"],
+        [sys.executable, "-m", "bot.cli", "console"],
         env={**env, "PORT": str(port), "HOST": "0.0.0.0"},
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -150,7 +181,44 @@ def test_serve_without_slack_credentials_starts_the_offline_console(
     assert process.returncode in (0, -signal.SIGTERM), output
     assert "OFFLINE CONSOLE" in output and f"Open {base}/console" in output
     assert "127.0.0.1 only" in output and "Connect a Slack workspace" in output
+    assert "Sample customers: 3 loaded into the empty database" in output
     assert "Traceback" not in output
+    listed = deskops("customers", "list", env=env, cwd=tmp_path).stdout
+    assert "Acme Corporation: PAYG, Capped Storage, Microsoft Office 365" in listed
+
+
+def test_console_leaves_a_database_with_customers_as_it_is(env: dict[str, str], tmp_path: Path) -> None:
+    deskops("db", "upgrade", env=env, cwd=tmp_path)
+    own = tmp_path / "own.yaml"
+    own.write_text("customers:\n  - name: Initech\n    subscriptions: [PAYG]\n")
+    deskops("customers", "import", str(own), env=env, cwd=tmp_path)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "console"],
+        env={**env, "PORT": str(port)},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    assert "OFFLINE CONSOLE" in output and "Sample customers" not in output
+    assert deskops("customers", "list", env=env, cwd=tmp_path).stdout == "Initech: PAYG\n"
+
+
+def wait_for_health(base: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    pytest.fail(f"deskops did not come up: {process.communicate(timeout=5)[0]}")
 
 
 def outside_address() -> str:
@@ -171,7 +239,7 @@ def test_doctor_checks_each_integration(
     without_slack = deskops("doctor", env=env, cwd=tmp_path)
     assert without_slack.returncode == 0, without_slack.stdout
     assert (
-        "[warn] slack: no workspace configured: `deskops serve` runs the offline console"
+        "[warn] slack: no workspace configured: `deskops serve` refuses to start until SLACK_BOT_TOKEN"
         in without_slack.stdout
     )
     assert "[warn] access: HELPDESK_USERS is not set" in without_slack.stdout
@@ -225,7 +293,9 @@ def served(env: dict[str, str], tmp_path: Path, slack_emulator: SlackEmulator) -
         assert slack_emulator.signing_secret not in output and slack_emulator.bot_token not in output
 
 
-def test_serve_answers_health_and_slack(served: str, slack_emulator: SlackEmulator) -> None:
+def test_serve_answers_health_and_slack(
+    served: str, slack_emulator: SlackEmulator, env: dict[str, str], tmp_path: Path
+) -> None:
     assert httpx.get(f"{served}/readyz").json()["status"] == "ready"
     slack_emulator.events_url = f"{served}/slack/events"
     slack_emulator.add_user("U0SOLO01", name="solo")
@@ -234,6 +304,8 @@ def test_serve_answers_health_and_slack(served: str, slack_emulator: SlackEmulat
     assert outcome.status == 200
     slack_emulator.wait_until(lambda: slack_emulator.ephemerals(user="U0SOLO01"))
     assert "/backup add [customer]" in slack_emulator.ephemerals(user="U0SOLO01")[-1].all_text()
+    # The production server never loads the sample customers, not even into an empty database.
+    assert deskops("customers", "list", env=env, cwd=tmp_path).stdout == ""
 
 
 def test_manifest_carries_the_public_url(env: dict[str, str], tmp_path: Path) -> None:
@@ -283,7 +355,8 @@ def test_an_unusable_smtp_or_directory_url_stops_serve_in_one_line(
         ("SMTP_URL", "smtpx://mail.example.com", "SMTP_URL smtpx://mail.example.com: unknown scheme"),
         ("DIRECTORY_URL", str(tmp_path / "missing.yaml"), "DIRECTORY_URL: no directory file at"),
     ):
-        result = deskops("serve", env={**env, name: value}, cwd=tmp_path)
+        slack = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "s" * 32}
+        result = deskops("serve", env={**env, **slack, name: value}, cwd=tmp_path)
         assert result.returncode == 2, result.stderr
         assert expected in result.stderr and "Traceback" not in result.stderr
 

@@ -39,6 +39,12 @@ SECTIONS = {
     "test_hostile_payloads": "Hostile input",
     "test_authorisation_views": "Authorisation matrix",
     "test_secret_logs": "Secrets in logs",
+    "test_probe_unverified": "External probe",
+    "test_probe_bodies": "External probe",
+    "test_probe_races": "External probe",
+    "test_probe_links": "External probe",
+    "test_probe_input": "External probe",
+    "test_probe_metrics": "External probe",
 }
 
 

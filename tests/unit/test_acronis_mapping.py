@@ -10,11 +10,18 @@ import httpx
 import pytest
 
 from bot.accounts.models import BackupRole, NotificationLevel, Role
+from bot.integrations.backup.acronis.answers import error_detail, retry_after_seconds
 from bot.integrations.backup.acronis.auth import AccessToken, TokenCache, parse_token_response
-from bot.integrations.backup.acronis.client import error_detail, retry_after_seconds
 from bot.integrations.backup.acronis.notifications import merge_notifications
 from bot.integrations.backup.acronis.quotas import GIB, base_name, plan_quotas
-from bot.integrations.backup.acronis.roles import ZERO_UUID, account_role_policies, service_role_policies
+from bot.integrations.backup.acronis.roles import (
+    ZERO_UUID,
+    Grant,
+    account_role_grants,
+    grants_of,
+    policy_items,
+    service_role_grants,
+)
 from bot.integrations.backup.port import Quotas
 
 STORAGE = "8fcd353b-0a40-40f2-9a55-ef8137d48800"
@@ -114,6 +121,8 @@ def test_quotas_become_hard_limits_on_the_subscription_storage_and_its_edition()
         ("pg_o365_seats", None): {"value": None, "overage": None, "version": 2},
     }
     assert plan.not_offered == []
+    # Only what Acronis's own clients send for an item, nothing the platform answered about it.
+    assert all(set(c) <= {"application_id", "name", "status", "infra_id", "quota"} for c in plan.changes)
 
 
 def test_quotas_already_right_write_nothing_and_missing_items_are_reported() -> None:
@@ -128,18 +137,28 @@ def test_quotas_already_right_write_nothing_and_missing_items_are_reported() -> 
     assert plan.not_offered == ["mobile devices", "Microsoft 365 seats"]
 
 
-def test_disabled_items_get_no_quota() -> None:
+def test_items_only_offered_to_the_account_are_enabled_with_their_quota_and_service() -> None:
     disabled = item("pg_vms")
     disabled["status"] = 0
     del disabled["quota"]
     plan = plan_quotas([disabled], Quotas(virtual_machines=4), infra_id=STORAGE, edition="per_gigabyte")
-    assert plan.changes == [] and plan.not_offered == ["virtual machines"]
+    assert plan.not_offered == []
+    assert plan.changes == [
+        {
+            "application_id": disabled["application_id"],
+            "name": "pg_vms",
+            "status": 1,
+            "quota": {"value": 4.0, "overage": 0.0, "version": 0},
+        }
+    ]
+    assert plan.applications == {disabled["application_id"]}
 
 
 # --- roles ----------------------------------------------------------------------------------
 
 
 def policy(role: str, policy_id: str = "fb261178-06bc-4268-9337-9639e049e1c8") -> dict:
+    """A policy as the platform answers it: its own id, issuer, version and server fields."""
     return {
         "id": policy_id,
         "issuer_id": "48ef84eb-b0dc-4ade-83d1-0662c8b54f6d",
@@ -148,11 +167,20 @@ def policy(role: str, policy_id: str = "fb261178-06bc-4268-9337-9639e049e1c8") -
         "tenant_id": TENANT,
         "role_id": role,
         "version": 1,
+        "created_at": "2026-12-01T10:00:00Z",
+        "updated_at": "2026-12-01T10:00:00Z",
+        "resource": None,
     }
 
 
+def grants(*roles: str) -> list[Grant]:
+    return grants_of([policy(role) for role in roles])
+
+
 def test_a_new_administrator_gets_company_admin_in_the_documented_policy_shape() -> None:
-    assert account_role_policies([], Role.ADMINISTRATOR, tenant_id=TENANT, user_id=USER) == [
+    wanted = account_role_grants([], Role.ADMINISTRATOR, tenant_id=TENANT)
+    assert wanted is not None
+    assert policy_items(wanted, user_id=USER) == [
         {
             "id": ZERO_UUID,
             "issuer_id": ZERO_UUID,
@@ -165,49 +193,39 @@ def test_a_new_administrator_gets_company_admin_in_the_documented_policy_shape()
     ]
 
 
-def test_a_user_gets_backup_user_and_keeps_roles_deskops_does_not_manage() -> None:
-    sync_share = policy("sync_share_user", "aaaaaaaa-06bc-4268-9337-9639e049e1c8")
-    wanted = account_role_policies([sync_share], Role.USER, tenant_id=TENANT, user_id=USER)
+def test_roles_kept_are_sent_again_as_new_policies_without_what_the_platform_answered() -> None:
+    wanted = account_role_grants(grants("sync_share_user"), Role.USER, tenant_id=TENANT)
     assert wanted is not None
-    assert [p["role_id"] for p in wanted] == ["sync_share_user", "backup_user"]
-    assert wanted[0] is sync_share
+    sent = policy_items(wanted, user_id=USER)
+    assert [p["role_id"] for p in sent] == ["sync_share_user", "backup_user"]
+    assert all(p["id"] == p["issuer_id"] == ZERO_UUID and p["version"] == 0 for p in sent)
+    assert all("created_at" not in p and "resource" not in p for p in sent)
 
 
 def test_roles_already_in_place_are_not_written_again() -> None:
-    assert (
-        account_role_policies([policy("company_admin")], Role.ADMINISTRATOR, tenant_id=TENANT, user_id=USER)
-        is None
-    )
+    assert account_role_grants(grants("company_admin"), Role.ADMINISTRATOR, tenant_id=TENANT) is None
     # A User whose Backup role is read-only keeps it: the Backup settings own that role.
-    assert (
-        account_role_policies([policy("readonly_admin")], Role.USER, tenant_id=TENANT, user_id=USER) is None
-    )
-    assert (
-        service_role_policies([policy("backup_user")], BackupRole.USER, tenant_id=TENANT, user_id=USER)
-        is None
-    )
+    assert account_role_grants(grants("readonly_admin"), Role.USER, tenant_id=TENANT) is None
+    assert service_role_grants(grants("backup_user"), BackupRole.USER, tenant_id=TENANT) is None
 
 
 @pytest.mark.parametrize(
     ("backup_role", "role_id"),
     [
         (BackupRole.USER, "backup_user"),
-        (BackupRole.ADMINISTRATOR, "cyber_admin"),
+        (BackupRole.ADMINISTRATOR, "backup_admin"),
         (BackupRole.READ_ONLY_ADMINISTRATOR, "readonly_admin"),
     ],
 )
 def test_backup_role_of_a_user_replaces_the_previous_one(backup_role: BackupRole, role_id: str) -> None:
-    current = [policy("backup_user") if role_id != "backup_user" else policy("readonly_admin")]
-    wanted = service_role_policies(current, backup_role, tenant_id=TENANT, user_id=USER)
-    assert wanted is not None and [p["role_id"] for p in wanted] == [role_id]
+    current = grants("backup_user") if role_id != "backup_user" else grants("readonly_admin")
+    wanted = service_role_grants(current, backup_role, tenant_id=TENANT)
+    assert wanted is not None and [g.role_id for g in wanted] == [role_id]
 
 
 def test_a_company_administrator_already_has_every_backup_right() -> None:
-    current = [policy("company_admin")]
-    assert (
-        service_role_policies(current, BackupRole.READ_ONLY_ADMINISTRATOR, tenant_id=TENANT, user_id=USER)
-        is None
-    )
+    current = grants("company_admin")
+    assert service_role_grants(current, BackupRole.READ_ONLY_ADMINISTRATOR, tenant_id=TENANT) is None
 
 
 # --- tokens and answers ---------------------------------------------------------------------

@@ -58,8 +58,14 @@ def test_each_bad_value_is_one_line_naming_the_variable() -> None:
 
 def test_slack_credentials_come_in_pairs_and_have_the_right_kind() -> None:
     assert problems(slack_bot_token="xoxb-1")[0].startswith(
-        "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET: set both"
+        "SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN"
     )
+    assert problems(slack_signing_secret="s")[0].startswith(
+        "SLACK_BOT_TOKEN: required with SLACK_SIGNING_SECRET"
+    )
+    assert problems(slack_app_token="xapp-1")[0].startswith("SLACK_BOT_TOKEN: required with")
+    # Socket Mode needs no signing secret: events come over the WebSocket.
+    assert load_settings(_env_file=None, slack_bot_token="xoxb-1", slack_app_token="xapp-1").slack_configured
     assert problems(slack_bot_token="xoxp-user", slack_signing_secret="s")[0].startswith(
         "SLACK_BOT_TOKEN: must be a bot token starting with xoxb-"
     )

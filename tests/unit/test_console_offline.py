@@ -33,7 +33,9 @@ from bot.migrations import PROJECT_ROOT
 
 
 def test_console_settings_point_the_bot_at_the_emulator_and_this_server() -> None:
-    settings = load_settings(_env_file=None, slack_app_token="xapp-1", helpdesk_users="U0SOMEONE")
+    settings = load_settings(
+        _env_file=None, slack_bot_token="xoxb-operator", slack_app_token="xapp-1", helpdesk_users="U0SOMEONE"
+    )
     bot = console_settings(
         settings, base_url="http://127.0.0.1:3999", bot_token="xoxb-console-1", signing_secret="s3"
     )
@@ -43,7 +45,9 @@ def test_console_settings_point_the_bot_at_the_emulator_and_this_server() -> Non
     assert bot.slack_app_token is None and bot.slack_configured
     assert bot.helpdesk_users == [HELPDESK_GROUP] and bot.approvers == [APPROVER]
     assert bot.helpdesk_channel == HELPDESK_CHANNEL and bot.approvals_channel == APPROVALS_CHANNEL
-    assert settings.slack_bot_token is None  # the operator's settings are left as they were
+    assert settings.slack_bot_token == SecretStr(
+        "xoxb-operator"
+    )  # the operator's settings are left as they were
     # Out of the box the activation page says where to get the agent (unless one is configured).
     assert bot.agent_download_url == "https://cloud.acronis.com/"
     configured = load_settings(_env_file=None, agent_download_url="https://backup.msp.example/agent")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.logs import RedactingFormatter
-from bot.web.server import loggable_path
+from bot.web.edge import loggable_path
 
 
 def formatted(message: str, *args: object, secrets: tuple[str, ...] = ()) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from bot.integrations.backup.port import (
+    PlatformAccount,
     PlatformBackupSettings,
     PlatformCustomer,
     PlatformError,
@@ -15,10 +16,20 @@ from bot.integrations.backup.port import (
 class LocalBackupPlatform:
     name = "local"
     sends_own_activation_email = False
+    keeps_accounts = False
+
+    def login_problem(self, login: str) -> str | None:
+        return None
 
     def login_available(self, login: str) -> bool:
         # Uniqueness per customer is enforced by the database itself.
         return True
+
+    def find_account(self, customer_provider_id: str, login: str) -> PlatformAccount | None:
+        return None  # every account of this provider is a deskops user already
+
+    def read_accounts(self, provider_ids: list[str]) -> dict[str, PlatformAccount]:
+        return {}
 
     def create_user(self, spec: PlatformUserSpec) -> str:
         return f"local-{uuid.uuid5(uuid.NAMESPACE_URL, spec.customer_provider_id + '/' + spec.login.lower())}"

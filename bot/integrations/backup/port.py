@@ -43,6 +43,26 @@ class PlatformUserSpec:
     role: Role
     address: str | None = None
     phone: str | None = None
+    # The account's language on the platform (its own e-mails and console), e.g. `en`, `de`.
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class PlatformAccount:
+    """An account as the platform holds it, read back (activation) or found by its login."""
+
+    provider_id: str
+    login: str
+    # Where the platform sends the account's mail (activation, notifications).
+    email: str
+    first_name: str
+    last_name: str
+    activated: bool
+    enabled: bool
+    # Read only when the account is looked up by its login (it costs a call per account).
+    role: Role | None = None
+    phone: str | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,9 +90,24 @@ class BackupPlatform(Protocol):
     # True when the platform e-mails its own activation link (Acronis); the local provider
     # relies on deskops' own /activate/<token> page.
     sends_own_activation_email: bool
+    # True when accounts live on the platform, so activation is read back from it and accounts
+    # made there (not through deskops) can be found by their login.
+    keeps_accounts: bool
+
+    def login_problem(self, login: str) -> str | None:
+        """Why the platform cannot take this sign-in name (its character set), or None."""
 
     def login_available(self, login: str) -> bool:
         """False when the sign-in name is taken on the platform."""
+
+    def find_account(self, customer_provider_id: str, login: str) -> PlatformAccount | None:
+        """The account signing in with `login` in the customer's tenant, made through deskops or
+        not; None when there is none (or the platform keeps no accounts of its own)."""
+
+    def read_accounts(self, provider_ids: list[str]) -> dict[str, PlatformAccount]:
+        """The accounts with these ids as the platform has them now (activation, enabled); an id
+        missing from the answer no longer exists there. Empty for a platform that keeps no
+        accounts of its own."""
 
     def create_user(self, spec: PlatformUserSpec) -> str:
         """Create the account and return its platform id. Must be safe to call again after a

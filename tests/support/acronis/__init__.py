@@ -19,12 +19,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from bot.console.server import BackgroundServer
 from tests.support.acronis.faults import Fault, Faults
 from tests.support.acronis.server import EmulatorApp
-from tests.support.acronis.state import GIB, ActivationEmail, PlatformState, RecordedRequest, seed_sample
+from tests.support.acronis.state import (
+    GIB,
+    ActivationEmail,
+    PlatformState,
+    Policy,
+    RecordedRequest,
+    new_id,
+    seed_sample,
+)
 
 __all__ = ["GIB", "AccountView", "AcronisEmulator", "acronis_emulator"]
 
@@ -41,6 +50,9 @@ class AccountView:
     login: str
     contact: dict[str, Any]
     notifications: list[str]
+    language: str
+    activated: bool
+    enabled: bool
     roles: set[str]
     policies: list[dict[str, Any]]
     offering: list[dict[str, Any]]
@@ -105,6 +117,68 @@ class AcronisEmulator:
             self.state.offer(tenant.id, storages)
             return tenant.id
 
+    def create_account(
+        self,
+        customer: str,
+        login: str,
+        *,
+        email: str | None = None,
+        first_name: str = "Pat",
+        last_name: str = "Portal",
+        roles: tuple[str, ...] = ("backup_user",),
+        activated: bool = False,
+    ) -> str:
+        """An account made in the management portal (not through deskops); its id."""
+        with self.state.lock:
+            tenant = self.state.customer_by_name(customer)
+            contact = {"email": email or login, "firstname": first_name, "lastname": last_name}
+            account = self.state.add_account(tenant, login, contact)
+            account.activated = activated
+            self.state.policies[account.id] = [
+                Policy(
+                    id=new_id(),
+                    issuer_id=self.state.partner_id,
+                    tenant_id=tenant.id,
+                    trustee_id=account.id,
+                    role_id=role,
+                )
+                for role in roles
+            ]
+            if "backup_user" in roles:
+                self.state.give_backup(account)
+            return account.id
+
+    def activate(self, login: str) -> None:
+        """The user opened the activation e-mail and chose a password on the platform."""
+        with self.state.lock:
+            account = self.state.account_by_login(login)
+            assert account is not None, f"no Acronis account signs in with {login}"
+            account.activated = True
+            account.version += 1
+
+    def delete_account(self, login: str) -> None:
+        """The account was deleted in the management portal."""
+        with self.state.lock:
+            account = self.state.account_by_login(login)
+            assert account is not None, f"no Acronis account signs in with {login}"
+            del self.state.accounts[account.id]
+            self.state.policies.pop(account.id, None)
+
+    def call(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        """One request to the API as any client would send it (with a fresh token): for tests of
+        what the emulator itself accepts and refuses."""
+        with httpx.Client(base_url=f"{self.url}/api/2", timeout=5.0) as http:
+            issued = http.post(
+                "/idp/token",
+                data={"grant_type": "client_credentials"},
+                auth=(self.client_id, self.client_secret),
+            )
+            token = issued.json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            return http.request(method, path, json=json, params=params, headers=headers)
+
     # --- faults ---------------------------------------------------------------------------
 
     def fail(self, method: str, path: str, **options: Any) -> Fault:
@@ -133,6 +207,9 @@ class AcronisEmulator:
                 login=account.login,
                 contact=dict(account.contact),
                 notifications=list(account.notifications),
+                language=account.language,
+                activated=account.activated,
+                enabled=account.enabled,
                 roles={p["role_id"] for p in policies},
                 policies=policies,
                 offering=[i.json() for i in self.state.offering.get(account.personal_tenant_id, [])],

@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-BACKUP_APPLICATION = "6e6d758d-8e74-3ae3-ac84-50eb0dff12eb"  # Cyber Protection (documented sample id)
-FILES_APPLICATION = "f9c4744f-5f5a-4b9c-a8c0-1d0c6c5b2a11"
+# Application ids as the platform answers GET /tenants/{id}/applications/roles (Acronis's public
+# Postman collection, "Get a user personal tenant available roles"): Cyber Protection, Files
+# Cloud (sync & share) and the platform itself (the management portal's admin roles).
+BACKUP_APPLICATION = "6e6d758d-8e74-3ae3-ac84-50eb0dff12eb"
+FILES_APPLICATION = "dfd85a5f-a464-32ab-81fd-99bcc66a070f"
+PLATFORM_APPLICATION = "7459244f-68f3-3bf4-9f53-5f63ecc1d91f"
 EDITION = "per_gigabyte"
 GIB = 1024**3
 NOTIFICATIONS = frozenset(
@@ -29,12 +33,14 @@ NOTIFICATIONS = frozenset(
         "backup_critical",
     }
 )
-DEFAULT_NOTIFICATIONS = ["quota", "reports", "backup_daily_report"]  # documented POST /users answer
-CUSTOMER_ROLES = frozenset(
-    {"company_admin", "backup_user", "cyber_admin", "readonly_admin", "accounts_admin", "sync_share_admin"}
-)
-# Roles that give the account Cyber Protection, and with it the customer's offering items.
-PROTECTION_ROLES = frozenset({"company_admin", "backup_user", "cyber_admin", "readonly_admin"})
+# What a new account subscribes to: the documented POST /users answer (developer guide, "Creating
+# a user account"). No reference shows `notifications` in a POST /users body taking effect (the
+# python/PowerShell examples and the WHMCS module leave it out), so the emulator applies this
+# default whatever the body says: *None* is reached only by the follow-up PUT /users/{id}.
+DEFAULT_NOTIFICATIONS = ["quota", "reports", "backup_daily_report"]
+# Languages: the WHMCS module sends locales such as `en_US` (AcronisCloud\Util\WHMCS\Lang), the
+# guide's "Supported language codes" two-letter codes.
+LANGUAGE = r"[a-z]{2}(?:[_-][A-Z]{2})?"
 
 
 def new_id() -> str:
@@ -54,6 +60,8 @@ class Tenant:
     enabled: bool = True
     owner_id: str | None = None
     version: int = 1
+    # Enabled applications (services): GET /tenants/{id}/applications.
+    applications: set[str] = field(default_factory=set)
 
     def json(self) -> dict[str, Any]:
         return {
@@ -115,7 +123,8 @@ class OfferingItem:
             }
         return item
 
-    def copy_for(self) -> OfferingItem:
+    def copy_for(self, *, status: int | None = None) -> OfferingItem:
+        """The same item for a child tenant (enabled as here, or with `status`)."""
         return OfferingItem(
             name=self.name,
             application_id=self.application_id,
@@ -123,7 +132,7 @@ class OfferingItem:
             usage_name=self.usage_name,
             type=self.type,
             measurement_unit=self.measurement_unit,
-            status=self.status,
+            status=self.status if status is None else status,
             infra_id=self.infra_id,
             quota_value=self.quota_value,
             quota_overage=self.quota_overage,
@@ -164,6 +173,7 @@ class Account:
     version: int = 1
     activated: bool = False
     enabled: bool = True
+    language: str = "en"
     created_at: str = field(default_factory=now_iso)
 
     def json(self) -> dict[str, Any]:
@@ -191,7 +201,7 @@ class Account:
             "activated": self.activated,
             "enabled": self.enabled,
             "created_at": self.created_at,
-            "language": "en",
+            "language": self.language,
             "idp_id": "11111111-1111-1111-1111-111111111111",
             "external_id": None,
             "personal_tenant_id": self.personal_tenant_id,
@@ -210,8 +220,11 @@ class Policy:
     role_id: str
     trustee_type: str = "user"
     version: int = 1
+    created_at: str = field(default_factory=now_iso)
 
     def json(self) -> dict[str, Any]:
+        # The server-side fields of an access policy as the Go sample connector models the answer
+        # (accclient/access_policy.go: created_at, updated_at, resource).
         return {
             "id": self.id,
             "version": self.version,
@@ -220,6 +233,9 @@ class Policy:
             "issuer_id": self.issuer_id,
             "tenant_id": self.tenant_id,
             "role_id": self.role_id,
+            "created_at": self.created_at,
+            "updated_at": self.created_at,
+            "resource": None,
         }
 
 
@@ -251,12 +267,19 @@ class PlatformState:
     tokens_issued: int = 0
     activation_emails: list[ActivationEmail] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
+    # Most items one page of a list answer holds, whatever `limit` the client asked for: small,
+    # so every test follows `paging.cursors.after` (see tests/support/acronis/rules.py).
+    page_size: int = 3
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     # --- building -------------------------------------------------------------------------
 
     def add_tenant(self, name: str, *, kind: str, parent_id: str | None, enabled: bool = True) -> Tenant:
         tenant = Tenant(id=new_id(), name=name, kind=kind, parent_id=parent_id, enabled=enabled)
+        if kind in ("partner", "folder", "customer"):
+            tenant.applications = {PLATFORM_APPLICATION, BACKUP_APPLICATION, FILES_APPLICATION}
+        elif kind == "unit":
+            tenant.applications = {PLATFORM_APPLICATION}
         self.tenants[tenant.id] = tenant
         self.offering.setdefault(tenant.id, [])
         return tenant
@@ -308,6 +331,50 @@ class PlatformState:
         )
         items.append(OfferingItem(name="pg_web_hosting_servers", status=0))
 
+    def add_account(
+        self,
+        tenant: Tenant,
+        login: str,
+        contact: dict[str, Any],
+        *,
+        language: str = "en",
+        notifications: list[str] | None = None,
+    ) -> Account:
+        """An account as POST /users makes it: in a customer tenant it gets a personal tenant (kind
+        `unit`, guide "Managing user accounts"), which carries its quotas."""
+        user_id = new_id()
+        personal_id = ""
+        if tenant.kind == "customer":
+            personal = self.add_tenant(login, kind="unit", parent_id=tenant.id)
+            personal.owner_id = user_id
+            personal_id = personal.id
+        account = Account(
+            id=user_id,
+            tenant_id=tenant.id,
+            login=login,
+            contact=dict(contact),
+            personal_tenant_id=personal_id,
+            notifications=list(DEFAULT_NOTIFICATIONS if notifications is None else notifications),
+            language=language,
+        )
+        self.accounts[user_id] = account
+        self.policies[user_id] = []
+        return account
+
+    def give_backup(self, account: Account) -> None:
+        """Developer guide, "Enabling the backup service for a user in a customer tenant": giving
+        an account `backup_user` "will automatically enable the backup service ... for the account,
+        and will also set the same quotas for the account as the ones set for the tenant". Only
+        that role is documented to do so; for any other the service and its offering items stay
+        off on the personal tenant until enabled the documented way (see server.py, put_offering)."""
+        personal = self.tenants[account.personal_tenant_id]
+        personal.applications.add(BACKUP_APPLICATION)
+        own = self.offering.setdefault(personal.id, [])
+        keys = {i.key() for i in own}
+        for item in self.offering.get(account.tenant_id, []):
+            if item.status == 1 and item.application_id == BACKUP_APPLICATION and item.key() not in keys:
+                own.append(item.copy_for())
+
     # --- look-ups -------------------------------------------------------------------------
 
     def account_by_login(self, login: str) -> Account | None:
@@ -316,6 +383,35 @@ class PlatformState:
 
     def customer_by_name(self, name: str) -> Tenant:
         return next(t for t in self.tenants.values() if t.name == name and t.kind == "customer")
+
+    def tenant_roles(self, tenant: Tenant) -> list[dict[str, Any]]:
+        """GET /tenants/{id}/applications/roles: the roles a tenant of this kind offers with the
+        applications it has enabled. Ids as the role enumerations of Acronis's generated PHP client
+        (acronis-cyber-cloud-whmcs ci-lib-php-cloud-client Model/Common/Types/Role.php) and Go
+        sample connector (accclient/access_policy.go) spell them; levels as the guide's "Available
+        user account roles" table (company_admin: Customer; partner_admin: Partner, Folder;
+        unit_admin: Unit); `is_default` as the Postman collection's sample answer."""
+        admin: list[tuple[str, str, bool, str]] = {
+            "partner": [("partner_admin", "admin", False, PLATFORM_APPLICATION)],
+            "folder": [("partner_admin", "admin", False, PLATFORM_APPLICATION)],
+            "customer": [("company_admin", "admin", False, PLATFORM_APPLICATION)],
+            "unit": [("unit_admin", "admin", True, PLATFORM_APPLICATION)],
+        }.get(tenant.kind, [])
+        roles = [*admin, ("readonly_admin", "admin", False, PLATFORM_APPLICATION)]
+        if tenant.kind in ("customer", "unit") and BACKUP_APPLICATION in tenant.applications:
+            roles += [
+                ("backup_user", "application_user", True, BACKUP_APPLICATION),
+                ("backup_admin", "application_admin", False, BACKUP_APPLICATION),
+            ]
+        if tenant.kind in ("customer", "unit") and FILES_APPLICATION in tenant.applications:
+            roles += [
+                ("sync_share_user", "application_user", True, FILES_APPLICATION),
+                ("sync_share_admin", "application_admin", False, FILES_APPLICATION),
+            ]
+        return [
+            {"application_id": app, "is_default": default, "role": role, "type": kind}
+            for role, kind, default, app in roles
+        ]
 
 
 def seed_sample(state: PlatformState) -> None:

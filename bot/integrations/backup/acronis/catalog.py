@@ -26,12 +26,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.integrations.backup.acronis.client import AcronisClient
+from bot.integrations.backup.acronis.client import AcronisClient, AcronisError
 from bot.integrations.backup.acronis.quotas import enabled, is_backup_storage
-from bot.integrations.backup.port import PlatformError
+from bot.integrations.backup.port import PlatformCustomer, PlatformError, PlatformSubscription
 
 FOLDER = "folder"
 CUSTOMER = "customer"
+LOCAL_PREFIX = "local-"
 UUID_BATCH = 50
 
 
@@ -49,18 +50,19 @@ def partner_tenant_id(client: AcronisClient) -> str:
     return str(tenant_id)
 
 
-def tenant(client: AcronisClient, tenant_id: str) -> dict[str, Any]:
-    body = client.get(f"/tenants/{tenant_id}", what="reading the partner tenant")
+def tenant(
+    client: AcronisClient, tenant_id: str, *, what: str = "reading the partner tenant"
+) -> dict[str, Any]:
+    body = client.get(f"/tenants/{tenant_id}", what=what)
     return body if isinstance(body, dict) else {}
 
 
 def _children(client: AcronisClient, tenant_id: str) -> list[dict[str, Any]]:
-    body = client.get(
+    items = client.get_all(
         f"/tenants/{tenant_id}/children",
         what="listing the customer tenants",
         params={"include_details": "true"},
     )
-    items = body.get("items", []) if isinstance(body, dict) else []
     details = [item for item in items if isinstance(item, dict)]
     bare_ids = [str(item) for item in items if isinstance(item, str)]
     if bare_ids:  # an answer without details: fetch them in batches (GET /tenants?uuids=…)
@@ -114,20 +116,79 @@ def storage_names(client: AcronisClient, infra_ids: Iterable[str]) -> dict[str, 
 def _batched(client: AcronisClient, path: str, ids: list[str], *, what: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for start in range(0, len(ids), UUID_BATCH):
-        body = client.get(path, what=what, params={"uuids": ",".join(ids[start : start + UUID_BATCH])})
-        items = body.get("items", []) if isinstance(body, dict) else []
+        batch = ",".join(ids[start : start + UUID_BATCH])
+        items = client.get_all(path, what=what, params={"uuids": batch})
         found.extend(item for item in items if isinstance(item, dict))
     return found
 
 
 def users_by_uuid(client: AcronisClient, ids: list[str]) -> list[dict[str, Any]]:
-    """`GET /users?uuids=…` in batches (Acronis PHP client `UsersApi::getUsers($uuids)`)."""
-    return _batched(client, "/users", ids, what="reading the customer's accounts")
+    """`GET /users?uuids=…` in batches of at most 100 (Go sample connector, `UserGetRequest`; Acronis
+    PHP client `UsersApi::getUsers($uuids)`); an id that is not answered no longer exists."""
+    return _batched(client, "/users", ids, what="reading the accounts")
 
 
-def tenant_user_ids(client: AcronisClient, tenant_id: str) -> list[str]:
-    """`GET /tenants/{id}/users` → `{"items": [user uuid, …]}` (python examples,
-    `tenants/navigate_through_tenants.py`)."""
-    body = client.get(f"/tenants/{tenant_id}/users", what="listing the customer's accounts")
-    items = body.get("items", []) if isinstance(body, dict) else []
-    return [str(item) for item in items if isinstance(item, str)]
+def users_in_tenant(client: AcronisClient, tenant_id: str) -> list[dict[str, Any]]:
+    """`GET /users?tenant_id=…`: the accounts of one tenant, paged (Go sample connector,
+    `UserGetRequest.TenantID`, "a filter to fetch users for the specified tenant")."""
+    items = client.get_all("/users", what="listing the customer's accounts", params={"tenant_id": tenant_id})
+    return [item for item in items if isinstance(item, dict)]
+
+
+def customers(client: AcronisClient) -> list[PlatformCustomer]:
+    """Every enabled customer tenant under the partner with its backup storages as subscriptions."""
+    partner_id = partner_tenant_id(client)
+    tenants = customer_tenants(client, partner_id)
+    offers = {
+        str(t["id"]): storage_offers(
+            offering_items(client, str(t["id"]), what=f"reading the offering of {t.get('name')}")
+        )
+        for t in tenants
+    }
+    names = storage_names(client, [o.infra_id for found in offers.values() for o in found])
+    return [
+        PlatformCustomer(
+            provider_id=str(t["id"]),
+            name=str(t.get("name") or t["id"]),
+            subscriptions=[
+                PlatformSubscription(provider_id=o.infra_id, name=names.get(o.infra_id, o.infra_id))
+                for o in offers[str(t["id"])]
+            ],
+        )
+        for t in tenants
+    ]
+
+
+def check_line(client: AcronisClient) -> str:
+    """One line for `deskops doctor`: the partner tenant and how many customers it has."""
+    partner_id = partner_tenant_id(client)
+    partner = tenant(client, partner_id)
+    count = len(customer_tenants(client, partner_id))
+    name = partner.get("name") or "?"
+    return f'acronis: {client.url} partner "{name}" (tenant {partner_id}), {count} customers'
+
+
+def customer_tenant(client: AcronisClient, provider_id: str) -> str:
+    """The customer's tenant id, after checking that it is a customer tenant (the WHMCS module
+    gives roles by tenant kind; `company_admin` and per-account quotas exist only there)."""
+    if not provider_id or provider_id.startswith(LOCAL_PREFIX):
+        raise PlatformError(
+            "this customer is not linked to an Acronis customer tenant: run `deskops customers sync`",
+            transient=False,
+        )
+    try:
+        found = tenant(client, provider_id, what="reading the customer's tenant")
+    except AcronisError as error:
+        if error.status == 404:
+            raise PlatformError(
+                "the customer's Acronis tenant no longer exists: run `deskops customers sync`",
+                transient=False,
+            ) from None
+        raise
+    if found.get("kind") != CUSTOMER:
+        raise PlatformError(
+            f"the Acronis tenant “{found.get('name')}” is a {found.get('kind')} tenant, not a customer "
+            "tenant: link the customer to its customer tenant (`deskops customers sync`)",
+            transient=False,
+        )
+    return provider_id

@@ -24,13 +24,13 @@ import random
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from bot.integrations.backup.acronis.answers import error_code, error_detail, retry_after_seconds
 from bot.integrations.backup.acronis.auth import AccessToken, TokenCache, parse_token_response
 from bot.integrations.backup.port import PlatformError
 
@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# Items asked for per page of a list answer (the platform may answer fewer, then says `after`).
+PAGE_LIMIT = 100
 PLATFORM_NAME = "Acronis"
 
 
@@ -71,55 +73,6 @@ class _TryAgain(Exception):
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
-
-
-def error_detail(response: httpx.Response) -> str:
-    """The platform's own words about an error, short, or the HTTP reason phrase."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    detail: Any = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            detail = error.get("message") or error.get("code")
-        elif isinstance(error, str):
-            detail = body.get("error_description") or error
-        detail = detail or body.get("message")
-    text = str(detail) if detail else (response.reason_phrase or "no details")
-    return " ".join(text.split())[:300]
-
-
-def error_code(response: httpx.Response) -> str | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict) and error.get("code") is not None:
-            return str(error["code"])
-        if isinstance(error, str):
-            return error
-    return None
-
-
-def retry_after_seconds(response: httpx.Response, *, now: float) -> float | None:
-    """`Retry-After` as seconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3)."""
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(moment.timestamp() - now, 0.0)
 
 
 class AcronisClient:
@@ -158,6 +111,30 @@ class AcronisClient:
 
     def get(self, path: str, *, what: str, params: Mapping[str, str] | None = None) -> Any:
         return self._json(self.request("GET", path, what=what, params=params), what)
+
+    def get_all(self, path: str, *, what: str, params: Mapping[str, str] | None = None) -> list[Any]:
+        """Every item of a list endpoint, page after page.
+
+        Developer guide, "Pagination": an answer holds at most `limit` items and, when more follow,
+        `paging.cursors.after`; the next page is asked for with `after` and `limit`. The cursor
+        encodes the query (Go sample connector, `UserGetRequest.After`), so it is sent alone.
+        """
+        query = {**(params or {}), "limit": str(PAGE_LIMIT)}
+        found: list[Any] = []
+        seen: set[str] = set()
+        while True:
+            body = self.get(path, what=what, params=query)
+            if not isinstance(body, dict):
+                return found
+            items = body.get("items")
+            found.extend(items if isinstance(items, list) else [])
+            paging = body.get("paging")
+            cursors = paging.get("cursors") if isinstance(paging, dict) else None
+            after = cursors.get("after") if isinstance(cursors, dict) else None
+            if not isinstance(after, str) or not after or after in seen:
+                return found
+            seen.add(after)
+            query = {"after": after, "limit": str(PAGE_LIMIT)}
 
     def put(self, path: str, body: Any, *, what: str) -> Any:
         return self._json(self.request("PUT", path, what=what, json=body), what)

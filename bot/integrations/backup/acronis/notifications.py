@@ -6,9 +6,11 @@ API, "JSON object structure of a user account"). The values the API accepts are 
 `backup_critical` (the `UserNotification` enum of Acronis's generated PHP client, vendored in
 acronis/acronis-cyber-cloud-whmcs `ci-lib-php-cloud-client/lib/Model/Common/Types/UserNotification.php`).
 
-deskops owns only the backup ones. A new account is created with none (`[]`): the level then gives
-it exactly that level's list, so *None* is `[]`. On a change the backup ones are replaced and
-`quota`, `reports` and `maintenance` stay as the user had them (e.g. switched on in the portal).
+deskops owns only the backup ones. A new account subscribes to the platform's default
+(`PLATFORM_DEFAULT_NOTIFICATIONS`); deskops switches those off with a follow-up PUT right after
+creating it, and the level then gives it exactly that level's list, so *None* is `[]`. On a change
+the backup ones are replaced and `quota`, `reports` and `maintenance` stay as the user had them
+(e.g. switched on in the portal).
 """
 
 from __future__ import annotations
@@ -32,11 +34,10 @@ BACKUP_NOTIFICATIONS: tuple[str, ...] = (
     BACKUP_DAILY_REPORT,
 )
 
-# What POST /users sends: nothing switched on. The documentation gives no default for an account
-# created without the field (Acronis's samples leave it out; its example accounts show `quota`,
-# `reports` and backup ones on), so deskops sends the list itself rather than let the platform
-# choose, and never switches on `quota`, `reports` or `maintenance` the user did not have.
-NEW_ACCOUNT_NOTIFICATIONS: tuple[str, ...] = ()
+# What a new account subscribes to when POST /users says nothing (the guide's "Creating a user
+# account" answer). No reference shows `notifications` in a POST /users body taking effect (the
+# python and PowerShell examples and the WHMCS module leave it out), so deskops does not rely on it.
+PLATFORM_DEFAULT_NOTIFICATIONS: tuple[str, ...] = ("quota", "reports", "backup_daily_report")
 
 LEVEL_NOTIFICATIONS: dict[NotificationLevel, tuple[str, ...]] = {
     NotificationLevel.NONE: (),

@@ -3,10 +3,11 @@
 What Acronis documents ("Changing quotas", Account Management API guide): "The user account
 quotas are controlled via user account personal tenants." Every account created in a customer
 tenant has a `personal_tenant_id`; `GET /tenants/{personal_tenant_id}/offering_items` lists the
-offering items the account got when it was given a Cyber Protection role ("this will ... set the
-same quotas for the account as the ones set for the tenant"), and `PUT` on the same path with
-`{"offering_items": [...]}` changes their `quota` (`value` = soft quota, `overage` = how far it
-may be exceeded; `null` = unlimited). The `quota.version` sent must be the current one, or the
+offering items the account has (enabled, status 1: given with `backup_user`, "this will ... set
+the same quotas for the account as the ones set for the tenant") and those its customer offers
+it (status 0; see personal.py for how they are enabled), and `PUT` on the same path with
+`{"offering_items": [...]}` enables them and changes their `quota` (`value` = soft quota,
+`overage` = how far it may be exceeded; `null` = unlimited). The `quota.version` sent must be the current one, or the
 platform answers 426 (Acronis KB 71376). Storage is counted in binary bytes (1 GB = 1073741824).
 
 Offering item names carry the edition as a prefix — `workstations` (legacy standard),
@@ -30,7 +31,6 @@ seats in the legacy standard edition) cannot carry a quota and are reported back
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,10 +72,8 @@ def is_backup_storage(item: dict[str, Any]) -> bool:
 
 
 def storage_item(items: list[dict[str, Any]], infra_id: str) -> dict[str, Any] | None:
-    """The enabled backup storage offering item on the storage `infra_id`."""
-    return next(
-        (i for i in items if enabled(i) and is_backup_storage(i) and i.get("infra_id") == infra_id), None
-    )
+    """The backup storage offering item on the storage `infra_id` (enabled or only offered)."""
+    return next((i for i in items if is_backup_storage(i) and i.get("infra_id") == infra_id), None)
 
 
 def wanted_quota(field_name: str, value: int | None) -> tuple[float | None, float | None]:
@@ -89,17 +87,39 @@ def wanted_quota(field_name: str, value: int | None) -> tuple[float | None, floa
 @dataclass
 class QuotaPlan:
     changes: list[dict[str, Any]] = field(default_factory=list)
+    # Services (application ids) the changes enable items of: they are enabled for the tenant first.
+    applications: set[str] = field(default_factory=set)
     # Labels of quotas the helpdesk set that no offering item of the account can carry.
     not_offered: list[str] = field(default_factory=list)
+
+
+def item_change(
+    item: dict[str, Any], value: float | None, overage: float | None, version: Any
+) -> dict[str, Any]:
+    """One item of a PUT /tenants/{id}/offering_items in the shape Acronis's own clients send:
+    application_id, name, status, infra_id and quota {value, overage, version}, nothing else (WHMCS
+    module `Api::updateOfferingItemsForTenantsChain`; Go sample connector `OfferingItemTenantPut`)."""
+    change: dict[str, Any] = {
+        "application_id": item.get("application_id"),
+        "name": item.get("name"),
+        "status": 1,
+        "quota": {"value": value, "overage": overage, "version": version},
+    }
+    if item.get("infra_id"):
+        change["infra_id"] = item["infra_id"]
+    return change
 
 
 def plan_quotas(
     items: list[dict[str, Any]], quotas: Quotas, *, infra_id: str, edition: str | None
 ) -> QuotaPlan:
-    """The offering items to PUT so the account's quotas equal `quotas`.
+    """The offering items to PUT so the account has the service and its quotas equal `quotas`.
 
-    Storage applies to the subscription's storage (`infra_id`); device and seat quotas to the
-    items of the same edition as that storage. Items already right are left out.
+    `items` is what the personal tenant lists: enabled items and, disabled, those its customer
+    offers. Storage applies to the subscription's storage (`infra_id`); device and seat quotas to
+    the items of the same edition as that storage. Disabled ones are enabled (an account whose
+    role is not `backup_user` gets no items by itself, guide "Enabling the backup service for a
+    user in a customer tenant"); enabled items already right are left out.
     """
     plan = QuotaPlan()
     for field_name, (base, label) in QUOTA_ITEMS.items():
@@ -107,8 +127,7 @@ def plan_quotas(
         targets = [
             item
             for item in items
-            if enabled(item)
-            and base_name(str(item.get("name", ""))) == base
+            if base_name(str(item.get("name", ""))) == base
             and (item.get("infra_id") == infra_id if base == STORAGE else item.get("edition") == edition)
         ]
         if not targets:
@@ -117,16 +136,16 @@ def plan_quotas(
             continue
         want_value, want_overage = wanted_quota(field_name, value)
         for item in targets:
-            quota = item.get("quota") or {}
-            if _same(quota.get("value"), want_value) and _same(quota.get("overage"), want_overage):
+            quota = (item.get("quota") or {}) if enabled(item) else {}
+            if (
+                enabled(item)
+                and _same(quota.get("value"), want_value)
+                and _same(quota.get("overage"), want_overage)
+            ):
                 continue
-            change = copy.deepcopy(item)
-            change["quota"] = {
-                "value": want_value,
-                "overage": want_overage,
-                "version": quota.get("version", 0),
-            }
-            plan.changes.append(change)
+            if not enabled(item):
+                plan.applications.add(str(item.get("application_id")))
+            plan.changes.append(item_change(item, want_value, want_overage, quota.get("version", 0)))
     return plan
 
 

@@ -1,0 +1,1 @@
+"""What end users read: the languages deskops ships, their catalogs, dates in TIMEZONE."""

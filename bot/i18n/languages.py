@@ -1,0 +1,65 @@
+"""The languages e-mails and public pages are written in, and which one a customer gets.
+
+English is the language of the templates themselves; every other language is a gettext
+catalog under `bot/i18n/locales/<code>/LC_MESSAGES/messages.po`. Adding a language is adding
+its code to `SHIPPED_LANGUAGES` and its catalog (README: "Adding a language").
+"""
+
+from __future__ import annotations
+
+import re
+
+SOURCE_LANGUAGE = "en"
+# Code -> the language's own name (what the invitation modal shows next to a customer).
+SHIPPED_LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "de": "Deutsch",
+    "fr": "Français",
+    "nl": "Nederlands",
+}
+# `de`, `de-DE`, `de_AT`, `pt-BR`: a language and an optional region (BCP 47 / POSIX spelling).
+_TAG = re.compile(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{2,8})*")
+
+
+class UnknownLanguage(ValueError):
+    """A language deskops has no catalog for; the text names the ones it has."""
+
+
+def _base(tag: str) -> str | None:
+    match = _TAG.fullmatch(tag.strip())
+    return match.group(1).lower() if match else None
+
+
+def shipped_codes() -> str:
+    return ", ".join(SHIPPED_LANGUAGES)
+
+
+def parse_language(value: str) -> str:
+    """The shipped language `value` names (`de`, `DE`, `de-DE`, `de_AT` -> `de`).
+
+    Raises UnknownLanguage naming the shipped languages for anything else.
+    """
+    base = _base(value)
+    if base is None or base not in SHIPPED_LANGUAGES:
+        raise UnknownLanguage(f"{value!r} is not a language deskops ships; use one of {shipped_codes()}")
+    return base
+
+
+def platform_language(value: str | None) -> str | None:
+    """A backup platform's language setting (Acronis keeps one per tenant and user, e.g. `de`
+    or `pt_BR`) as a shipped language, or None when it is unset or not shipped (the customer
+    then gets LANGUAGE)."""
+    if not value:
+        return None
+    base = _base(value)
+    return base if base in SHIPPED_LANGUAGES else None
+
+
+def language_or_default(language: str | None, default: str) -> str:
+    """`language` when it is a shipped one, else `default` (the LANGUAGE setting)."""
+    return language if language in SHIPPED_LANGUAGES else default
+
+
+def language_name(code: str) -> str:
+    """The language's own name, e.g. `Deutsch` for `de`."""
+    return SHIPPED_LANGUAGES.get(code, code)
