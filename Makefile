@@ -12,7 +12,7 @@ UV_VERSION := 0.13.8
 APT_PACKAGES := slapd ldap-utils chromium
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck unit bench install lock system-deps postgres clean
+.PHONY: run test lint typecheck unit bench install lock system-deps postgres clean messages catalogs htmlcheck
 
 # Everything from the lock (exact versions, hashes checked), then deskops itself without resolving
 # anything again. A lock older than pyproject.toml's requirements stops here: run `make lock`.
@@ -24,7 +24,15 @@ $(STAMP): pyproject.toml $(LOCK) requirements.lock
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-install: $(STAMP)
+# The HTML checker of the end-user tests (tests/htmlcheck/README.md), with the machine's Node.js.
+HTMLCHECK := tests/htmlcheck/node_modules/.bin/html-validate
+$(HTMLCHECK): tests/htmlcheck/package.json tests/htmlcheck/package-lock.json
+	npm ci --prefix tests/htmlcheck --no-audit --no-fund --silent
+	@touch $@
+
+htmlcheck: $(HTMLCHECK)
+
+install: $(STAMP) $(HTMLCHECK)
 
 # Re-resolves pyproject.toml's requirements into both locks, keeping current pins that still fit.
 lock:
@@ -53,6 +61,24 @@ postgres:
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 && exit 0; sleep 1; done; \
 	  echo "PostgreSQL at 127.0.0.1:5432 did not come up" >&2; exit 1
 
+# Translations (README "Adding a language"): `make messages` extracts the English strings of the
+# e-mail and page templates (and N_() in code) into messages.pot and merges them into every
+# language's messages.po; translate the new or changed entries, then `make catalogs` compiles the
+# .mo files the bot reads (committed, so an installed wheel needs no build step).
+LOCALES := bot/i18n/locales
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ --add-location=file --sort-by-file --no-wrap \
+	  --project=deskops --copyright-holder=deskops -o $(LOCALES)/messages.pot bot
+	@for language in $$($(BIN)/python -m bot.i18n.languages); do \
+	  test -f $(LOCALES)/$$language/LC_MESSAGES/messages.po || \
+	    $(BIN)/pybabel -q init --no-wrap -i $(LOCALES)/messages.pot -d $(LOCALES) -l $$language; \
+	done
+	$(BIN)/pybabel -q update -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --no-fuzzy-matching \
+	  --ignore-obsolete
+
+catalogs: $(STAMP)
+	$(BIN)/pybabel compile --statistics -d $(LOCALES)
+
 LINTED := bot commands blocks tests alembic tools $(wildcard bench)
 
 lint: $(STAMP)
@@ -62,7 +88,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: system-deps postgres $(STAMP) lint typecheck
+test: system-deps postgres $(STAMP) $(HTMLCHECK) lint typecheck
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: system-deps postgres $(STAMP)

@@ -66,7 +66,7 @@ def run_raw(count: int, smtp_port: int) -> dict[str, Any]:
 
     settings = _settings(smtp_port, "sqlite://", "http://127.0.0.1:9/api/")
     links = EnrollmentLinks.from_settings(settings)
-    renderer = MailRenderer(defaults={"public_url": settings.public_url})
+    renderer = MailRenderer.from_settings(settings)
     tokens = LinkTokens(SECRET_KEY.encode())
     expires = time.time() + 7 * 86400
     from datetime import UTC, datetime

@@ -74,7 +74,7 @@ def directory_from_settings(settings: Settings) -> Directory:
 
 
 def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
-    renderer = MailRenderer(defaults={"public_url": deps.settings.public_url})
+    renderer = MailRenderer.from_settings(deps.settings)
     accounts = AccountDelivery(
         db=deps.db,
         clock=deps.clock,

@@ -19,7 +19,9 @@ from bot.accounts.models import (
 from bot.accounts.queries import get_user
 from bot.audit.service import record
 from bot.errors import FieldErrors, InvalidState
+from bot.i18n.catalogs import N_
 from bot.integrations.backup.port import BackupPlatform
+from bot.once import spend_once
 from bot.outbox.service import enqueue
 from bot.tokens import LinkTokens, hash_token, new_nonce
 
@@ -131,22 +133,33 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> tuple[Back
     return get_user(session, row.user_id), row
 
 
+class PasswordRejected(FieldErrors):
+    """A password the activation page refuses: `field`, and `message` (an English msgid with
+    `%(count)d` where a number goes) with its `values`, for the page to say in the user's language."""
+
+    def __init__(self, field: str, message: str, **values: int) -> None:
+        super().__init__({field: message % values})
+        self.field, self.message, self.values = field, message, values
+
+
 def check_password(password: str, confirmation: str, *, email: str) -> None:
     if len(password) < PASSWORD_MIN:
-        raise FieldErrors({"password": f"Use at least {PASSWORD_MIN} characters."})
+        raise PasswordRejected("password", N_("Use at least %(count)d characters."), count=PASSWORD_MIN)
     if len(password) > PASSWORD_MAX:
-        raise FieldErrors({"password": f"Use at most {PASSWORD_MAX} characters."})
+        raise PasswordRejected("password", N_("Use at most %(count)d characters."), count=PASSWORD_MAX)
     if password.strip().lower() == email.lower():
-        raise FieldErrors({"password": "Do not use your e-mail address as your password."})
+        raise PasswordRejected("password", N_("Do not use your e-mail address as your password."))
     if password != confirmation:
-        raise FieldErrors({"confirmation": "The two passwords are not the same."})
+        raise PasswordRejected("confirmation", N_("The two passwords are not the same."))
 
 
 def activate(session: Session, *, token: str, password: str, confirmation: str, now: datetime) -> BackupUser:
     """Set the password from the e-mailed link: the user becomes active and the link is spent."""
     user, row = user_for_token(session, token, now=now)
     check_password(password, confirmation, email=user.email)
-    row.used_at = now
+    # Decided by the database: of concurrent submissions of the same link exactly one spends it.
+    if not spend_once(session, ActivationToken.used_at, row.id, now, ActivationToken.revoked_at.is_(None)):
+        raise ActivationLinkInvalid(TokenProblem.USED)
     user.password_hash = _hasher.hash(password)
     user.status = UserStatus.ACTIVE
     user.activated_at = now

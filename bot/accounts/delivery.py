@@ -37,7 +37,13 @@ CARD_SUBJECT = "backup_user"
 
 class EmailRenderer(Protocol):
     def render_email(
-        self, template: str, *, to: str, context: dict[str, object], message_id: str
+        self,
+        template: str,
+        *,
+        to: str,
+        context: dict[str, object],
+        message_id: str,
+        language: str | None = None,
     ) -> OutgoingEmail: ...
 
 
@@ -167,9 +173,10 @@ class AccountDelivery:
                 "expires_at": row.expires_at,
                 "agent_download_url": self.agent_download_url,
             }
-            to, user_id = user.mail_to, user.id
+            to, user_id, language = user.mail_to, user.id, user.customer.language
+        # In the customer's language (none: the renderer's LANGUAGE).
         email = self.renderer.render_email(
-            "activation", to=to, context=context, message_id=f"activation-{token_id}"
+            "activation", to=to, context=context, message_id=f"activation-{token_id}", language=language
         )
         try:
             self.mailer.send(email)

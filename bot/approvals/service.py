@@ -24,6 +24,7 @@ from bot.approvals.policy import approvals_enabled
 from bot.audit.service import record
 from bot.config import SLACK_USER_ID, Settings
 from bot.errors import DomainError, FieldErrors, InvalidState, NotAllowed, NotFound
+from bot.once import insert_once
 from bot.outbox.service import enqueue
 
 if TYPE_CHECKING:
@@ -95,8 +96,13 @@ def request_approval(
         expires_at=now + timedelta(hours=settings.approval_expiry_hours),
         reminders_sent=0,
     )
-    session.add(request)
-    session.flush()
+    request, created = insert_once(
+        session,
+        request,
+        lambda: session.scalar(select(ApprovalRequest).where(ApprovalRequest.request_key == key)),
+    )
+    if not created:  # a concurrent request with the same key got there first: one request
+        return request
     _audit(session, request, "approval.requested", actor=requester, now=now)
     enqueue(
         session,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.audit.service import record
@@ -21,10 +21,14 @@ from bot.enrollment.models import (
     Platform,
     ReplacedLink,
 )
+from bot.once import insert_once, spend_once
 from bot.tokens import hash_token
 
 # States in which a link can still enroll a device.
 USABLE = (InvitationState.QUEUED, InvitationState.SENT, InvitationState.OPENED)
+# ... and in which a device can still be recorded with it: a device held for an approver was
+# reported while the link was valid, and may be approved after the link's expiry.
+SPENDABLE = (*USABLE, InvitationState.EXPIRED)
 
 
 def devices_of(session: Session, email: str) -> Sequence[Device]:
@@ -37,7 +41,7 @@ class LinkProblem(StrEnum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"
     REVOKED = "revoked"
-    SPENT = "spent"  # a device has enrolled with it
+    USED = "used"  # a device has enrolled with it: the link is spent
 
 
 class InvitationLinkInvalid(Exception):
@@ -71,7 +75,7 @@ def _check_usable(invitation: Invitation, *, now: datetime) -> Invitation:
     if invitation.state is InvitationState.REVOKED:
         raise InvitationLinkInvalid(LinkProblem.REVOKED)
     if invitation.state is InvitationState.ENROLLED:
-        raise InvitationLinkInvalid(LinkProblem.SPENT, invitation)
+        raise InvitationLinkInvalid(LinkProblem.USED, invitation)
     if invitation.state is InvitationState.EXPIRED or invitation.expires_at <= now:
         raise InvitationLinkInvalid(LinkProblem.EXPIRED)
     if invitation.state not in USABLE:  # its e-mail could not be sent: nobody has the link
@@ -147,8 +151,8 @@ def record_device(
     actor: str = "enrollment-callback",
 ) -> Enrollment:
     """The device, recorded once for the invitation's owner (reported again: unchanged), which
-    spends the invitation's link. Spending is a compare-and-set on the invitation's state, so of
-    two devices racing for one link exactly one enrolls; the other gets InvitationLinkInvalid."""
+    spends the invitation's link: of two devices racing for one link exactly one enrolls (the
+    other gets InvitationLinkInvalid, and its transaction, device row included, rolls back)."""
     existing = known_device(session, platform, device_id)
     if existing is not None:
         count = device_counts(session, [existing.owner_email]).get(existing.owner_email, 0)
@@ -161,27 +165,31 @@ def record_device(
         )
     if not invitation.platform.allows(platform):
         raise WrongPlatform(invitation, platform)
-    spent = session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.state.in_(USABLE), Invitation.expires_at > now)
-        .values(state=InvitationState.ENROLLED, enrolled_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
-        session.refresh(invitation)
+    if invitation.state not in SPENDABLE:
         _check_usable(invitation, now=now)
-        raise InvitationLinkInvalid(LinkProblem.SPENT, invitation)
-    session.refresh(invitation)
     owner = invitation.email_key
     before = device_counts(session, [owner]).get(owner, 0)
-    device = Device(
-        owner_email=owner,
-        platform=platform,
-        device_id=device_id,
-        invitation_id=invitation.id,
-        enrolled_at=now,
+    device, created = insert_once(
+        session,
+        Device(
+            owner_email=owner,
+            platform=platform,
+            device_id=device_id,
+            invitation_id=invitation.id,
+            enrolled_at=now,
+        ),
+        lambda: known_device(session, platform, device_id),
     )
-    session.add(device)
+    if not created:  # the same device reported twice at once: recorded by the other callback
+        return record_device(
+            session, invitation, platform=platform, device_id=device_id, now=now, per_licence=per_licence
+        )
+    # Decided by the database: of two devices racing for one link, one enrolls with it.
+    if not spend_once(session, Invitation.enrolled_at, invitation.id, now, Invitation.state.in_(SPENDABLE)):
+        session.refresh(invitation)
+        revoked = invitation.state is InvitationState.REVOKED
+        raise InvitationLinkInvalid(LinkProblem.REVOKED if revoked else LinkProblem.USED, invitation)
+    invitation.state = InvitationState.ENROLLED
     session.flush()
     record(
         session,

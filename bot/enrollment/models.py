@@ -43,8 +43,9 @@ class PlatformChoice(StrEnum):
 
     @property
     def device_label(self) -> str:
-        """How e-mails and pages name the device: "iOS", "Android", "iOS or Android"."""
-        return " or ".join(platform.label for platform in self.platforms)
+        """How e-mails and pages name the device: "iOS", "Android", "iOS / Android" (no word
+        to translate inside the e-mails' translated sentences)."""
+        return " / ".join(platform.label for platform in self.platforms)
 
     def allows(self, platform: Platform) -> bool:
         return platform in self.platforms

@@ -63,3 +63,24 @@ def language_or_default(language: str | None, default: str) -> str:
 def language_name(code: str) -> str:
     """The language's own name, e.g. `Deutsch` for `de`."""
     return SHIPPED_LANGUAGES.get(code, code)
+
+
+def preferred_language(accept_language: str | None, default: str) -> str:
+    """The shipped language a browser asks for first (`Accept-Language: nl-BE,nl;q=0.9,en;q=0.8`),
+    else `default`: for pages that belong to no customer, such as an unknown link."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, item in enumerate((accept_language or "").split(",")[:20]):
+        tag, _, weight = item.strip().partition(";")
+        try:
+            quality = float(weight.strip().removeprefix("q=")) if weight else 1.0
+        except ValueError:
+            continue
+        language = platform_language(tag)
+        if language is not None and quality > 0:
+            ranked.append((-quality, position, language))
+    return min(ranked)[2] if ranked else default
+
+
+if __name__ == "__main__":
+    # `make messages`: the languages that need a catalog (English is the templates' own).
+    print(" ".join(code for code in SHIPPED_LANGUAGES if code != SOURCE_LANGUAGE))

@@ -14,7 +14,8 @@ from bot.deps import Deps
 from bot.enrollment.delivery import EnrollmentLinks
 from bot.enrollment.models import Platform, PlatformChoice
 from bot.qr import qr_png
-from bot.web.pages import render
+from bot.web.pages import browser_language
+from bot.web.rendering import Pages
 
 # What the phone's browser says it is. iPadOS may present itself as a Mac: it gets the computer
 # page, whose QR code and "on this device" link both work there.
@@ -33,7 +34,7 @@ def device_platform(user_agent: str) -> Platform | None:
     return None
 
 
-def basic_enrollment_routes(deps: Deps) -> list[BaseRoute]:
+def basic_enrollment_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
     links = EnrollmentLinks.from_settings(deps.settings)
 
     async def basic_page(request: Request) -> Response:
@@ -48,9 +49,10 @@ def basic_enrollment_routes(deps: Deps) -> list[BaseRoute]:
                 PlatformChoice(platform.value) if platform else PlatformChoice.BOTH
             ),
         }
-        # Every answer depends on the User-Agent: caches must keep them apart.
-        response = render("enroll_basic.html" if platform else "enroll_scan.html", page=page)
-        response.headers["Vary"] = "User-Agent"
+        template = "enroll_basic.html" if platform else "enroll_scan.html"
+        response = pages.render(template, browser_language(request, pages), page=page)
+        # Every answer depends on the User-Agent (and the language asked for): caches keep them apart.
+        response.headers["Vary"] = "User-Agent, Accept-Language"
         return response
 
     async def qr_image(request: Request) -> Response:

@@ -18,30 +18,34 @@ from bot.enrollment.approvals import enroll_or_request_approval
 from bot.enrollment.delivery import EnrollmentLinks
 from bot.enrollment.devices import InvitationLinkInvalid, LinkProblem, WrongPlatform, open_invitation
 from bot.enrollment.models import Platform
+from bot.i18n.catalogs import N_
 from bot.qr import qr_data_uri
-from bot.web.pages import render
+from bot.web.pages import browser_language
+from bot.web.rendering import Pages
 
 LINK_PAGES: dict[LinkProblem, tuple[int, str, str]] = {
     LinkProblem.UNKNOWN: (
         404,
-        "This invitation link is not valid",
-        "Copy the whole link from the e-mail, or ask your helpdesk for a new invitation.",
+        N_("This invitation link is not valid"),
+        N_("Copy the whole link from the e-mail, or ask your helpdesk for a new invitation."),
     ),
     LinkProblem.EXPIRED: (
         410,
-        "This invitation has expired",
-        "Invitations work for a limited time. Ask your helpdesk to send you a new one.",
+        N_("This invitation has expired"),
+        N_("Invitations work for a limited time. Ask your helpdesk to send you a new one."),
+    ),
+    LinkProblem.USED: (
+        410,
+        N_("This invitation was already used"),
+        N_(
+            "A device has enrolled with this link, and each link enrolls one device. "
+            "To enroll another device, ask your helpdesk for a new invitation."
+        ),
     ),
     LinkProblem.REVOKED: (
         410,
-        "This invitation was withdrawn",
-        "Your helpdesk withdrew this invitation, or sent you a newer one: use the most recent e-mail.",
-    ),
-    LinkProblem.SPENT: (
-        410,
-        "This invitation was already used",
-        "A device was enrolled with this link, and each invitation sets up one device. To set up "
-        "another device, ask your helpdesk for another invitation: each device needs its own.",
+        N_("This invitation was withdrawn"),
+        N_("Your helpdesk withdrew this invitation, or sent you a newer one: use the most recent e-mail."),
     ),
 }
 MAX_BODY = 4096
@@ -55,14 +59,12 @@ class EnrollmentCallback(BaseModel):
     device_id: str = Field(min_length=1, max_length=200, pattern=DEVICE_ID.pattern)
 
 
-def _problem(error: InvitationLinkInvalid) -> Response:
+def _problem(pages: Pages, request: Request, error: InvitationLinkInvalid) -> Response:
     status, title, text = LINK_PAGES[error.problem]
-    if error.enrolled_at is not None:
-        text = f"{text} (Enrolled on {error.enrolled_at:%d %B %Y}.)"
-    return render("link_problem.html", status, title=title, text=text)
+    return pages.problem(browser_language(request, pages), status, title, text)
 
 
-def enrollment_routes(deps: Deps) -> list[BaseRoute]:
+def enrollment_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
     links = EnrollmentLinks.from_settings(deps.settings)
 
     def opened(token: str) -> dict[str, Any]:
@@ -76,6 +78,7 @@ def enrollment_routes(deps: Deps) -> list[BaseRoute]:
                 "server": links.server,
                 "username": invitation.username,
                 "expires_at": invitation.expires_at,
+                "language": pages.language(None),
                 # For a person reading it on a computer: the same page, on the phone.
                 "qr": qr_data_uri(links.landing_url(token)),
             }
@@ -84,8 +87,8 @@ def enrollment_routes(deps: Deps) -> list[BaseRoute]:
         try:
             invitation = await run_in_threadpool(opened, request.path_params["token"])
         except InvitationLinkInvalid as error:
-            return _problem(error)
-        return render("enroll.html", invitation=invitation)
+            return _problem(pages, request, error)
+        return pages.render("enroll.html", invitation["language"], invitation=invitation)
 
     async def open_app(request: Request) -> Response:
         """The e-mail's main button: records *opened*, then hands over to Acronis Access (the
@@ -93,9 +96,9 @@ def enrollment_routes(deps: Deps) -> list[BaseRoute]:
         try:
             invitation = await run_in_threadpool(opened, request.path_params["token"])
         except InvitationLinkInvalid as error:
-            return _problem(error)
+            return _problem(pages, request, error)
         if invitation["deep_link"] is None:
-            return render("enroll.html", invitation=invitation)
+            return pages.render("enroll.html", invitation["language"], invitation=invitation)
         return RedirectResponse(invitation["deep_link"], status_code=303)
 
     def authorised(request: Request) -> bool:
@@ -161,7 +164,7 @@ def enrollment_routes(deps: Deps) -> list[BaseRoute]:
         except InvitationLinkInvalid as problem:
             status, title, _ = LINK_PAGES[problem.problem]
             message = title.lower().replace("this invitation link", "the token")
-            if problem.problem is LinkProblem.SPENT:
+            if problem.problem is LinkProblem.USED:
                 message += ": a device was enrolled with it; each device needs its own invitation"
             return error(status, message)
         except WrongPlatform as problem:

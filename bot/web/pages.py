@@ -2,88 +2,109 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.accounts.activation import ActivationLinkInvalid, TokenProblem, activate, user_for_token
-from bot.deps import Deps
-from bot.errors import FieldErrors
-
-TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
+from bot.accounts.activation import (
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    ActivationLinkInvalid,
+    PasswordRejected,
+    TokenProblem,
+    activate,
+    user_for_token,
 )
-# The token is in the URL: keep it out of Referer headers and caches.
-PRIVATE_HEADERS = {
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    # Images: the QR codes, inline (data:) or from this server.
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-    "form-action 'self'",
-}
+from bot.deps import Deps
+from bot.i18n.catalogs import N_, translate
+from bot.i18n.languages import preferred_language
+from bot.web.rendering import Pages
+
 PROBLEM_PAGES: dict[TokenProblem, tuple[int, str, str]] = {
     TokenProblem.UNKNOWN: (
         404,
-        "This link is not valid",
-        "The activation link is incomplete or unknown. Copy the whole link from the e-mail, "
-        "or ask your helpdesk to send a new one.",
+        N_("This link is not valid"),
+        N_(
+            "The activation link is incomplete or unknown. Copy the whole link from the e-mail, "
+            "or ask your helpdesk to send a new one."
+        ),
     ),
     TokenProblem.USED: (
         410,
-        "This link was already used",
-        "Your account was activated with this link. If you cannot sign in, ask your helpdesk for help.",
+        N_("This link was already used"),
+        N_("Your account was activated with this link. If you cannot sign in, ask your helpdesk for help."),
     ),
     TokenProblem.EXPIRED: (
         410,
-        "This link has expired",
-        "Activation links work for a limited time. Ask your helpdesk to send a new one.",
+        N_("This link has expired"),
+        N_("Activation links work for a limited time. Ask your helpdesk to send a new one."),
     ),
     TokenProblem.REVOKED: (
         410,
-        "This link was replaced",
-        "A newer activation e-mail was sent to you; use the link in the most recent one.",
+        N_("This link was replaced"),
+        N_("A newer activation e-mail was sent to you; use the link in the most recent one."),
     ),
 }
 
 
-def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = TEMPLATES.get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status, headers=PRIVATE_HEADERS)
+def browser_language(request: Request, pages: Pages) -> str:
+    """For a page no customer is known for: what the browser asks for, else LANGUAGE."""
+    return preferred_language(request.headers.get("accept-language"), pages.default_language)
 
 
-def problem_page(problem: TokenProblem) -> HTMLResponse:
+def problem_page(pages: Pages, request: Request, problem: TokenProblem) -> HTMLResponse:
     status, title, text = PROBLEM_PAGES[problem]
-    return render("link_problem.html", status, title=title, text=text)
+    return pages.problem(browser_language(request, pages), status, title, text)
 
 
-def page_routes(deps: Deps) -> list[BaseRoute]:
+def password_errors(error: PasswordRejected, language: str) -> dict[str, str]:
+    return {error.field: translate(error.message, language) % error.values}
+
+
+def page_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
     def load(token: str) -> dict[str, Any]:
         with deps.db.read() as session:
-            user, _ = user_for_token(session, token, now=deps.clock.now())
-            return {"first_name": user.first_name, "login": user.email, "customer": user.customer.name}
+            user, row = user_for_token(session, token, now=deps.clock.now())
+            return {
+                "first_name": user.first_name,
+                "login": user.email,
+                "customer": user.customer.name,
+                "language": pages.language(user.customer.language),
+                "expires_at": row.expires_at,
+            }
 
     def submit(token: str, password: str, confirmation: str) -> dict[str, Any]:
         with deps.db.transaction() as session:
             user = activate(
                 session, token=token, password=password, confirmation=confirmation, now=deps.clock.now()
             )
-            return {"first_name": user.first_name, "login": user.email}
+            return {
+                "first_name": user.first_name,
+                "login": user.email,
+                "language": pages.language(user.customer.language),
+            }
 
     async def activation_page(request: Request) -> Response:
         token = request.path_params["token"]
         try:
             account = await run_in_threadpool(load, token)
         except ActivationLinkInvalid as error:
-            return problem_page(error.problem)
-        return render("activate.html", account=account, errors={})
+            return problem_page(pages, request, error.problem)
+        return activation_form(account, {})
+
+    def activation_form(account: dict[str, Any], errors: dict[str, str]) -> Response:
+        return pages.render(
+            "activate.html",
+            account["language"],
+            400 if errors else 200,
+            account=account,
+            errors=errors,
+            password_min=PASSWORD_MIN,
+            password_max=PASSWORD_MAX,
+        )
 
     async def activation_submit(request: Request) -> Response:
         token = request.path_params["token"]
@@ -93,14 +114,19 @@ def page_routes(deps: Deps) -> list[BaseRoute]:
         try:
             account = await run_in_threadpool(submit, token, password, confirmation)
         except ActivationLinkInvalid as error:
-            return problem_page(error.problem)
-        except FieldErrors as error:
+            return problem_page(pages, request, error.problem)
+        except PasswordRejected as error:
             try:
                 details = await run_in_threadpool(load, token)
             except ActivationLinkInvalid as problem:
-                return problem_page(problem.problem)
-            return render("activate.html", 400, account=details, errors=error.errors)
-        return render("activated.html", account=account, agent_download_url=deps.settings.agent_download_url)
+                return problem_page(pages, request, problem.problem)
+            return activation_form(details, password_errors(error, details["language"]))
+        return pages.render(
+            "activated.html",
+            account["language"],
+            account=account,
+            agent_download_url=deps.settings.agent_download_url,
+        )
 
     return [
         Route("/activate/{token}", activation_page, methods=["GET"]),

@@ -25,6 +25,7 @@ from bot.web.edge import AccessLog, BodyLimit
 from bot.web.enrollment import enrollment_routes
 from bot.web.metrics import Metrics
 from bot.web.pages import page_routes
+from bot.web.rendering import Pages
 from bot.web.slack_guard import SlackRequestReader
 
 THREADPOOL_SIZE = 100
@@ -55,6 +56,7 @@ def create_web_app(
 ) -> Starlette:
     assert deps.settings.slack_signing_secret is not None
     reader = SlackRequestReader(deps.settings.slack_signing_secret.get_secret_value())
+    pages = Pages.from_settings(deps.settings)
 
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()
@@ -92,9 +94,9 @@ def create_web_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
-        *page_routes(deps),
-        *basic_enrollment_routes(deps),
-        *enrollment_routes(deps),
+        *page_routes(deps, pages),
+        *basic_enrollment_routes(deps, pages),
+        *enrollment_routes(deps, pages),
         *(extra_routes or []),
     ]
     return Starlette(

@@ -113,3 +113,14 @@ def landing_links(message: EmailMessage) -> list[str]:
     part = message.get_body(preferencelist=("plain",))
     assert part is not None
     return LANDING_LINK.findall(str(part.get_content()))
+
+
+def invite_person(person: Person, search_text: str, name: str, *, platform: str = "ios") -> None:
+    """One invitation batch for one person (each link enrolls one device: a person with several
+    devices gets several invitations)."""
+    view = open_invite(person)
+    search(view, search_text)
+    add_result(view, name)
+    view.choose("platform", platform)
+    view.wait_for_update()
+    assert view.submit().closed

@@ -94,7 +94,7 @@ def test_a_device_beyond_the_licence_waits_for_approval(
                 http.post(
                     "/api/enrollments",
                     headers=headers,
-                    json={"token": token, "platform": "ios", "device_id": f"ipad-{n}"},
+                    json={"token": tokens[n - 1], "platform": "ios", "device_id": f"ipad-{n}"},
                 )
                 for n, token in enumerate(tokens, start=1)
             ]

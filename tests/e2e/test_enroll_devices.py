@@ -221,7 +221,7 @@ def test_invite_another_device_from_status_sends_one_more_once(
     mails = mails_to(deskops, "john.doe@example.com")
     assert len(mails) == 2
     [second] = [m for m in mails if m["Message-ID"] != first["Message-ID"]]
-    assert "iOS or Android" in str(second["Subject"])
+    assert "iOS / Android" in str(second["Subject"])
     [link] = set(landing_links(second))
     assert enroll(deskops, link, "android", "pixel-1")[0] == 201
     assert "2 devices enrolled · 0 invitations open · 1 licence used" in status_text(
@@ -299,4 +299,4 @@ def test_the_basic_url_starts_enrollment_on_a_phone_and_shows_the_qr_code_on_a_c
     for page in (desktop, nobody):
         assert page.status_code == 200 and 'src="/enroll/qr.png"' in page.text
         assert "https://deskops.example.com/enroll" in page.text and "refresh" not in page.text
-    assert iphone.headers["vary"] == "User-Agent"
+    assert iphone.headers["vary"] == "User-Agent, Accept-Language"

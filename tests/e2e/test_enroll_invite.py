@@ -15,6 +15,7 @@ from bot.integrations.directory.port import DirectoryUser
 from tests.e2e.backup_flows import read_eml
 from tests.e2e.enroll_flows import (
     add_result,
+    invite_person,
     invitee_rows,
     invitees_header,
     landing_links,
@@ -24,7 +25,7 @@ from tests.e2e.enroll_flows import (
     search,
     wait_for_notice,
 )
-from tests.support.app import RunningApp
+from tests.support.app import ENROLLMENT_API_KEY, RunningApp
 from tests.support.slack import HELPDESK_CHANNEL, HELPDESK_USER
 
 # Enrollment does not touch the backup platform: one provider is enough.
@@ -91,7 +92,7 @@ def test_build_a_list_and_send_to_both_platforms(deskops: RunningApp, slack_emul
     assert len(mails) == 4
     assert len({m["To"] for m in mails}) == 4  # one e-mail per person
     [kwame] = [m for m in mails if m["To"] == "kwame.mensah@example.com"]
-    assert str(kwame["Subject"]) == "Set up Acronis Access on your iOS or Android device"
+    assert str(kwame["Subject"]) == "Set up Acronis Access on your iOS / Android device"
     text = kwame.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     settings = deskops.deps.settings
     assert f"iOS (App Store): {settings.ios_app_url}" in text
@@ -106,6 +107,74 @@ def test_build_a_list_and_send_to_both_platforms(deskops: RunningApp, slack_emul
         expiry = session.scalar(select(Invitation.expires_at).limit(1))
         created = session.scalar(select(Invitation.created_at).limit(1))
         assert expiry - created == timedelta(days=10)
+
+
+def test_landing_page_device_callback_and_licences(
+    deskops: RunningApp, slack_emulator: SlackEmulator
+) -> None:
+    helen = slack_emulator.person(HELPDESK_USER)
+    for _ in range(4):  # one link enrolls one device: four invitations for four devices
+        invite_person(helen, "Jo", "John Doe")
+        deskops.wait_for_outbox()
+    mails = [read_eml(path) for path in deskops.eml_files()]
+    links = [link for mail in mails for link in dict.fromkeys(landing_links(mail))]
+    assert len(links) == 4
+    link = links[0]
+    tokens = [each.rsplit("/", 1)[1] for each in links]
+    token = tokens[0]
+    with deskops.http() as http:
+        page = http.get(link)
+        assert page.status_code == 200 and "acronisaccess://enroll?server=access.msp.example" in page.text
+        assert page.headers["referrer-policy"] == "no-referrer"
+        with deskops.deps.db.read() as session:
+            assert (
+                session.scalar(select(Invitation.state).where(Invitation.id == 1)) is InvitationState.OPENED
+            )
+        unauthorised = http.post(
+            "/api/enrollments", json={"token": token, "platform": "ios", "device_id": "x"}
+        )
+        assert unauthorised.status_code == 401
+        headers = {"Authorization": f"Bearer {ENROLLMENT_API_KEY}"}
+        bad = http.post(
+            "/api/enrollments",
+            json={"token": token, "platform": "windows", "device_id": "x"},
+            headers=headers,
+        )
+        assert bad.status_code == 400 and bad.json()["field"] == "platform"
+        replies = [
+            http.post(
+                "/api/enrollments",
+                json={"token": tokens[n - 1], "platform": "ios", "device_id": f"iphone-{n}"},
+                headers=headers,
+            ).json()
+            for n in range(1, 5)
+        ]
+        # The same device again changes nothing.
+        again = http.post(
+            "/api/enrollments",
+            json={"token": token, "platform": "ios", "device_id": "iphone-1"},
+            headers=headers,
+        )
+        # Another device on a spent link is refused, and the link's page says so.
+        spent = http.post(
+            "/api/enrollments",
+            json={"token": token, "platform": "ios", "device_id": "iphone-5"},
+            headers=headers,
+        )
+        spent_page = http.get(link)
+    assert spent.status_code == 410 and "already used" in spent.json()["error"]
+    assert spent_page.status_code == 410 and "already used" in spent_page.text
+    assert [r["devices"] for r in replies] == [1, 2, 3, 4]
+    assert [r["licensed_users"] for r in replies] == [1, 1, 1, 2]  # the 4th device is a second licence
+    assert [r["licence_added"] for r in replies] == [True, False, False, True]
+    assert again.status_code == 200 and again.json()["devices"] == 4
+    helen.slash("/enroll", "status john.doe@example.com", channel=HELPDESK_CHANNEL)
+    status = slack_emulator.wait_until(
+        lambda: [
+            e for e in slack_emulator.ephemerals(user=HELPDESK_USER) if "Enrollment status" in e.all_text()
+        ]
+    )[-1].all_text()
+    assert "Devices* (4, 2 licensed users)" in status and "enrolled" in status
 
 
 def test_resend_extend_revoke_and_expired_links(deskops: RunningApp, slack_emulator: SlackEmulator) -> None:

@@ -94,7 +94,7 @@ def test_invite_people_and_groups_from_openldap_over_smtp(
     messages = sink.wait_for(6, timeout=30)
     assert len(messages) == 6 and len({m["Message-ID"] for m in messages}) == 6
     john = [m for m in messages if m["To"] == "john.doe@example.com"]
-    assert [str(m["Subject"]) for m in john] == ["Set up Acronis Access on your iOS or Android device"]
+    assert [str(m["Subject"]) for m in john] == ["Set up Acronis Access on your iOS / Android device"]
     stores = {
         "iOS": Settings.model_fields["ios_app_url"].default,
         "Android": Settings.model_fields["android_app_url"].default,

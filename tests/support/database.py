@@ -54,13 +54,14 @@ def _admin_connection() -> psycopg.Connection[tuple[object, ...]]:
         )
 
 
-def create_postgres_database(name: str) -> str:
-    """A fresh, migrated PostgreSQL database; returns its URL."""
+def create_postgres_database(name: str, *, migrated: bool = True) -> str:
+    """A fresh PostgreSQL database, migrated unless told otherwise; returns its URL."""
     with _admin_connection() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     url = PG_URL_TEMPLATE.format(name=name)
-    upgrade(url)
+    if migrated:
+        upgrade(url)
     return url
 
 

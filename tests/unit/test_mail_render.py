@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, UndefinedError
 
+from bot.i18n.brand import Brand
 from bot.integrations.mail.message import build_mime, message_id_header, to_bytes
 from bot.integrations.mail.port import OutgoingEmail
 from bot.integrations.mail.render import MailRenderer, render_email
@@ -51,11 +52,11 @@ def test_html_is_autoescaped_and_text_is_not() -> None:
 
 def test_layout_shows_the_brand_with_helpdesk_as_default() -> None:
     plain = render_email("test_message", to="a@example.com", context=CONTEXT, message_id="1")
-    branded = MailRenderer(defaults={"brand": "Contoso IT"}).render_email(
+    branded = MailRenderer(brand=Brand(name="Contoso IT", support_email="help@contoso.example")).render_email(
         "test_message", to="a@example.com", context=CONTEXT, message_id="1"
     )
     per_message = render_email(
-        "test_message", to="a@example.com", context={**CONTEXT, "brand": "Fabrikam"}, message_id="1"
+        "test_message", to="a@example.com", context={**CONTEXT, "brand_name": "Fabrikam"}, message_id="1"
     )
 
     assert plain.html.lstrip().startswith("<!DOCTYPE html>")
@@ -63,6 +64,8 @@ def test_layout_shows_the_brand_with_helpdesk_as_default() -> None:
     assert "Contoso IT" in branded.html
     assert branded.subject == "Test message for Jane from Contoso IT"
     assert "Sent by Contoso IT." in branded.text
+    assert "Questions? Write to help@contoso.example." in branded.text
+    assert 'href="mailto:help@contoso.example"' in branded.html
     assert "Fabrikam" in per_message.html
     assert "Contoso" not in per_message.html
 

@@ -48,6 +48,16 @@ class PlatformUserSpec:
 
 
 @dataclass(frozen=True)
+class PlatformBackupState:
+    """The Backup service an account has on the platform, in deskops' terms."""
+
+    subscription_provider_id: str
+    notification_level: NotificationLevel
+    backup_role: BackupRole
+    quotas: Quotas
+
+
+@dataclass(frozen=True)
 class PlatformAccount:
     """An account as the platform holds it, read back (activation) or found by its login."""
 
@@ -63,6 +73,8 @@ class PlatformAccount:
     role: Role | None = None
     phone: str | None = None
     address: str | None = None
+    # Its Backup service (looked up by login only), None when it has none.
+    backup: PlatformBackupState | None = None
 
 
 @dataclass(frozen=True)

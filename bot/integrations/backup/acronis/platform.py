@@ -31,7 +31,12 @@ from bot.integrations.backup.acronis.notifications import (
     merge_notifications,
     same_notifications,
 )
-from bot.integrations.backup.acronis.personal import CONFLICT_ATTEMPTS, CONFLICT_STATUSES, set_quotas
+from bot.integrations.backup.acronis.personal import (
+    CONFLICT_ATTEMPTS,
+    CONFLICT_STATUSES,
+    backup_state,
+    set_quotas,
+)
 from bot.integrations.backup.acronis.roles import (
     Grant,
     account_role_grants,
@@ -200,7 +205,8 @@ class AcronisBackupPlatform:
         found = self._in_tenant(login, customer_provider_id)
         if found is None:
             return None
-        return platform_account(found, self._grants(str(found["id"]), login))
+        grants = self._grants(str(found["id"]), login)
+        return platform_account(found, grants, backup_state(self.client, found, grants))
 
     def read_accounts(self, provider_ids: list[str]) -> dict[str, PlatformAccount]:
         wanted = [i for i in dict.fromkeys(provider_ids) if i and not i.startswith(LOCAL_PREFIX)]

@@ -125,3 +125,16 @@ def offered_roles(answer: Any) -> set[str]:
 def account_role(grants: list[Grant]) -> Role:
     """deskops' Role of an account found on the platform: Administrator when it is `company_admin`."""
     return Role.ADMINISTRATOR if COMPANY_ADMIN in role_ids(grants) else Role.USER
+
+
+def backup_role_of(grants: list[Grant]) -> BackupRole | None:
+    """deskops' Backup role of an account found on the platform; None when it has no Backup role.
+    A company administrator has every right, which deskops shows as Administrator."""
+    current = role_ids(grants)
+    if current & {COMPANY_ADMIN, BACKUP_ADMIN}:
+        return BackupRole.ADMINISTRATOR
+    if READONLY_ADMIN in current:
+        return BackupRole.READ_ONLY_ADMINISTRATOR
+    if BACKUP_USER in current:
+        return BackupRole.USER
+    return None
