@@ -73,7 +73,7 @@ def test_each_link_enrolls_one_device_of_its_platform(db: Database) -> None:
     first, second = invite(db, platform=PlatformChoice.IOS, devices=2)
     assert enroll(db, first, Platform.IOS, "iphone-1")
     # The second use of a link, by another device, is refused and records nothing.
-    assert refused(lambda: enroll(db, first, Platform.IOS, "ipad-1")) is LinkProblem.SPENT
+    assert refused(lambda: enroll(db, first, Platform.IOS, "ipad-1")) is LinkProblem.USED
     # The device it enrolled, reported again (a retried callback), is known: nothing new.
     assert enroll(db, first, Platform.IOS, "iphone-1") is False
     # An Android device on an iOS-only link is refused, and the link stays usable.
@@ -82,14 +82,14 @@ def test_each_link_enrolls_one_device_of_its_platform(db: Database) -> None:
     assert enroll(db, second, Platform.IOS, "ipad-1")
     with db.read() as session:
         people = people_status(session, email="john.doe@example.com", per_licence=3, now=NOW)
-        assert refused(lambda: open_invitation(session, first, now=NOW)) is LinkProblem.SPENT
+        assert refused(lambda: open_invitation(session, first, now=NOW)) is LinkProblem.USED
     assert [(p.devices, p.open_invitations, p.licences) for p in people] == [(2, 0, 1)]
 
 
 def test_a_both_link_enrolls_either_platform_once(db: Database) -> None:
     [link] = invite(db, platform=PlatformChoice.BOTH)
     assert enroll(db, link, Platform.ANDROID, "pixel-1")
-    assert refused(lambda: enroll(db, link, Platform.IOS, "iphone-1")) is LinkProblem.SPENT
+    assert refused(lambda: enroll(db, link, Platform.IOS, "iphone-1")) is LinkProblem.USED
 
 
 def test_expiry_holds_for_links_that_never_enrolled_and_a_spent_link_stays_spent(db: Database) -> None:
@@ -97,7 +97,7 @@ def test_expiry_holds_for_links_that_never_enrolled_and_a_spent_link_stays_spent
     assert enroll(db, used, Platform.ANDROID, "pixel-1")
     later = NOW + timedelta(days=400)
     assert refused(lambda: enroll(db, unused, Platform.ANDROID, "pixel-2", at=later)) is LinkProblem.EXPIRED
-    assert refused(lambda: enroll(db, used, Platform.ANDROID, "pixel-3", at=later)) is LinkProblem.SPENT
+    assert refused(lambda: enroll(db, used, Platform.ANDROID, "pixel-3", at=later)) is LinkProblem.USED
 
 
 @pytest.mark.parametrize("devices", [1, 3, 4])
@@ -142,7 +142,7 @@ def test_two_devices_racing_for_one_link_enroll_one(database_url: str) -> None:
             thread.start()
         for thread in threads:
             thread.join()
-        assert sorted(map(str, outcomes)) == ["True", *["spent"] * 3]
+        assert sorted(map(str, outcomes)) == ["True", *["used"] * 3]
         with db.read() as session:
             [person] = people_status(session, email=None, per_licence=3, now=NOW)
         assert person.devices == 1

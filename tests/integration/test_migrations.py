@@ -138,7 +138,7 @@ def test_invitations_sent_before_0008_keep_working_one_device_each(empty_databas
                 enroll_device(
                     session, token=spent, platform=Platform.IOS, device_id="ipad", now=now, per_licence=3
                 )
-            assert problem.value.problem is LinkProblem.SPENT
+            assert problem.value.problem is LinkProblem.USED
             with pytest.raises(WrongPlatform):
                 enroll_device(
                     session, token=unused, platform=Platform.IOS, device_id="ipad", now=now, per_licence=3
