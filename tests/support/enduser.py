@@ -56,7 +56,11 @@ EMAILS: dict[str, dict[str, Any]] = {
         "platform": "iOS / Android",
         "store_links": [
             {"platform": "iOS", "store": "App Store", "url": "https://apps.apple.com/app/acronis-access"},
-            {"platform": "Android", "store": "Google Play", "url": "https://play.google.com/store/apps/acronis"},
+            {
+                "platform": "Android",
+                "store": "Google Play",
+                "url": "https://play.google.com/store/apps/acronis",
+            },
         ],
         "qr_cid": "invitation-link-qr@deskops",
         "deep_link": "acronisaccess://enroll?server=access.msp.example&username=zlefevre",
