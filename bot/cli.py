@@ -149,13 +149,25 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_doctor(_: argparse.Namespace) -> int:
-    from bot.doctor import run_checks
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import CheckResult, report_json, run_checks
+    from bot.logs import RedactingFormatter
+    from bot.serve import secrets_of
 
-    settings = _settings()
+    if not args.json:
+        results = run_checks(_settings())
+        for result in results:
+            print(result.line())
+        return 0 if all(r.ok for r in results) else EXIT_FAILED
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        problems = [CheckResult("configuration", False, line) for line in error.problems]
+        print(report_json(problems, version=version(), redact=RedactingFormatter("%(message)s").redact))
+        return EXIT_CONFIG
     results = run_checks(settings)
-    for result in results:
-        print(result.line())
+    redactor = RedactingFormatter("%(message)s", secrets_of(settings))
+    print(report_json(results, version=version(), redact=redactor.redact))
     return 0 if all(r.ok for r in results) else EXIT_FAILED
 
 
@@ -248,7 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     digest_mode.add_argument("--send", action="store_true", help="post it to DIGEST_CHANNEL now")
     digest.set_defaults(func=cmd_digest)
 
-    sub.add_parser("doctor", help="check configuration and every integration").set_defaults(func=cmd_doctor)
+    doctor = sub.add_parser("doctor", help="check configuration and every integration")
+    doctor.add_argument("--json", action="store_true", help="one JSON document, for monitoring")
+    doctor.set_defaults(func=cmd_doctor)
     sub.add_parser("manifest", help="print the Slack app manifest for PUBLIC_URL").set_defaults(
         func=cmd_manifest
     )

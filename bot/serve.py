@@ -93,7 +93,7 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         # Socket Mode without a signing secret: events come over the WebSocket, and /slack/events
         # answers 401 to everything, since nobody knows this secret.
         settings = settings.model_copy(update={"slack_signing_secret": SecretStr(secrets.token_hex(32))})
-    configure_logging(settings.log_level, secrets_of(settings))
+    configure_logging(settings.log_level, secrets_of(settings), settings.log_format.value)
     try:
         deps = build_deps(settings)
     except ValueError as error:
@@ -163,7 +163,7 @@ def run_console(settings: Settings, *, host: str | None = None, port: int | None
         print("the database schema is not current: run `deskops db upgrade` first", file=sys.stderr)
         return 1
     samples = load_sample_customers(console.service.deps.db)
-    configure_logging(settings.log_level, secrets_of(console.settings))
+    configure_logging(settings.log_level, secrets_of(console.settings), settings.log_format.value)
     # The emulator's own requests to the bot (one per click) would fill the log; the bot logs them.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     outbox = console.web.pages.outbox

@@ -20,6 +20,7 @@ class BlockId(StrEnum):
     DAYS = "days"
     DEVICES = "devices"
     PLATFORM = "platform"
+    LANGUAGE = "language"
     EMAIL = "email"
 
 
@@ -37,6 +38,7 @@ class ActionId(StrEnum):
     DAYS = "enroll.invite.days"
     DEVICES = "enroll.invite.devices"
     PLATFORM = "enroll.invite.platform"
+    LANGUAGE = "enroll.invite.language"
     EMAIL = "enroll.invite.email"
     # On invitations, wherever they are shown (/enroll status, reminders, App Home).
     RESEND = "enroll.invitation.resend"

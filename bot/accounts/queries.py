@@ -16,6 +16,7 @@ from bot.accounts.models import (
     UserStatus,
 )
 from bot.customers.models import Customer
+from bot.customers.scope import EVERY_CUSTOMER, CustomerScope, OutOfScope
 from bot.customers.service import close_matches, find_customer, get_customer
 from bot.errors import Ambiguous, NotFound
 from bot.outbox.models import OutboxMessage, OutboxStatus
@@ -32,14 +33,20 @@ def get_user(session: Session, user_id: int) -> BackupUser:
     return user
 
 
-def find_user(session: Session, email: str, customer_text: str | None = None) -> BackupUser:
-    """The user signing in with `email`, within the named customer when one is given."""
+def find_user(
+    session: Session, email: str, customer_text: str | None = None, scope: CustomerScope = EVERY_CUSTOMER
+) -> BackupUser:
+    """The user signing in with `email`, within the named customer when one is given, among the
+    customers the person may act on."""
     key = email.strip().lower()
     query = select(BackupUser).where(BackupUser.email_key == key).options(selectinload(BackupUser.customer))
     if customer_text:
-        customer = find_customer(session, customer_text)
+        customer = find_customer(session, customer_text, scope)
         query = query.where(BackupUser.customer_id == customer.id)
-    matches = session.scalars(query).all()
+    found = session.scalars(query).all()
+    matches = [user for user in found if scope.allows(user.customer.name)]
+    if found and not matches:
+        raise OutOfScope(found[0].customer.name)
     if len(matches) == 1:
         return get_user(session, matches[0].id)
     if len(matches) > 1:

@@ -78,6 +78,7 @@ def _new_invitation(
         created_at=now,
         channel_id=None,  # one e-mail: the person who clicked is told, no progress card
         platform=source.platform,
+        language=source.batch.language,  # the same language as the person's invitation
         days=days,
         expires_at=now + timedelta(days=days),
         invitees=1,

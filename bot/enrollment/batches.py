@@ -25,6 +25,7 @@ from bot.enrollment.models import (
     PlatformChoice,
 )
 from bot.errors import FieldErrors, NotFound
+from bot.i18n.languages import UnknownLanguage, parse_language
 from bot.outbox.service import enqueue, enqueue_many, enqueue_once, retry_failed
 from bot.tokens import LinkTokens, new_nonce
 
@@ -37,6 +38,7 @@ INVITEES = "invitees"
 DAYS = "days"
 DEVICES = "devices"
 PLATFORM = "platform"
+LANGUAGE = "language"
 CHUNK = 1000
 
 
@@ -54,6 +56,16 @@ def check_devices(text: str | None) -> int:
             {DEVICES: f"Enter a whole number of devices per person from {DEVICES_MIN} to {DEVICES_MAX}."}
         )
     return int(value)
+
+
+def check_language(value: str | None, *, default: str) -> str:
+    """The language chosen for a batch (none chosen: `default`, the LANGUAGE setting)."""
+    if not value:
+        return default
+    try:
+        return parse_language(value)
+    except UnknownLanguage as error:
+        raise FieldErrors({LANGUAGE: str(error)}) from None
 
 
 def check_ready(session: Session, draft: InviteDraft) -> int:
@@ -146,6 +158,7 @@ def send_batch(
         invitations=invitees * devices_per_person,
         state=BatchState.PENDING_APPROVAL if hold else BatchState.SENDING,
         request_key=draft.id,
+        language=draft.language,
     )
     try:
         with session.begin_nested():

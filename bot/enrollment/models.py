@@ -91,6 +91,8 @@ class InviteDraft(Base):
     notice: Mapped[str | None] = mapped_column(String(500))
     # How many invitations (one device each) every person on the list gets.
     devices_per_person: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The language chosen for the invitations' e-mails and pages (None: LANGUAGE).
+    language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
 
@@ -133,6 +135,8 @@ class InvitationBatch(Base):
     finished_at: Mapped[datetime | None]
     # The modal's draft id: a double-clicked Send creates one batch.
     request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # The language of its e-mails and landing pages (None: LANGUAGE when they are shown).
+    language: Mapped[str | None] = mapped_column(String(16))
 
 
 class Invitation(Base):

@@ -78,7 +78,7 @@ def enrollment_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
                 "server": links.server,
                 "username": invitation.username,
                 "expires_at": invitation.expires_at,
-                "language": pages.language(None),
+                "language": pages.language(invitation.batch.language),
                 # For a person reading it on a computer: the same page, on the phone.
                 "qr": qr_data_uri(links.landing_url(token)),
             }

@@ -15,7 +15,6 @@ from blocks.approvals import sent_for_approval_modal
 from blocks.backup.ids import ActionId, CallbackId
 from blocks.backup.metadata import AddUserMetadata, AddUserSettingsMetadata
 from blocks.backup.modals import (
-    SELECT_OPTIONS_MAX,
     BackupSettingsValues,
     add_user_backup_settings_modal,
     add_user_modal,
@@ -25,6 +24,7 @@ from bot.accounts.models import BackupRole, Role
 from bot.accounts.users import check_email_free
 from bot.approvals.administrators import create_user_or_request_approval
 from bot.approvals.models import ApprovalRequest
+from bot.customers.scope import CustomerScope
 from bot.customers.service import customer_summaries, find_customer, get_customer, summarize_customer
 from bot.deps import Deps
 from bot.errors import InvalidState
@@ -38,19 +38,25 @@ log = logging.getLogger(__name__)
 
 
 def open_add_user(
-    deps: Deps, client: WebClient, *, trigger_id: str, channel_id: str | None, customer_text: str | None
+    deps: Deps,
+    client: WebClient,
+    *,
+    trigger_id: str,
+    channel_id: str | None,
+    customer_text: str | None,
+    scope: CustomerScope,
 ) -> None:
     with deps.db.read() as session:
-        customers = customer_summaries(session)
-        fixed = find_customer(session, customer_text).id if customer_text else None
+        customers = [c for c in customer_summaries(session) if scope.allows(c.name)]
+        fixed = find_customer(session, customer_text, scope).id if customer_text else None
     if not customers:
         raise InvalidState(
             "There are no customers yet: import them with `deskops customers import FILE.yaml`."
+            if scope.is_everything
+            else "No customer is in your scope: ask a deskops administrator to add yours in ACCESS_FILE."
         )
     if fixed is None and len(customers) == 1:
         fixed = customers[0].id
-    if fixed is None and len(customers) > SELECT_OPTIONS_MAX:
-        raise InvalidState(f"There are {len(customers):,} customers; name one: `/backup add <customer>`.")
     metadata = AddUserMetadata(request_key=str(uuid.uuid4()), channel_id=channel_id, customer_id=fixed)
     client.views_open(trigger_id=trigger_id, view=add_user_modal(metadata=metadata, customers=customers))
 

@@ -134,6 +134,13 @@ class BackupPlatform(Protocol):
     def send_activation_email(self, provider_user_id: str) -> None:
         """Ask the platform to e-mail the activation link (only when sends_own_activation_email)."""
 
+    def set_enabled(self, provider_user_id: str, *, enabled: bool) -> None:
+        """Let the account sign in (True) or not (False). Safe to call again."""
+
+    def delete_account(self, provider_user_id: str) -> None:
+        """Delete the account for good (disabling it first where the platform requires). An account
+        that is already gone counts as deleted."""
+
     def list_customers(self) -> list[PlatformCustomer]:
         """Customer tenants and their subscriptions, for `deskops customers sync`."""
 

@@ -16,8 +16,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from bot.config import Settings
-from bot.integrations.backup.acronis import catalog
+from bot.integrations.backup.acronis import catalog, lifecycle
 from bot.integrations.backup.acronis.accounts import (
     address_lines,
     gone,
@@ -52,6 +54,7 @@ from bot.integrations.backup.port import (
     PlatformError,
     PlatformUserSpec,
 )
+from bot.integrations.calls import Integration, IntegrationCalls, ObservedTransport
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +72,9 @@ class AcronisBackupPlatform:
         self.client = client
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, retry: RetryPolicy | None = None) -> AcronisBackupPlatform:
+    def from_settings(
+        cls, settings: Settings, *, retry: RetryPolicy | None = None, calls: IntegrationCalls | None = None
+    ) -> AcronisBackupPlatform:
         if (
             settings.acronis_url is None
             or settings.acronis_client_id is None
@@ -84,6 +89,9 @@ class AcronisBackupPlatform:
             client_secret=settings.acronis_client_secret.get_secret_value(),
             timeout=settings.acronis_timeout_seconds,
             retry=retry,
+            transport=None
+            if calls is None
+            else ObservedTransport(httpx.HTTPTransport(), calls, Integration.ACRONIS),
         )
         return cls(client)
 
@@ -337,6 +345,14 @@ class AcronisBackupPlatform:
             )
         except AcronisError as error:
             raise gone(error, provider_user_id) from None
+
+    # --- the account's life: disable, enable, delete (bot/integrations/backup/acronis/lifecycle.py)
+
+    def set_enabled(self, provider_user_id: str, *, enabled: bool) -> None:
+        lifecycle.set_enabled(self.client, provider_user_id, enabled=enabled)
+
+    def delete_account(self, provider_user_id: str) -> None:
+        lifecycle.delete_account(self.client, provider_user_id)
 
     # --- customers and the set-up check ---------------------------------------------------
 
