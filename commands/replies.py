@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from blocks.backup.messages import notice
 from bot.deps import Deps
+from commands.home_tab import refresh_home
 
 
 def tell_person(
@@ -26,8 +27,6 @@ def tell_person(
     if context.response_url and context.respond is not None:
         context.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
     elif (body.get("view") or {}).get("type") == "home" and user_id and deps is not None:
-        from commands.home import refresh_home
-
         refresh_home(deps, client, user_id, notice=text)
     elif context.channel_id and user_id:
         client.chat_postEphemeral(channel=context.channel_id, user=user_id, text=text, blocks=blocks)

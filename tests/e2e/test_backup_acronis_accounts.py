@@ -20,8 +20,8 @@ from sqlalchemy import select
 from bot.accounts.models import BackupUser, UserStatus
 from bot.audit.models import AuditEvent
 from bot.clock import ManualClock
-from bot.console import SlackEmulator
 from bot.scheduler.runner import RunOutcome
+from console import SlackEmulator
 from tests.e2e.backup_flows import add_user_with_backup, option_value
 from tests.support.acronis import GIB, AcronisEmulator
 from tests.support.app import RunningApp, run_app_on_acronis

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot.accounts.models import BackupUser, UserStatus
 from bot.audit.models import AuditEvent
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.e2e.backup_flows import add_user_with_backup, add_user_without_backup
 from tests.support.app import RunningApp
 from tests.support.slack import HELPDESK_CHANNEL, HELPDESK_USER

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.accounts.models import BackupUser, UserStatus
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.e2e.backup_flows import add_user_without_backup
 from tests.support.channels import ChannelsApp, channels_app
 from tests.support.slack import APPROVALS_CHANNEL, APPROVER, HELPDESK_CHANNEL, HELPDESK_USER

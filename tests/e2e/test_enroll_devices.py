@@ -16,7 +16,7 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot.console import Ephemeral, SlackEmulator
+from console import Ephemeral, SlackEmulator
 from bot.enrollment.models import Device, Invitation, InvitationState
 from tests.e2e.backup_flows import read_eml
 from tests.e2e.enroll_flows import add_result, landing_links, open_invite, search

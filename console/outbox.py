@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
-from bot.console.mrkdwn import safe_href
+from console.mrkdwn import safe_href
 
 _NAME = re.compile(r"^[A-Za-z0-9_@+\-][A-Za-z0-9._@+\-]*\.eml$")
 _TEXT_LINK = re.compile(r"https?://[^\s<>\"']+")

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.console.blockkit_elements import (
+from console.blockkit_elements import (
     ACCESSORY_ELEMENTS,
     ACTIONS_ELEMENTS,
     INPUT_ELEMENTS,

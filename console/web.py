@@ -29,9 +29,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.console.actions import ConsoleActions, ConsoleError, ElementRef, SlashCommand
-from bot.console.outbox import framed_html
-from bot.console.pages import TEMPLATES, ConsolePages, Place
+from console.actions import ConsoleActions, ConsoleError, ElementRef, SlashCommand
+from console.outbox import framed_html
+from console.pages import TEMPLATES, ConsolePages, Place
 
 PREFIX = "/console"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})

@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.console.driver import Driver
-from bot.console.models import JSON, SlackError
-from bot.console.pages import ClientErrors
-from bot.console.viewstate import STATE_KEYS, TEXT_INPUTS, find_action, find_block, find_element, pick_options
-from bot.console.workspace import Workspace
+from console.driver import Driver
+from console.models import JSON, SlackError
+from console.pages import ClientErrors
+from console.viewstate import STATE_KEYS, TEXT_INPUTS, find_action, find_block, find_element, pick_options
+from console.workspace import Workspace
 
 _OPTION_KEYS = frozenset({"selected_option", "selected_options"})
 _URL = re.compile(r"https?://[^\s<>]+[^\s<>.,;:!?)\]'\"]")

@@ -5,16 +5,14 @@ e-mail/URL/number syntax) applied before anything is sent, as the Slack client d
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from bot.console.models import JSON, iter_texts
-from bot.console.transport import Delivery
-from bot.console.viewstate import STATE_KEYS, TEXT_INPUTS, find_action, find_block, find_element, pick_options
-
-if TYPE_CHECKING:
-    from bot.console.driver import Driver, Outcome
+from console.models import JSON, iter_texts
+from console.transport import Delivery, Outcome
+from console.viewstate import STATE_KEYS, TEXT_INPUTS, find_action, find_block, find_element, pick_options
+from console.workspace import Workspace
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
@@ -41,8 +39,25 @@ class SubmitResult:
         return self.delivery.status if self.delivery is not None else None
 
 
+class ViewDriver(Protocol):
+    """What a view handle needs of the driver acting for its person."""
+
+    @property
+    def workspace(self) -> Workspace: ...
+
+    def view_action(
+        self, user_id: str, view_id: str, block: JSON, element: JSON, selection: JSON
+    ) -> Outcome: ...
+
+    def submit(self, user_id: str, view_id: str, *, force: bool) -> SubmitResult: ...
+
+    def close(self, user_id: str) -> Outcome | None: ...
+
+    def wait_until(self, predicate: Callable[[], Any], *, timeout: float, message: str) -> Any: ...
+
+
 class ViewHandle:
-    def __init__(self, driver: Driver, user_id: str, view_id: str) -> None:
+    def __init__(self, driver: ViewDriver, user_id: str, view_id: str) -> None:
         self.driver = driver
         self.user_id = user_id
         self.id = view_id

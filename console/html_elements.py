@@ -13,8 +13,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from bot.console.mrkdwn import RenderContext, render_mrkdwn, render_plain, safe_href
-from bot.console.viewstate import STATE_KEYS, all_options
+from console.mrkdwn import RenderContext, render_mrkdwn, render_plain, safe_href
+from console.viewstate import STATE_KEYS, all_options
 
 JSON = dict[str, Any]
 TEXT_TYPES = {"plain_text_input": "text", "email_text_input": "email", "url_text_input": "url"}

@@ -11,8 +11,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.console.models import JSON, SlackError
-from bot.console.workspace import Workspace
+from console.models import JSON, SlackError
+from console.workspace import Workspace
 
 
 class Args:

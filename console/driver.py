@@ -12,41 +12,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from bot.console import payloads
-from bot.console.models import JSON, Ephemeral, Message, SlackError
-from bot.console.socketmode import SocketMode
-from bot.console.transport import Delivery, RequestKind, SentRequest, SlackSender
-from bot.console.viewhandle import SubmitResult, ViewHandle, client_errors, selection_for
-from bot.console.viewstate import find_action, input_block_ids, random_id
-from bot.console.workspace import Workspace
+from console import payloads
+from console.models import JSON, Ephemeral, Message, SlackError
+from console.socketmode import SocketMode
+from console.transport import Delivery, Outcome, RequestKind, SentRequest, SlackSender
+from console.viewhandle import SubmitResult, ViewHandle, client_errors, selection_for
+from console.viewstate import find_action, input_block_ids, random_id
+from console.workspace import Workspace
 
 ACK_DEADLINE_MS = 3000.0
-
-
-@dataclass
-class Outcome:
-    """What came of one request: the app's HTTP answer, and what Slack showed because of it."""
-
-    delivery: Delivery
-    trigger_id: str | None = None
-    ephemeral: Ephemeral | None = None  # a slash command's ack body, shown to the person only
-    message: Message | None = None  # a slash command's ack body with response_type in_channel
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def status(self) -> int:
-        return self.delivery.status
-
-    @property
-    def elapsed_ms(self) -> float:
-        return self.delivery.elapsed_ms
-
-    @property
-    def request(self) -> SentRequest:
-        return self.delivery.request
 
 
 class Driver:

@@ -14,14 +14,15 @@ fake Slack; `make run` without Slack credentials will serve it behind a browser 
 * `emulator.SlackEmulator`: all of it behind one facade.
 """
 
-from bot.console.blockkit import BlockKitLimits
-from bot.console.driver import Outcome, Person
-from bot.console.emulator import ChannelView, OffsetClock, SlackEmulator
-from bot.console.models import AppIdentity, Ephemeral, Message, SlackError
-from bot.console.transport import Delivery, SentRequest
-from bot.console.viewhandle import SubmitResult, ViewHandle
-from bot.console.webapi import ApiCall
-from bot.console.workspace import Workspace
+from console.blockkit import BlockKitLimits
+from console.clock import OffsetClock
+from console.driver import Person
+from console.emulator import ChannelView, SlackEmulator
+from console.models import AppIdentity, Ephemeral, Message, SlackError
+from console.transport import Delivery, Outcome, SentRequest
+from console.viewhandle import SubmitResult, ViewHandle
+from console.webapi import ApiCall
+from console.workspace import Workspace
 
 __all__ = [
     "ApiCall",

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.console.models import JSON, AppIdentity, Channel, User
+from console.models import JSON, AppIdentity, Channel, User
 
 
 def team_ref(identity: AppIdentity) -> JSON:

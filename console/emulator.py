@@ -20,40 +20,23 @@ reaches the app as envelopes over that socket instead of POSTs to `events_url`.
 from __future__ import annotations
 
 import copy
-import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.clock import Clock
-from bot.console.blockkit import BlockKitLimits
-from bot.console.driver import Driver, Person
-from bot.console.models import JSON, AppIdentity, Channel, Ephemeral, Message, ResponsePost, User, Usergroup
-from bot.console.server import BackgroundServer
-from bot.console.socketmode import SocketMode
-from bot.console.transport import Delivery, SentRequest, SlackSender
-from bot.console.webapi import ApiCall, WebApi
-from bot.console.workspace import Workspace
-
-
-class OffsetClock:
-    """Real time plus an offset that tests move forward (trigger_id expiry without sleeping)."""
-
-    def __init__(self) -> None:
-        self._offset = timedelta()
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        with self._lock:
-            return datetime.now(UTC) + self._offset
-
-    def advance(self, delta: timedelta) -> None:
-        with self._lock:
-            self._offset += delta
+from console.blockkit import BlockKitLimits
+from console.clock import Clock, OffsetClock
+from console.driver import Driver, Person
+from console.models import JSON, AppIdentity, Channel, Ephemeral, Message, ResponsePost, User, Usergroup
+from console.server import BackgroundServer
+from console.socketmode import SocketMode
+from console.transport import Delivery, SentRequest, SlackSender
+from console.webapi import ApiCall, WebApi
+from console.workspace import Workspace
 
 
 class ChannelView:

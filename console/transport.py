@@ -15,6 +15,8 @@ from typing import Any, Literal
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
+from console.models import Ephemeral, Message
+
 RequestKind = Literal["command", "interactivity", "event"]
 _CONTENT_TYPES: dict[str, str] = {
     "command": "application/x-www-form-urlencoded",
@@ -106,3 +108,26 @@ class SlackSender:
 
     def close(self) -> None:
         self._client.close()
+
+
+@dataclass
+class Outcome:
+    """What came of one request: the app's HTTP answer, and what Slack showed because of it."""
+
+    delivery: Delivery
+    trigger_id: str | None = None
+    ephemeral: Ephemeral | None = None  # a slash command's ack body, shown to the person only
+    message: Message | None = None  # a slash command's ack body with response_type in_channel
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> int:
+        return self.delivery.status
+
+    @property
+    def elapsed_ms(self) -> float:
+        return self.delivery.elapsed_ms
+
+    @property
+    def request(self) -> SentRequest:
+        return self.delivery.request

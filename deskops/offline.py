@@ -1,5 +1,8 @@
-"""Console mode: `deskops serve` without Slack credentials runs the bot against the local Slack
-emulation, both in one server on 127.0.0.1, with a browser console at /console.
+"""The offline console: `deskops console` runs the bot against the local Slack emulator of
+`console/`, both in one server on 127.0.0.1, with a browser console at /console.
+
+This module, not `bot/`, composes the two: the bot reaches the emulator only the way it reaches
+Slack (SLACK_API_URL and signed requests to /slack/events), so `bot/` never imports `console/`.
 
     console = OfflineConsole.build(settings, port=3000)
     console.start_background()             # the bot's outbox worker
@@ -16,30 +19,49 @@ from __future__ import annotations
 
 import logging
 import secrets
+import socket
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import uvicorn
 import yaml
 from pydantic import SecretStr
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.config import Settings
-from bot.console.actions import ConsoleActions, SlashCommand
-from bot.console.blockkit import BlockKitLimits
-from bot.console.emulator import SlackEmulator
-from bot.console.outbox import OutboxFolder
-from bot.console.pages import ClientErrors, ConsolePages, Persona
-from bot.console.web import PREFIX, ConsoleWeb
+from bot.db import Database
 from bot.integrations.mail.file import FileMailer
 from bot.integrations.mail.smtp_url import redact_smtp_url
-from bot.migrations import PROJECT_ROOT
+from bot.logs import configure_logging
+from bot.migrations import PROJECT_ROOT, schema_is_current
 from bot.resources import manifest_file
+from bot.serve import integration_problem, secrets_of
 from bot.wiring import Service, build_deps, build_service
+from console.actions import ConsoleActions, SlashCommand
+from console.blockkit import BlockKitLimits
+from console.emulator import SlackEmulator
+from console.outbox import OutboxFolder
+from console.pages import ClientErrors, ConsolePages, Persona
+from console.web import PREFIX, ConsoleWeb
 
 log = logging.getLogger(__name__)
+
+BANNER = """\
+deskops console: the OFFLINE CONSOLE, a demo of the bot against a local Slack emulation, in this
+process. It is not a production server: for a real Slack workspace run `deskops serve`.
+
+  Open {url}
+  It listens on 127.0.0.1 only: nobody but this machine can reach it.
+  Mail: {mail}
+{samples}
+To connect a real Slack workspace instead, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET
+(README.md, section "Connect a Slack workspace") and run `deskops serve`.
+"""
 
 LIMITS_FILE = PROJECT_ROOT.parent / "shared" / "slack" / "blockkit-limits.json"
 MANIFEST_FILE = manifest_file()
@@ -213,3 +235,64 @@ def outbox_of(settings: Settings, mailer: object) -> OutboxFolder:
         return OutboxFolder(folder, description=f"E-mails the app sent: .eml files in {folder.resolve()}")
     url = redact_smtp_url(settings.smtp_url.get_secret_value())
     return OutboxFolder(None, description=f"Mail goes to the SMTP server {url}; the console cannot show it.")
+
+
+def run_console(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+    """`deskops console`: the bot and the Slack emulation in one server on 127.0.0.1, with the
+    sample customers in an empty database."""
+    if host is not None and host not in (LOOPBACK, "localhost"):
+        print(f"the offline console listens on {LOOPBACK} only; --host {host} is ignored", file=sys.stderr)
+    try:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((LOOPBACK, port or settings.port))
+    except OSError as error:
+        print(
+            f"cannot listen on {LOOPBACK}:{port or settings.port}: {error.strerror}; set PORT",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        console = OfflineConsole.build(settings, port=int(sock.getsockname()[1]))
+    except ValueError as error:
+        sock.close()
+        return integration_problem(error)
+    if not schema_is_current(console.service.deps.db):
+        sock.close()
+        print("the database schema is not current: run `deskops db upgrade` first", file=sys.stderr)
+        return 1
+    samples = load_sample_customers(console.service.deps.db)
+    configure_logging(settings.log_level, secrets_of(console.settings), settings.log_format.value)
+    # The emulator's own requests to the bot (one per click) would fill the log; the bot logs them.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    outbox = console.web.pages.outbox
+    mail = (
+        outbox.description
+        if outbox.folder is None
+        else f"written as .eml files to {outbox.folder}/ (the console's Outbox)"
+    )
+    print(BANNER.format(url=console.url, mail=mail, samples=samples), flush=True)
+    console.start_background()
+    try:
+        config = uvicorn.Config(console.app, log_config=None, access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        console.stop_background()
+    return 0
+
+
+SAMPLE_CUSTOMERS = Path(str(resources.files("bot.sample") / "customers.yaml"))
+
+
+def load_sample_customers(db: Database) -> str:
+    """The sample customers, into a database without customers only: the console is a demo, and a
+    database that has customers is somebody's own. `deskops serve` never calls this."""
+    from bot.clock import utcnow
+    from bot.customers.service import customer_count, import_customers, parse_customer_file
+
+    document = parse_customer_file(yaml.safe_load(SAMPLE_CUSTOMERS.read_text(encoding="utf-8")))
+    with db.transaction() as session:
+        if customer_count(session) > 0:
+            return ""
+        report = import_customers(session, document, now=utcnow(), actor="console")
+    return f"  Sample customers: {report.created} loaded into the empty database ({SAMPLE_CUSTOMERS.name}).\n"

@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from bot.clock import Clock, SystemClock
-from bot.console.blockkit import BlockKitLimits
-from bot.console.models import (
+from console.blockkit import BlockKitLimits
+from console.clock import Clock, SystemClock
+from console.models import (
     JSON,
     AppIdentity,
     Channel,
@@ -29,8 +29,8 @@ from bot.console.models import (
     User,
     Usergroup,
 )
-from bot.console.views import ViewStore
-from bot.console.viewstate import fill_ids, random_id
+from console.views import ViewStore
+from console.viewstate import fill_ids, random_id
 
 # A response_url takes up to 5 posts within 30 minutes (Slack's documented allowance).
 RESPONSE_URL_USES = 5

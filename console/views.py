@@ -9,14 +9,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from bot.console.models import JSON, SlackError, Trigger
-from bot.console.viewstate import fill_ids, initial_values, input_block_ids, preserved_values, random_id
-
-if TYPE_CHECKING:
-    from bot.console.workspace import Workspace
+from console.models import JSON, AppIdentity, SlackError, Trigger, User
+from console.viewstate import fill_ids, initial_values, input_block_ids, preserved_values, random_id
 
 TRIGGER_TTL = timedelta(seconds=3)
 MAX_STACK = 3  # a modal plus 2 pushed views
@@ -30,8 +27,25 @@ class Closed:
     is_cleared: bool
 
 
+class ViewHost(Protocol):
+    """What views need of the workspace that holds them (its lock, clock, people and checks)."""
+
+    identity: AppIdentity
+
+    @property
+    def lock(self) -> Any: ...
+
+    def now(self) -> datetime: ...
+
+    def add_problem(self, problem: str) -> None: ...
+
+    def check_view(self, where: str, view: Any) -> None: ...
+
+    def user(self, user_id: str) -> User: ...
+
+
 class ViewStore:
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: ViewHost) -> None:
         self._ws = workspace
         self._views: dict[str, JSON] = {}
         self._owners: dict[str, str] = {}

@@ -25,10 +25,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.console.methods import METHODS, Args
-from bot.console.models import JSON, SlackError
-from bot.console.socketmode import SocketMode
-from bot.console.workspace import Workspace
+from console.methods import METHODS, Args
+from console.models import JSON, SlackError
+from console.socketmode import SocketMode
+from console.workspace import Workspace
 
 _JSON_ARGS = ("blocks", "attachments", "view")
 CONNECTIONS_OPEN = "apps.connections.open"

@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from bot.console.html_elements import (
+from console.html_elements import (
     Surface,
     image_placeholder,
     plain_of,

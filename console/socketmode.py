@@ -32,9 +32,9 @@ from starlette.requests import Request
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bot.console.models import JSON
-from bot.console.transport import Delivery, RequestKind, SentRequest
-from bot.console.workspace import Workspace
+from console.models import JSON
+from console.transport import Delivery, RequestKind, SentRequest
+from console.workspace import Workspace
 
 LINK_ROUTE = "socket_mode_link"
 _ENVELOPE_TYPES: dict[RequestKind, str] = {

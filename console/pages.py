@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from bot.console.html_blocks import render_blocks
-from bot.console.html_elements import Surface, text_of
-from bot.console.models import JSON, Channel, Ephemeral, Message
-from bot.console.mrkdwn import RenderContext, render_mrkdwn
-from bot.console.outbox import OutboxFolder
-from bot.console.workspace import Workspace
+from console.html_blocks import render_blocks
+from console.html_elements import Surface, text_of
+from console.models import JSON, Channel, Ephemeral, Message
+from console.mrkdwn import RenderContext, render_mrkdwn
+from console.outbox import OutboxFolder
+from console.workspace import Workspace
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
