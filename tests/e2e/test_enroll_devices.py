@@ -16,8 +16,8 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import func, select
 
-from console import Ephemeral, SlackEmulator
 from bot.enrollment.models import Device, Invitation, InvitationState
+from console import Ephemeral, SlackEmulator
 from tests.e2e.backup_flows import read_eml
 from tests.e2e.enroll_flows import add_result, landing_links, open_invite, search
 from tests.support.app import ENROLLMENT_API_KEY, RunningApp, run_app
