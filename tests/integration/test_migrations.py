@@ -94,7 +94,7 @@ def test_reminders_recorded_before_0005_keep_their_window(empty_database_url: st
         db.dispose()
 
 
-def test_invitations_sent_before_0010_keep_working_one_device_each(empty_database_url: str) -> None:
+def test_invitations_sent_before_0011_keep_working_one_device_each(empty_database_url: str) -> None:
     """Upgrading a running helpdesk: a `Both` batch of before (an iOS and an Android e-mail per
     person) counts 2 devices per person; its unused links still enroll a device of their platform;
     a link that already enrolled devices is spent (the devices stay), even long after its expiry."""
@@ -103,7 +103,7 @@ def test_invitations_sent_before_0010_keep_working_one_device_each(empty_databas
     from bot.tokens import LinkTokens
 
     tokens = LinkTokens(b"k" * 32)
-    command.upgrade(alembic_config(empty_database_url), "0009")
+    command.upgrade(alembic_config(empty_database_url), "0010")
     db = Database(empty_database_url)
     try:
         with db.engine.begin() as connection:
