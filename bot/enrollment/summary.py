@@ -178,7 +178,6 @@ class BatchSummary:
     days: int
     expires_at: datetime
     invitees: int
-    devices_per_person: int
     invitations: int
     state: BatchState
     problem: str | None
@@ -189,6 +188,7 @@ class BatchSummary:
     additional_licences: int
     # Pauses, the daily limit and the expected finish (None: nothing known of the relay).
     outlook: SendingOutlook | None = None
+    devices_per_person: int = 1
 
 
 def summarize_batch(progress: BatchProgress, outlook: SendingOutlook | None = None) -> BatchSummary:
