@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from blocks.backup.messages import customers_overview, help_message, notice
+from blocks.backup.messages import customers_overview, help_message, notice, notice_text
 from bot.accounts.platform_import import find_or_import_user
 from bot.accounts.queries import user_counts
 from bot.customers.service import customer_summaries, find_customer
@@ -70,7 +70,7 @@ def run_backup_command(
         case Subcommand.ACTIVATE:
             user_id = named_user(deps, parsed, actor=str(command["user_id"]))
             text = activate_user(deps, user_id=user_id, actor=str(command["user_id"]))
-            _ephemeral(respond, [b.to_dict() for b in notice(text)], text)
+            _ephemeral(respond, [b.to_dict() for b in notice(text)], notice_text(text))
         case Subcommand.USERS:
             list_users_or_customers(deps, respond, parsed.customer)
         case Subcommand.HELP:
