@@ -24,6 +24,10 @@ REFUSED_BODY = re.compile(
     r"(Invalid request signature detected \(signature: [^,]*, timestamp: [^,]*), body: .*", re.S
 )
 
+# PostgreSQL names the values of a violated key in its error (DETAIL: Key (email)=(ann@x.example)
+# already exists); SQLAlchemy's hide_parameters covers the bound parameters, not the server's text.
+KEY_VALUES = re.compile(r"(Key \([^)]*\))=\((.*?)\)(?= already exists| is not present| conflicts)")
+
 
 class RedactingFormatter(logging.Formatter):
     def __init__(self, fmt: str, secrets: Iterable[str] = ()) -> None:
@@ -34,6 +38,7 @@ class RedactingFormatter(logging.Formatter):
         text = REFUSED_BODY.sub(r"\1; body not logged)", text)
         text = JSON_SECRETS.sub(r"\1***\2", text)
         text = FORM_JSON_SECRETS.sub(r"\1***\2", text)
+        text = KEY_VALUES.sub(r"\1=(***)", text)
         for secret in self.secrets:
             text = text.replace(secret, "***")
         for pattern in PATTERNS:

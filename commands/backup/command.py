@@ -91,7 +91,7 @@ def handle_backup(
         parsed = parse_backup_command(command.get("text", ""))
     except UsageError as error:
         blocks = notice(str(error)) + help_message()
-        ack(text=str(error), blocks=[b.to_dict() for b in blocks])
+        ack(text=notice_text(str(error)), blocks=[b.to_dict() for b in blocks])
         return
     ack()
     run_backup_command(parsed, deps=deps, client=client, respond=respond, command=command)
