@@ -38,7 +38,7 @@ from bench.common import (
 )
 from bench.fake_slack import HELPDESK_GROUP, helpdesk_users
 from bench.loadgen import Answer, burst, signed_slash_command
-from bot.console.transport import SlackSender
+from console.transport import SlackSender
 
 NAME = "ack_latency"
 SIGNING_SECRET = "bench-signing-secret-8f2a"

@@ -3,7 +3,7 @@ written to the last byte of the answer read.
 
 A lean asyncio HTTP/1.1 client (one connection per request, as Slack makes them), so the load
 generator spends microseconds per request and its own queueing does not blur the figures.
-Requests are built and signed with the emulator's builders (bot.console.payloads/transport).
+Requests are built and signed with the emulator's builders (console.payloads/transport).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import uuid
 from dataclasses import dataclass
 
 from bench.common import LOOPBACK
-from bot.console.models import AppIdentity, Channel, User
-from bot.console.payloads import form_body, slash_command
-from bot.console.transport import SlackSender
+from console.models import AppIdentity, Channel, User
+from console.payloads import form_body, slash_command
+from console.transport import SlackSender
 
 IDENTITY = AppIdentity()
 CHANNEL = Channel(id="C0BENCH1", name="helpdesk", bot_is_member=True)

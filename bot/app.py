@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -12,13 +14,16 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from bot.deps import Deps
+from bot.log_context import slack_context
 from bot.slack.acks import FollowUpGate, GatedAck, RepeatedRequest
 from bot.slack.dedupe import RequestClaims, request_key
 from bot.slack.replays import ReplayGuard
 from bot.slack.sealing import MetadataSeal, SealingWebClient
 from bot.web.metrics import Metrics
+from bot.web.server import slack_kind
 
 log = logging.getLogger(__name__)
+SLASH_COMMAND = re.compile(r"^/[a-z0-9_-]{1,32}$")
 
 
 class TimedExecutor(ThreadPoolExecutor):
@@ -60,7 +65,9 @@ class TimedExecutor(ThreadPoolExecutor):
         with self._count_lock:
             self._in_flight += 1
         self.gate.listener_queued()
-        return super().submit(timed)
+        # The listener logs under the request's id and Slack user and team (bot.log_context).
+        context = contextvars.copy_context()
+        return super().submit(context.run, timed)
 
 
 class DeskopsApp(App):
@@ -102,6 +109,17 @@ def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("slack_bolt"),
     )
+
+    @app.middleware
+    def log_who_asked(
+        body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        # Verified by Bolt before any middleware: the ids are Slack's, not an outsider's. What
+        # was typed is never logged: only the command's name or the kind of request.
+        with slack_context(context.user_id, context.team_id):
+            command = str(body.get("command") or "")
+            log.info("slack request: %s", command if SLASH_COMMAND.match(command) else slack_kind(body))
+            return next()
 
     @app.middleware
     def provide_dependencies(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:

@@ -18,6 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.access_file import AccessFileError, read_access_file
 from bot.i18n.languages import UnknownLanguage, parse_language
 
 SLACK_PRINCIPAL_ID = re.compile(r"^[US][A-Z0-9]{2,}$")
@@ -28,6 +29,11 @@ SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 class BackupProviderName(StrEnum):
     LOCAL = "local"
     ACRONIS = "acronis"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"  # one object per line, for log shippers
 
 
 class DirectoryProfile(StrEnum):
@@ -90,6 +96,7 @@ class Settings(BaseSettings):
 
     # What needs a lead's approval (only while APPROVALS_CHANNEL is set), and for how long.
     approval_administrators: bool = True
+    approval_deletions: bool = True
     approval_batch_size: int = Field(default=50, ge=0)
     approval_devices_beyond_licence: bool = True
     approval_expiry_hours: int = Field(default=48, ge=1, le=24 * 30)
@@ -133,9 +140,13 @@ class Settings(BaseSettings):
     outbox_threads: int = Field(default=2, ge=1, le=32)
     outbox_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
 
+    # Which customers each helpdesk person may act on (bot/access_file.py); unset: all of them.
+    access_file: str | None = None
+
     phone_default_region: str = "US"
     activation_token_days: int = Field(default=7, ge=1, le=90)
     log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.TEXT
 
     @field_validator("approvers", "helpdesk_users", mode="before")
     @classmethod
@@ -185,6 +196,17 @@ class Settings(BaseSettings):
             if not match:
                 raise ValueError(f"{value!r} is not a time of day; use HH:MM such as 08:30")
             return time(int(match.group(1)), int(match.group(2)))
+        return value
+
+    @field_validator("access_file")
+    @classmethod
+    def _check_access_file(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            read_access_file(value)
+        except AccessFileError as error:
+            raise ValueError(str(error)) from None
         return value
 
     @field_validator("timezone")

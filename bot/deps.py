@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from slack_sdk import WebClient
@@ -11,9 +11,11 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
 from bot.integrations.backup.port import BackupPlatform
+from bot.integrations.calls import IntegrationCalls
 from bot.integrations.directory.port import Directory
 from bot.integrations.mail.port import Mailer
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
+from bot.slack.scopes import StaffScopes
 from bot.tokens import LinkTokens
 
 
@@ -27,8 +29,12 @@ class Deps:
     slack: WebClient
     helpdesk: HelpdeskAccess
     approvers: SlackPrincipals
+    # Which customers each helpdesk person may act on (ACCESS_FILE).
+    scopes: StaffScopes
     tokens: LinkTokens
     directory: Directory
+    # Where the Acronis and LDAP adapters report each call (the metrics subscribe to it).
+    calls: IntegrationCalls = field(default_factory=IntegrationCalls)
 
     @property
     def activation_valid_for(self) -> timedelta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.error import URLError
@@ -28,9 +29,28 @@ class CheckResult:
     message: str
     warning: bool = False
 
+    @property
+    def status(self) -> str:
+        return "ok" if self.ok and not self.warning else ("warn" if self.ok else "fail")
+
     def line(self) -> str:
-        mark = "ok  " if self.ok and not self.warning else ("warn" if self.ok else "FAIL")
+        mark = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}[self.status]
         return f"[{mark}] {self.name}: {self.message}"
+
+
+def report_json(results: list[CheckResult], *, version: str, redact: Callable[[str], str]) -> str:
+    """`deskops doctor --json`, for monitoring: one document, `ok` false when any check failed."""
+    return json.dumps(
+        {
+            "ok": all(result.ok for result in results),
+            "version": version,
+            "checks": [
+                {"name": result.name, "status": result.status, "message": redact(result.message)}
+                for result in results
+            ],
+        },
+        indent=2,
+    )
 
 
 def _check(name: str, probe: Callable[[], str]) -> CheckResult:

@@ -1,11 +1,17 @@
-"""Logging set-up: one line per event, secrets scrubbed from everything that is written."""
+"""Logging set-up: one line per event (LOG_FORMAT=text) or one JSON object per line
+(LOG_FORMAT=json), secrets scrubbed from everything that is written."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.log_context import current
 
 PATTERNS = [
     re.compile(r"xox[abposre]-[A-Za-z0-9-]+"),
@@ -29,6 +35,11 @@ REFUSED_BODY = re.compile(
 KEY_VALUES = re.compile(r"(Key \([^)]*\))=\((.*?)\)(?= already exists| is not present| conflicts)")
 
 
+# SQLAlchemy's error text lists the statement's parameters (what people typed, e-mail addresses,
+# hashes): whatever the engine's settings, a log line keeps the statement and drops them.
+SQL_PARAMETERS = re.compile(r"^\[parameters: .*$", re.M)
+
+
 class RedactingFormatter(logging.Formatter):
     def __init__(self, fmt: str, secrets: Iterable[str] = ()) -> None:
         super().__init__(fmt)
@@ -36,6 +47,7 @@ class RedactingFormatter(logging.Formatter):
 
     def redact(self, text: str) -> str:
         text = REFUSED_BODY.sub(r"\1; body not logged)", text)
+        text = SQL_PARAMETERS.sub("[parameters not logged]", text)
         text = JSON_SECRETS.sub(r"\1***\2", text)
         text = FORM_JSON_SECRETS.sub(r"\1***\2", text)
         text = KEY_VALUES.sub(r"\1=(***)", text)
@@ -54,9 +66,48 @@ class RedactingFormatter(logging.Formatter):
         return self.redact(super().format(record))
 
 
-def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+class JsonFormatter(RedactingFormatter):
+    """One JSON object per line: time, level, logger, message, request_id, slack_user, slack_team,
+    error_reference (the one quoted to the person), and the traceback, every field redacted."""
+
+    FIELDS = ("request_id", "slack_user", "slack_team", "error_reference")
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__("%(message)s", secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        context = current()
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in self.FIELDS:
+            value = getattr(record, name, None) or context.get(name)
+            entry[name] = str(value) if value is not None else None
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        redacted = {
+            key: self.redact(value) if isinstance(value, str) else value for key, value in entry.items()
+        }
+        return json.dumps(redacted)  # ASCII: no character a reader could take for a line break
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def make_formatter(log_format: str = "text", secrets: Iterable[str] = ()) -> RedactingFormatter:
+    return JsonFormatter(secrets) if log_format == "json" else RedactingFormatter(TEXT_FORMAT, secrets)
+
+
+def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), log_format: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
+    handler.setFormatter(make_formatter(log_format, secrets))
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 
+from bot.access_file import read_access_file
 from bot.accounts.delivery import AccountDelivery
 from bot.app import TimedExecutor, create_app
 from bot.clock import Clock, SystemClock
@@ -21,7 +22,9 @@ from bot.db import Database
 from bot.deps import Deps
 from bot.enrollment.delivery import EnrollmentDelivery, EnrollmentLinks
 from bot.integrations.backup.factory import build_platform
+from bot.integrations.calls import IntegrationCalls, ObservedDirectory
 from bot.integrations.directory.factory import build_directory
+from bot.integrations.directory.ldap import LdapDirectory
 from bot.integrations.directory.port import Directory
 from bot.integrations.mail.factory import build_mailer
 from bot.integrations.mail.render import MailRenderer
@@ -31,6 +34,7 @@ from bot.scheduler.service import JobScheduler
 from bot.scheduler.wiring import build_scheduler, channel_handlers
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
 from bot.slack.client import make_web_client
+from bot.slack.scopes import StaffScopes
 from bot.tokens import LinkTokens, load_or_create_key
 from bot.web.metrics import Metrics
 from bot.web.server import create_web_app
@@ -42,11 +46,12 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = slack or make_web_client(token, settings.slack_api_url)
     secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
+    calls = IntegrationCalls()
     return Deps(
         settings=settings,
         db=Database(settings.database_url),
         clock=clock or SystemClock(),
-        platform=build_platform(settings),
+        platform=build_platform(settings, calls=calls),
         mailer=build_mailer(
             settings.smtp_url.get_secret_value(),
             mail_from=settings.mail_from,
@@ -56,9 +61,16 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
         slack=client,
         helpdesk=HelpdeskAccess(SlackPrincipals(settings.helpdesk_users, client)),
         approvers=SlackPrincipals(settings.approvers, client),
+        scopes=StaffScopes(read_access_file(settings.access_file) if settings.access_file else None, client),
         tokens=LinkTokens(load_or_create_key(secret_key, Path(settings.secret_key_file))),
-        directory=directory_from_settings(settings),
+        directory=observed(directory_from_settings(settings), calls),
+        calls=calls,
     )
+
+
+def observed(directory: Directory, calls: IntegrationCalls) -> Directory:
+    """An LDAP directory's operations are timed for /metrics; a file directory has nothing remote."""
+    return ObservedDirectory(directory, calls) if isinstance(directory, LdapDirectory) else directory
 
 
 def directory_from_settings(settings: Settings) -> Directory:
@@ -128,14 +140,16 @@ class Service:
 
 def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
     metrics = Metrics()
+    handlers = {**outbox_handlers(deps), **channel_handlers(deps)}
     worker = OutboxWorker(
         deps.db,
-        {**outbox_handlers(deps), **channel_handlers(deps)},
+        handlers,
         deps.clock,
         threads=deps.settings.outbox_threads,
         lease=timedelta(seconds=deps.settings.outbox_lease_seconds),
         poll_interval=poll_interval,
         on_outcome=metrics.record_delivery,
+        on_gave_up=metrics.operator.record_given_up,
     )
 
     # Wake the worker as soon as a transaction that queued work commits.
@@ -149,6 +163,10 @@ def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
             return pending_count(session)
 
     metrics.watch_outbox_depth(outbox_depth)
+    scheduler = build_scheduler(deps)
+    metrics.operator.know_outbox_kinds(handlers)
+    metrics.operator.watch_deployment(deps.db, deps.clock, [job.id for job in scheduler.jobs])
+    deps.calls.subscribe(metrics.operator.record_call)
     listeners = TimedExecutor(metrics)
     bolt = create_app(deps, metrics, listeners)
     web = create_web_app(bolt, deps, metrics)
@@ -161,5 +179,5 @@ def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
         listeners=listeners,
         web=web,
         worker=worker,
-        scheduler=build_scheduler(deps),
+        scheduler=scheduler,
     )

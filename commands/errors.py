@@ -47,7 +47,9 @@ def answer_for(error: Exception) -> tuple[str, list[str]]:
             [],
         )
     reference = uuid.uuid4().hex[:8]
-    log.error("unexpected error (reference %s)", reference, exc_info=error)
+    log.error(
+        "unexpected error (reference %s)", reference, exc_info=error, extra={"error_reference": reference}
+    )
     return (
         f"Something went wrong on our side (reference {reference}). Nothing was changed; please try again.",
         [],

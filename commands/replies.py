@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from blocks.backup.messages import notice, notice_text
 from blocks.text import clip
 from bot.deps import Deps
+from commands.home_tab import refresh_home
 
 # Slack truncates a message's top-level text at 40,000 characters; a notice is far shorter.
 FALLBACK_TEXT_MAX = 3000
@@ -31,8 +32,6 @@ def tell_person(
     if context.response_url and context.respond is not None:
         context.respond(text=fallback, blocks=blocks, response_type="ephemeral", replace_original=False)
     elif (body.get("view") or {}).get("type") == "home" and user_id and deps is not None:
-        from commands.home import refresh_home
-
         refresh_home(deps, client, user_id, notice=text)
     elif context.channel_id and user_id:
         client.chat_postEphemeral(channel=context.channel_id, user=user_id, text=fallback, blocks=blocks)

@@ -19,6 +19,7 @@ class BlockId(StrEnum):
     INVITEES = "invitees"
     DAYS = "days"
     PLATFORM = "platform"
+    LANGUAGE = "language"
     EMAIL = "email"
 
 
@@ -35,6 +36,7 @@ class ActionId(StrEnum):
     PAGE = "enroll.invite.page"
     DAYS = "enroll.invite.days"
     PLATFORM = "enroll.invite.platform"
+    LANGUAGE = "enroll.invite.language"
     EMAIL = "enroll.invite.email"
     # On invitations, wherever they are shown (/enroll status, reminders, App Home).
     RESEND = "enroll.invitation.resend"

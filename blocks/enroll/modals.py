@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     RadioButtonsElement,
     SectionBlock,
+    StaticSelectElement,
 )
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
@@ -30,8 +31,10 @@ from blocks.enroll.metadata import (
     PageRef,
 )
 from blocks.text import escape, mrkdwn, option, plain
+from bot.customers.service import CustomerLanguages
 from bot.enrollment.models import PlatformChoice
 from bot.enrollment.summary import DraftSummary, InviteeItem
+from bot.i18n.languages import SHIPPED_LANGUAGES, language_label
 from bot.integrations.directory.port import MatchMode
 
 NO_EMAIL = "No email address assigned - click here to edit"
@@ -238,13 +241,54 @@ def _sending_blocks(draft: DraftSummary, *, default_days: int) -> list[Block]:
     return blocks
 
 
-def invite_modal(draft: DraftSummary, *, metadata: InviteMetadata, default_days: int) -> View:
+LANGUAGES_SHOWN = 8
+
+
+def _language_option(code: str) -> Option:
+    return option(language_label(code), code)
+
+
+def language_blocks(languages: CustomerLanguages) -> list[Block]:
+    """`Language` of the invitations (LANGUAGE preselected; Slack keeps a choice across updates of
+    the view), and which language each customer's e-mails use, to choose by."""
+    known = [f"{escape(name)}: {language_label(code)}" for name, code in languages.own[:LANGUAGES_SHOWN]]
+    more = len(languages.own) - LANGUAGES_SHOWN
+    if more > 0:
+        known.append(f"{more:,} more")
+    default = language_label(languages.default)
+    if languages.others:
+        known.append(f"{'the other customers' if known else 'all customers'}: {default} (the default)")
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=BlockId.LANGUAGE,
+            label=plain("Language"),
+            hint=plain("The invitation e-mails and the pages they link to are written in this language."),
+            element=StaticSelectElement(
+                action_id=ActionId.LANGUAGE,
+                options=[_language_option(code) for code in SHIPPED_LANGUAGES],
+                initial_option=_language_option(languages.default),
+            ),
+        )
+    ]
+    if known:
+        blocks.append(ContextBlock(elements=[mrkdwn("*Customers' languages:* " + " · ".join(known))]))
+    return blocks
+
+
+def invite_modal(
+    draft: DraftSummary,
+    *,
+    metadata: InviteMetadata,
+    default_days: int,
+    languages: CustomerLanguages | None = None,
+) -> View:
     blocks: list[Block] = [
         HeaderBlock(block_id=BlockId.HEADER, text=plain("Send Enrollment Invitation", 150)),
         *_search_blocks(draft),
         *_results_blocks(draft),
         *_list_blocks(draft),
         *_sending_blocks(draft, default_days=default_days),
+        *(language_blocks(languages) if languages is not None else []),
     ]
     return View(
         type="modal",

@@ -57,6 +57,12 @@ def request_activation(
     user = get_user(session, user_id)
     if user.status is UserStatus.ACTIVE:
         raise InvalidState(f"{user.full_name} is already active.")
+    if user.status is UserStatus.DISABLED:
+        raise InvalidState(
+            f"{user.full_name} is disabled: enable the user first (`/backup enable {user.email}`)."
+        )
+    if user.status is UserStatus.DELETED:
+        raise InvalidState(f"{user.full_name} was deleted.")
     recent = session.scalar(
         select(ActivationToken).where(
             ActivationToken.user_id == user.id,

@@ -9,10 +9,10 @@ from typing import Protocol
 
 from slack_sdk import WebClient
 
-from blocks.backup.messages import user_card, user_card_text
+from blocks.backup.messages import follow_up_text, user_card, user_card_text
 from bot.accounts.activation import ACTIVATION
-from bot.accounts.jobs import AccountJob, CardHeadline, refresh_cards
-from bot.accounts.models import ActivationToken, ProvisioningState, Service
+from bot.accounts.jobs import AccountJob, CardHeadline, FollowUp, refresh_cards
+from bot.accounts.models import ActivationToken, BackupUser, ProvisioningState, Service, UserStatus
 from bot.accounts.queries import activation_mail_problem, get_user, last_activation_sent
 from bot.accounts.summary import quotas_of, summarize
 from bot.audit.service import record
@@ -68,27 +68,53 @@ class AccountDelivery:
             AccountJob.PLATFORM_ACTIVATION: OutboxHandler(self.platform_activation),
             AccountJob.USER_CARD: OutboxHandler(self.post_user_card),
             AccountJob.USER_CARD_REFRESH: OutboxHandler(self.refresh_user_cards),
+            AccountJob.SET_ENABLED: OutboxHandler(self.set_enabled),
+            AccountJob.DELETE_ACCOUNT: OutboxHandler(self.delete_account),
+            AccountJob.UPDATE_ACCOUNT: OutboxHandler(self.update_account),
+            AccountJob.CARD_FOLLOW_UP: OutboxHandler(self.follow_up),
+            AccountJob.CARD_THREAD_REPLY: OutboxHandler(self.thread_reply),
         }
 
     # --- backup platform ------------------------------------------------------------------
+
+    def _spec(self, user: BackupUser) -> PlatformUserSpec:
+        customer = user.customer
+        return PlatformUserSpec(
+            customer_provider_id=customer.provider_id or f"local-customer-{customer.id}",
+            login=user.email,
+            email=user.mail_to,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            role=user.role,
+            address=user.address,
+            phone=user.phone,
+            language=language_for_customer(customer, self.default_language),
+        )
+
+    def update_account(self, delivery: Delivery) -> None:
+        """Contact details and role as the user has them now (the latest edit wins)."""
+        user_id = int(delivery.payload["user_id"])
+        with self.db.read() as session:
+            user = get_user(session, user_id)
+            spec, provider_id, state = self._spec(user), user.provider_id, user.provisioning
+            deleted = user.status is UserStatus.DELETED
+        if deleted:
+            return
+        if provider_id is None or state is not ProvisioningState.DONE:
+            raise DeliveryFailed("waiting for the account to be created on the backup platform")
+        try:
+            self.platform.update_account(provider_id, spec)
+        except PlatformError as error:
+            raise DeliveryFailed(str(error), permanent=not error.transient) from None
 
     def provision(self, delivery: Delivery) -> None:
         """Create the account on the platform (once) and apply its role and Backup settings."""
         user_id = int(delivery.payload["user_id"])
         with self.db.transaction() as session:
             user = get_user(session, user_id)
-            customer = user.customer
-            spec = PlatformUserSpec(
-                customer_provider_id=customer.provider_id or f"local-customer-{customer.id}",
-                login=user.email,
-                email=user.mail_to,
-                first_name=user.first_name,
-                last_name=user.last_name,
-                role=user.role,
-                address=user.address,
-                phone=user.phone,
-                language=language_for_customer(customer, self.default_language),
-            )
+            if user.status is UserStatus.DELETED and user.provider_id is None:
+                return  # deleted before it reached the platform: nothing to make there
+            spec = self._spec(user)
             provider_id = user.provider_id
             assignment = user.assignment(Service.BACKUP)
             settings = None
@@ -105,7 +131,12 @@ class AccountDelivery:
                 provider_id = self.platform.create_user(spec)
                 # Remember the account at once: a retry continues instead of creating it again.
                 with self.db.transaction() as session:
-                    get_user(session, user_id).provider_id = provider_id
+                    made = get_user(session, user_id)
+                    made.provider_id = provider_id
+                    deleted_meanwhile = made.status is UserStatus.DELETED
+                if deleted_meanwhile:  # deleted while the account was being made: undo it
+                    self.platform.delete_account(provider_id)
+                    return
             self.platform.set_role(provider_id, spec)
             if settings is not None:
                 self.platform.apply_backup_settings(provider_id, settings)
@@ -149,6 +180,33 @@ class AccountDelivery:
             raise DeliveryFailed("waiting for the account to be created on the backup platform")
         try:
             self.platform.send_activation_email(provider_id)
+        except PlatformError as error:
+            raise DeliveryFailed(str(error), permanent=not error.transient) from None
+
+    def set_enabled(self, delivery: Delivery) -> None:
+        """Make the platform follow the user's state as it is now (the last change wins)."""
+        user_id = int(delivery.payload["user_id"])
+        with self.db.read() as session:
+            user = get_user(session, user_id)
+            provider_id, state, status = user.provider_id, user.provisioning, user.status
+        if status is UserStatus.DELETED:
+            return
+        if provider_id is None or state is not ProvisioningState.DONE:
+            raise DeliveryFailed("waiting for the account to be created on the backup platform")
+        try:
+            self.platform.set_enabled(provider_id, enabled=status is not UserStatus.DISABLED)
+        except PlatformError as error:
+            raise DeliveryFailed(str(error), permanent=not error.transient) from None
+
+    def delete_account(self, delivery: Delivery) -> None:
+        user_id = int(delivery.payload["user_id"])
+        with self.db.read() as session:
+            provider_id = get_user(session, user_id).provider_id
+        if provider_id is None:
+            # Never made on the platform: provisioning skips a deleted user that has no account yet.
+            return
+        try:
+            self.platform.delete_account(provider_id)
         except PlatformError as error:
             raise DeliveryFailed(str(error), permanent=not error.transient) from None
 
@@ -218,6 +276,24 @@ class AccountDelivery:
             )
 
         return render
+
+    def follow_up(self, delivery: Delivery) -> None:
+        """One reply job per card of the user, each done once."""
+        user_id = int(delivery.payload["user_id"])
+        with self.db.transaction() as session:
+            for card_id, channel, ts in self.cards.posted(user_id):
+                enqueue(
+                    session,
+                    kind=AccountJob.CARD_THREAD_REPLY,
+                    payload={**delivery.payload, "channel": channel, "ts": ts},
+                    now=self.clock.now(),
+                    dedupe_key=f"card-reply:{delivery.id}:{card_id}",
+                )
+
+    def thread_reply(self, delivery: Delivery) -> None:
+        change = FollowUp(str(delivery.payload["change"]))
+        text = follow_up_text(change, actor=str(delivery.payload["actor"]))
+        self.cards.reply(channel=str(delivery.payload["channel"]), ts=str(delivery.payload["ts"]), text=text)
 
     def post_user_card(self, delivery: Delivery) -> None:
         user_id = int(delivery.payload["user_id"])

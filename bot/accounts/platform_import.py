@@ -5,7 +5,8 @@ has no such user but the platform keeps its own accounts, the account is looked 
 within the customer's tenant (every linked customer's when none is named, after one check that
 the login is taken at all) and, on first use, imported into deskops' records: the same user as
 one created through deskops from then on (cards, reminders, read-back), audited as
-`user.imported`. No remote call happens inside a transaction: read, ask the platform, then write.
+`user.imported`, with its Backup service when it has one on a subscription deskops knows. No
+remote call happens inside a transaction: read, ask the platform, then write.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.accounts.assignments import apply_backup
+from bot.accounts.forms import BackupSettings
 from bot.accounts.models import BackupUser, ProvisioningState, Role, UserStatus
 from bot.accounts.queries import find_user, get_user
 from bot.audit.service import record
 from bot.clock import Clock
 from bot.customers.models import Customer
+from bot.customers.scope import EVERY_CUSTOMER, CustomerScope
 from bot.customers.service import find_customer, list_customers
 from bot.db import Database
 from bot.errors import NotFound
@@ -35,33 +39,49 @@ class LinkedCustomer:
     id: int
     name: str
     provider_id: str
+    # The customer's subscriptions by their platform id (Acronis: the backup storage).
+    subscriptions: dict[str, int]
 
 
 def _linked(customer: Customer) -> LinkedCustomer | None:
     if not customer.provider_id or customer.provider_id.startswith("local-"):
         return None
-    return LinkedCustomer(id=customer.id, name=customer.name, provider_id=customer.provider_id)
+    subscriptions = {s.provider_id: s.id for s in customer.subscriptions if s.provider_id}
+    return LinkedCustomer(
+        id=customer.id, name=customer.name, provider_id=customer.provider_id, subscriptions=subscriptions
+    )
 
 
-def _candidates(session: Session, customer_text: str | None) -> list[LinkedCustomer]:
-    customers = [find_customer(session, customer_text)] if customer_text else list_customers(session)
+def _candidates(session: Session, customer_text: str | None, scope: CustomerScope) -> list[LinkedCustomer]:
+    customers = (
+        [find_customer(session, customer_text, scope)]
+        if customer_text
+        else scope.visible(list_customers(session))
+    )
     return [linked for customer in customers if (linked := _linked(customer)) is not None]
 
 
 def find_or_import_user(
-    db: Database, platform: BackupPlatform, clock: Clock, *, email: str, customer_text: str | None, actor: str
+    db: Database,
+    platform: BackupPlatform,
+    clock: Clock,
+    *,
+    email: str,
+    customer_text: str | None,
+    actor: str,
+    scope: CustomerScope = EVERY_CUSTOMER,
 ) -> int:
     """The id of the deskops user signing in with `email`, importing the platform's account when
-    deskops has none. NotFound when neither has it."""
+    deskops has none, among the customers in the person's scope. NotFound when neither has it."""
     login = email.strip()
     with db.read() as session:
         try:
-            return find_user(session, login, customer_text).id
+            return find_user(session, login, customer_text, scope).id
         except NotFound as not_found:
             missing = not_found
         if not platform.keeps_accounts:
             raise missing
-        candidates = _candidates(session, customer_text)
+        candidates = _candidates(session, customer_text, scope)
     if not candidates or platform.login_problem(login) or platform.login_available(login):
         raise missing
     for customer in candidates:
@@ -99,6 +119,21 @@ def _user_from(account: PlatformAccount, customer_id: int, *, actor: str, now: d
     )
 
 
+def _backup_settings(customer: LinkedCustomer, account: PlatformAccount) -> BackupSettings | None:
+    """The account's Backup service as deskops settings, when it is on one of the customer's
+    subscriptions (else the helpdesk assigns it with /backup assign)."""
+    state = account.backup
+    subscription_id = customer.subscriptions.get(state.subscription_provider_id) if state else None
+    if state is None or subscription_id is None:
+        return None
+    return BackupSettings(
+        subscription_id=subscription_id,
+        notification_level=state.notification_level,
+        backup_role=state.backup_role,
+        quotas=state.quotas,
+    )
+
+
 def import_account(
     db: Database, clock: Clock, *, customer: LinkedCustomer, account: PlatformAccount, actor: str
 ) -> int:
@@ -119,6 +154,9 @@ def import_account(
             if existing is None:
                 raise
             return int(existing)
+        backup = _backup_settings(customer, account)
+        if backup is not None:
+            apply_backup(session, user, backup, actor=actor, now=now)
         record(
             session,
             actor=actor,
@@ -132,6 +170,7 @@ def import_account(
                 "activated": account.activated,
                 "enabled": account.enabled,
                 "role": user.role.value,
+                "backup": backup is not None,
             },
         )
         return get_user(session, user.id).id

@@ -25,6 +25,7 @@ from bot.enrollment.models import (
     PlatformChoice,
 )
 from bot.errors import FieldErrors, NotFound
+from bot.i18n.languages import UnknownLanguage, parse_language
 from bot.outbox.service import enqueue, enqueue_many, enqueue_once, retry_failed
 from bot.tokens import LinkTokens, new_nonce
 
@@ -32,6 +33,7 @@ DAYS_MIN, DAYS_MAX = 1, 365
 INVITEES = "invitees"
 DAYS = "days"
 PLATFORM = "platform"
+LANGUAGE = "language"
 CHUNK = 1000
 
 
@@ -40,6 +42,16 @@ def check_days(text: str | None) -> int:
     if not value.isdigit() or not DAYS_MIN <= int(value) <= DAYS_MAX:
         raise FieldErrors({DAYS: f"Enter a whole number of days from {DAYS_MIN} to {DAYS_MAX}."})
     return int(value)
+
+
+def check_language(value: str | None, *, default: str) -> str:
+    """The language chosen for a batch (none chosen: `default`, the LANGUAGE setting)."""
+    if not value:
+        return default
+    try:
+        return parse_language(value)
+    except UnknownLanguage as error:
+        raise FieldErrors({LANGUAGE: str(error)}) from None
 
 
 def check_ready(session: Session, draft: InviteDraft) -> int:
@@ -128,6 +140,7 @@ def send_batch(
         invitations=invitees * len(platforms),
         state=BatchState.PENDING_APPROVAL if hold else BatchState.SENDING,
         request_key=draft.id,
+        language=draft.language,
     )
     try:
         with session.begin_nested():

@@ -97,11 +97,18 @@ class _Letter:
     username: str
     platform: Platform
     expires_at: datetime
+    # The batch's language (None: LANGUAGE).
+    language: str | None
 
 
 # Built once, with expanding parameters, so SQLAlchemy compiles each of them once.
-_LETTERS = select(*(getattr(Invitation, name) for name in _Letter.__dataclass_fields__)).where(
-    Invitation.id.in_(bindparam("ids", expanding=True))
+_LETTERS = (
+    select(
+        *(getattr(Invitation, name) for name in _Letter.__dataclass_fields__ if name != "language"),
+        InvitationBatch.language,
+    )
+    .join(InvitationBatch, InvitationBatch.id == Invitation.batch_id)
+    .where(Invitation.id.in_(bindparam("ids", expanding=True)))
 )
 # By primary key (`ids`), and only while the invitation still has the link that was sent.
 _MARK_SENT = (
@@ -215,6 +222,7 @@ class EnrollmentDelivery:
             to=letter.email,
             context=context,
             message_id=f"invitation-{letter.id}-{letter.nonce}",
+            language=letter.language,
         )
 
     def _record_sent(self, letters: Sequence[_Letter]) -> None:

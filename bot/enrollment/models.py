@@ -79,6 +79,8 @@ class InviteDraft(Base):
     # The last search: text, mode, results (a few users and groups), and a problem to show.
     search: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     notice: Mapped[str | None] = mapped_column(String(500))
+    # The language chosen for the invitations' e-mails and pages (None: LANGUAGE).
+    language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
 
@@ -119,6 +121,8 @@ class InvitationBatch(Base):
     finished_at: Mapped[datetime | None]
     # The modal's draft id: a double-clicked Send creates one batch.
     request_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # The language of its e-mails and landing pages (None: LANGUAGE when they are shown).
+    language: Mapped[str | None] = mapped_column(String(16))
 
 
 class Invitation(Base):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 
+from babel import Locale
+
 SOURCE_LANGUAGE = "en"
 # Code -> the language's own name (what the invitation modal shows next to a customer).
 SHIPPED_LANGUAGES: dict[str, str] = {
     "en": "English",
     "de": "Deutsch",
-    "fr": "Français",
+    "fr": "français",
     "nl": "Nederlands",
 }
 # `de`, `de-DE`, `de_AT`, `pt-BR`: a language and an optional region (BCP 47 / POSIX spelling).
@@ -63,6 +65,13 @@ def language_or_default(language: str | None, default: str) -> str:
 def language_name(code: str) -> str:
     """The language's own name, e.g. `Deutsch` for `de`."""
     return SHIPPED_LANGUAGES.get(code, code)
+
+
+def language_label(code: str) -> str:
+    """How helpdesk staff (who read English) see a language: `German (Deutsch)`, `English`."""
+    english = str(Locale.parse(code).get_display_name("en"))
+    own = language_name(code)
+    return english if own == english else f"{english} ({own})"
 
 
 def preferred_language(accept_language: str | None, default: str) -> str:

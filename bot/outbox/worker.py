@@ -90,6 +90,7 @@ class OutboxWorker:
         lease: timedelta = timedelta(minutes=2),
         poll_interval: float = 1.0,
         on_outcome: Callable[[str, bool], None] | None = None,
+        on_gave_up: Callable[[str], None] | None = None,
     ) -> None:
         self.db = db
         self.handlers = dict(handlers)
@@ -100,6 +101,7 @@ class OutboxWorker:
         self.lease = lease
         self.poll_interval = poll_interval
         self.on_outcome = on_outcome
+        self.on_gave_up = on_gave_up
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._draining = False  # the last claim took a full batch
@@ -275,6 +277,8 @@ class OutboxWorker:
                         "claimed_until": None,
                     }
                     gave_up.append((delivery, str(error)))
+                    if self.on_gave_up is not None:
+                        self.on_gave_up(delivery.kind)
                 else:
                     wait = (
                         timedelta(seconds=error.retry_after)

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from sqlalchemy import delete, select
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.slack.models import PostedMessage
-from bot.slack.posting import post_or_dm, update_message
+from bot.slack.posting import delivery_failure, post_or_dm, update_message
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,24 @@ class Cards:
         if gone:
             with self.db.transaction() as session:
                 session.execute(delete(PostedMessage).where(PostedMessage.id.in_(gone)))
+
+    def posted(self, subject_id: int) -> list[tuple[int, str, str]]:
+        """(card id, channel, ts) of every card of the object that is still known."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(PostedMessage.id, PostedMessage.channel, PostedMessage.ts)
+                .where(
+                    PostedMessage.subject_type == self.subject_type, PostedMessage.subject_id == subject_id
+                )
+                .order_by(PostedMessage.id)
+            ).all()
+        return [(int(card_id), str(channel), str(ts)) for card_id, channel, ts in rows]
+
+    def reply(self, *, channel: str, ts: str, text: str) -> None:
+        """A line in the card's thread (follow-ups go there instead of new top-level posts)."""
+        try:
+            self.slack.chat_postMessage(channel=channel, thread_ts=ts, text=text, unfurl_links=False)
+        except SlackApiError as error:
+            if error.response.get("error") in ("message_not_found", "channel_not_found", "thread_not_found"):
+                return
+            raise delivery_failure(error, what="replying in the card's thread") from None

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.log_context import new_request_id, request_context
 from bot.web.metrics import Metrics
 
 access_log = logging.getLogger("deskops.access")
@@ -119,6 +120,11 @@ class AccessLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        offered = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        with request_context(new_request_id(offered)):
+            await self._answer(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 0
 
@@ -132,7 +138,12 @@ class AccessLog:
             await self.app(scope, receive, watched)
         except Exception as error:
             reference = uuid.uuid4().hex[:8]
-            log.error("unexpected error answering a request (reference %s)", reference, exc_info=error)
+            log.error(
+                "unexpected error answering a request (reference %s)",
+                reference,
+                exc_info=error,
+                extra={"error_reference": reference},
+            )
             if status == 0:
                 status = 500
                 await _plain_500(send, reference)

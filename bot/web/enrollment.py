@@ -75,7 +75,7 @@ def enrollment_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
                 "server": links.server,
                 "username": invitation.username,
                 "expires_at": invitation.expires_at,
-                "language": pages.language(None),
+                "language": pages.language(invitation.batch.language),
             }
 
     async def landing(request: Request) -> Response:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from bot.web.operator_metrics import OperatorMetrics
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 
 
@@ -49,6 +51,9 @@ class Metrics:
         self.outbox_depth = Gauge(
             "deskops_outbox_depth", "Side effects waiting in the outbox", registry=self.registry
         )
+
+        # What an operator alerts on (outbox age, given up, jobs, relay pauses, Acronis and LDAP calls).
+        self.operator = OperatorMetrics(self.registry)
 
     def watch_outbox_depth(self, read: Callable[[], int]) -> None:
         self.outbox_depth.set_function(lambda: float(read()))

@@ -16,10 +16,23 @@ class Subcommand(StrEnum):
     SETTINGS = "settings"
     ACTIVATE = "activate"
     USERS = "users"
+    FIND = "find"
+    DISABLE = "disable"
+    ENABLE = "enable"
+    DELETE = "delete"
+    EDIT = "edit"
     HELP = "help"
 
 
-NEEDS_EMAIL = {Subcommand.ASSIGN, Subcommand.SETTINGS, Subcommand.ACTIVATE}
+NEEDS_EMAIL = {
+    Subcommand.ASSIGN,
+    Subcommand.SETTINGS,
+    Subcommand.ACTIVATE,
+    Subcommand.DISABLE,
+    Subcommand.ENABLE,
+    Subcommand.DELETE,
+    Subcommand.EDIT,
+}
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,8 @@ class BackupCommand:
     subcommand: Subcommand
     email: str | None = None
     customer: str | None = None
+    # What to look for (/backup find).
+    text: str | None = None
 
 
 class UsageError(ValueError):
@@ -48,6 +63,10 @@ def parse_backup_command(text: str) -> BackupCommand:
     except ValueError:
         raise UsageError(f"`{word[:40]}` is not a /backup command.") from None
     rest = rest.strip()
+    if subcommand is Subcommand.FIND:
+        if not rest:
+            raise UsageError("Type part of a name or e-mail: `/backup find <text>`.")
+        return BackupCommand(subcommand, text=rest)
     if subcommand in NEEDS_EMAIL:
         email, _, customer = rest.partition(" ")
         if not email:

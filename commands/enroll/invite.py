@@ -12,10 +12,11 @@ from slack_sdk import WebClient
 from blocks.enroll.ids import ActionId, BlockId, CallbackId
 from blocks.enroll.metadata import DirectoryRef, EditEmailMetadata, InviteeRef, InviteMetadata, PageRef
 from blocks.enroll.modals import edit_email_modal, invite_modal
+from bot.customers.service import customer_languages
 from bot.deps import Deps
 from bot.enrollment import drafts
 from bot.enrollment.approvals import send_or_request_approval
-from bot.enrollment.batches import check_days, check_ready, forecast
+from bot.enrollment.batches import check_days, check_language, check_ready, forecast
 from bot.enrollment.models import PlatformChoice
 from bot.enrollment.summary import DraftSummary, invitee_item, summarize_draft
 from bot.errors import InvalidState
@@ -42,9 +43,13 @@ def _summary(deps: Deps, metadata: InviteMetadata, owner: str) -> DraftSummary:
 
 def _render(deps: Deps, metadata: InviteMetadata, owner: str) -> Any:
     summary = _summary(deps, metadata, owner)
+    with deps.db.read() as session:
+        languages = customer_languages(session, deps.settings.language)
     # The page may have shrunk (people removed): show the one that exists.
     metadata = InviteMetadata(draft_id=metadata.draft_id, offset=summary.offset)
-    return invite_modal(summary, metadata=metadata, default_days=deps.settings.invitation_days_default)
+    return invite_modal(
+        summary, metadata=metadata, default_days=deps.settings.invitation_days_default, languages=languages
+    )
 
 
 def _refresh(deps: Deps, client: WebClient, view_id: str, metadata: InviteMetadata, owner: str) -> None:
@@ -234,23 +239,25 @@ def submit_invite(
     metadata = carried(InviteMetadata, view.get("private_metadata"))
     owner = str(body["user"]["id"])
     state = ViewState(view)
-    checked: list[tuple[int, PlatformChoice]] = []
+    checked: list[tuple[int, PlatformChoice, str]] = []
 
     def run() -> dict[str, Any]:
         days = check_days(state.text(BlockId.DAYS))
         platform = PlatformChoice(state.selected(BlockId.PLATFORM) or PlatformChoice.BOTH)
+        language = check_language(state.selected(BlockId.LANGUAGE), default=deps.settings.language)
         with deps.db.read() as session:
             check_ready(session, drafts.owned_draft(session, metadata.draft_id, owner))
-        checked.append((days, platform))
+        checked.append((days, platform, language))
         return {"response_action": "clear"}
 
     answer_submission(ack, view, run)
     if not checked:
         return
-    days, platform = checked[0]
+    days, platform, language = checked[0]
     try:
         with deps.db.transaction() as session:
             draft = drafts.owned_draft(session, metadata.draft_id, owner)
+            draft.language = language
             # Large batches wait for an approver (when approvals are on).
             send_or_request_approval(
                 session,

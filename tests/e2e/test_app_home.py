@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.e2e.backup_flows import add_user_with_backup
 from tests.support.app import RunningApp
 from tests.support.channels import (

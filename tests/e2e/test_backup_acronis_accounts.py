@@ -20,8 +20,8 @@ from sqlalchemy import select
 from bot.accounts.models import BackupUser, UserStatus
 from bot.audit.models import AuditEvent
 from bot.clock import ManualClock
-from bot.console import SlackEmulator
 from bot.scheduler.runner import RunOutcome
+from console import SlackEmulator
 from tests.e2e.backup_flows import add_user_with_backup, option_value
 from tests.support.acronis import GIB, AcronisEmulator
 from tests.support.app import RunningApp, run_app_on_acronis
@@ -138,8 +138,14 @@ def test_reminders_skip_who_activated_on_acronis_and_the_sync_job_reads_back_the
 def test_an_account_made_in_the_portal_is_assigned_from_slack_and_imported_once(
     app: RunningApp, slack_emulator: SlackEmulator, acronis_emulator: AcronisEmulator
 ) -> None:
+    # A company administrator made in the portal: no Backup items of its own until deskops enables them.
     made = acronis_emulator.create_account(
-        ACME, "pat@acme.example", email="pat.home@example.org", first_name="Pat", last_name="Portal"
+        ACME,
+        "pat@acme.example",
+        email="pat.home@example.org",
+        first_name="Pat",
+        last_name="Portal",
+        roles=("company_admin",),
     )
     helen = slack_emulator.person(HELPDESK_USER)
     helen.slash("/backup", "assign pat@acme.example", channel=HELPDESK_CHANNEL)
@@ -151,6 +157,7 @@ def test_an_account_made_in_the_portal_is_assigned_from_slack_and_imported_once(
 
     account = acronis_emulator.account("pat@acme.example")
     assert account.id == made and acronis_emulator.requests("POST", "/users") == []
+    assert account.roles == {"company_admin"}
     assert account.quota("storage", storage=acronis_emulator.storage_id("Capped Storage")) == (40 * GIB, 0)
     imported = user(app, "pat@acme.example")
     assert (imported["provider_id"], imported["name"], imported["notification_email"]) == (
@@ -178,6 +185,7 @@ def test_portal_accounts_are_looked_for_in_the_named_customer_only(
     app: RunningApp, slack_emulator: SlackEmulator, acronis_emulator: AcronisEmulator
 ) -> None:
     acronis_emulator.create_account("Globex Logistics", "gil@globex.example", activated=True)
+    acronis_emulator.create_account(ACME, "ada@acme.example", roles=("company_admin",))
     helen = slack_emulator.person(HELPDESK_USER)
     helen.slash("/backup", "assign gil@globex.example Acme", channel=HELPDESK_CHANNEL)
     answer = ephemeral_with(slack_emulator, "gil@globex.example")
@@ -186,10 +194,33 @@ def test_portal_accounts_are_looked_for_in_the_named_customer_only(
     assert "No backup user signs in with nobody@acme.example" in ephemeral_with(slack_emulator, "nobody@")
     assert audit(app, "user.imported") == []
 
-    # Without a customer, every customer's tenant is looked in; an active account comes in Active.
-    helen.slash("/backup", "settings gil@globex.example", channel=HELPDESK_CHANNEL)
+    # An administrator made in the portal has no Backup items yet: imported, and told to assign.
+    helen.slash("/backup", "settings ada@acme.example", channel=HELPDESK_CHANNEL)
     assert "has no Backup service yet" in ephemeral_with(slack_emulator, "has no Backup service yet")
+    assert user(app, "ada@acme.example")["status"] is UserStatus.PENDING_ACTIVATION
+
+
+def test_a_portal_accounts_backup_service_comes_along_and_its_settings_can_be_changed(
+    app: RunningApp, slack_emulator: SlackEmulator, acronis_emulator: AcronisEmulator
+) -> None:
+    # Without a customer, every customer's tenant is looked in; an active account comes in Active
+    # with the Backup service it has on Acronis (backup_user on Globex's PAYG storage, the
+    # platform's default notifications, which amount to All).
+    acronis_emulator.create_account("Globex Logistics", "gil@globex.example", activated=True)
+    helen = slack_emulator.person(HELPDESK_USER)
+    helen.slash("/backup", "settings gil@globex.example", channel=HELPDESK_CHANNEL)
+    view = helen.wait_for_view(callback_id="backup.user_settings")
     assert user(app, "gil@globex.example")["status"] is UserStatus.ACTIVE
+    assert view.block("notifications")["element"]["initial_option"]["value"] == "all"
+    view.choose("notifications", "errors")
+    view.fill("quota_storage_gb", "10")
+    assert view.submit().closed
+    app.wait_for_outbox()
+    account = acronis_emulator.account("gil@globex.example")
+    assert account.quota("storage", storage=acronis_emulator.storage_id("PAYG")) == (10 * GIB, 0)
+    assert set(account.notifications) == {"quota", "reports", "backup_error", "backup_critical"}
+    [(_, _, details)] = audit(app, "user.imported")
+    assert details["backup"] is True and details["activated"] is True
 
 
 def test_a_sign_in_name_acronis_cannot_take_is_an_error_on_the_email_field(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.console import SlackEmulator
 from bot.enrollment.models import BatchState, Device, InvitationBatch
+from console import SlackEmulator
 from tests.e2e.backup_flows import read_eml
 from tests.e2e.enroll_flows import add_result, invite_person, landing_links, open_invite, search
 from tests.support.app import ENROLLMENT_API_KEY

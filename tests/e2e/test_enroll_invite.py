@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from blocks.enroll.metadata import InviteMetadata
-from bot.console import SlackEmulator
 from bot.enrollment import drafts
 from bot.enrollment.models import Invitation, InvitationState, InviteDraft
 from bot.integrations.directory.port import DirectoryUser
+from console import SlackEmulator
 from tests.e2e.backup_flows import read_eml
 from tests.e2e.enroll_flows import (
     add_result,

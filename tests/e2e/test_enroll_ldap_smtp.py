@@ -11,9 +11,9 @@ import pytest
 import trustme
 
 from bot.config import Settings
-from bot.console import SlackEmulator
-from bot.console.viewhandle import ViewHandle
 from bot.outbox.service import retry_failed
+from console import SlackEmulator
+from console.viewhandle import ViewHandle
 from tests.e2e.enroll_flows import (
     add_result,
     invitees_header,

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.console import Message, SlackEmulator
 from bot.enrollment.invitations import extend_invitation
 from bot.enrollment.models import Invitation, InvitationState
 from bot.reminders.service import due_reminders
 from bot.scheduler.runner import RunOutcome
+from console import Message, SlackEmulator
 from tests.support.channels import START, ChannelsApp, add_backup_user, add_invitation, channels_app, run_job
 from tests.support.slack import HELPDESK_CHANNEL, HELPDESK_USER
 

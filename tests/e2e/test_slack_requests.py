@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.accounts.models import BackupUser
-from bot.console import SlackEmulator
 from bot.slack.models import ProcessedSlackRequest
+from console import SlackEmulator
 from tests.e2e.backup_flows import add_user_with_backup, fill_user, open_add_user
 from tests.support.app import RunningApp
 from tests.support.slack import APPROVER, HELPDESK_CHANNEL, HELPDESK_USER

@@ -337,3 +337,29 @@ def test_an_account_made_in_the_portal_is_found_by_login_in_its_customer_only(
         True,
     )
     assert platform.find_account(acronis_emulator.tenant_id("Globex Logistics"), "pat@acme.example") is None
+
+
+def test_the_backup_service_of_a_portal_account_is_read_in_deskops_terms(
+    platform: AcronisBackupPlatform, acronis_emulator: AcronisEmulator
+) -> None:
+    acronis_emulator.create_account("Globex Logistics", "gil@globex.example", roles=("backup_admin",))
+    assert (
+        platform.find_account(acronis_emulator.tenant_id("Globex Logistics"), "gil@globex.example").backup
+        is None
+    )
+    acronis_emulator.create_account("Globex Logistics", "bea@globex.example")
+    with acronis_emulator.state.lock:
+        account = acronis_emulator.state.account_by_login("bea@globex.example")
+        assert account is not None
+        account.notifications = ["quota", "backup_error", "backup_warning"]
+        for item in acronis_emulator.state.offering[account.personal_tenant_id]:
+            if item.name in ("pg_storage", "pg_servers"):
+                item.quota_value, item.quota_overage = (50 * GIB if item.name == "pg_storage" else 4), 0
+    found = platform.find_account(acronis_emulator.tenant_id("Globex Logistics"), "bea@globex.example")
+    assert found is not None and found.backup is not None
+    assert found.backup.subscription_provider_id == acronis_emulator.storage_id("PAYG")
+    assert (found.backup.backup_role, found.backup.notification_level) == (
+        BackupRole.USER,
+        NotificationLevel.ERRORS_AND_WARNINGS,
+    )
+    assert found.backup.quotas == Quotas(storage_gb=50, servers=4)

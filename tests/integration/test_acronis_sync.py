@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.audit.models import AuditEvent
-from bot.cli import main
 from bot.config import load_settings
 from bot.customers.models import Customer
 from bot.customers.service import import_customers, parse_customer_file
@@ -21,6 +20,7 @@ from bot.db import Database
 from bot.doctor import run_checks
 from bot.integrations.backup.acronis import AcronisBackupPlatform, AcronisClient, RetryPolicy
 from bot.integrations.backup.port import PlatformError
+from deskops.cli import main
 from tests.support.acronis import AcronisEmulator, acronis_emulator
 from tests.support.app import SAMPLE_CUSTOMERS
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.support.database import PG_URL_TEMPLATE, create_postgres_database, drop_postgres_database
 from tests.support.net import free_port
 from tests.support.paths import PROJECT_ROOT

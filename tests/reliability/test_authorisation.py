@@ -19,9 +19,6 @@ from bot.accounts.jobs import refresh_cards
 from bot.accounts.models import BackupUser, ProvisioningState, Role
 from bot.accounts.users import create_user
 from bot.clock import ManualClock
-from bot.console import SlackEmulator
-from bot.console.models import JSON, Ephemeral, Message
-from bot.console.viewhandle import ViewHandle
 from bot.customers.service import find_customer
 from bot.enrollment import drafts
 from bot.enrollment.batches import refresh_batch_card
@@ -35,6 +32,9 @@ from bot.enrollment.models import (
     PlatformChoice,
 )
 from bot.integrations.directory.port import DirectoryUser
+from console import SlackEmulator
+from console.models import JSON, Ephemeral, Message
+from console.viewhandle import ViewHandle
 from tests.e2e.backup_flows import add_user_with_backup, add_user_without_backup, fill_user, open_add_user
 from tests.e2e.enroll_flows import add_result, open_invite, remove_invitee, search, wait_for_notice
 from tests.reliability.conftest import SQLITE_ONLY

@@ -27,11 +27,11 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from bot.console import SlackEmulator
 from bot.db import Database
 from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.tokens import LinkTokens
+from console import SlackEmulator
 from tests.e2e.enroll_flows import LANDING_LINK, add_result, open_invite, search, wait_for_notice
 from tests.reliability.helpers import plain_body
 from tests.support.database import RUN_ID_VARIABLE, create_postgres_database, drop_postgres_database

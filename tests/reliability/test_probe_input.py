@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.accounts.models import BackupUser
 from bot.config import load_settings
-from bot.console import SlackEmulator
-from bot.console.transport import SentRequest
 from bot.db import Database
 from bot.logs import RedactingFormatter
 from bot.serve import secrets_of
+from console import SlackEmulator
+from console.transport import SentRequest
 from tests.e2e.backup_flows import activation_link, add_user_with_backup, fill_user, open_add_user, read_eml
 from tests.reliability.conftest import SQLITE_ONLY
 from tests.reliability.helpers import count_rows, send, slash_body, submission, table_counts

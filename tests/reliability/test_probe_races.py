@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import func, select
 
 from bot.approvals.models import ApprovalRequest
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.e2e.backup_flows import fill_user, open_add_user, read_eml
 from tests.e2e.enroll_flows import invite_person, landing_links
 from tests.reliability.concurrency import at_once

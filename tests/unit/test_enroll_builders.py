@@ -10,7 +10,6 @@ import pytest
 from blocks.enroll.messages import batch_card, help_message, status_message, url_message
 from blocks.enroll.metadata import EditEmailMetadata, ExtendMetadata, InviteMetadata
 from blocks.enroll.modals import NO_EMAIL, edit_email_modal, extend_modal, invite_modal
-from bot.console.blockkit import BlockKitLimits
 from bot.enrollment.batches import LicenceForecast
 from bot.enrollment.drafts import FoundGroup, FoundUser, SearchState
 from bot.enrollment.models import BatchState, InvitationState, Platform, PlatformChoice
@@ -23,6 +22,7 @@ from bot.enrollment.summary import (
     StatusSummary,
 )
 from bot.integrations.directory.port import MatchMode
+from console.blockkit import BlockKitLimits
 from tests.support.paths import BLOCKKIT_LIMITS
 
 LIMITS = BlockKitLimits.load(BLOCKKIT_LIMITS)

@@ -7,9 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from blocks.reminders import reminder_message, reminder_text
-from bot.console.blockkit import BlockKitLimits
 from bot.enrollment.models import InvitationState
 from bot.reminders.service import PER_MESSAGE, ActivationReminder, InvitationReminder
+from console.blockkit import BlockKitLimits
 from tests.support.paths import BLOCKKIT_LIMITS
 
 LIMITS = BlockKitLimits.load(BLOCKKIT_LIMITS)

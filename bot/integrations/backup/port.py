@@ -48,6 +48,16 @@ class PlatformUserSpec:
 
 
 @dataclass(frozen=True)
+class PlatformBackupState:
+    """The Backup service an account has on the platform, in deskops' terms."""
+
+    subscription_provider_id: str
+    notification_level: NotificationLevel
+    backup_role: BackupRole
+    quotas: Quotas
+
+
+@dataclass(frozen=True)
 class PlatformAccount:
     """An account as the platform holds it, read back (activation) or found by its login."""
 
@@ -63,6 +73,8 @@ class PlatformAccount:
     role: Role | None = None
     phone: str | None = None
     address: str | None = None
+    # Its Backup service (looked up by login only), None when it has none.
+    backup: PlatformBackupState | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,16 @@ class BackupPlatform(Protocol):
 
     def send_activation_email(self, provider_user_id: str) -> None:
         """Ask the platform to e-mail the activation link (only when sends_own_activation_email)."""
+
+    def set_enabled(self, provider_user_id: str, *, enabled: bool) -> None:
+        """Let the account sign in (True) or not (False). Safe to call again."""
+
+    def update_account(self, provider_user_id: str, spec: PlatformUserSpec) -> None:
+        """Bring the account's contact details and role in line with `spec` (the login stays)."""
+
+    def delete_account(self, provider_user_id: str) -> None:
+        """Delete the account for good (disabling it first where the platform requires). An account
+        that is already gone counts as deleted."""
 
     def list_customers(self) -> list[PlatformCustomer]:
         """Customer tenants and their subscriptions, for `deskops customers sync`."""

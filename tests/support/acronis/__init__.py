@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.console.server import BackgroundServer
+from console.server import BackgroundServer
 from tests.support.acronis.faults import Fault, Faults
 from tests.support.acronis.server import EmulatorApp
 from tests.support.acronis.state import (

@@ -95,14 +95,20 @@ class UserEndpoints:
         login = body.get("login")
         contact = body.get("contact")
         language = body.get("language", "en")
+        # A user account is created in a tenant (guide "Creating a user account"); a personal tenant
+        # belongs to its account and holds no other (guide "Managing user accounts").
         if tenant is None or tenant.owner_id is not None:
             return error(400, "tenant_id does not name a tenant")
         if not isinstance(login, str) or not LOGIN.fullmatch(login):
             return error(400, "The login is not valid", code=1010)
+        # contact.email: "used for account activation and service notifications" (guide, contact
+        # object); every reference sends it (python examples, WHMCS validateClientDetails).
         if not isinstance(contact, dict) or not contact.get("email"):
             return error(400, "contact.email is required")
         if not isinstance(language, str) or not re.fullmatch(LANGUAGE, language):
             return error(400, "language is not a supported language code")
+        # A login is unique on the platform: check_login answers 409 for it (guide "Creating a user
+        # account"), and so does a second POST (guide "Status and error codes": 409).
         if self.state.account_by_login(login) is not None:
             return error(409, "User with this login already exists", code=1007)
         account = self.state.add_account(tenant, login, contact, language=language)
@@ -117,16 +123,41 @@ class UserEndpoints:
         if account is None:
             return error(404, USER_NOT_FOUND)
         body = call.body if isinstance(call.body, dict) else {}
+        # PUT /users/{id} carries the version read (python examples how_to_update_user.py, WHMCS
+        # TenantManager::updateUser setVersion); a stale one is a conflict.
         if body.get("version") != account.version:
             return error(409, "The user was changed by someone else: read it again", code=1013)
         if "notifications" in body:
             if not isinstance(body["notifications"], list) or not set(body["notifications"]) <= NOTIFICATIONS:
                 return error(400, "Unknown notification type")
             account.notifications = list(body["notifications"])
+        if "enabled" in body:
+            # "enabled: Flag, that disables or enables user account in the platform" (guide,
+            # "Disabling/enabling a user account": PUT /users/{user_id} with enabled and version).
+            if not isinstance(body["enabled"], bool):
+                return error(400, "enabled must be true or false")
+            account.enabled = body["enabled"]
         if isinstance(body.get("contact"), dict):
             account.contact.update(body["contact"])
         account.version += 1
         return JSONResponse(account.json())
+
+    def delete_user(self, call: Call, user_id: str) -> Response:
+        """Guide, "Deleting a user account": "3. Disable the user account", then DELETE
+        /users/{user_id} with the `version` query parameter ("Required: Yes")."""
+        account = self.state.accounts.get(user_id)
+        if account is None:
+            return error(404, USER_NOT_FOUND)
+        version = call.query.get("version")
+        if version is None or not version.isdigit():
+            return error(400, "version is required")
+        if int(version) != account.version:
+            return error(409, "The user was changed by someone else: read it again", code=1013)
+        if account.enabled:
+            return error(400, "Disable the user account before deleting it")
+        del self.state.accounts[user_id]
+        self.state.policies.pop(user_id, None)
+        return Response(status_code=204)
 
     def get_policies(self, call: Call, user_id: str) -> Response:
         if user_id not in self.state.accounts:
@@ -165,6 +196,8 @@ class UserEndpoints:
         account = self.state.accounts.get(user_id)
         if account is None:
             return error(404, USER_NOT_FOUND)
+        # Activation is for accounts not activated yet (guide "Activating a user account"; its
+        # status is the account's `activated` flag).
         if account.activated:
             return error(400, "The user is already activated")
         # contact.email: "An email address that will be used for account activation and service

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.integrations.backup.acronis.client import AcronisError
 from bot.integrations.backup.acronis.roles import Grant, account_role
-from bot.integrations.backup.port import PlatformAccount, PlatformError
+from bot.integrations.backup.port import PlatformAccount, PlatformBackupState, PlatformError, PlatformUserSpec
 
 LOGIN = re.compile(r"[A-Za-z0-9.@_\-+:!#$%^*={}'`/?]{3,}")
 LOGIN_CHARACTERS = "ASCII letters, digits and . @ _ - + : ! # $ % ^ * = { } ' ` / ?"
@@ -46,7 +46,9 @@ def _text(value: Any) -> str | None:
     return str(value).strip() or None if value is not None else None
 
 
-def platform_account(user: dict[str, Any], grants: list[Grant] | None = None) -> PlatformAccount:
+def platform_account(
+    user: dict[str, Any], grants: list[Grant] | None = None, backup: PlatformBackupState | None = None
+) -> PlatformAccount:
     """A `GET /users` object as the port's dataclass (`role` only when its policies were read)."""
     contact = user.get("contact") if isinstance(user.get("contact"), dict) else {}
     assert isinstance(contact, dict)
@@ -65,6 +67,7 @@ def platform_account(user: dict[str, Any], grants: list[Grant] | None = None) ->
         role=account_role(grants) if grants is not None else None,
         phone=_text(contact.get("phone")),
         address=address or None,
+        backup=backup,
     )
 
 
@@ -81,3 +84,18 @@ def address_lines(address: str | None) -> tuple[str | None, str | None]:
         return None, None
     lines = [line.strip() for line in address.splitlines() if line.strip()]
     return (lines[0] if lines else None), (", ".join(lines[1:]) or None)
+
+
+def contact_of(spec: PlatformUserSpec) -> dict[str, Any]:
+    """contact.email is "an email address that will be used for account activation and service
+    notifications" (guide, "JSON object structure of a user account contact"): the address deskops
+    sends the user's mail to (the notification e-mail when there is one)."""
+    address1, address2 = address_lines(spec.address)
+    return {
+        "email": spec.email,
+        "firstname": spec.first_name,
+        "lastname": spec.last_name,
+        "address1": address1,
+        "address2": address2,
+        "phone": spec.phone,
+    }

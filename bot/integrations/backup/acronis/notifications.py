@@ -59,3 +59,21 @@ def merge_notifications(current: Iterable[str], level: NotificationLevel) -> lis
 
 def same_notifications(left: Iterable[str], right: Iterable[str]) -> bool:
     return set(left) == set(right)
+
+
+def level_of(notifications: Iterable[str]) -> NotificationLevel:
+    """The level an account's notifications amount to (the widest one any of them belongs to), for
+    an account made in the portal: `backup_info`/`backup_daily_report` are All, `backup_warning`
+    Errors and warnings, `backup_error`/`backup_critical` Errors only, none of them None."""
+    on = set(notifications)
+    for level in (NotificationLevel.ALL, NotificationLevel.ERRORS_AND_WARNINGS, NotificationLevel.ERRORS):
+        only_here = set(LEVEL_NOTIFICATIONS[level]) - set(_narrower(level))
+        if on & only_here:
+            return level
+    return NotificationLevel.NONE
+
+
+def _narrower(level: NotificationLevel) -> tuple[str, ...]:
+    order = list(LEVEL_NOTIFICATIONS)
+    index = order.index(level)
+    return LEVEL_NOTIFICATIONS[order[index - 1]] if index > 0 else ()

@@ -20,8 +20,16 @@ from typing import Any
 
 from bot.integrations.backup.acronis import catalog
 from bot.integrations.backup.acronis.client import AcronisClient, AcronisError
-from bot.integrations.backup.acronis.quotas import enabled, is_backup_storage, plan_quotas, storage_item
-from bot.integrations.backup.port import PlatformBackupSettings, PlatformError
+from bot.integrations.backup.acronis.notifications import level_of
+from bot.integrations.backup.acronis.quotas import (
+    enabled,
+    is_backup_storage,
+    plan_quotas,
+    quotas_held,
+    storage_item,
+)
+from bot.integrations.backup.acronis.roles import Grant, backup_role_of
+from bot.integrations.backup.port import PlatformBackupSettings, PlatformBackupState, PlatformError
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +100,26 @@ def set_quotas(client: AcronisClient, user: dict[str, Any], settings: PlatformBa
             if error.status not in CONFLICT_STATUSES or attempt == CONFLICT_ATTEMPTS:
                 raise
             log.info("quotas of %s changed meanwhile on Acronis; reading them again", user.get("login"))
+
+
+def backup_state(
+    client: AcronisClient, user: dict[str, Any], grants: list[Grant]
+) -> PlatformBackupState | None:
+    """The Backup service an account has (an account made in the portal, found by its login): its
+    Backup role, the backup storage enabled on its personal tenant as the subscription, the quotas
+    there and the level its notifications amount to. None without a Backup role or storage."""
+    role = backup_role_of(grants)
+    personal = user.get("personal_tenant_id")
+    if role is None or not personal:
+        return None
+    items = catalog.offering_items(client, str(personal), what="reading the account's quotas")
+    storage = next((i for i in items if enabled(i) and is_backup_storage(i)), None)
+    if storage is None:
+        return None
+    infra_id = str(storage["infra_id"])
+    return PlatformBackupState(
+        subscription_provider_id=infra_id,
+        notification_level=level_of(str(n) for n in user.get("notifications") or []),
+        backup_role=role,
+        quotas=quotas_held(items, infra_id=infra_id, edition=storage.get("edition")),
+    )

@@ -16,10 +16,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+
 from bot.config import Settings
-from bot.integrations.backup.acronis import catalog
+from bot.integrations.backup.acronis import catalog, lifecycle
 from bot.integrations.backup.acronis.accounts import (
-    address_lines,
+    contact_of,
     gone,
     login_problem,
     platform_account,
@@ -31,7 +33,12 @@ from bot.integrations.backup.acronis.notifications import (
     merge_notifications,
     same_notifications,
 )
-from bot.integrations.backup.acronis.personal import CONFLICT_ATTEMPTS, CONFLICT_STATUSES, set_quotas
+from bot.integrations.backup.acronis.personal import (
+    CONFLICT_ATTEMPTS,
+    CONFLICT_STATUSES,
+    backup_state,
+    set_quotas,
+)
 from bot.integrations.backup.acronis.roles import (
     Grant,
     account_role_grants,
@@ -47,6 +54,7 @@ from bot.integrations.backup.port import (
     PlatformError,
     PlatformUserSpec,
 )
+from bot.integrations.calls import Integration, IntegrationCalls, ObservedTransport
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +72,9 @@ class AcronisBackupPlatform:
         self.client = client
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, retry: RetryPolicy | None = None) -> AcronisBackupPlatform:
+    def from_settings(
+        cls, settings: Settings, *, retry: RetryPolicy | None = None, calls: IntegrationCalls | None = None
+    ) -> AcronisBackupPlatform:
         if (
             settings.acronis_url is None
             or settings.acronis_client_id is None
@@ -79,6 +89,9 @@ class AcronisBackupPlatform:
             client_secret=settings.acronis_client_secret.get_secret_value(),
             timeout=settings.acronis_timeout_seconds,
             retry=retry,
+            transport=None
+            if calls is None
+            else ObservedTransport(httpx.HTTPTransport(), calls, Integration.ACRONIS),
         )
         return cls(client)
 
@@ -107,18 +120,7 @@ class AcronisBackupPlatform:
         if problem:
             raise PlatformError(problem, transient=False)
         tenant_id = self._customer_tenant(spec.customer_provider_id)
-        address1, address2 = address_lines(spec.address)
-        # contact.email is "an email address that will be used for account activation and service
-        # notifications" (guide, "JSON object structure of a user account contact"): the address
-        # deskops sends the user's mail to (the notification e-mail when there is one).
-        contact = {
-            "email": spec.email,
-            "firstname": spec.first_name,
-            "lastname": spec.last_name,
-            "address1": address1,
-            "address2": address2,
-            "phone": spec.phone,
-        }
+        contact = contact_of(spec)
         # POST /users body as the references send it: tenant_id, login, contact and language
         # (guide "Creating a user account"; WHMCS TenantManager::createUser sets the language).
         # No `notifications`: no reference shows it taking effect there; see _start_notifications.
@@ -200,7 +202,8 @@ class AcronisBackupPlatform:
         found = self._in_tenant(login, customer_provider_id)
         if found is None:
             return None
-        return platform_account(found, self._grants(str(found["id"]), login))
+        grants = self._grants(str(found["id"]), login)
+        return platform_account(found, grants, backup_state(self.client, found, grants))
 
     def read_accounts(self, provider_ids: list[str]) -> dict[str, PlatformAccount]:
         wanted = [i for i in dict.fromkeys(provider_ids) if i and not i.startswith(LOCAL_PREFIX)]
@@ -331,6 +334,23 @@ class AcronisBackupPlatform:
             )
         except AcronisError as error:
             raise gone(error, provider_user_id) from None
+
+    # --- the account's life: disable, enable, delete (bot/integrations/backup/acronis/lifecycle.py)
+
+    def set_enabled(self, provider_user_id: str, *, enabled: bool) -> None:
+        lifecycle.set_enabled(self.client, provider_user_id, enabled=enabled)
+
+    def delete_account(self, provider_user_id: str) -> None:
+        lifecycle.delete_account(self.client, provider_user_id)
+
+    def update_account(self, provider_user_id: str, spec: PlatformUserSpec) -> None:
+        try:
+            lifecycle.update_contact(
+                self.client, provider_user_id, {k: v for k, v in contact_of(spec).items() if v is not None}
+            )
+            self.set_role(provider_user_id, spec)
+        except PlatformError as error:
+            raise unfinished(spec.login, [], error) from None
 
     # --- customers and the set-up check ---------------------------------------------------
 

@@ -156,3 +156,26 @@ def _same(current: Any, wanted: float | None) -> bool:
         return float(current) == wanted
     except (TypeError, ValueError):
         return False
+
+
+def quotas_held(items: list[dict[str, Any]], *, infra_id: str, edition: str | None) -> Quotas:
+    """The quotas an account's enabled items say, in deskops' units (the reverse of plan_quotas):
+    storage in whole GB on `infra_id`, devices and seats of the same edition; None is unlimited."""
+    values: dict[str, int | None] = {}
+    for field_name, (base, _) in QUOTA_ITEMS.items():
+        item = next(
+            (
+                i
+                for i in items
+                if enabled(i)
+                and base_name(str(i.get("name", ""))) == base
+                and (i.get("infra_id") == infra_id if base == STORAGE else i.get("edition") == edition)
+            ),
+            None,
+        )
+        value = ((item or {}).get("quota") or {}).get("value")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            values[field_name] = int(value // GIB) if field_name == "storage_gb" else int(value)
+        else:
+            values[field_name] = None
+    return Quotas(**values)

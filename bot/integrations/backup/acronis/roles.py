@@ -15,7 +15,9 @@ Protection for one's own machines (our User); `backup_admin` — Cyber Protectio
 `readonly_admin` — read-only administrator. Which of them a tenant offers is read from
 `GET /tenants/{id}/applications/roles` (`{"items": [{"role", "application_id", "is_default",
 "type"}]}`), as the WHMCS module does, and a role it does not offer is refused before anything is
-written.
+written. deskops does not grant every `is_default` role the way the WHMCS module does for its
+users: that set spans services (Acronis's Postman sample lists `sync_share_user` and
+`notary_admin` beside `backup_user`), and deskops gives Backup only.
 """
 
 from __future__ import annotations
@@ -125,3 +127,16 @@ def offered_roles(answer: Any) -> set[str]:
 def account_role(grants: list[Grant]) -> Role:
     """deskops' Role of an account found on the platform: Administrator when it is `company_admin`."""
     return Role.ADMINISTRATOR if COMPANY_ADMIN in role_ids(grants) else Role.USER
+
+
+def backup_role_of(grants: list[Grant]) -> BackupRole | None:
+    """deskops' Backup role of an account found on the platform; None when it has no Backup role.
+    A company administrator has every right, which deskops shows as Administrator."""
+    current = role_ids(grants)
+    if current & {COMPANY_ADMIN, BACKUP_ADMIN}:
+        return BackupRole.ADMINISTRATOR
+    if READONLY_ADMIN in current:
+        return BackupRole.READ_ONLY_ADMINISTRATOR
+    if BACKUP_USER in current:
+        return BackupRole.USER
+    return None
