@@ -83,7 +83,7 @@ GUARANTEES = [
     "  deskops cannot read gets 401 (400 when correctly signed), never 500 — whatever bytes its headers",
     "  or body hold; nothing of a request deskops has not verified reaches a listener, the error handler,",
     "  a `response_url` or the Web API. Every body is limited (256 KiB) before it is read.",
-    "- Every single-use link is used once, and every \"do this once\" key acts once, under any number of",
+    '- Every single-use link is used once, and every "do this once" key acts once, under any number of',
     "  simultaneous requests (decided by the database); the others get a clear answer, never a 500.",
     "- A request Slack repeats (`X-Slack-Retry-Num`) acts once: request keys are kept in the database,",
     "  across restarts and replicas. A modal submitted twice (a double click) acts once.",
