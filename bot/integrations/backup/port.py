@@ -70,6 +70,8 @@ class PlatformCustomer:
     provider_id: str
     name: str
     subscriptions: list[PlatformSubscription] = field(default_factory=list)
+    # The customer's language on the platform (Acronis: the tenant's `language`), as it spells it.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
