@@ -82,6 +82,13 @@ class Settings(BaseSettings):
 
     smtp_url: SecretStr = SecretStr("./outbox/")
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Limits of the mail relay, held by all replicas together (unset: unlimited).
+    smtp_rate_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    smtp_max_connections: int = Field(default=3, ge=1, le=100)
+    smtp_daily_limit: int | None = Field(default=None, ge=1, le=100_000_000)
+    # How long sending pauses after a relay's "slow down" reply that names no delay (doubling
+    # while the relay keeps answering so, up to an hour).
+    smtp_pause_seconds: float = Field(default=60.0, ge=0.1, le=3600.0)
 
     helpdesk_channel: str | None = None
     approvals_channel: str | None = None
@@ -186,6 +193,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{value!r} is not a Slack channel id such as C0123ABCD (copy it from the channel's details)"
             )
+        return value
+
+    @field_validator("smtp_rate_per_minute", "smtp_daily_limit", mode="before")
+    @classmethod
+    def _parse_optional_limit(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("", "unlimited", "none"):
+            return None
         return value
 
     @field_validator("digest_time", mode="before")

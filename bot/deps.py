@@ -14,6 +14,7 @@ from bot.integrations.backup.port import BackupPlatform
 from bot.integrations.calls import IntegrationCalls
 from bot.integrations.directory.port import Directory
 from bot.integrations.mail.port import Mailer
+from bot.mailrelay.pacing import RelayPacer
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
 from bot.slack.scopes import StaffScopes
 from bot.tokens import LinkTokens
@@ -26,6 +27,8 @@ class Deps:
     clock: Clock
     platform: BackupPlatform
     mailer: Mailer
+    # The mail relay's shared limits and pauses (None when mail goes to a folder).
+    relay: RelayPacer | None
     slack: WebClient
     helpdesk: HelpdeskAccess
     approvers: SlackPrincipals

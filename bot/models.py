@@ -6,6 +6,7 @@ from bot.audit.models import AuditEvent
 from bot.customers.models import Customer, Subscription
 from bot.db import Base
 from bot.enrollment.models import Device, DraftInvitee, Invitation, InvitationBatch, InviteDraft
+from bot.mailrelay.models import MailRelaySlot, MailRelayState
 from bot.outbox.models import OutboxMessage
 from bot.reminders.models import Reminder
 from bot.scheduler.models import SchedulerRun, scheduled_jobs
@@ -23,6 +24,8 @@ __all__ = [
     "Invitation",
     "InvitationBatch",
     "InviteDraft",
+    "MailRelaySlot",
+    "MailRelayState",
     "OutboxMessage",
     "PostedMessage",
     "ProcessedSlackRequest",

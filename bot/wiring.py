@@ -27,12 +27,18 @@ from bot.integrations.directory.factory import build_directory
 from bot.integrations.directory.ldap import LdapDirectory
 from bot.integrations.directory.port import Directory
 from bot.integrations.mail.factory import build_mailer
+from bot.integrations.mail.port import Mailer
 from bot.integrations.mail.render import MailRenderer
+from bot.integrations.mail.smtp import SmtpMailer
+from bot.mailrelay.mailer import PacedMailer
+from bot.mailrelay.pacing import RelayLimits, RelayPacer
+from bot.mailrelay.slots import DatabaseSlots
 from bot.outbox.service import ENQUEUED_FLAG, pending_count
 from bot.outbox.worker import OutboxHandler, OutboxWorker
 from bot.scheduler.service import JobScheduler
 from bot.scheduler.wiring import build_scheduler, channel_handlers
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
+from bot.slack.batch_cards import BatchCards
 from bot.slack.client import make_web_client
 from bot.slack.scopes import StaffScopes
 from bot.tokens import LinkTokens, load_or_create_key
@@ -47,17 +53,16 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
     client = slack or make_web_client(token, settings.slack_api_url)
     secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
     calls = IntegrationCalls()
+    db = Database(settings.database_url)
+    time_source = clock or SystemClock()
+    mailer, relay = mailer_from_settings(settings, db, time_source)
     return Deps(
         settings=settings,
-        db=Database(settings.database_url),
-        clock=clock or SystemClock(),
+        db=db,
+        clock=time_source,
         platform=build_platform(settings, calls=calls),
-        mailer=build_mailer(
-            settings.smtp_url.get_secret_value(),
-            mail_from=settings.mail_from,
-            timeout=settings.smtp_timeout_seconds,
-            connections=settings.outbox_threads,
-        ),
+        mailer=mailer,
+        relay=relay,
         slack=client,
         helpdesk=HelpdeskAccess(SlackPrincipals(settings.helpdesk_users, client)),
         approvers=SlackPrincipals(settings.approvers, client),
@@ -66,6 +71,33 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
         directory=observed(directory_from_settings(settings), calls),
         calls=calls,
     )
+
+
+def relay_limits(settings: Settings) -> RelayLimits:
+    return RelayLimits(
+        rate_per_minute=settings.smtp_rate_per_minute,
+        max_connections=settings.smtp_max_connections,
+        daily_limit=settings.smtp_daily_limit,
+        pause_seconds=settings.smtp_pause_seconds,
+        zone=settings.zone,
+    )
+
+
+def mailer_from_settings(settings: Settings, db: Database, clock: Clock) -> tuple[Mailer, RelayPacer | None]:
+    """The mailer SMTP_URL names; an SMTP relay's is paced to its limits, shared by every replica
+    through the database (a folder of .eml files needs no pacing)."""
+    limits = relay_limits(settings)
+    mailer = build_mailer(
+        settings.smtp_url.get_secret_value(),
+        mail_from=settings.mail_from,
+        timeout=settings.smtp_timeout_seconds,
+        connections=min(settings.outbox_threads, settings.smtp_max_connections),
+        slots_for=lambda relay: DatabaseSlots(db, clock, relay, limits.max_connections),
+    )
+    if not isinstance(mailer, SmtpMailer):
+        return mailer, None
+    pacer = RelayPacer(db, clock, mailer.relay, limits)
+    return PacedMailer(mailer, pacer, clock), pacer
 
 
 def observed(directory: Directory, calls: IntegrationCalls) -> Directory:
@@ -104,12 +136,19 @@ def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
         clock=deps.clock,
         mailer=deps.mailer,
         renderer=renderer,
-        slack=deps.slack,
         tokens=deps.tokens,
         links=EnrollmentLinks.from_settings(deps.settings),
         per_licence=deps.settings.devices_per_licence,
     )
-    return {**accounts.handlers(), **enrollment.handlers()}
+    batch_cards = BatchCards(
+        db=deps.db,
+        clock=deps.clock,
+        slack=deps.slack,
+        per_licence=deps.settings.devices_per_licence,
+        zone=deps.settings.zone,
+        relay=deps.relay,
+    )
+    return {**accounts.handlers(), **enrollment.handlers(), **batch_cards.handlers()}
 
 
 @dataclass
@@ -167,6 +206,8 @@ def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
     metrics.operator.know_outbox_kinds(handlers)
     metrics.operator.watch_deployment(deps.db, deps.clock, [job.id for job in scheduler.jobs])
     deps.calls.subscribe(metrics.operator.record_call)
+    if deps.relay is not None:
+        deps.relay.on_pause = metrics.operator.record_relay_pause
     listeners = TimedExecutor(metrics)
     bolt = create_app(deps, metrics, listeners)
     web = create_web_app(bolt, deps, metrics)

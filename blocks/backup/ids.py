@@ -11,6 +11,7 @@ class CallbackId(StrEnum):
     ASSIGN_SERVICE = "backup.assign_service"
     USER_SETTINGS = "backup.user_settings"
     DELETE_USER = "backup.delete_user"
+    EDIT_USER = "backup.edit_user"
 
 
 class ActionId(StrEnum):

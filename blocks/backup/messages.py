@@ -50,6 +50,7 @@ def follow_up_text(change: FollowUp, *, actor: str) -> str:
     return {
         FollowUp.DISABLED: f":no_entry: Disabled by {mention(actor)}: the user can no longer sign in.",
         FollowUp.ENABLED: f":arrow_forward: Enabled again by {mention(actor)}.",
+        FollowUp.EDITED: f":pencil2: Details changed by {mention(actor)}.",
         FollowUp.DELETED: f":wastebasket: Deleted by {mention(actor)}; the audit trail keeps the record.",
     }[change]
 
@@ -296,6 +297,7 @@ HELP_TEXT = "\n".join(
         "`/backup activate <email> [customer]` — send the activation e-mail",
         "`/backup users [customer]` — list a customer's users",
         "`/backup find <text>` — users whose name or e-mail contains the text, across your customers",
+        "`/backup edit <email> [customer]` — correct names, e-mails, role, address or phone (*Edit User*)",
         "`/backup disable <email> [customer]` — the user can no longer sign in (asks first)",
         "`/backup enable <email> [customer]` — the user can sign in again",
         "`/backup delete <email> [customer]` — delete the user (type the e-mail to confirm)",

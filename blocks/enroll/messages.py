@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
 
 from blocks.enroll.ids import ActionId
 from blocks.enroll.metadata import BatchRef, InvitationRef
+from blocks.enroll.progress import progress_text
 from blocks.text import escape, mention, mrkdwn, plain, slack_date
 from bot.enrollment.models import BatchState, InvitationState
 from bot.enrollment.summary import BatchSummary, InvitationItem, StatusSummary
@@ -45,7 +46,13 @@ def batch_headline(batch: BatchSummary) -> str:
         return f"{_plural(batch.sent, 'invitation')} sent{failed}"
     if batch.state is BatchState.WAITING:
         return f"Waiting to send {_plural(batch.queued, 'invitation')}… {batch.sent:,} sent"
+    if batch.outlook is not None and batch.outlook.paused:
+        return f"Sending paused… {batch.sent:,} of {_plural(batch.invitations, 'invitation')} sent"
     return f"Sending {_plural(batch.invitations, 'invitation')}… {batch.sent:,} sent"
+
+
+def _shows_progress(batch: BatchSummary) -> bool:
+    return batch.state in (BatchState.SENDING, BatchState.WAITING, BatchState.DONE)
 
 
 def batch_card(batch: BatchSummary) -> list[Block]:
@@ -54,6 +61,10 @@ def batch_card(batch: BatchSummary) -> list[Block]:
     blocks: list[Block] = [
         HeaderBlock(text=plain("Enrollment invitations", 150)),
         SectionBlock(text=mrkdwn(f"*{batch_headline(batch)}*")),
+    ]
+    if _shows_progress(batch):
+        blocks.append(SectionBlock(text=mrkdwn(progress_text(batch))))
+    blocks += [
         SectionBlock(
             fields=[
                 mrkdwn(f"*People*\n{batch.invitees:,}"),
@@ -97,7 +108,11 @@ def batch_card(batch: BatchSummary) -> list[Block]:
 
 
 def batch_card_text(batch: BatchSummary) -> str:
-    return f"Enrollment invitations: {batch_headline(batch)}"
+    """What notifications show: the headline, the bar and the counts, any pause and the finish."""
+    text = f"Enrollment invitations: {batch_headline(batch)}"
+    if _shows_progress(batch):
+        text += "\n" + progress_text(batch).replace("`", "")
+    return text
 
 
 def invitation_actions(item: InvitationItem) -> ActionsBlock | None:

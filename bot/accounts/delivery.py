@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from blocks.backup.messages import follow_up_text, user_card, user_card_text
 from bot.accounts.activation import ACTIVATION
 from bot.accounts.jobs import AccountJob, CardHeadline, FollowUp, refresh_cards
-from bot.accounts.models import ActivationToken, ProvisioningState, Service, UserStatus
+from bot.accounts.models import ActivationToken, BackupUser, ProvisioningState, Service, UserStatus
 from bot.accounts.queries import activation_mail_problem, get_user, last_activation_sent
 from bot.accounts.summary import quotas_of, summarize
 from bot.audit.service import record
@@ -25,9 +25,9 @@ from bot.integrations.backup.port import (
     PlatformError,
     PlatformUserSpec,
 )
-from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
+from bot.integrations.mail.port import MailDeferred, Mailer, MailError, OutgoingEmail
 from bot.outbox.service import enqueue
-from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler
+from bot.outbox.worker import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler
 from bot.slack.cards import Cards, Render, Rendered
 from bot.tokens import LinkTokens
 
@@ -70,11 +70,42 @@ class AccountDelivery:
             AccountJob.USER_CARD_REFRESH: OutboxHandler(self.refresh_user_cards),
             AccountJob.SET_ENABLED: OutboxHandler(self.set_enabled),
             AccountJob.DELETE_ACCOUNT: OutboxHandler(self.delete_account),
+            AccountJob.UPDATE_ACCOUNT: OutboxHandler(self.update_account),
             AccountJob.CARD_FOLLOW_UP: OutboxHandler(self.follow_up),
             AccountJob.CARD_THREAD_REPLY: OutboxHandler(self.thread_reply),
         }
 
     # --- backup platform ------------------------------------------------------------------
+
+    def _spec(self, user: BackupUser) -> PlatformUserSpec:
+        customer = user.customer
+        return PlatformUserSpec(
+            customer_provider_id=customer.provider_id or f"local-customer-{customer.id}",
+            login=user.email,
+            email=user.mail_to,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            role=user.role,
+            address=user.address,
+            phone=user.phone,
+            language=language_for_customer(customer, self.default_language),
+        )
+
+    def update_account(self, delivery: Delivery) -> None:
+        """Contact details and role as the user has them now (the latest edit wins)."""
+        user_id = int(delivery.payload["user_id"])
+        with self.db.read() as session:
+            user = get_user(session, user_id)
+            spec, provider_id, state = self._spec(user), user.provider_id, user.provisioning
+            deleted = user.status is UserStatus.DELETED
+        if deleted:
+            return
+        if provider_id is None or state is not ProvisioningState.DONE:
+            raise DeliveryFailed("waiting for the account to be created on the backup platform")
+        try:
+            self.platform.update_account(provider_id, spec)
+        except PlatformError as error:
+            raise DeliveryFailed(str(error), permanent=not error.transient) from None
 
     def provision(self, delivery: Delivery) -> None:
         """Create the account on the platform (once) and apply its role and Backup settings."""
@@ -83,18 +114,7 @@ class AccountDelivery:
             user = get_user(session, user_id)
             if user.status is UserStatus.DELETED and user.provider_id is None:
                 return  # deleted before it reached the platform: nothing to make there
-            customer = user.customer
-            spec = PlatformUserSpec(
-                customer_provider_id=customer.provider_id or f"local-customer-{customer.id}",
-                login=user.email,
-                email=user.mail_to,
-                first_name=user.first_name,
-                last_name=user.last_name,
-                role=user.role,
-                address=user.address,
-                phone=user.phone,
-                language=language_for_customer(customer, self.default_language),
-            )
+            spec = self._spec(user)
             provider_id = user.provider_id
             assignment = user.assignment(Service.BACKUP)
             settings = None
@@ -218,6 +238,9 @@ class AccountDelivery:
         )
         try:
             self.mailer.send(email)
+        except MailDeferred as deferred:
+            # The relay asked us to wait (or a limit of ours did): not an attempt, not a failure.
+            raise DeliveryDeferred(str(deferred), until=deferred.until or self.clock.now()) from None
         except MailError as error:
             # The card says why the e-mail waits. A moment later: the outbox records this attempt's
             # error only after this handler returns, and the card is rendered from that record.

@@ -23,6 +23,8 @@ class AccountJob(StrEnum):
     SET_ENABLED = "accounts.set_enabled"
     # The account is deleted on the platform (the user's record stays, *Deleted*).
     DELETE_ACCOUNT = "accounts.delete_account"
+    # Contact details and role on the platform follow an edit.
+    UPDATE_ACCOUNT = "accounts.update_account"
     # A line in the thread of each of the user's cards ("Disabled by …").
     CARD_FOLLOW_UP = "accounts.card_follow_up"
     # That line in one card's thread (one job per card: a retry never repeats a posted line).
@@ -66,6 +68,7 @@ class FollowUp(StrEnum):
     DISABLED = "disabled"
     ENABLED = "enabled"
     DELETED = "deleted"
+    EDITED = "edited"
 
 
 def follow_up_in_thread(

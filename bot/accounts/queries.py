@@ -18,6 +18,7 @@ from bot.accounts.models import (
 from bot.customers.models import Customer
 from bot.customers.scope import EVERY_CUSTOMER, CustomerScope, OutOfScope
 from bot.customers.service import close_matches, find_customer, get_customer
+from bot.db import Database
 from bot.errors import Ambiguous, NotFound
 from bot.outbox.models import OutboxMessage, OutboxStatus
 
@@ -54,6 +55,30 @@ def find_user(
         raise Ambiguous(f"{email} is a user of several customers: {', '.join(names)}.", names)
     known = session.scalars(select(BackupUser.email).order_by(BackupUser.email).limit(5000)).all()
     raise NotFound(f"No backup user signs in with {email}.", close_matches(email, list(known)))
+
+
+def check_user_in_scope(db: Database, user_id: int, scope: CustomerScope) -> None:
+    """Refuse (OutOfScope, naming the customer) a button or modal about a user whose customer the
+    person may not act on: buttons and cards can be seen by people with other scopes."""
+    if scope.is_everything:
+        return
+    with db.read() as session:
+        name = session.scalar(
+            select(Customer.name)
+            .join(BackupUser, BackupUser.customer_id == Customer.id)
+            .where(BackupUser.id == user_id)
+        )
+    if name is not None:
+        scope.check(name)
+
+
+def check_customer_in_scope(db: Database, customer_id: int, scope: CustomerScope) -> None:
+    if scope.is_everything:
+        return
+    with db.read() as session:
+        name = session.scalar(select(Customer.name).where(Customer.id == customer_id))
+    if name is not None:
+        scope.check(name)
 
 
 def email_taken(session: Session, customer_id: int, email: str) -> bool:

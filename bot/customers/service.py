@@ -63,6 +63,9 @@ def find_customer(session: Session, text: str, scope: CustomerScope = EVERY_CUST
     prefixed = [c for c in customers if c.name.lower().startswith(wanted)]
     if len(prefixed) == 1:
         return prefixed[0]
+    anywhere = [c for c in everyone if c.name.lower().startswith(wanted)]
+    if not prefixed and len(anywhere) == 1:
+        scope.check(anywhere[0].name)  # the one customer meant is outside the scope: say so
     names = [c.name for c in customers]
     suggestions = [c.name for c in prefixed] if prefixed else close_matches(text, names)
     raise NotFound(f"No customer is called “{text.strip()}”.", suggestions)

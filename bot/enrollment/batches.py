@@ -233,10 +233,23 @@ def release_batch(session: Session, batch: InvitationBatch, *, now: datetime) ->
         )
 
 
-def refresh_batch_card(session: Session, batch_id: int, *, now: datetime, final: bool = False) -> None:
+def refresh_batch_card(
+    session: Session,
+    batch_id: int,
+    *,
+    now: datetime,
+    final: bool = False,
+    paused_until: datetime | None = None,
+) -> None:
     """Queue an update of the batch's progress message: at most one per 2 seconds while mail
-    flows (Slack limits chat.update), and one when the batch is finished."""
-    key = f"batch-refresh:{batch_id}:{'final:' + now.isoformat() if final else int(now.timestamp() // 2)}"
+    flows (Slack limits chat.update), and one when the batch is finished or sending pauses."""
+    if final:
+        slot = f"final:{now.isoformat()}"
+    elif paused_until is not None:
+        slot = f"paused:{paused_until.isoformat()}"
+    else:
+        slot = str(int(now.timestamp() // 2))
+    key = f"batch-refresh:{batch_id}:{slot}"
     # Outbox threads sending one batch queue the same key at the same moment: one statement that
     # skips a key already queued, where a read-then-insert would collide.
     enqueue_once(

@@ -1,4 +1,4 @@
-"""Outbox handlers of enrollment: invitation e-mails and the batch progress card."""
+"""Outbox handlers of enrollment: invitation e-mails (the batch progress card is bot.slack.batch_cards)."""
 
 from __future__ import annotations
 
@@ -8,26 +8,33 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from slack_sdk import WebClient
 from sqlalchemy import bindparam, select, tuple_, update
 
-from blocks.enroll.messages import batch_card, batch_card_text
 from bot.accounts.delivery import EmailRenderer
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database, Record
-from bot.enrollment.batches import batch_progress, finish_if_done, refresh_batch_card
+from bot.enrollment.batches import finish_if_done, refresh_batch_card
 from bot.enrollment.jobs import INVITATION, EnrollJob, batch_group
 from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState, Platform
-from bot.enrollment.summary import summarize_batch
-from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
-from bot.outbox.service import postpone_group
-from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler, backoff
-from bot.slack.cards import Cards, Render, Rendered
+from bot.integrations.mail.port import DeferReason, MailDeferred, Mailer, MailError, OutgoingEmail
+from bot.outbox.service import postpone_group, postpone_kind
+from bot.outbox.worker import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler, Outcome, backoff
 from bot.tokens import LinkTokens
 
 log = logging.getLogger(__name__)
-BATCH_SUBJECT = "invitation_batch"
+# Waits that hold back every invitation e-mail, not only the claim that met them.
+BATCH_PAUSES = (DeferReason.SLOW_DOWN, DeferReason.DAILY_QUOTA, DeferReason.DAILY_LIMIT)
+
+
+def _claim_half_spent(delivery: Delivery, started: datetime, now: datetime) -> bool:
+    if delivery.claimed_until is None:
+        return False
+    return now - started > (delivery.claimed_until - started) / 2
+
+
+def _deferred(deliveries: Sequence[Delivery], reason: str, until: datetime) -> list[Outcome]:
+    return [DeliveryDeferred(reason, until=until) for _ in deliveries]
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,6 @@ class EnrollmentDelivery:
     clock: Clock
     mailer: Mailer
     renderer: EmailRenderer
-    slack: WebClient
     tokens: LinkTokens
     links: EnrollmentLinks
     per_licence: int
@@ -149,8 +155,6 @@ class EnrollmentDelivery:
             EnrollJob.INVITATION_EMAIL: OutboxHandler(
                 self.send_invitation, gave_up=self.invitation_failed, deliver_many=self.send_invitations
             ),
-            EnrollJob.BATCH_CARD: OutboxHandler(self.post_batch_card),
-            EnrollJob.BATCH_REFRESH: OutboxHandler(self.refresh_batch_cards),
         }
 
     # --- e-mail ---------------------------------------------------------------------------
@@ -160,7 +164,7 @@ class EnrollmentDelivery:
         if failed is not None:
             raise failed
 
-    def send_invitations(self, deliveries: Sequence[Delivery]) -> list[DeliveryFailed | None]:
+    def send_invitations(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         """The invitation e-mails of one claim: read together, sent one by one, each recorded as
         sent as soon as the SMTP server accepted it, and the batch's bookkeeping done once for
         the claim. A crash repeats at most the e-mail each outbox thread had on its way: the
@@ -178,16 +182,29 @@ class EnrollmentDelivery:
         ids: Sequence[int],
         letters: dict[int, _Letter],
         record: Record,
-    ) -> list[DeliveryFailed | None]:
-        outcomes: list[DeliveryFailed | None] = []
+    ) -> list[Outcome]:
+        outcomes: list[Outcome] = []
         sent: list[_Letter] = []
-        for delivery, invitation_id in zip(deliveries, ids, strict=True):
+        started = self.clock.now()
+        for index, (delivery, invitation_id) in enumerate(zip(deliveries, ids, strict=True)):
             letter = letters.get(invitation_id)
             if letter is None or letter.state is not InvitationState.QUEUED:
                 outcomes.append(None)  # revoked, resent with a newer link, or already sent
                 continue
+            if _claim_half_spent(delivery, started, self.clock.now()):
+                # Paced sending is slow: the rest goes back in line before this claim's lease ends.
+                outcomes += _deferred(deliveries[index:], "its turn comes in a later claim", self.clock.now())
+                break
             try:
                 self.mailer.send(self._email(letter))
+            except MailDeferred as deferred:
+                until = deferred.until or self.clock.now()
+                outcomes += _deferred(deliveries[index:], str(deferred), until)
+                self._record_sent(sent)
+                sent = []
+                if deferred.reason in BATCH_PAUSES:
+                    self._relay_paused(until)
+                break
             except MailError as error:
                 if error.permanent:
                     outcomes.append(DeliveryFailed(str(error), permanent=True))
@@ -208,6 +225,20 @@ class EnrollmentDelivery:
             outcomes.append(None)
         self._record_sent(sent)
         return outcomes
+
+    def _relay_paused(self, until: datetime) -> None:
+        """Every invitation e-mail waits for the pause to end (rather than being claimed and put
+        back one claim at a time), and the cards of batches under way say why."""
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            postpone_kind(session, kind=EnrollJob.INVITATION_EMAIL, until=until)
+            under_way = session.scalars(
+                select(InvitationBatch.id).where(
+                    InvitationBatch.state.in_([BatchState.SENDING, BatchState.WAITING])
+                )
+            ).all()
+            for batch_id in under_way:
+                refresh_batch_card(session, batch_id, now=now, paused_until=until)
 
     def _email(self, letter: _Letter) -> OutgoingEmail:
         context = self.links.email_context(
@@ -273,34 +304,3 @@ class EnrollmentDelivery:
             batch = session.get(InvitationBatch, invitation.batch_id, with_for_update=True)
             if batch is not None:
                 finish_if_done(session, batch, now=now)
-
-    # --- the progress card ----------------------------------------------------------------
-
-    @property
-    def cards(self) -> Cards:
-        return Cards(self.db, self.slack, self.clock, BATCH_SUBJECT)
-
-    def _render(self, batch_id: int) -> Render:
-        def render(_: str | None) -> Rendered:
-            with self.db.read() as session:
-                summary = summarize_batch(batch_progress(session, batch_id, per_licence=self.per_licence))
-            return Rendered(batch_card(summary), batch_card_text(summary))
-
-        return render
-
-    def post_batch_card(self, delivery: Delivery) -> None:
-        batch_id = int(delivery.payload["batch_id"])
-        with self.db.read() as session:
-            batch = session.get(InvitationBatch, batch_id)
-            channel = batch.channel_id if batch else None
-        if channel is not None:
-            self.cards.post(
-                batch_id,
-                channel=channel,
-                fallback_user=delivery.payload.get("requester"),
-                render=self._render(batch_id),
-            )
-
-    def refresh_batch_cards(self, delivery: Delivery) -> None:
-        batch_id = int(delivery.payload["batch_id"])
-        self.cards.refresh(batch_id, self._render(batch_id))

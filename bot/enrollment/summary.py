@@ -17,6 +17,7 @@ from bot.enrollment.models import (
     Platform,
     PlatformChoice,
 )
+from bot.enrollment.progress import SendingOutlook
 
 
 @dataclass(frozen=True)
@@ -166,9 +167,11 @@ class BatchSummary:
     queued: int
     failures: list[tuple[str, int]]
     additional_licences: int
+    # Pauses, the daily limit and the expected finish (None: nothing known of the relay).
+    outlook: SendingOutlook | None = None
 
 
-def summarize_batch(progress: BatchProgress) -> BatchSummary:
+def summarize_batch(progress: BatchProgress, outlook: SendingOutlook | None = None) -> BatchSummary:
     batch = progress.batch
     return BatchSummary(
         id=batch.id,
@@ -186,4 +189,5 @@ def summarize_batch(progress: BatchProgress) -> BatchSummary:
         queued=progress.queued,
         failures=progress.failures,
         additional_licences=progress.additional_licences,
+        outlook=outlook,
     )

@@ -183,3 +183,17 @@ def retry_failed(session: Session, *, now: datetime, group_key: str | None = Non
     result = session.execute(statement)
     session.info[ENQUEUED_FLAG] = True
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def postpone_kind(session: Session, *, kind: str, until: datetime) -> int:
+    """Hold back every waiting row of a kind (e.g. all e-mails while the mail relay is paused)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.kind == kind,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at < until,
+        )
+        .values(next_attempt_at=until)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

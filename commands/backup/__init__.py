@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from commands.backup import add_user, cards, command, customer_search, delete, find, lifecycle, user_settings
+from commands.backup import (
+    add_user,
+    cards,
+    command,
+    customer_search,
+    delete,
+    edit,
+    find,
+    lifecycle,
+    user_settings,
+)
 
 
 def register(app: App) -> None:
@@ -16,3 +26,4 @@ def register(app: App) -> None:
     find.register(app)
     lifecycle.register(app)
     delete.register(app)
+    edit.register(app)

@@ -21,6 +21,7 @@ from blocks.backup.modals import (
 )
 from bot.accounts.forms import BackupSettings, NewUser, check_backup_settings, check_new_user
 from bot.accounts.models import BackupRole, Role
+from bot.accounts.queries import check_customer_in_scope
 from bot.accounts.users import check_email_free
 from bot.approvals.administrators import create_user_or_request_approval
 from bot.approvals.models import ApprovalRequest
@@ -88,6 +89,7 @@ def submit_add_user(ack: Ack, view: dict[str, Any], context: BoltContext, deps: 
 
     def run() -> dict[str, Any]:
         new_user = check_new_user(form, phone_region=deps.settings.phone_default_region)
+        check_customer_in_scope(deps.db, new_user.customer_id, deps.scopes.scope_for(context.user_id))
         with deps.db.transaction() as session:
             check_email_free(session, new_user, deps.platform)
             if form.assign_backup:

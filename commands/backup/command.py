@@ -17,6 +17,7 @@ from commands.access import require_helpdesk
 from commands.backup.add_user import open_add_user
 from commands.backup.cards import activate_user, users_page
 from commands.backup.delete import open_delete_user
+from commands.backup.edit import open_edit_user
 from commands.backup.find import found_page
 from commands.backup.lifecycle import confirm_disable, enable
 from commands.backup.parsing import BackupCommand, Subcommand, UsageError, parse_backup_command
@@ -95,6 +96,12 @@ def run_backup_command(
             actor = str(command["user_id"])
             user_id = named_user(deps, parsed, actor=actor, scope=scope)
             open_delete_user(
+                deps, client, trigger_id=trigger_id, channel_id=channel_id, user_id=user_id, actor=actor
+            )
+        case Subcommand.EDIT:
+            actor = str(command["user_id"])
+            user_id = named_user(deps, parsed, actor=actor, scope=scope)
+            open_edit_user(
                 deps, client, trigger_id=trigger_id, channel_id=channel_id, user_id=user_id, actor=actor
             )
         case Subcommand.FIND:

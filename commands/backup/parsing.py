@@ -20,6 +20,7 @@ class Subcommand(StrEnum):
     DISABLE = "disable"
     ENABLE = "enable"
     DELETE = "delete"
+    EDIT = "edit"
     HELP = "help"
 
 
@@ -30,6 +31,7 @@ NEEDS_EMAIL = {
     Subcommand.DISABLE,
     Subcommand.ENABLE,
     Subcommand.DELETE,
+    Subcommand.EDIT,
 }
 
 

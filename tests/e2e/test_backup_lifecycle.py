@@ -114,3 +114,41 @@ def test_delete_asks_for_the_email_then_the_card_says_deleted_and_the_address_is
     helen.slash("/backup", "delete john.doe@example.com", channel=HELPDESK_CHANNEL)
     assert "No backup user" in latest_ephemeral(slack_emulator, "john.doe@example.com").all_text()
     add_user_without_backup(helen, "Acme", email="john.doe@example.com")
+
+
+def test_edit_user_is_prefilled_checked_like_add_and_updates_the_card_in_place(
+    deskops: RunningApp, slack_emulator: SlackEmulator, backup_provider: str
+) -> None:
+    helen = slack_emulator.person(HELPDESK_USER)
+    add_user_with_backup(helen, "Acme", subscription="PAYG")
+    deskops.wait_for_outbox()
+    card = slack_emulator.channel(HELPDESK_CHANNEL).last_message()
+    helen.slash("/backup", "edit john.doe@example.com", channel=HELPDESK_CHANNEL)
+    modal = helen.wait_for_view(callback_id="backup.edit_user")
+    assert modal.title == "Edit User"
+    assert modal.block("first_name")["element"]["initial_value"] == "John"
+    assert modal.block("email")["element"]["initial_value"] == "john.doe@example.com"
+    modal.fill("last_name", "")
+    modal.choose("role", "administrator")
+    bad = modal.submit(force=True)
+    assert bad.errors is not None and {"last_name", "address", "phone"} <= set(bad.errors)
+    modal.fill("last_name", "Doe-Smith")
+    modal.choose("role", "user")
+    modal.fill("notification_email", "john.private@example.org")
+    saved = modal.submit()
+    assert saved.errors is None and saved.closed
+    deskops.wait_for_outbox()
+    card = slack_emulator.channel(HELPDESK_CHANNEL).wait_for_message(
+        lambda m: m.ts == card.ts and "Doe-Smith" in m.all_text()
+    )
+    assert "john.private@example.org" in card.all_text()
+    if backup_provider == "acronis":
+        assert deskops.acronis is not None
+        contact = deskops.acronis.account("john.doe@example.com").contact
+        assert contact["lastname"] == "Doe-Smith" and contact["email"] == "john.private@example.org"
+        # Acronis keeps the sign-in name: changing it is refused on the field.
+        helen.slash("/backup", "edit john.doe@example.com", channel=HELPDESK_CHANNEL)
+        again = helen.wait_for_view(callback_id="backup.edit_user")
+        again.fill("email", "jds@example.com")
+        refused = again.submit()
+        assert refused.errors is not None and "keeps the sign-in name" in refused.errors["email"]

@@ -58,7 +58,9 @@ def test_a_customer_named_outside_the_scope_is_refused_by_name(db: Database) -> 
     with db.read() as session:
         with pytest.raises(OutOfScope, match="Globex is outside your scope"):
             find_customer(session, "globex", scope)
-        # A prefix finds only customers in scope: "G" is then no customer at all.
-        with pytest.raises(NotFound):
+        # The one customer a prefix means is outside the scope: said by name, too.
+        with pytest.raises(OutOfScope, match="Globex is outside your scope"):
             find_customer(session, "G", scope)
+        with pytest.raises(NotFound):
+            find_customer(session, "Zed", scope)
         assert find_customer(session, "acme", scope).name == "Acme Corp"

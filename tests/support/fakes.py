@@ -92,6 +92,9 @@ class InMemoryAccountsPlatform:
     def delete_account(self, provider_user_id: str) -> None:
         raise AssertionError("not expected here")
 
+    def update_account(self, provider_user_id: str, spec: PlatformUserSpec) -> None:
+        raise AssertionError("not expected here")
+
     def list_customers(self) -> list[PlatformCustomer]:
         return []
 

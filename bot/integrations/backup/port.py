@@ -137,6 +137,9 @@ class BackupPlatform(Protocol):
     def set_enabled(self, provider_user_id: str, *, enabled: bool) -> None:
         """Let the account sign in (True) or not (False). Safe to call again."""
 
+    def update_account(self, provider_user_id: str, spec: PlatformUserSpec) -> None:
+        """Bring the account's contact details and role in line with `spec` (the login stays)."""
+
     def delete_account(self, provider_user_id: str) -> None:
         """Delete the account for good (disabling it first where the platform requires). An account
         that is already gone counts as deleted."""

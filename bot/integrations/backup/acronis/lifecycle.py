@@ -2,6 +2,8 @@
 
 - Disable / enable: `PUT /users/{user_id}` with `{"enabled": false|true, "version": <current>}`
   (guide, "Disabling/enabling a user account").
+- Contact: `PUT /users/{user_id}` with `{"contact": {...}, "version": <current>}` (guide, "Changing a
+  user account email"); the login (sign-in name) is not changed: no reference shows it changing.
 - Delete: "Disable the user account", then `DELETE /users/{user_id}?version=<current>` (guide,
   "Deleting a user account"; `version` is required). The account and its data are gone for good,
   so deskops only calls it once the helpdesk (and the approval policy) said so.
@@ -41,6 +43,29 @@ def set_enabled(client: AcronisClient, user_id: str, *, enabled: bool) -> None:
             return
         try:
             client.put(f"/users/{user_id}", {"enabled": enabled, "version": user.get("version")}, what=what)
+            return
+        except AcronisError as error:
+            if error.status == 404:
+                raise gone(error, str(user.get("login") or user_id)) from None
+            if error.status not in CONFLICT_STATUSES or attempt == CONFLICT_ATTEMPTS:
+                raise
+            log.info("account %s changed meanwhile on Acronis; reading it again", user_id)
+
+
+def update_contact(client: AcronisClient, user_id: str, contact: dict[str, Any]) -> None:
+    """The account's contact as deskops has it now (names, mail address, phone, address)."""
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        user = _read(client, user_id)
+        current = user.get("contact") if isinstance(user.get("contact"), dict) else {}
+        assert isinstance(current, dict)
+        if all(current.get(key) == value for key, value in contact.items()):
+            return
+        try:
+            client.put(
+                f"/users/{user_id}",
+                {"contact": contact, "version": user.get("version")},
+                what="updating the account's contact details",
+            )
             return
         except AcronisError as error:
             if error.status == 404:
