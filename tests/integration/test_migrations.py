@@ -95,10 +95,10 @@ def test_reminders_recorded_before_0005_keep_their_window(empty_database_url: st
         db.dispose()
 
 
-def test_devices_enrolled_before_0010_are_in_the_licence_tally(empty_database_url: str) -> None:
+def test_devices_enrolled_before_0011_are_in_the_licence_tally(empty_database_url: str) -> None:
     """Upgrading a running helpdesk: the digest's licence total counts the devices already
     enrolled (a tally read instead of every device)."""
-    command.upgrade(alembic_config(empty_database_url), "0009")
+    command.upgrade(alembic_config(empty_database_url), "0010")
     db = Database(empty_database_url)
     try:
         with db.engine.begin() as connection:
