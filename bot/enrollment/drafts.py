@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.enrollment.models import DraftInvitee, InviteDraft, PlatformChoice
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.integrations.directory.port import DirectoryUser, MatchMode, SearchResult
+from bot.once import insert_new
 from bot.validation import check_email
 
 CHUNK = 500
@@ -202,9 +203,10 @@ def add_invitees(
             for key, person in keys.items()
             if key not in present
         ]
-        if fresh:
-            session.execute(insert(DraftInvitee), fresh)
-            added += len(fresh)
+        # Two Adds of the same people at once: the database keeps one row per person.
+        inserted = insert_new(session, DraftInvitee, fresh, key=["draft_id", "merge_key"])
+        added += inserted
+        duplicates += len(fresh) - inserted
     draft.updated_at = now
     return Added(added=added, already_listed=duplicates)
 

@@ -153,6 +153,8 @@ def enrollment_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
             return error(413, f"the request body is larger than {MAX_BODY} bytes")
         try:
             callback = EnrollmentCallback.model_validate(json.loads(body or b"null"))
+        except RecursionError:  # JSON nested thousands of levels deep: not a callback
+            return error(400, 'the body is nested too deeply: send {"token", "platform", "device_id"}')
         except (ValueError, ValidationError) as problem:
             if isinstance(problem, ValidationError):
                 first = problem.errors()[0]

@@ -24,8 +24,12 @@ PRIVATE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; form-action 'self'"
+        "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; form-action 'self'; "
+        "frame-ancestors 'none'"
     ),
+    # No other site may frame these pages (clickjacking the activation form); X-Frame-Options
+    # for browsers that predate CSP's frame-ancestors.
+    "X-Frame-Options": "DENY",
 }
 
 

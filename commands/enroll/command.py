@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from blocks.backup.messages import notice
+from blocks.backup.messages import notice, notice_text
 from blocks.enroll.messages import MAX_STATUS_INVITATIONS, help_message, status_message, url_message
 from bot.deps import Deps
 from bot.enrollment.delivery import EnrollmentLinks
@@ -57,7 +57,7 @@ def handle_enroll(
     try:
         parsed = parse_enroll_command(command.get("text", ""))
     except UsageError as error:
-        ack(text=str(error), blocks=_dicts(notice(str(error)) + help_message()))
+        ack(text=notice_text(str(error)), blocks=_dicts(notice(str(error)) + help_message()))
         return
     ack()
     match parsed.subcommand:
