@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from bot.deps import Deps
 from bot.enrollment.delivery import EnrollmentLinks
 from bot.enrollment.models import Platform, PlatformChoice
-from bot.qr import qr_png
+from bot.qr import qr_data_uri, qr_png
 from bot.web.pages import browser_language
 from bot.web.rendering import Pages
 
@@ -48,6 +48,8 @@ def basic_enrollment_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
             "store_links": links.store_links(
                 PlatformChoice(platform.value) if platform else PlatformChoice.BOTH
             ),
+            # Inline, so the page shows it in one request; it links to /enroll/qr.png to save it.
+            "qr": None if platform else qr_data_uri(links.basic_url),
         }
         template = "enroll_basic.html" if platform else "enroll_scan.html"
         response = pages.render(template, browser_language(request, pages), page=page)

@@ -299,6 +299,8 @@ def test_the_basic_url_starts_enrollment_on_a_phone_and_shows_the_qr_code_on_a_c
         assert store.replace("&", "&amp;") in page.text and other.replace("&", "&amp;") not in page.text
         assert "/enroll/qr.png" not in page.text
     for page in (desktop, nobody):
-        assert page.status_code == 200 and 'src="/enroll/qr.png"' in page.text
+        assert page.status_code == 200 and 'href="/enroll/qr.png"' in page.text
+        [shown] = DATA_URI.findall(page.text)  # the QR code on the page, to scan with the phone
+        assert decode_qr(base64.b64decode(shown)) == "https://deskops.example.com/enroll"
         assert "https://deskops.example.com/enroll" in page.text and "refresh" not in page.text
     assert iphone.headers["vary"] == "User-Agent, Accept-Language"

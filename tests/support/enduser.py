@@ -97,6 +97,7 @@ BASIC_PAGE = {
     "deep_link": "acronisaccess://enroll?server=access.msp.example",
     "platform": "iOS",
     "store_links": EMAILS["enrollment_invitation"]["store_links"][:1],
+    "qr": None,
 }
 # Each public page, with what its route puts in; `link_problem.html` is rendered per problem.
 PAGES: dict[str, dict[str, Any]] = {
@@ -107,7 +108,9 @@ PAGES: dict[str, dict[str, Any]] = {
     },
     "enroll.html": {"invitation": INVITATION},
     "enroll_basic.html": {"page": BASIC_PAGE},
-    "enroll_scan.html": {"page": {**BASIC_PAGE, "platform": None}},
+    "enroll_scan.html": {
+        "page": {**BASIC_PAGE, "platform": None, "qr": "data:image/png;base64,iVBORw0KGgo="}
+    },
 }
 
 
