@@ -55,7 +55,7 @@ from console.viewstate import all_options, initial_values, stateful_elements
 
 NAME = "submission_ack"
 CONCURRENCY = 50
-ROUNDS = 4  # measured rounds, after one warm-up round
+ROUNDS = 3  # measured rounds, after one warm-up round
 RATIO_TARGET = 1.5
 ABSOLUTE_TARGET_MS = 300.0
 ACRONIS_DELAY = 0.1
