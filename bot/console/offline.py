@@ -1,4 +1,4 @@
-"""Console mode: `deskops serve` without Slack credentials runs the bot against the local Slack
+"""Console mode: `deskops console` runs the bot against the local Slack
 emulation, both in one server on 127.0.0.1, with a browser console at /console.
 
     console = OfflineConsole.build(settings, port=3000)
