@@ -183,3 +183,12 @@ def retry_failed(session: Session, *, now: datetime, group_key: str | None = Non
     result = session.execute(statement)
     session.info[ENQUEUED_FLAG] = True
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def oldest_undelivered(session: Session) -> datetime | None:
+    """When the oldest row still waiting (pending or being delivered) was queued."""
+    return session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+        )
+    )
