@@ -79,7 +79,7 @@ messages: $(STAMP)
 catalogs: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d $(LOCALES)
 
-LINTED := bot commands blocks tests alembic tools $(wildcard bench)
+LINTED := bot commands blocks console deskops tools tests alembic $(wildcard bench)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)

@@ -47,11 +47,22 @@ def run_migrations_online() -> None:
 
 
 def _run(connection: object) -> None:
+    dialect = connection.dialect.name  # type: ignore[attr-defined]
+
+    def include_object(
+        obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+    ) -> bool:
+        # An index made for one database only (info={"dialect": ...}, e.g. a PostgreSQL trigram
+        # index) is compared on that database only.
+        only_on = getattr(obj, "info", {}).get("dialect")
+        return type_ != "index" or reflected or only_on in (None, dialect)
+
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

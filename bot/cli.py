@@ -1,4 +1,7 @@
-"""`deskops`: serve, the offline console, migrate, import customers, read the audit trail, check the set-up."""
+"""The bot's commands: serve, migrate, import customers, read the audit trail, check the set-up.
+
+The installed `deskops` program is `deskops.cli`: these plus `deskops console`, which starts the
+Slack emulator of `console/` (and so cannot live in `bot/`, which never imports it)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -18,7 +22,8 @@ EXIT_CONFIG = 2
 EXIT_FAILED = 1
 
 
-def _settings() -> Settings:
+def load_or_exit() -> Settings:
+    """The settings, or every configuration problem printed and exit status 2."""
     try:
         return load_settings()
     except ConfigError as error:
@@ -31,7 +36,7 @@ def _settings() -> Settings:
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
     from bot.migrations import upgrade
 
-    settings = _settings()
+    settings = load_or_exit()
     upgrade(settings.database_url)
     print(f"database is up to date ({_display_url(settings.database_url)})")
     return 0
@@ -57,7 +62,7 @@ def cmd_customers_import(args: argparse.Namespace) -> int:
     from bot.clock import utcnow
     from bot.customers.service import ImportError_, customer_count, import_customers, parse_customer_file
 
-    settings = _settings()
+    settings = load_or_exit()
     db = _database(settings)
     path = Path(args.file)
     try:
@@ -91,7 +96,7 @@ def cmd_customers_sync(_: argparse.Namespace) -> int:
     from bot.integrations.backup.factory import build_platform
     from bot.integrations.backup.port import PlatformError
 
-    settings = _settings()
+    settings = load_or_exit()
     db = _database(settings)
     platform = build_platform(settings)
     if platform.name == "local":
@@ -111,7 +116,7 @@ def cmd_customers_sync(_: argparse.Namespace) -> int:
 def cmd_customers_list(_: argparse.Namespace) -> int:
     from bot.customers.service import customer_summaries
 
-    db = _database(_settings())
+    db = _database(load_or_exit())
     with db.read() as session:
         for customer in customer_summaries(session):
             print(f"{customer.name}: {', '.join(s.name for s in customer.subscriptions)}")
@@ -121,7 +126,7 @@ def cmd_customers_list(_: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from bot.audit.service import recent_events
 
-    db = _database(_settings())
+    db = _database(load_or_exit())
     with db.read() as session:
         events = list(reversed(recent_events(session, limit=args.limit, actor=args.actor)))
         for event in events:
@@ -155,7 +160,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from bot.serve import secrets_of
 
     if not args.json:
-        results = run_checks(_settings())
+        results = run_checks(load_or_exit())
         for result in results:
             print(result.line())
         return 0 if all(r.ok for r in results) else EXIT_FAILED
@@ -173,9 +178,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     """The daily digest of the last day, printed (--preview) or posted to DIGEST_CHANNEL now (--send)."""
-    from bot.digest.command import preview_digest, send_digest
+    from bot.slack.digest_command import preview_digest, send_digest
 
-    settings = _settings()
+    settings = load_or_exit()
     db = _database(settings)
     if args.send:
         return send_digest(settings, db)
@@ -187,7 +192,7 @@ def cmd_manifest(_: argparse.Namespace) -> int:
     """app.yaml with PUBLIC_URL filled in (and Socket Mode switched on with SLACK_APP_TOKEN)."""
     from bot.resources import manifest_file
 
-    settings = _settings()
+    settings = load_or_exit()
     manifest = manifest_file().read_text(encoding="utf-8")
     manifest = manifest.replace("https://deskops.example.com", settings.public_url)
     if settings.slack_app_token is not None:
@@ -205,16 +210,15 @@ def cmd_manifest(_: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.serve import serve
 
-    return serve(_settings(), host=args.host, port=args.port)
-
-
-def cmd_console(args: argparse.Namespace) -> int:
-    from bot.serve import run_console
-
-    return run_console(_settings(), port=args.port)
+    return serve(load_or_exit(), host=args.host, port=args.port)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    return build_parser_with_commands()[0]
+
+
+def build_parser_with_commands() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction[Any]]:
+    """The parser and its subcommands, for the `deskops` program to add its own to."""
     parser = argparse.ArgumentParser(prog="deskops", description="Slack chat-ops bot for the MSP helpdesk")
     parser.add_argument("--version", action="version", version=f"deskops {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -223,13 +227,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="address to listen on (default HOST or 0.0.0.0)")
     serve.add_argument("--port", type=int, default=None, help="port (default PORT or 3000)")
     serve.set_defaults(func=cmd_serve)
-
-    console = sub.add_parser(
-        "console",
-        help="the offline Slack console on 127.0.0.1: a demo, sample customers in an empty database",
-    )
-    console.add_argument("--port", type=int, default=None, help="port (default PORT or 3000)")
-    console.set_defaults(func=cmd_console)
 
     db = sub.add_parser("db", help="database schema")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -266,15 +263,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("manifest", help="print the Slack app manifest for PUBLIC_URL").set_defaults(
         func=cmd_manifest
     )
-    return parser
+    return parser, sub
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    return run(build_parser(), argv)
+
+
+def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    """Parse and run one command; an unreachable database is one line naming DATABASE_URL."""
     from sqlalchemy.exc import OperationalError
 
     from bot.unreachable import database_unreachable, is_unreachable
 
-    args = build_parser().parse_args(argv)
+    args = parser.parse_args(argv)
     problems = shadowing_problems()
     if problems:
         print("deskops cannot start: its packages are not its own:", file=sys.stderr)
@@ -289,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OperationalError as error:
         if not is_unreachable(error):
             raise
-        print(f"deskops: {database_unreachable(error, _settings().database_url)}", file=sys.stderr)
+        print(f"deskops: {database_unreachable(error, load_or_exit().database_url)}", file=sys.stderr)
         return EXIT_FAILED
 
 

@@ -14,11 +14,11 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.i18n.languages import UnknownLanguage, parse_language
+from bot.access_file import AccessFileError, read_access_file
+from bot.i18n.settings import BrandName, LanguageCode, LogoUrl, SupportEmail
 
 SLACK_PRINCIPAL_ID = re.compile(r"^[US][A-Z0-9]{2,}$")
 SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -81,6 +81,13 @@ class Settings(BaseSettings):
 
     smtp_url: SecretStr = SecretStr("./outbox/")
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Limits of the mail relay, held by all replicas together (unset: unlimited).
+    smtp_rate_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    smtp_max_connections: int = Field(default=3, ge=1, le=100)
+    smtp_daily_limit: int | None = Field(default=None, ge=1, le=100_000_000)
+    # How long sending pauses after a relay's "slow down" reply that names no delay (doubling
+    # while the relay keeps answering so, up to an hour).
+    smtp_pause_seconds: float = Field(default=60.0, ge=0.1, le=3600.0)
 
     helpdesk_channel: str | None = None
     approvals_channel: str | None = None
@@ -95,6 +102,7 @@ class Settings(BaseSettings):
 
     # What needs a lead's approval (only while APPROVALS_CHANNEL is set), and for how long.
     approval_administrators: bool = True
+    approval_deletions: bool = True
     approval_batch_size: int = Field(default=50, ge=0)
     approval_devices_beyond_licence: bool = True
     approval_expiry_hours: int = Field(default=48, ge=1, le=24 * 30)
@@ -112,11 +120,11 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:3000"
     mail_from: str = "helpdesk@localhost"
     # What end users see in e-mails and on public pages: the MSP's name, logo and address.
-    brand_name: str = Field(default="Helpdesk", min_length=1, max_length=100)
-    brand_logo_url: str | None = None
-    support_email: str | None = None
+    brand_name: BrandName = "Helpdesk"
+    brand_logo_url: LogoUrl = None
+    support_email: SupportEmail = None
     # E-mails and pages for a customer without a `language` of its own.
-    language: str = "en"
+    language: LanguageCode = "en"
     enrollment_server: str | None = None
     agent_download_url: str | None = None
     enrollment_api_key: SecretStr | None = None
@@ -137,6 +145,9 @@ class Settings(BaseSettings):
     # before another worker (after a crash) takes it over.
     outbox_threads: int = Field(default=2, ge=1, le=32)
     outbox_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
+
+    # Which customers each helpdesk person may act on (bot/access_file.py); unset: all of them.
+    access_file: str | None = None
 
     phone_default_region: str = "US"
     activation_token_days: int = Field(default=7, ge=1, le=90)
@@ -183,6 +194,13 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("smtp_rate_per_minute", "smtp_daily_limit", mode="before")
+    @classmethod
+    def _parse_optional_limit(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("", "unlimited", "none"):
+            return None
+        return value
+
     @field_validator("digest_time", mode="before")
     @classmethod
     def _parse_digest_time(cls, value: Any) -> Any:
@@ -191,6 +209,17 @@ class Settings(BaseSettings):
             if not match:
                 raise ValueError(f"{value!r} is not a time of day; use HH:MM such as 08:30")
             return time(int(match.group(1)), int(match.group(2)))
+        return value
+
+    @field_validator("access_file")
+    @classmethod
+    def _check_access_file(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            read_access_file(value)
+        except AccessFileError as error:
+            raise ValueError(str(error)) from None
         return value
 
     @field_validator("timezone")
@@ -211,46 +240,6 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"{value!r} is not an http(s) URL such as https://deskops.example.com")
         return value
-
-    @field_validator("brand_name")
-    @classmethod
-    def _check_brand_name(cls, value: str) -> str:
-        name = " ".join(value.split())
-        if not name:
-            raise ValueError("use the name your customers know you by, such as Contoso IT")
-        return name
-
-    @field_validator("brand_logo_url")
-    @classmethod
-    def _check_logo_url(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        assert value is not None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
-                f"{value!r} is not an http(s) URL of an image, such as https://example.com/logo.png"
-            )
-        return value
-
-    @field_validator("support_email")
-    @classmethod
-    def _check_support_email(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        assert value is not None
-        try:
-            return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise ValueError(f"{value!r} is not an e-mail address: {exc}") from None
-
-    @field_validator("language")
-    @classmethod
-    def _check_language(cls, value: str) -> str:
-        try:
-            return parse_language(value)
-        except UnknownLanguage as exc:
-            raise ValueError(str(exc)) from None
 
     @field_validator("acronis_url")
     @classmethod

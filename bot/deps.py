@@ -14,7 +14,9 @@ from bot.integrations.backup.port import BackupPlatform
 from bot.integrations.calls import IntegrationCalls
 from bot.integrations.directory.port import Directory
 from bot.integrations.mail.port import Mailer
+from bot.mailrelay.pacing import RelayPacer
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
+from bot.slack.scopes import StaffScopes
 from bot.tokens import LinkTokens
 
 
@@ -25,9 +27,13 @@ class Deps:
     clock: Clock
     platform: BackupPlatform
     mailer: Mailer
+    # The mail relay's shared limits and pauses (None when mail goes to a folder).
+    relay: RelayPacer | None
     slack: WebClient
     helpdesk: HelpdeskAccess
     approvers: SlackPrincipals
+    # Which customers each helpdesk person may act on (ACCESS_FILE).
+    scopes: StaffScopes
     tokens: LinkTokens
     directory: Directory
     # Where the Acronis and LDAP adapters report each call (the metrics subscribe to it).

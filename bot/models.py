@@ -6,10 +6,12 @@ from bot.audit.models import AuditEvent
 from bot.customers.models import Customer, Subscription
 from bot.db import Base
 from bot.enrollment.models import Device, DraftInvitee, Invitation, InvitationBatch, InviteDraft
+from bot.mailrelay.models import MailRelaySlot, MailRelayState
 from bot.outbox.models import OutboxMessage
 from bot.reminders.models import Reminder
+from bot.request_keys import RequestKey
 from bot.scheduler.models import SchedulerRun, scheduled_jobs
-from bot.slack.models import PostedMessage, ProcessedSlackRequest
+from bot.slack.models import PostedMessage
 
 __all__ = [
     "ActivationToken",
@@ -23,10 +25,12 @@ __all__ = [
     "Invitation",
     "InvitationBatch",
     "InviteDraft",
+    "MailRelaySlot",
+    "MailRelayState",
     "OutboxMessage",
     "PostedMessage",
-    "ProcessedSlackRequest",
     "Reminder",
+    "RequestKey",
     "SchedulerRun",
     "ServiceAssignment",
     "Subscription",

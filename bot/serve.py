@@ -1,23 +1,18 @@
-"""`deskops serve`: the HTTP server, the outbox worker and (with SLACK_APP_TOKEN) Socket Mode;
-`deskops console`: the same bot against the offline Slack console, a demo on 127.0.0.1."""
+"""`deskops serve`: the HTTP server, the outbox worker and (with SLACK_APP_TOKEN) Socket Mode."""
 
 from __future__ import annotations
 
 import logging
 import os
 import secrets
-import socket
 import sys
-from pathlib import Path
 from urllib.error import URLError
 
 import uvicorn
-import yaml
 from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.db import Database
 from bot.logs import configure_logging
 from bot.migrations import schema_is_current
 from bot.unreachable import slack_unreachable
@@ -26,18 +21,6 @@ from bot.wiring import build_deps, build_service
 log = logging.getLogger(__name__)
 
 EXIT_NO_CREDENTIALS = 2
-
-CONSOLE_BANNER = """\
-deskops console: the OFFLINE CONSOLE, a demo of the bot against a local Slack emulation, in this
-process. It is not a production server: for a real Slack workspace run `deskops serve`.
-
-  Open {url}
-  It listens on 127.0.0.1 only: nobody but this machine can reach it.
-  Mail: {mail}
-{samples}
-To connect a real Slack workspace instead, set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET
-(README.md, section "Connect a Slack workspace") and run `deskops serve`.
-"""
 
 NO_CREDENTIALS = """\
 deskops serve: no Slack credentials are configured, so there is nothing to serve.
@@ -52,15 +35,13 @@ KNOWN_SLACK_VARIABLES = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_T
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    values = [
-        settings.slack_bot_token,
-        settings.slack_signing_secret,
-        settings.slack_app_token,
-        settings.acronis_client_secret,
-        settings.directory_bind_password,
-        settings.enrollment_api_key,
+    """Every secret setting (each SecretStr field: tokens, signing secret, SECRET_KEY, API keys,
+    passwords — a new one is scrubbed without being listed here), and SMTP_URL's password."""
+    found = [
+        value.get_secret_value()
+        for name in type(settings).model_fields
+        if name != "smtp_url" and isinstance(value := getattr(settings, name), SecretStr)
     ]
-    found = [v.get_secret_value() for v in values if v is not None]
     from urllib.parse import urlsplit
 
     password = urlsplit(settings.smtp_url.get_secret_value()).password
@@ -134,66 +115,3 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
             socket_mode.close()  # type: ignore[no-untyped-call]
         service.stop_background()
     return 0
-
-
-def run_console(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
-    """`deskops console`: the bot and the Slack emulation in one server on 127.0.0.1 (see
-    bot.console.offline), with the sample customers in an empty database."""
-    from bot.console.offline import LOOPBACK, OfflineConsole
-
-    if host is not None and host not in (LOOPBACK, "localhost"):
-        print(f"the offline console listens on {LOOPBACK} only; --host {host} is ignored", file=sys.stderr)
-    try:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((LOOPBACK, port or settings.port))
-    except OSError as error:
-        print(
-            f"cannot listen on {LOOPBACK}:{port or settings.port}: {error.strerror}; set PORT",
-            file=sys.stderr,
-        )
-        return 1
-    try:
-        console = OfflineConsole.build(settings, port=int(sock.getsockname()[1]))
-    except ValueError as error:
-        sock.close()
-        return integration_problem(error)
-    if not schema_is_current(console.service.deps.db):
-        sock.close()
-        print("the database schema is not current: run `deskops db upgrade` first", file=sys.stderr)
-        return 1
-    samples = load_sample_customers(console.service.deps.db)
-    configure_logging(settings.log_level, secrets_of(console.settings), settings.log_format.value)
-    # The emulator's own requests to the bot (one per click) would fill the log; the bot logs them.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    outbox = console.web.pages.outbox
-    mail = (
-        outbox.description
-        if outbox.folder is None
-        else f"written as .eml files to {outbox.folder}/ (the console's Outbox)"
-    )
-    print(CONSOLE_BANNER.format(url=console.url, mail=mail, samples=samples), flush=True)
-    console.start_background()
-    try:
-        config = uvicorn.Config(console.app, log_config=None, access_log=False)
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        console.stop_background()
-    return 0
-
-
-SAMPLE_CUSTOMERS = Path(__file__).resolve().parent / "sample" / "customers.yaml"
-
-
-def load_sample_customers(db: Database) -> str:
-    """The sample customers, into a database without customers only: the console is a demo, and a
-    database that has customers is somebody's own. `deskops serve` never calls this."""
-    from bot.clock import utcnow
-    from bot.customers.service import customer_count, import_customers, parse_customer_file
-
-    document = parse_customer_file(yaml.safe_load(SAMPLE_CUSTOMERS.read_text(encoding="utf-8")))
-    with db.transaction() as session:
-        if customer_count(session) > 0:
-            return ""
-        report = import_customers(session, document, now=utcnow(), actor="console")
-    return f"  Sample customers: {report.created} loaded into the empty database ({SAMPLE_CUSTOMERS.name}).\n"

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 
+from bot.access_file import read_access_file
 from bot.accounts.delivery import AccountDelivery
 from bot.app import TimedExecutor, create_app
 from bot.clock import Clock, SystemClock
@@ -27,14 +28,25 @@ from bot.integrations.directory.factory import build_directory
 from bot.integrations.directory.ldap import LdapDirectory
 from bot.integrations.directory.port import Directory
 from bot.integrations.mail.factory import build_mailer
+from bot.integrations.mail.port import Mailer
 from bot.integrations.mail.render import MailRenderer
+from bot.integrations.mail.smtp import SmtpMailer
+from bot.mailrelay.mailer import PacedMailer
+from bot.mailrelay.pacing import RelayLimits, RelayPacer
+from bot.mailrelay.slots import DatabaseSlots
 from bot.outbox.service import ENQUEUED_FLAG, oldest_undelivered, pending_count
 from bot.outbox.worker import OutboxHandler, OutboxWorker
 from bot.scheduler.runner import last_successes
 from bot.scheduler.service import JobScheduler
-from bot.scheduler.wiring import build_scheduler, channel_handlers
+from bot.scheduler.wiring import build_scheduler
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
+from bot.slack.approvals import ApprovalDelivery
+from bot.slack.batch_cards import BatchCards
 from bot.slack.client import make_web_client
+from bot.slack.digest import DigestDelivery
+from bot.slack.reminders import ReminderDelivery
+from bot.slack.scopes import StaffScopes
+from bot.slack.user_cards import UserCards
 from bot.tokens import LinkTokens, load_or_create_key
 from bot.web.metrics import Metrics
 from bot.web.operator_metrics import DeploymentReading
@@ -48,24 +60,51 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
     client = slack or make_web_client(token, settings.slack_api_url)
     secret_key = settings.secret_key.get_secret_value() if settings.secret_key else None
     calls = IntegrationCalls()
+    db = Database(settings.database_url)
+    time_source = clock or SystemClock()
+    mailer, relay = mailer_from_settings(settings, db, time_source)
     return Deps(
         settings=settings,
-        db=Database(settings.database_url),
-        clock=clock or SystemClock(),
+        db=db,
+        clock=time_source,
         platform=build_platform(settings, calls=calls),
-        mailer=build_mailer(
-            settings.smtp_url.get_secret_value(),
-            mail_from=settings.mail_from,
-            timeout=settings.smtp_timeout_seconds,
-            connections=settings.outbox_threads,
-        ),
+        mailer=mailer,
+        relay=relay,
         slack=client,
         helpdesk=HelpdeskAccess(SlackPrincipals(settings.helpdesk_users, client)),
         approvers=SlackPrincipals(settings.approvers, client),
+        scopes=StaffScopes(read_access_file(settings.access_file) if settings.access_file else None, client),
         tokens=LinkTokens(load_or_create_key(secret_key, Path(settings.secret_key_file))),
         directory=observed(directory_from_settings(settings), calls),
         calls=calls,
     )
+
+
+def relay_limits(settings: Settings) -> RelayLimits:
+    return RelayLimits(
+        rate_per_minute=settings.smtp_rate_per_minute,
+        max_connections=settings.smtp_max_connections,
+        daily_limit=settings.smtp_daily_limit,
+        pause_seconds=settings.smtp_pause_seconds,
+        zone=settings.zone,
+    )
+
+
+def mailer_from_settings(settings: Settings, db: Database, clock: Clock) -> tuple[Mailer, RelayPacer | None]:
+    """The mailer SMTP_URL names; an SMTP relay's is paced to its limits, shared by every replica
+    through the database (a folder of .eml files needs no pacing)."""
+    limits = relay_limits(settings)
+    mailer = build_mailer(
+        settings.smtp_url.get_secret_value(),
+        mail_from=settings.mail_from,
+        timeout=settings.smtp_timeout_seconds,
+        connections=min(settings.outbox_threads, settings.smtp_max_connections),
+        slots_for=lambda relay: DatabaseSlots(db, clock, relay, limits.max_connections),
+    )
+    if not isinstance(mailer, SmtpMailer):
+        return mailer, None
+    pacer = RelayPacer(db, clock, mailer.relay, limits)
+    return PacedMailer(mailer, pacer, clock), pacer
 
 
 def observed(directory: Directory, calls: IntegrationCalls) -> Directory:
@@ -86,30 +125,62 @@ def directory_from_settings(settings: Settings) -> Directory:
 
 
 def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
-    renderer = MailRenderer.from_settings(deps.settings)
+    """Every kind of outbox row and what delivers it: the one list of them."""
+    settings = deps.settings
+    renderer = MailRenderer.from_settings(settings)
     accounts = AccountDelivery(
         db=deps.db,
         clock=deps.clock,
         platform=deps.platform,
         mailer=deps.mailer,
         renderer=renderer,
-        slack=deps.slack,
-        public_url=deps.settings.public_url,
-        agent_download_url=deps.settings.agent_download_url,
+        public_url=settings.public_url,
+        agent_download_url=settings.agent_download_url,
         tokens=deps.tokens,
-        default_language=deps.settings.language,
+        default_language=settings.language,
     )
     enrollment = EnrollmentDelivery(
         db=deps.db,
         clock=deps.clock,
         mailer=deps.mailer,
         renderer=renderer,
-        slack=deps.slack,
         tokens=deps.tokens,
-        links=EnrollmentLinks.from_settings(deps.settings),
-        per_licence=deps.settings.devices_per_licence,
+        links=EnrollmentLinks.from_settings(settings),
+        per_licence=settings.devices_per_licence,
     )
-    return {**accounts.handlers(), **enrollment.handlers()}
+    user_cards = UserCards(db=deps.db, clock=deps.clock, slack=deps.slack)
+    batch_cards = BatchCards(
+        db=deps.db,
+        clock=deps.clock,
+        slack=deps.slack,
+        per_licence=settings.devices_per_licence,
+        zone=settings.zone,
+        relay=deps.relay,
+    )
+    approvals = ApprovalDelivery(
+        db=deps.db,
+        clock=deps.clock,
+        slack=deps.slack,
+        approvals_channel=settings.approvals_channel,
+        approvers=tuple(settings.approvers),
+    )
+    reminders = ReminderDelivery(
+        db=deps.db,
+        slack=deps.slack,
+        window_hours=settings.reminder_expiry_window_hours,
+        pending_days=settings.reminder_pending_activation_days,
+    )
+    digest = DigestDelivery(
+        db=deps.db,
+        slack=deps.slack,
+        expiring_window=timedelta(hours=settings.reminder_expiry_window_hours),
+        per_licence=settings.devices_per_licence,
+        timezone=settings.timezone,
+    )
+    handlers: dict[str, OutboxHandler] = {}
+    for part in (accounts, enrollment, user_cards, batch_cards, approvals, reminders, digest):
+        handlers.update(part.handlers())
+    return handlers
 
 
 @dataclass
@@ -140,7 +211,7 @@ class Service:
 
 def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
     metrics = Metrics()
-    handlers = {**outbox_handlers(deps), **channel_handlers(deps)}
+    handlers = outbox_handlers(deps)
     worker = OutboxWorker(
         deps.db,
         handlers,
@@ -168,6 +239,8 @@ def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
     jobs = [job.id for job in scheduler.jobs]
     metrics.operator.watch_deployment(lambda: deployment_reading(deps.db, jobs), deps.clock, jobs)
     deps.calls.subscribe(metrics.operator.record_call)
+    if deps.relay is not None:
+        deps.relay.on_pause = metrics.operator.record_relay_pause
     listeners = TimedExecutor(metrics)
     bolt = create_app(deps, metrics, listeners)
     web = create_web_app(bolt, deps, metrics)

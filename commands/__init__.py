@@ -7,10 +7,11 @@ from slack_bolt import App
 
 
 def register_listeners(app: App) -> None:
-    from commands import approvals, backup, enroll, errors, home
+    from commands import approvals, backup, enroll, errors, home, shortcuts
 
     errors.register(app)
     backup.register(app)
     enroll.register(app)
     approvals.register(app)
     home.register(app)
+    shortcuts.register(app)

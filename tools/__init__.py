@@ -1,0 +1,1 @@
+"""Tools that read the code itself: the import graph, its layer rules and its diagram."""

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 from blocks.backup.ids import ActionId
 from blocks.backup.metadata import UserRef, UsersPageRef
 from blocks.text import FIELD_TEXT_MAX, escape, mention, mrkdwn, plain, slack_date
+from bot.accounts.jobs import FollowUp
 from bot.accounts.models import ProvisioningState, UserStatus
 from bot.accounts.summary import UserSummary
 from bot.customers.service import CustomerSummary
@@ -44,7 +45,21 @@ def quotas_text(quotas: Quotas) -> str:
     return "\n".join(parts)
 
 
+def follow_up_text(change: FollowUp, *, actor: str) -> str:
+    """A line in a user card's thread."""
+    return {
+        FollowUp.DISABLED: f":no_entry: Disabled by {mention(actor)}: the user can no longer sign in.",
+        FollowUp.ENABLED: f":arrow_forward: Enabled again by {mention(actor)}.",
+        FollowUp.EDITED: f":pencil2: Details changed by {mention(actor)}.",
+        FollowUp.DELETED: f":wastebasket: Deleted by {mention(actor)}; the audit trail keeps the record.",
+    }[change]
+
+
 def status_text(user: UserSummary) -> str:
+    if user.status is UserStatus.DISABLED:
+        return ":no_entry: Disabled (cannot sign in)"
+    if user.status is UserStatus.DELETED:
+        return ":wastebasket: Deleted"
     if user.status is UserStatus.ACTIVE:
         since = f" since {slack_date(user.activated_at)}" if user.activated_at else ""
         return f":white_check_mark: Active{since}"
@@ -131,12 +146,22 @@ def user_card(user: UserSummary, *, headline: str = "Backup user created") -> li
                 else None,
             )
         )
+    if user.status is UserStatus.DELETED:
+        blocks.append(
+            ContextBlock(
+                elements=[mrkdwn(f"Added by {mention(user.created_by)} on {slack_date(user.created_at)}")]
+            )
+        )
+        return blocks
     # Opens Assign Service, or Backup User Settings once the user has the Backup service.
     buttons.append(
         ButtonElement(
             text=plain("Assign service", 75), action_id=ActionId.ASSIGN_SERVICE, value=_user_ref(user)
         )
     )
+    # The card offers Enable once disabled; disabling starts from /backup disable (it asks first).
+    if user.status is UserStatus.DISABLED:
+        buttons.append(enable_button(user))
     if user.provisioning is ProvisioningState.FAILED:
         buttons.append(
             ButtonElement(
@@ -154,6 +179,34 @@ def user_card(user: UserSummary, *, headline: str = "Backup user created") -> li
         )
     )
     return blocks
+
+
+def enable_button(user: UserSummary) -> ButtonElement:
+    return ButtonElement(
+        text=plain("Enable", 75), action_id=ActionId.ENABLE, value=_user_ref(user), style="primary"
+    )
+
+
+def disable_confirmation(user: UserSummary) -> list[Block]:
+    """`/backup disable` asks once more before acting."""
+    return [
+        SectionBlock(
+            text=mrkdwn(
+                f"Disable *{escape(user.full_name)}* ({escape(user.email)}) at *{escape(user.customer)}*? "
+                "They will no longer be able to sign in, and get no more reminders."
+            )
+        ),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text=plain("Disable", 75),
+                    action_id=ActionId.DISABLE,
+                    value=_user_ref(user),
+                    style="danger",
+                )
+            ]
+        ),
+    ]
 
 
 def user_card_text(user: UserSummary) -> str:
@@ -243,6 +296,11 @@ HELP_TEXT = "\n".join(
         "`/backup settings <email> [customer]` — notifications, role and quotas of a user",
         "`/backup activate <email> [customer]` — send the activation e-mail",
         "`/backup users [customer]` — list a customer's users",
+        "`/backup find <text>` — users whose name or e-mail contains the text, across your customers",
+        "`/backup edit <email> [customer]` — correct names, e-mails, role, address or phone (*Edit User*)",
+        "`/backup disable <email> [customer]` — the user can no longer sign in (asks first)",
+        "`/backup enable <email> [customer]` — the user can sign in again",
+        "`/backup delete <email> [customer]` — delete the user (type the e-mail to confirm)",
         "`/backup help` — this help",
     ]
 )
@@ -252,12 +310,24 @@ def help_message() -> list[Block]:
     return [SectionBlock(text=mrkdwn(HELP_TEXT))]
 
 
-def notice(
+def notice_text(
     text: str, *, suggestions: Sequence[str] = (), suggestion_prefix: str = "Did you mean"
-) -> list[Block]:
-    """A short ephemeral answer, with close matches when there are some."""
+) -> str:
+    """A short answer as mrkdwn, typed text escaped: the blocks' text and the message's `text`
+    fallback (shown in notifications, and by clients without blocks) are the same string."""
     body = escape(text)
     if suggestions:
         listed = ", ".join(f"*{escape(s)}*" for s in suggestions)
         body += f"\n{suggestion_prefix}: {listed}?"
-    return [SectionBlock(text=mrkdwn(body))]
+    return body
+
+
+def notice(
+    text: str, *, suggestions: Sequence[str] = (), suggestion_prefix: str = "Did you mean"
+) -> list[Block]:
+    """A short ephemeral answer, with close matches when there are some."""
+    return [
+        SectionBlock(
+            text=mrkdwn(notice_text(text, suggestions=suggestions, suggestion_prefix=suggestion_prefix))
+        )
+    ]

@@ -43,3 +43,15 @@ class UserRef(_Carried):
 class UsersPageRef(_Carried):
     customer_id: int
     offset: int
+
+
+class FindPageRef(_Carried):
+    text: str
+    offset: int
+
+
+class DeleteUserMetadata(_Carried):
+    user_id: int
+    channel_id: str | None
+    # The modal's idempotency key: a double-clicked Delete asks for approval once.
+    request_key: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -12,6 +13,7 @@ from slack_sdk.models.blocks import (
     CheckboxesElement,
     ContextBlock,
     EmailInputElement,
+    ExternalDataSelectElement,
     InputBlock,
     NumberInputElement,
     PlainTextInputElement,
@@ -28,6 +30,7 @@ from blocks.text import escape, mrkdwn, option, plain
 from bot.accounts.forms import QUOTA_FIELDS, Field
 from bot.accounts.models import BackupRole, NotificationLevel, Role
 from bot.accounts.summary import UserSummary
+from bot.customers.scope import CustomerChoice
 from bot.customers.service import CustomerSummary, SubscriptionSummary
 from bot.integrations.backup.port import Quotas
 from bot.validation import ADDRESS_MAX, NAME_MAX
@@ -77,6 +80,30 @@ def _email_input(field: Field, label: str, *, hint: str | None = None) -> InputB
     )
 
 
+def customer_select(customers: Sequence[CustomerSummary]) -> InputBlock:
+    """`Customer`: a static select while every customer fits in one (Slack: 100 options), else a
+    type-ahead over any part of the name (an external select answered by the options listener)."""
+    element: StaticSelectElement | ExternalDataSelectElement
+    if len(customers) > SELECT_OPTIONS_MAX:
+        element = ExternalDataSelectElement(
+            action_id=ActionId.CUSTOMER_SEARCH,
+            placeholder=plain("Type part of the customer's name"),
+            min_query_length=1,
+        )
+    else:
+        element = StaticSelectElement(
+            action_id=Field.CUSTOMER,
+            placeholder=plain("Choose a customer"),
+            options=[option(c.name, str(c.id)) for c in customers],
+        )
+    return InputBlock(block_id=Field.CUSTOMER, label=plain("Customer"), element=element)
+
+
+def customer_options(choices: Sequence[CustomerChoice]) -> list[dict[str, Any]]:
+    """The answer to a type-ahead customer field's options request."""
+    return [option(choice.name, str(choice.id)).to_dict() for choice in choices[:SELECT_OPTIONS_MAX]]
+
+
 @dataclass(frozen=True)
 class AddUserChoices:
     """What the Add New User modal currently shows; changing them re-renders it (views.update)."""
@@ -97,17 +124,7 @@ def add_user_modal(
     if fixed is not None:
         blocks.append(ContextBlock(elements=[mrkdwn(f"Customer: *{escape(fixed.name)}*")]))
     else:
-        blocks.append(
-            InputBlock(
-                block_id=Field.CUSTOMER,
-                label=plain("Customer"),
-                element=StaticSelectElement(
-                    action_id=Field.CUSTOMER,
-                    placeholder=plain("Choose a customer"),
-                    options=[option(c.name, str(c.id)) for c in customers[:SELECT_OPTIONS_MAX]],
-                ),
-            )
-        )
+        blocks.append(customer_select(customers))
     blocks += [
         _text_input(Field.FIRST_NAME, "First name", max_length=NAME_MAX),
         _text_input(Field.LAST_NAME, "Last name", max_length=NAME_MAX),

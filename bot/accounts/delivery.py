@@ -1,4 +1,5 @@
-"""Outbox handlers of the accounts domain: platform provisioning, activation e-mail, user cards."""
+"""Outbox handlers of the accounts domain: platform provisioning and the activation e-mail (the
+user cards are the Slack layer's: bot/slack/user_cards.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from slack_sdk import WebClient
-
-from blocks.backup.messages import user_card, user_card_text
 from bot.accounts.activation import ACTIVATION
-from bot.accounts.jobs import AccountJob, CardHeadline, refresh_cards
-from bot.accounts.models import ActivationToken, ProvisioningState, Service
-from bot.accounts.queries import activation_mail_problem, get_user, last_activation_sent
-from bot.accounts.summary import quotas_of, summarize
+from bot.accounts.jobs import AccountJob, refresh_cards
+from bot.accounts.models import ActivationToken, BackupUser, ProvisioningState, Service, UserStatus
+from bot.accounts.queries import get_user
+from bot.accounts.summary import quotas_of
 from bot.audit.service import record
 from bot.clock import Clock
 from bot.customers.service import language_for_customer
@@ -25,14 +23,12 @@ from bot.integrations.backup.port import (
     PlatformError,
     PlatformUserSpec,
 )
-from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
+from bot.integrations.mail.port import MailDeferred, Mailer, MailError, OutgoingEmail
 from bot.outbox.service import enqueue
-from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler
-from bot.slack.cards import Cards, Render, Rendered
+from bot.outbox.worker import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler
 from bot.tokens import LinkTokens
 
 log = logging.getLogger(__name__)
-CARD_SUBJECT = "backup_user"
 
 
 class EmailRenderer(Protocol):
@@ -54,7 +50,6 @@ class AccountDelivery:
     platform: BackupPlatform
     mailer: Mailer
     renderer: EmailRenderer
-    slack: WebClient
     public_url: str
     agent_download_url: str | None
     tokens: LinkTokens
@@ -66,29 +61,51 @@ class AccountDelivery:
             AccountJob.PROVISION: OutboxHandler(self.provision, gave_up=self.provisioning_gave_up),
             AccountJob.ACTIVATION_EMAIL: OutboxHandler(self.send_activation_email),
             AccountJob.PLATFORM_ACTIVATION: OutboxHandler(self.platform_activation),
-            AccountJob.USER_CARD: OutboxHandler(self.post_user_card),
-            AccountJob.USER_CARD_REFRESH: OutboxHandler(self.refresh_user_cards),
+            AccountJob.SET_ENABLED: OutboxHandler(self.set_enabled),
+            AccountJob.DELETE_ACCOUNT: OutboxHandler(self.delete_account),
+            AccountJob.UPDATE_ACCOUNT: OutboxHandler(self.update_account),
         }
 
     # --- backup platform ------------------------------------------------------------------
+
+    def _spec(self, user: BackupUser) -> PlatformUserSpec:
+        customer = user.customer
+        return PlatformUserSpec(
+            customer_provider_id=customer.provider_id or f"local-customer-{customer.id}",
+            login=user.email,
+            email=user.mail_to,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            role=user.role,
+            address=user.address,
+            phone=user.phone,
+            language=language_for_customer(customer, self.default_language),
+        )
+
+    def update_account(self, delivery: Delivery) -> None:
+        """Contact details and role as the user has them now (the latest edit wins)."""
+        user_id = int(delivery.payload["user_id"])
+        with self.db.read() as session:
+            user = get_user(session, user_id)
+            spec, provider_id, state = self._spec(user), user.provider_id, user.provisioning
+            deleted = user.status is UserStatus.DELETED
+        if deleted:
+            return
+        if provider_id is None or state is not ProvisioningState.DONE:
+            raise DeliveryFailed("waiting for the account to be created on the backup platform")
+        try:
+            self.platform.update_account(provider_id, spec)
+        except PlatformError as error:
+            raise DeliveryFailed(str(error), permanent=not error.transient) from None
 
     def provision(self, delivery: Delivery) -> None:
         """Create the account on the platform (once) and apply its role and Backup settings."""
         user_id = int(delivery.payload["user_id"])
         with self.db.transaction() as session:
             user = get_user(session, user_id)
-            customer = user.customer
-            spec = PlatformUserSpec(
-                customer_provider_id=customer.provider_id or f"local-customer-{customer.id}",
-                login=user.email,
-                email=user.mail_to,
-                first_name=user.first_name,
-                last_name=user.last_name,
-                role=user.role,
-                address=user.address,
-                phone=user.phone,
-                language=language_for_customer(customer, self.default_language),
-            )
+            if user.status is UserStatus.DELETED and user.provider_id is None:
+                return  # deleted before it reached the platform: nothing to make there
+            spec = self._spec(user)
             provider_id = user.provider_id
             assignment = user.assignment(Service.BACKUP)
             settings = None
@@ -105,7 +122,12 @@ class AccountDelivery:
                 provider_id = self.platform.create_user(spec)
                 # Remember the account at once: a retry continues instead of creating it again.
                 with self.db.transaction() as session:
-                    get_user(session, user_id).provider_id = provider_id
+                    made = get_user(session, user_id)
+                    made.provider_id = provider_id
+                    deleted_meanwhile = made.status is UserStatus.DELETED
+                if deleted_meanwhile:  # deleted while the account was being made: undo it
+                    self.platform.delete_account(provider_id)
+                    return
             self.platform.set_role(provider_id, spec)
             if settings is not None:
                 self.platform.apply_backup_settings(provider_id, settings)
@@ -152,6 +174,33 @@ class AccountDelivery:
         except PlatformError as error:
             raise DeliveryFailed(str(error), permanent=not error.transient) from None
 
+    def set_enabled(self, delivery: Delivery) -> None:
+        """Make the platform follow the user's state as it is now (the last change wins)."""
+        user_id = int(delivery.payload["user_id"])
+        with self.db.read() as session:
+            user = get_user(session, user_id)
+            provider_id, state, status = user.provider_id, user.provisioning, user.status
+        if status is UserStatus.DELETED:
+            return
+        if provider_id is None or state is not ProvisioningState.DONE:
+            raise DeliveryFailed("waiting for the account to be created on the backup platform")
+        try:
+            self.platform.set_enabled(provider_id, enabled=status is not UserStatus.DISABLED)
+        except PlatformError as error:
+            raise DeliveryFailed(str(error), permanent=not error.transient) from None
+
+    def delete_account(self, delivery: Delivery) -> None:
+        user_id = int(delivery.payload["user_id"])
+        with self.db.read() as session:
+            provider_id = get_user(session, user_id).provider_id
+        if provider_id is None:
+            # Never made on the platform: provisioning skips a deleted user that has no account yet.
+            return
+        try:
+            self.platform.delete_account(provider_id)
+        except PlatformError as error:
+            raise DeliveryFailed(str(error), permanent=not error.transient) from None
+
     # --- e-mail ---------------------------------------------------------------------------
 
     def send_activation_email(self, delivery: Delivery) -> None:
@@ -180,6 +229,9 @@ class AccountDelivery:
         )
         try:
             self.mailer.send(email)
+        except MailDeferred as deferred:
+            # The relay asked us to wait (or a limit of ours did): not an attempt, not a failure.
+            raise DeliveryDeferred(str(deferred), until=deferred.until or self.clock.now()) from None
         except MailError as error:
             # The card says why the e-mail waits. A moment later: the outbox records this attempt's
             # error only after this handler returns, and the card is rendered from that record.
@@ -197,38 +249,3 @@ class AccountDelivery:
                 now=self.clock.now(),
                 delay=delay,
             )
-
-    # --- Slack cards ----------------------------------------------------------------------
-
-    @property
-    def cards(self) -> Cards:
-        return Cards(self.db, self.slack, self.clock, CARD_SUBJECT)
-
-    def _render(self, user_id: int) -> Render:
-        def render(headline: str | None) -> Rendered:
-            with self.db.read() as session:
-                user = get_user(session, user_id)
-                summary = summarize(
-                    user,
-                    activation_sent_at=last_activation_sent(session, user_id),
-                    activation_problem=activation_mail_problem(session, user_id),
-                )
-            return Rendered(
-                user_card(summary, headline=headline or CardHeadline.CREATED), user_card_text(summary)
-            )
-
-        return render
-
-    def post_user_card(self, delivery: Delivery) -> None:
-        user_id = int(delivery.payload["user_id"])
-        self.cards.post(
-            user_id,
-            channel=str(delivery.payload["channel"]),
-            fallback_user=delivery.payload.get("requester"),
-            render=self._render(user_id),
-            headline=str(delivery.payload.get("headline") or CardHeadline.CREATED),
-        )
-
-    def refresh_user_cards(self, delivery: Delivery) -> None:
-        user_id = int(delivery.payload["user_id"])
-        self.cards.refresh(user_id, self._render(user_id))

@@ -19,6 +19,16 @@ class AccountJob(StrEnum):
     PLATFORM_ACTIVATION = "accounts.platform_activation"
     USER_CARD = "accounts.user_card"
     USER_CARD_REFRESH = "accounts.user_card_refresh"
+    # The platform follows the user's state (Disabled or not); the handler reads the state then.
+    SET_ENABLED = "accounts.set_enabled"
+    # The account is deleted on the platform (the user's record stays, *Deleted*).
+    DELETE_ACCOUNT = "accounts.delete_account"
+    # Contact details and role on the platform follow an edit.
+    UPDATE_ACCOUNT = "accounts.update_account"
+    # A line in the thread of each of the user's cards ("Disabled by …").
+    CARD_FOLLOW_UP = "accounts.card_follow_up"
+    # That line in one card's thread (one job per card: a retry never repeats a posted line).
+    CARD_THREAD_REPLY = "accounts.card_thread_reply"
 
 
 class CardHeadline(StrEnum):
@@ -50,3 +60,25 @@ def post_cards(
 
 def refresh_cards(session: Session, user_id: int, *, now: datetime) -> None:
     enqueue(session, kind=AccountJob.USER_CARD_REFRESH, payload={"user_id": user_id}, now=now)
+
+
+class FollowUp(StrEnum):
+    """What a line in a user card's thread says happened."""
+
+    DISABLED = "disabled"
+    ENABLED = "enabled"
+    DELETED = "deleted"
+    EDITED = "edited"
+
+
+def follow_up_in_thread(
+    session: Session, user_id: int, *, change: FollowUp, actor: str, now: datetime, change_key: str
+) -> None:
+    """Queue a line for the thread of each card about the user (instead of a new top-level post)."""
+    enqueue(
+        session,
+        kind=AccountJob.CARD_FOLLOW_UP,
+        payload={"user_id": user_id, "change": change.value, "actor": actor},
+        now=now,
+        dedupe_key=f"user-follow-up:{user_id}:{change_key}",
+    )

@@ -25,6 +25,7 @@ from bot.accounts.queries import find_user, get_user
 from bot.audit.service import record
 from bot.clock import Clock
 from bot.customers.models import Customer
+from bot.customers.scope import EVERY_CUSTOMER, CustomerScope
 from bot.customers.service import find_customer, list_customers
 from bot.db import Database
 from bot.errors import NotFound
@@ -51,25 +52,36 @@ def _linked(customer: Customer) -> LinkedCustomer | None:
     )
 
 
-def _candidates(session: Session, customer_text: str | None) -> list[LinkedCustomer]:
-    customers = [find_customer(session, customer_text)] if customer_text else list_customers(session)
+def _candidates(session: Session, customer_text: str | None, scope: CustomerScope) -> list[LinkedCustomer]:
+    customers = (
+        [find_customer(session, customer_text, scope)]
+        if customer_text
+        else scope.visible(list_customers(session))
+    )
     return [linked for customer in customers if (linked := _linked(customer)) is not None]
 
 
 def find_or_import_user(
-    db: Database, platform: BackupPlatform, clock: Clock, *, email: str, customer_text: str | None, actor: str
+    db: Database,
+    platform: BackupPlatform,
+    clock: Clock,
+    *,
+    email: str,
+    customer_text: str | None,
+    actor: str,
+    scope: CustomerScope = EVERY_CUSTOMER,
 ) -> int:
     """The id of the deskops user signing in with `email`, importing the platform's account when
-    deskops has none. NotFound when neither has it."""
+    deskops has none, among the customers in the person's scope. NotFound when neither has it."""
     login = email.strip()
     with db.read() as session:
         try:
-            return find_user(session, login, customer_text).id
+            return find_user(session, login, customer_text, scope).id
         except NotFound as not_found:
             missing = not_found
         if not platform.keeps_accounts:
             raise missing
-        candidates = _candidates(session, customer_text)
+        candidates = _candidates(session, customer_text, scope)
     if not candidates or platform.login_problem(login) or platform.login_available(login):
         raise missing
     for customer in candidates:

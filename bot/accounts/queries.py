@@ -16,7 +16,9 @@ from bot.accounts.models import (
     UserStatus,
 )
 from bot.customers.models import Customer
+from bot.customers.scope import EVERY_CUSTOMER, CustomerScope, OutOfScope
 from bot.customers.service import close_matches, find_customer, get_customer
+from bot.db import Database
 from bot.errors import Ambiguous, NotFound
 from bot.outbox.models import OutboxMessage, OutboxStatus
 
@@ -32,14 +34,20 @@ def get_user(session: Session, user_id: int) -> BackupUser:
     return user
 
 
-def find_user(session: Session, email: str, customer_text: str | None = None) -> BackupUser:
-    """The user signing in with `email`, within the named customer when one is given."""
+def find_user(
+    session: Session, email: str, customer_text: str | None = None, scope: CustomerScope = EVERY_CUSTOMER
+) -> BackupUser:
+    """The user signing in with `email`, within the named customer when one is given, among the
+    customers the person may act on."""
     key = email.strip().lower()
     query = select(BackupUser).where(BackupUser.email_key == key).options(selectinload(BackupUser.customer))
     if customer_text:
-        customer = find_customer(session, customer_text)
+        customer = find_customer(session, customer_text, scope)
         query = query.where(BackupUser.customer_id == customer.id)
-    matches = session.scalars(query).all()
+    found = session.scalars(query).all()
+    matches = [user for user in found if scope.allows(user.customer.name)]
+    if found and not matches:
+        raise OutOfScope(found[0].customer.name)
     if len(matches) == 1:
         return get_user(session, matches[0].id)
     if len(matches) > 1:
@@ -47,6 +55,30 @@ def find_user(session: Session, email: str, customer_text: str | None = None) ->
         raise Ambiguous(f"{email} is a user of several customers: {', '.join(names)}.", names)
     known = session.scalars(select(BackupUser.email).order_by(BackupUser.email).limit(5000)).all()
     raise NotFound(f"No backup user signs in with {email}.", close_matches(email, list(known)))
+
+
+def check_user_in_scope(db: Database, user_id: int, scope: CustomerScope) -> None:
+    """Refuse (OutOfScope, naming the customer) a button or modal about a user whose customer the
+    person may not act on: buttons and cards can be seen by people with other scopes."""
+    if scope.is_everything:
+        return
+    with db.read() as session:
+        name = session.scalar(
+            select(Customer.name)
+            .join(BackupUser, BackupUser.customer_id == Customer.id)
+            .where(BackupUser.id == user_id)
+        )
+    if name is not None:
+        scope.check(name)
+
+
+def check_customer_in_scope(db: Database, customer_id: int, scope: CustomerScope) -> None:
+    if scope.is_everything:
+        return
+    with db.read() as session:
+        name = session.scalar(select(Customer.name).where(Customer.id == customer_id))
+    if name is not None:
+        scope.check(name)
 
 
 def email_taken(session: Session, customer_id: int, email: str) -> bool:
@@ -115,6 +147,18 @@ def last_activation_sent(session: Session, user_id: int) -> datetime | None:
     return session.scalar(
         select(func.max(ActivationToken.created_at)).where(ActivationToken.user_id == user_id)
     )
+
+
+def last_activations_sent(session: Session, user_ids: Sequence[int]) -> dict[int, datetime]:
+    """`last_activation_sent` of several users in one query (users never sent one are absent)."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(ActivationToken.user_id, func.max(ActivationToken.created_at))
+        .where(ActivationToken.user_id.in_(user_ids))
+        .group_by(ActivationToken.user_id)
+    )
+    return {int(user_id): sent for user_id, sent in rows}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ class ApprovalKind(StrEnum):
     ADMINISTRATOR = "administrator"
     INVITATION_BATCH = "invitation_batch"
     DEVICE_BEYOND_LICENCE = "device_beyond_licence"
+    USER_DELETION = "user_deletion"
 
     @property
     def label(self) -> str:
@@ -24,6 +25,7 @@ class ApprovalKind(StrEnum):
             ApprovalKind.ADMINISTRATOR: "Create an Administrator",
             ApprovalKind.INVITATION_BATCH: "Send a large invitation batch",
             ApprovalKind.DEVICE_BEYOND_LICENCE: "Enroll a device beyond the licence",
+            ApprovalKind.USER_DELETION: "Delete a backup user",
         }[self]
 
 
@@ -35,7 +37,8 @@ def needs_approval(settings: Settings, kind: str, **facts: Any) -> bool:
     """Whether this action must wait for an approver.
 
     Facts by kind: `administrator`: role (the new user's Role or its value); `invitation_batch`:
-    invitees (int); `device_beyond_licence`: additional_licences (int, what the device adds).
+    invitees (int); `device_beyond_licence`: additional_licences (int, what the device adds);
+    `user_deletion`: none (APPROVAL_DELETIONS decides).
     """
     if not approvals_enabled(settings):
         return False
@@ -46,3 +49,5 @@ def needs_approval(settings: Settings, kind: str, **facts: Any) -> bool:
             return int(facts["invitees"]) > settings.approval_batch_size
         case ApprovalKind.DEVICE_BEYOND_LICENCE:
             return settings.approval_devices_beyond_licence and int(facts["additional_licences"]) > 0
+        case ApprovalKind.USER_DELETION:
+            return settings.approval_deletions

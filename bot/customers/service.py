@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.audit.service import record
 from bot.customers.models import Customer, Subscription
+from bot.customers.scope import EVERY_CUSTOMER, CustomerScope
 from bot.errors import DomainError, NotFound
 from bot.i18n.languages import language_or_default, parse_language, platform_language
 
@@ -49,16 +50,22 @@ def close_matches(text: str, names: Sequence[str], *, limit: int = 5, cutoff: fl
     return list(dict.fromkeys(contained + similar))[:limit]
 
 
-def find_customer(session: Session, text: str) -> Customer:
-    """The customer named `text` (case-insensitive), or the only one whose name starts with it."""
+def find_customer(session: Session, text: str, scope: CustomerScope = EVERY_CUSTOMER) -> Customer:
+    """The customer named `text` (case-insensitive), or the only one whose name starts with it,
+    among the customers the person may act on (a customer outside the scope is refused by name)."""
     wanted = text.strip().lower()
-    customers = list_customers(session)
-    exact = [c for c in customers if c.name.lower() == wanted]
+    everyone = list_customers(session)
+    exact = [c for c in everyone if c.name.lower() == wanted]
     if exact:
+        scope.check(exact[0].name)
         return exact[0]
+    customers = scope.visible(everyone)
     prefixed = [c for c in customers if c.name.lower().startswith(wanted)]
     if len(prefixed) == 1:
         return prefixed[0]
+    anywhere = [c for c in everyone if c.name.lower().startswith(wanted)]
+    if not prefixed and len(anywhere) == 1:
+        scope.check(anywhere[0].name)  # the one customer meant is outside the scope: say so
     names = [c.name for c in customers]
     suggestions = [c.name for c in prefixed] if prefixed else close_matches(text, names)
     raise NotFound(f"No customer is called “{text.strip()}”.", suggestions)

@@ -1,33 +1,58 @@
-"""Outbox handlers of enrollment: invitation e-mails and the batch progress card."""
+"""Outbox handlers of enrollment: invitation e-mails (the batch progress card is bot.slack.batch_cards)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from slack_sdk import WebClient
 from sqlalchemy import bindparam, select, tuple_, update
 
-from blocks.enroll.messages import batch_card, batch_card_text
 from bot.accounts.delivery import EmailRenderer
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database, Record
-from bot.enrollment.batches import batch_progress, finish_if_done, refresh_batch_card
+from bot.enrollment.batches import finish_if_done, refresh_batch_card
 from bot.enrollment.jobs import INVITATION, EnrollJob, batch_group
-from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState, Platform
-from bot.enrollment.summary import summarize_batch
-from bot.integrations.mail.port import Mailer, MailError, OutgoingEmail
-from bot.outbox.service import postpone_group
-from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler, backoff
-from bot.slack.cards import Cards, Render, Rendered
+from bot.enrollment.models import (
+    BatchState,
+    Invitation,
+    InvitationBatch,
+    InvitationState,
+    Platform,
+    PlatformChoice,
+)
+from bot.integrations.mail.port import (
+    DeferReason,
+    InlineImage,
+    MailDeferred,
+    Mailer,
+    MailError,
+    OutgoingEmail,
+)
+from bot.outbox.service import postpone_group, postpone_kind
+from bot.outbox.worker import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler, Outcome, backoff
+from bot.qr import qr_png
 from bot.tokens import LinkTokens
 
 log = logging.getLogger(__name__)
-BATCH_SUBJECT = "invitation_batch"
+# Waits that hold back every invitation e-mail, not only the claim that met them.
+BATCH_PAUSES = (DeferReason.SLOW_DOWN, DeferReason.DAILY_QUOTA, DeferReason.DAILY_LIMIT)
+EMAIL_QR_SCALE = 5  # pixels a module: about 225 pixels square for an invitation link
+QR_CONTENT_ID = "invitation-link-qr@deskops"
+STORE_NAMES = {Platform.IOS: "App Store", Platform.ANDROID: "Google Play"}
+
+
+def _claim_half_spent(delivery: Delivery, started: datetime, now: datetime) -> bool:
+    if delivery.claimed_until is None:
+        return False
+    return now - started > (delivery.claimed_until - started) / 2
+
+
+def _deferred(deliveries: Sequence[Delivery], reason: str, until: datetime) -> list[Outcome]:
+    return [DeliveryDeferred(reason, until=until) for _ in deliveries]
 
 
 @dataclass(frozen=True)
@@ -43,12 +68,31 @@ class EnrollmentLinks:
     def store_url(self, platform: Platform) -> str:
         return self.ios_app_url if platform is Platform.IOS else self.android_app_url
 
-    def deep_link(self, username: str) -> str | None:
+    def store_links(self, platforms: PlatformChoice) -> list[dict[str, str]]:
+        """The store page of each platform the invitation is for (`Both`: both, in one e-mail)."""
+        return [
+            {"platform": p.label, "store": STORE_NAMES[p], "url": self.store_url(p)}
+            for p in platforms.platforms
+        ]
+
+    def deep_link(self, username: str | None) -> str | None:
+        """The app's link with the server (and the user name, when known) filled in."""
         if not self.server:
             return None
-        return self.deep_link_template.format(
-            server=quote(self.server, safe=""), username=quote(username, safe="")
+        link = self.deep_link_template.format(
+            server=quote(self.server, safe=""), username=quote(username or "", safe="")
         )
+        if username:
+            return link
+        # The basic URL knows no user: leave out the empty parameter rather than send "username=".
+        scheme, netloc, path, query, fragment = urlsplit(link)
+        kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if v]
+        return urlunsplit((scheme, netloc, path, urlencode(kept, quote_via=quote), fragment))
+
+    @property
+    def basic_url(self) -> str:
+        """The basic enrollment URL: tapped on a device it starts enrollment."""
+        return f"{self.public_url}/enroll"
 
     def landing_url(self, token: str) -> str:
         return f"{self.public_url}/enroll/{token}"
@@ -58,13 +102,15 @@ class EnrollmentLinks:
         return f"{self.landing_url(token)}/open"
 
     def email_context(
-        self, token: str, *, display_name: str, platform: Platform, username: str, expires_at: datetime
+        self, token: str, *, display_name: str, platform: PlatformChoice, username: str, expires_at: datetime
     ) -> dict[str, object]:
-        """What the invitation e-mail templates show for one invitation link."""
+        """What the invitation e-mail templates show for one invitation link (the HTML part's QR
+        code of the landing link is the inline image `cid:QR_CONTENT_ID`)."""
         return {
             "display_name": display_name,
-            "platform": platform.label,
-            "store_url": self.store_url(platform),
+            "platform": platform.device_label,
+            "store_links": self.store_links(platform),
+            "qr_cid": QR_CONTENT_ID,
             "deep_link": self.deep_link(username),
             "server": self.server,
             "username": username,
@@ -84,6 +130,12 @@ class EnrollmentLinks:
         )
 
 
+def invitation_with_qr(email: OutgoingEmail, link: str) -> OutgoingEmail:
+    """The invitation e-mail with the QR code of its link as the HTML part's inline image."""
+    image = InlineImage(QR_CONTENT_ID, qr_png(link, scale=EMAIL_QR_SCALE), filename="invitation-qr.png")
+    return replace(email, inline_images=(image,))
+
+
 @dataclass(frozen=True)
 class _Letter:
     """What an invitation e-mail needs, read for a whole claim in one query."""
@@ -95,7 +147,7 @@ class _Letter:
     email: str
     display_name: str
     username: str
-    platform: Platform
+    platform: PlatformChoice
     expires_at: datetime
     # The batch's language (None: LANGUAGE).
     language: str | None
@@ -139,7 +191,6 @@ class EnrollmentDelivery:
     clock: Clock
     mailer: Mailer
     renderer: EmailRenderer
-    slack: WebClient
     tokens: LinkTokens
     links: EnrollmentLinks
     per_licence: int
@@ -149,8 +200,6 @@ class EnrollmentDelivery:
             EnrollJob.INVITATION_EMAIL: OutboxHandler(
                 self.send_invitation, gave_up=self.invitation_failed, deliver_many=self.send_invitations
             ),
-            EnrollJob.BATCH_CARD: OutboxHandler(self.post_batch_card),
-            EnrollJob.BATCH_REFRESH: OutboxHandler(self.refresh_batch_cards),
         }
 
     # --- e-mail ---------------------------------------------------------------------------
@@ -160,7 +209,7 @@ class EnrollmentDelivery:
         if failed is not None:
             raise failed
 
-    def send_invitations(self, deliveries: Sequence[Delivery]) -> list[DeliveryFailed | None]:
+    def send_invitations(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         """The invitation e-mails of one claim: read together, sent one by one, each recorded as
         sent as soon as the SMTP server accepted it, and the batch's bookkeeping done once for
         the claim. A crash repeats at most the e-mail each outbox thread had on its way: the
@@ -178,16 +227,29 @@ class EnrollmentDelivery:
         ids: Sequence[int],
         letters: dict[int, _Letter],
         record: Record,
-    ) -> list[DeliveryFailed | None]:
-        outcomes: list[DeliveryFailed | None] = []
+    ) -> list[Outcome]:
+        outcomes: list[Outcome] = []
         sent: list[_Letter] = []
-        for delivery, invitation_id in zip(deliveries, ids, strict=True):
+        started = self.clock.now()
+        for index, (delivery, invitation_id) in enumerate(zip(deliveries, ids, strict=True)):
             letter = letters.get(invitation_id)
             if letter is None or letter.state is not InvitationState.QUEUED:
                 outcomes.append(None)  # revoked, resent with a newer link, or already sent
                 continue
+            if _claim_half_spent(delivery, started, self.clock.now()):
+                # Paced sending is slow: the rest goes back in line before this claim's lease ends.
+                outcomes += _deferred(deliveries[index:], "its turn comes in a later claim", self.clock.now())
+                break
             try:
                 self.mailer.send(self._email(letter))
+            except MailDeferred as deferred:
+                until = deferred.until or self.clock.now()
+                outcomes += _deferred(deliveries[index:], str(deferred), until)
+                self._record_sent(sent)
+                sent = []
+                if deferred.reason in BATCH_PAUSES:
+                    self._relay_paused(until)
+                break
             except MailError as error:
                 if error.permanent:
                     outcomes.append(DeliveryFailed(str(error), permanent=True))
@@ -209,21 +271,37 @@ class EnrollmentDelivery:
         self._record_sent(sent)
         return outcomes
 
+    def _relay_paused(self, until: datetime) -> None:
+        """Every invitation e-mail waits for the pause to end (rather than being claimed and put
+        back one claim at a time), and the cards of batches under way say why."""
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            postpone_kind(session, kind=EnrollJob.INVITATION_EMAIL, until=until)
+            under_way = session.scalars(
+                select(InvitationBatch.id).where(
+                    InvitationBatch.state.in_([BatchState.SENDING, BatchState.WAITING])
+                )
+            ).all()
+            for batch_id in under_way:
+                refresh_batch_card(session, batch_id, now=now, paused_until=until)
+
     def _email(self, letter: _Letter) -> OutgoingEmail:
+        token = self.tokens.token(INVITATION, letter.nonce)
         context = self.links.email_context(
-            self.tokens.token(INVITATION, letter.nonce),
+            token,
             display_name=letter.display_name,
             platform=letter.platform,
             username=letter.username,
             expires_at=letter.expires_at,
         )
-        return self.renderer.render_email(
+        email = self.renderer.render_email(
             "enrollment_invitation",
             to=letter.email,
             context=context,
             message_id=f"invitation-{letter.id}-{letter.nonce}",
             language=letter.language,
         )
+        return invitation_with_qr(email, self.links.landing_url(token))
 
     def _record_sent(self, letters: Sequence[_Letter]) -> None:
         """Invitations whose e-mail went out: sent (unless resent with a new link meanwhile; a
@@ -273,34 +351,3 @@ class EnrollmentDelivery:
             batch = session.get(InvitationBatch, invitation.batch_id, with_for_update=True)
             if batch is not None:
                 finish_if_done(session, batch, now=now)
-
-    # --- the progress card ----------------------------------------------------------------
-
-    @property
-    def cards(self) -> Cards:
-        return Cards(self.db, self.slack, self.clock, BATCH_SUBJECT)
-
-    def _render(self, batch_id: int) -> Render:
-        def render(_: str | None) -> Rendered:
-            with self.db.read() as session:
-                summary = summarize_batch(batch_progress(session, batch_id, per_licence=self.per_licence))
-            return Rendered(batch_card(summary), batch_card_text(summary))
-
-        return render
-
-    def post_batch_card(self, delivery: Delivery) -> None:
-        batch_id = int(delivery.payload["batch_id"])
-        with self.db.read() as session:
-            batch = session.get(InvitationBatch, batch_id)
-            channel = batch.channel_id if batch else None
-        if channel is not None:
-            self.cards.post(
-                batch_id,
-                channel=channel,
-                fallback_user=delivery.payload.get("requester"),
-                render=self._render(batch_id),
-            )
-
-    def refresh_batch_cards(self, delivery: Delivery) -> None:
-        batch_id = int(delivery.payload["batch_id"])
-        self.cards.refresh(batch_id, self._render(batch_id))

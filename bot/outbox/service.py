@@ -192,3 +192,17 @@ def oldest_undelivered(session: Session) -> datetime | None:
             OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
         )
     )
+
+
+def postpone_kind(session: Session, *, kind: str, until: datetime) -> int:
+    """Hold back every waiting row of a kind (e.g. all e-mails while the mail relay is paused)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.kind == kind,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at < until,
+        )
+        .values(next_attempt_at=until)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -33,6 +33,8 @@ class Delivery:
     attempt: int
     max_attempts: int
     group_key: str | None
+    # Until when this worker holds the row: a handler that paces its work stops before then.
+    claimed_until: datetime | None = None
 
     @property
     def is_last_attempt(self) -> bool:
@@ -48,6 +50,18 @@ class DeliveryFailed(Exception):
         self.retry_after = retry_after
 
 
+class DeliveryDeferred(Exception):
+    """Not delivered and nothing went wrong (e.g. the mail relay asked us to slow down): the row
+    goes back to the queue untouched until `until`, this attempt not counted."""
+
+    def __init__(self, message: str, *, until: datetime) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+Outcome = DeliveryFailed | DeliveryDeferred | None
+
+
 @dataclass(frozen=True)
 class OutboxHandler:
     deliver: Callable[[Delivery], None]
@@ -55,7 +69,7 @@ class OutboxHandler:
     gave_up: Callable[[Delivery, str], None] | None = None
     # Delivers the rows of this kind that one claim took, in order, and returns what became of
     # each (None: delivered): lets a handler share reads and writes across the claim.
-    deliver_many: Callable[[Sequence[Delivery]], Sequence[DeliveryFailed | None]] | None = None
+    deliver_many: Callable[[Sequence[Delivery]], Sequence[Outcome]] | None = None
 
 
 def _by_kind(deliveries: list[Delivery]) -> dict[str, list[Delivery]]:
@@ -75,7 +89,7 @@ def backoff(attempt: int) -> timedelta:
 @dataclass
 class _Outcome:
     delivery: Delivery
-    error: DeliveryFailed | None
+    error: DeliveryFailed | DeliveryDeferred | None
 
 
 class OutboxWorker:
@@ -200,6 +214,7 @@ class OutboxWorker:
                 OutboxMessage.attempts,
                 OutboxMessage.max_attempts,
                 OutboxMessage.group_key,
+                OutboxMessage.claimed_until,
             )
         )
         with self.db.write() as connection:
@@ -213,6 +228,7 @@ class OutboxWorker:
                 attempt=row.attempts,
                 max_attempts=row.max_attempts,
                 group_key=row.group_key,
+                claimed_until=row.claimed_until,
             )
             for row in rows
         ]
@@ -223,6 +239,8 @@ class OutboxWorker:
             return _Outcome(delivery, DeliveryFailed(f"no handler for {delivery.kind!r}", permanent=True))
         try:
             handler.deliver(delivery)
+        except DeliveryDeferred as deferred:
+            return _Outcome(delivery, deferred)
         except DeliveryFailed as error:
             log.warning(
                 "outbox %s #%s attempt %s failed: %s", delivery.kind, delivery.id, delivery.attempt, error
@@ -234,10 +252,10 @@ class OutboxWorker:
         return _Outcome(delivery, None)
 
     def _deliver_many(
-        self, deliver: Callable[[Sequence[Delivery]], Sequence[DeliveryFailed | None]], rows: list[Delivery]
+        self, deliver: Callable[[Sequence[Delivery]], Sequence[Outcome]], rows: list[Delivery]
     ) -> list[_Outcome]:
         try:
-            errors = list(deliver(rows))
+            errors: list[Outcome] = list(deliver(rows))
         except Exception as crash:
             log.exception("outbox %s: %s rows crashed", rows[0].kind, len(rows))
             errors = [DeliveryFailed(f"unexpected error ({type(crash).__name__})")] * len(rows)
@@ -245,7 +263,7 @@ class OutboxWorker:
             log.error("outbox %s: the handler answered %s of %s rows", rows[0].kind, len(errors), len(rows))
             errors = [DeliveryFailed("unexpected error (the handler lost track of rows)")] * len(rows)
         for delivery, error in zip(rows, errors, strict=True):
-            if error is not None:
+            if isinstance(error, DeliveryFailed):
                 log.warning(
                     "outbox %s #%s attempt %s failed: %s", delivery.kind, delivery.id, delivery.attempt, error
                 )
@@ -266,6 +284,20 @@ class OutboxWorker:
                 )
             for outcome in outcomes:
                 delivery, error = outcome.delivery, outcome.error
+                mine = and_(OutboxMessage.id == delivery.id, OutboxMessage.claimed_by == self.worker_id)
+                if isinstance(error, DeliveryDeferred):
+                    # Back in line as it was: the claim's attempt is given back.
+                    connection.execute(
+                        update(OutboxMessage)
+                        .where(mine)
+                        .values(
+                            status=OutboxStatus.PENDING,
+                            next_attempt_at=error.until,
+                            attempts=OutboxMessage.attempts - 1,
+                            claimed_until=None,
+                        )
+                    )
+                    continue
                 if self.on_outcome is not None:
                     self.on_outcome(delivery.kind, error is None)
                 if error is None:
@@ -291,7 +323,6 @@ class OutboxWorker:
                         "last_error": str(error),
                         "claimed_until": None,
                     }
-                mine = and_(OutboxMessage.id == delivery.id, OutboxMessage.claimed_by == self.worker_id)
                 connection.execute(update(OutboxMessage).where(mine).values(**values))
         for delivery, reason in gave_up:
             handler = self.handlers.get(delivery.kind)

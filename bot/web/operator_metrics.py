@@ -109,6 +109,10 @@ class OperatorMetrics:
     def record_given_up(self, kind: str) -> None:
         self.outbox_given_up.labels(kind=kind if kind in self._known_kinds else OTHER_KIND).inc()
 
+    def record_relay_pause(self, reason: str) -> None:
+        """The relay asked us to slow down, or said its daily quota is used up (bot.mailrelay)."""
+        self.mail_relay_pauses.inc()
+
     def record_call(self, integration: Integration, seconds: float, outcome: CallOutcome) -> None:
         self.integration_call_seconds.labels(integration=integration.value, outcome=outcome.value).observe(
             seconds

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from commands.backup import add_user, cards, command, user_settings
+from commands.backup import (
+    add_user,
+    cards,
+    command,
+    customer_search,
+    delete,
+    edit,
+    find,
+    lifecycle,
+    user_settings,
+)
 
 
 def register(app: App) -> None:
@@ -12,3 +22,8 @@ def register(app: App) -> None:
     add_user.register(app)
     user_settings.register(app)
     cards.register(app)
+    customer_search.register(app)
+    find.register(app)
+    lifecycle.register(app)
+    delete.register(app)
+    edit.register(app)

@@ -15,7 +15,7 @@ from blocks.backup.metadata import UserRef, UsersPageRef
 from bot.accounts.activation import request_activation
 from bot.accounts.assignments import retry_provisioning
 from bot.accounts.platform_state import read_back_activations
-from bot.accounts.queries import list_users
+from bot.accounts.queries import check_customer_in_scope, check_user_in_scope, list_users
 from bot.accounts.summary import summarize
 from bot.customers.service import summarize_customer
 from bot.deps import Deps
@@ -32,6 +32,7 @@ USERS_PAGE_SIZE = 20
 def activate_user(deps: Deps, *, user_id: int, actor: str) -> str:
     """Queue the activation e-mail; return what to tell the helpdesk person. An account activated
     on the platform meanwhile is read back first, so it is not sent another e-mail."""
+    check_user_in_scope(deps.db, user_id, deps.scopes.scope_for(actor))
     read_back_quietly(deps, user_ids=[user_id])
     with deps.db.transaction() as session:
         result = request_activation(
@@ -91,6 +92,7 @@ def retry_clicked(
 ) -> None:
     ack()
     ref = carried(UserRef, body["actions"][0].get("value"))
+    check_user_in_scope(deps.db, ref.user_id, deps.scopes.scope_for(context.user_id))
     with deps.db.transaction() as session:
         user = retry_provisioning(
             session, user_id=ref.user_id, actor=str(context.user_id), now=deps.clock.now()
@@ -106,6 +108,7 @@ def page_clicked(
 ) -> None:
     ack()
     ref = carried(UsersPageRef, body["actions"][0].get("value"))
+    check_customer_in_scope(deps.db, ref.customer_id, deps.scopes.scope_for(context.user_id))
     blocks = users_page(deps, customer_id=ref.customer_id, offset=max(ref.offset, 0))
     respond(blocks=blocks, text="Backup users", response_type="ephemeral", replace_original=True)
 

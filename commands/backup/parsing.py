@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from commands.state import unlink
+from commands.state import control_character, unlink
 
 MAX_TEXT = 500
 
@@ -16,10 +16,23 @@ class Subcommand(StrEnum):
     SETTINGS = "settings"
     ACTIVATE = "activate"
     USERS = "users"
+    FIND = "find"
+    DISABLE = "disable"
+    ENABLE = "enable"
+    DELETE = "delete"
+    EDIT = "edit"
     HELP = "help"
 
 
-NEEDS_EMAIL = {Subcommand.ASSIGN, Subcommand.SETTINGS, Subcommand.ACTIVATE}
+NEEDS_EMAIL = {
+    Subcommand.ASSIGN,
+    Subcommand.SETTINGS,
+    Subcommand.ACTIVATE,
+    Subcommand.DISABLE,
+    Subcommand.ENABLE,
+    Subcommand.DELETE,
+    Subcommand.EDIT,
+}
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,8 @@ class BackupCommand:
     subcommand: Subcommand
     email: str | None = None
     customer: str | None = None
+    # What to look for (/backup find).
+    text: str | None = None
 
 
 class UsageError(ValueError):
@@ -37,6 +52,9 @@ def parse_backup_command(text: str) -> BackupCommand:
     text = unlink(text or "").strip()
     if len(text) > MAX_TEXT:
         raise UsageError(f"That is {len(text)} characters; a /backup command is at most {MAX_TEXT}.")
+    control = control_character(text)
+    if control is not None:
+        raise UsageError(f"The command text holds a control character ({control}); type it again without it.")
     if not text:
         return BackupCommand(Subcommand.HELP)
     word, _, rest = text.partition(" ")
@@ -45,6 +63,10 @@ def parse_backup_command(text: str) -> BackupCommand:
     except ValueError:
         raise UsageError(f"`{word[:40]}` is not a /backup command.") from None
     rest = rest.strip()
+    if subcommand is Subcommand.FIND:
+        if not rest:
+            raise UsageError("Type part of a name or e-mail: `/backup find <text>`.")
+        return BackupCommand(subcommand, text=rest)
     if subcommand in NEEDS_EMAIL:
         email, _, customer = rest.partition(" ")
         if not email:

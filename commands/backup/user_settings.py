@@ -21,7 +21,7 @@ from bot.accounts.assignments import (
     update_backup_settings,
 )
 from bot.accounts.models import BackupUser
-from bot.accounts.queries import find_user, get_user, last_activation_sent
+from bot.accounts.queries import check_user_in_scope, find_user, get_user, last_activation_sent
 from bot.accounts.summary import summarize
 from bot.customers.service import get_customer, summarize_customer
 from bot.deps import Deps
@@ -96,6 +96,7 @@ def assign_service_clicked(
     ack()
     ref = carried(UserRef, body["actions"][0].get("value"))
     channel = (body.get("channel") or {}).get("id")
+    check_user_in_scope(deps.db, ref.user_id, deps.scopes.scope_for(context.user_id))
     with deps.db.read() as session:
         assigned = has_backup(get_user(session, ref.user_id))
     # The user has Backup already (the only service): the button opens its settings instead.
@@ -109,6 +110,7 @@ def _submit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps, *,
     change_key = f"{view.get('id')}:{view.get('hash')}" if view.get("id") else str(uuid.uuid4())
 
     def run() -> dict[str, Any]:
+        check_user_in_scope(deps.db, metadata.user_id, deps.scopes.scope_for(context.user_id))
         with deps.db.transaction() as session:
             settings = settings_for_user(session, metadata.user_id, form, keep_subscription=not assigning)
             change = assign_backup if assigning else update_backup_settings

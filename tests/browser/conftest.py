@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from bot.console.offline import OfflineConsole
+from deskops.offline import OfflineConsole
 from tests.browser.console_server import running_console
 from tests.support.paths import PROJECT_ROOT
 

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bot.config import load_settings
-from bot.console.offline import OfflineConsole, load_limits
-from bot.console.server import BackgroundServer
+from console.server import BackgroundServer
+from deskops.offline import OfflineConsole, load_limits
 from tests.support.app import import_sample_customers
 from tests.support.net import free_port
 from tests.support.paths import BLOCKKIT_LIMITS

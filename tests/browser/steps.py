@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Locator, Page, expect
 
-from bot.console.offline import HELPDESK_CHANNEL, HELPDESK_PERSON, OfflineConsole
+from deskops.offline import HELPDESK_CHANNEL, HELPDESK_PERSON, OfflineConsole
 
 
 def open_console(page: Page, console: OfflineConsole, *, as_user: str = HELPDESK_PERSON) -> None:

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from bot.console.offline import APPROVER, HELPDESK_CHANNEL, OUTSIDER, OfflineConsole
+from deskops.offline import APPROVER, HELPDESK_CHANNEL, OUTSIDER, OfflineConsole
 from tests.browser.conftest import shoot
 from tests.browser.steps import (
     act_as,

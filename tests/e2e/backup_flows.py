@@ -8,8 +8,8 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 
-from bot.console.driver import Person
-from bot.console.viewhandle import SubmitResult, ViewHandle
+from console.driver import Person
+from console.viewhandle import SubmitResult, ViewHandle
 from tests.support.slack import HELPDESK_CHANNEL
 
 ADD_USER = "backup.add_user"

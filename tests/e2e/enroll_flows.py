@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from email.message import EmailMessage
 
-from bot.console.driver import Person
-from bot.console.viewhandle import ViewHandle
+from console.driver import Person
+from console.viewhandle import ViewHandle
 from tests.support.slack import HELPDESK_CHANNEL
 
 INVITE = "enroll.invite"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.e2e.backup_flows import add_user_with_backup
 from tests.support.app import RunningApp
 from tests.support.channels import (
@@ -49,6 +49,8 @@ def test_home_lists_users_pending_activation_and_my_recent_actions(
     # The answer appears on the Home tab itself (there is no message to answer under).
     refreshed = helen.home().all_text()
     assert "Activation e-mail for John Doe is on its way to john.doe@example.com" in refreshed
+    # The list knows the e-mail was sent: its button now offers to send it again.
+    assert "Resend activation" in refreshed
     assert slack_emulator.dm_channel(HELPDESK_USER).messages() == []
 
 
@@ -89,7 +91,12 @@ def test_home_of_a_helpdesk_person_shows_their_requests_expiring_invitations_and
     assert "Users pending activation* (1)" in text and "Pat Pending" in text
     assert "asked for approval: Create Administrator Ada Admin" in text
     actions = [b["action_id"] for b in home.blocks if b["type"] == "actions" for b in b["elements"]]
-    assert actions == ["enroll.invitation.resend", "enroll.invitation.extend", "enroll.invitation.revoke"]
+    assert actions == [
+        "enroll.invitation.resend",
+        "enroll.invitation.extend",
+        "enroll.invitation.another_device",
+        "enroll.invitation.revoke",
+    ]
 
     home.click("approvals.cancel")
     channels.app.wait_for_outbox()

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.accounts.models import BackupUser
-from bot.console import Message, SlackEmulator
+from console import Message, SlackEmulator
 from tests.support.channels import (
     OUTSIDER,
     SUMMARY,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.accounts.models import BackupUser, UserStatus
 from bot.audit.models import AuditEvent
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.e2e.backup_flows import (
     BACKUP_SETTINGS,
     activation_link,

@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from bot.accounts.models import BackupUser, ProvisioningState, UserStatus
 from bot.clock import ManualClock
-from bot.console import SlackEmulator
 from bot.integrations.backup.acronis import AcronisBackupPlatform, RetryPolicy
 from bot.outbox.models import OutboxStatus
+from console import SlackEmulator
 from tests.e2e.backup_flows import add_user_with_backup, fill_user, open_add_user, option_value
 from tests.support.acronis import GIB, AcronisEmulator
 from tests.support.app import RunningApp, run_app_on_acronis

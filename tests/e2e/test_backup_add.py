@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.support.app import RunningApp
 from tests.support.slack import HELPDESK_CHANNEL, HELPDESK_USER
 

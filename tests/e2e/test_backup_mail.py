@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.console import SlackEmulator
 from bot.logs import RedactingFormatter
 from bot.outbox.service import retry_failed
 from bot.serve import secrets_of
+from console import SlackEmulator
 from tests.e2e.backup_flows import activation_link, add_user_with_backup
 from tests.support.app import RunningApp, run_app
 from tests.support.slack import HELPDESK_CHANNEL, HELPDESK_USER, seed_helpdesk

@@ -13,10 +13,10 @@ from sqlalchemy import update
 from bot.accounts.models import BackupUser, ProvisioningState, UserStatus
 from bot.approvals import administrators as _administrators  # noqa: F401 - the executor of `administrator`
 from bot.approvals.service import request_approval
-from bot.console import Message, SlackEmulator
 from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.scheduler.runner import RunOutcome
+from console import Message, SlackEmulator
 from tests.support.channels import (
     DIGEST_CHANNEL,
     START,

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.accounts.models import ActivationToken
-from bot.console import SlackEmulator
 from bot.i18n.dates import format_moment
+from console import SlackEmulator
 from tests.e2e.backup_flows import activation_link, add_user_without_backup, read_eml
 from tests.e2e.enroll_flows import add_result, landing_links, open_invite, search
 from tests.support.app import RunningApp, run_app

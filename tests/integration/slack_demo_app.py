@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
 
-from bot.console import Message, SlackEmulator, ViewHandle
+from console import Message, SlackEmulator, ViewHandle
 from tests.support.slack import (
     BOT_TOKEN,
     HELPDESK_CHANNEL,

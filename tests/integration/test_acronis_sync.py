@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from bot.audit.models import AuditEvent
-from bot.cli import main
 from bot.config import load_settings
 from bot.customers.models import Customer
 from bot.customers.service import import_customers, parse_customer_file
@@ -21,6 +20,7 @@ from bot.db import Database
 from bot.doctor import run_checks
 from bot.integrations.backup.acronis import AcronisBackupPlatform, AcronisClient, RetryPolicy
 from bot.integrations.backup.port import PlatformError
+from deskops.cli import main
 from tests.support.acronis import AcronisEmulator, acronis_emulator
 from tests.support.app import SAMPLE_CUSTOMERS
 
@@ -164,3 +164,26 @@ def test_doctor_reports_refused_credentials_without_the_secret(acronis_emulator:
     assert not result.ok
     assert "Acronis refused the API client (Client authentication failed)" in result.message
     assert "not-the-secret-42" not in result.line()
+
+
+def test_a_customers_language_comes_from_its_tenant_when_deskops_ships_it(
+    db: Database, platform: AcronisBackupPlatform, acronis_emulator: AcronisEmulator
+) -> None:
+    state = acronis_emulator.state
+    with state.lock:
+        state.customer_by_name("Acme Corporation").language = "de"
+        state.customer_by_name("Globex Logistics").language = "ja"  # no catalog here: LANGUAGE
+    with db.transaction() as session:
+        sync_customers(session, platform, now=NOW)
+
+    def languages() -> dict[str, str | None]:
+        with db.transaction() as session:
+            return {c.name: c.language for c in session.scalars(select(Customer))}
+
+    assert languages() == {"Acme Corporation": "de", "Globex Logistics": None, "Initech Dental": "en"}
+    with state.lock:
+        state.customer_by_name("Acme Corporation").language = "fr"
+    with db.transaction() as session:
+        report = sync_customers(session, platform, now=NOW)
+    assert report.updated == ["Acme Corporation (language fr)"]
+    assert languages()["Acme Corporation"] == "fr"

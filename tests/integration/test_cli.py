@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.support.net import free_port
 from tests.support.paths import PROJECT_ROOT
 from tests.support.slack import bot_environment
@@ -34,7 +34,7 @@ def deskops(
     *args: str, env: dict[str, str], cwd: Path, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "deskops", *args],
         check=False,
         env=env,
         cwd=cwd,
@@ -144,7 +144,7 @@ def test_console_is_the_offline_console_with_sample_customers_in_an_empty_databa
     port = free_port()
     # HOST=0.0.0.0 (the default for Slack mode) must not widen the console beyond loopback.
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "console"],
+        [sys.executable, "-m", "deskops", "console"],
         env={**env, "PORT": str(port), "HOST": "0.0.0.0"},
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -194,7 +194,7 @@ def test_console_leaves_a_database_with_customers_as_it_is(env: dict[str, str], 
     deskops("customers", "import", str(own), env=env, cwd=tmp_path)
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "console"],
+        [sys.executable, "-m", "deskops", "console"],
         env={**env, "PORT": str(port)},
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -267,7 +267,7 @@ def served(env: dict[str, str], tmp_path: Path, slack_emulator: SlackEmulator) -
     }
     deskops("db", "upgrade", env=full, cwd=tmp_path)
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve"],
+        [sys.executable, "-m", "deskops", "serve"],
         env=full,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -394,3 +394,19 @@ def test_an_unreachable_slack_api_stops_serve_in_one_line(env: dict[str, str], t
     assert f"deskops cannot start: cannot reach the Slack Web API at {nowhere}" in result.stderr
     doctor = deskops("doctor", env=slack, cwd=tmp_path)
     assert f"[FAIL] slack: cannot reach the Slack Web API at {nowhere}" in doctor.stdout
+
+
+def test_doctor_checks_that_public_url_answers_as_deskops(
+    served: str, env: dict[str, str], tmp_path: Path, slack_emulator: SlackEmulator
+) -> None:
+    configured = {**env, **bot_environment(slack_emulator)}
+    reachable = deskops("doctor", env={**configured, "PUBLIC_URL": served}, cwd=tmp_path)
+    assert reachable.returncode == 0, reachable.stdout
+    assert f"[warn] public URL: {served} is reachable, but not https" in reachable.stdout
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    unreachable = deskops("doctor", env={**configured, "PUBLIC_URL": nowhere}, cwd=tmp_path)
+    assert f"[warn] public URL: {nowhere} is not reachable from here" in unreachable.stdout
+    # A server answers there, but not as deskops (e.g. a proxy forwarding to the wrong place).
+    other = f"{served}/activate"
+    elsewhere = deskops("doctor", env={**configured, "PUBLIC_URL": other}, cwd=tmp_path)
+    assert f"[warn] public URL: {other}/healthz answered 404, not deskops" in elsewhere.stdout

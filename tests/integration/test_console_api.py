@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.console.offline import (
+from bot.integrations.mail.port import OutgoingEmail
+from deskops.offline import (
     APPROVALS_CHANNEL,
     APPROVER,
     GENERAL_CHANNEL,
@@ -19,7 +20,6 @@ from bot.console.offline import (
     HELPDESK_PERSON,
     OfflineConsole,
 )
-from bot.integrations.mail.port import OutgoingEmail
 from tests.browser.console_server import running_console
 from tests.support.app import wait_until
 

@@ -15,11 +15,11 @@ import yaml
 from bot.accounts.forms import NewUser
 from bot.accounts.models import Role
 from bot.accounts.users import create_user
-from bot.console import SlackEmulator
 from bot.customers.service import find_customer, import_customers, parse_customer_file
 from bot.db import Database
 from bot.integrations.backup.local import LocalBackupPlatform
 from bot.migrations import upgrade
+from console import SlackEmulator
 from tests.support.app import SAMPLE_CUSTOMERS
 from tests.support.channels import DIGEST_CHANNEL, seed_channels
 from tests.support.slack import bot_environment
@@ -60,7 +60,7 @@ def database(tmp_path: Path) -> str:
 
 def deskops_digest(option: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "digest", option],
+        [sys.executable, "-m", "deskops", "digest", option],
         check=False,
         env=env,
         cwd=cwd,

@@ -17,7 +17,7 @@ def deskops(*args: str, cwd: Path, pythonpath: Path | None = None) -> subprocess
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "deskops", *args],
         env=env,
         cwd=cwd,
         check=False,
@@ -32,7 +32,7 @@ def test_version_is_the_installed_distributions() -> None:
 
     assert version() == installed("deskops")
     result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "--version"], check=False, capture_output=True, text=True
+        [sys.executable, "-m", "deskops", "--version"], check=False, capture_output=True, text=True
     )
     assert result.returncode == 0 and result.stdout == f"deskops {installed('deskops')}\n"
 

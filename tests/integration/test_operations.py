@@ -22,7 +22,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.clock import ManualClock
 from bot.config import load_settings
-from bot.console import SlackEmulator
 from bot.db import Database
 from bot.integrations.calls import CallOutcome, Integration
 from bot.outbox.models import OutboxMessage, OutboxStatus
@@ -31,6 +30,7 @@ from bot.web.edge import UNKNOWN_ROUTE
 from bot.web.operator_metrics import OTHER_KIND, DeploymentState
 from bot.web.server import SLACK_KINDS
 from bot.wiring import build_deps, build_service, deployment_reading
+from console import SlackEmulator
 from tests.support.net import free_port
 from tests.support.slack import bot_environment
 

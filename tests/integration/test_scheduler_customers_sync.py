@@ -17,7 +17,6 @@ from sqlalchemy.orm import selectinload
 
 from bot.clock import ManualClock
 from bot.config import ConfigError, Settings, load_settings
-from bot.console import SlackEmulator
 from bot.customers.models import Customer
 from bot.db import Database
 from bot.integrations.backup.acronis import AcronisBackupPlatform, RetryPolicy
@@ -25,6 +24,7 @@ from bot.integrations.backup.port import PlatformError
 from bot.scheduler.jobs import JobId, build_jobs
 from bot.scheduler.models import SchedulerRun, scheduled_jobs
 from bot.scheduler.runner import JobRunner, RunOutcome
+from console import SlackEmulator
 from tests.support.acronis import AcronisEmulator, acronis_emulator
 from tests.support.app import run_app, run_app_on_acronis
 

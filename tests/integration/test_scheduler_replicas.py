@@ -21,13 +21,13 @@ from sqlalchemy import select
 
 from bot.clock import SystemClock
 from bot.config import load_settings
-from bot.console import SlackEmulator
 from bot.db import Database
 from bot.digest.schedule import digest_period
 from bot.digest.service import queue_digest
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.scheduler.jobs import build_jobs
 from bot.scheduler.service import JobScheduler
+from console import SlackEmulator
 from tests.integration.test_scheduler import set_next_run
 from tests.support.channels import DIGEST_CHANNEL, add_invitation_rows, seed_channels
 from tests.support.database import create_postgres_database, drop_postgres_database
@@ -69,7 +69,7 @@ def replica_environment(emulator: SlackEmulator, url: str, tmp_path: Path, port:
 
 def start_replica(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve"],
+        [sys.executable, "-m", "deskops", "serve"],
         env=env,
         cwd=cwd,
         stdout=subprocess.PIPE,

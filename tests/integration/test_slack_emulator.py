@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.integration.slack_demo_app import (
     Seen,
     open_form,

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.integration.slack_demo_app import (
     Seen,
     done_view,

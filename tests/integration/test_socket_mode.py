@@ -18,8 +18,8 @@ from slack_sdk.errors import SlackApiError
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from bot.console import SlackEmulator
-from bot.console.socketmode import SocketMode
+from console import SlackEmulator
+from console.socketmode import SocketMode
 from tests.support.deskops_process import DESKOPS, DeskopsProcess
 from tests.support.paths import PROJECT_ROOT
 from tests.support.slack import (

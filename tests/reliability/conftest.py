@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.console import SlackEmulator
+from console import SlackEmulator
 from tests.support.app import RunningApp, run_app
 from tests.support.channels import ChannelsApp, channels_app, seed_channels
 from tests.support.reliability import Figures

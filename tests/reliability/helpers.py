@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.audit.models import AuditEvent
-from bot.console import SlackEmulator, payloads
-from bot.console.models import JSON, Message
-from bot.console.transport import Delivery, SentRequest
 from bot.db import Database
 from bot.models import Base
+from console import SlackEmulator, payloads
+from console.models import JSON, Message
+from console.transport import Delivery, SentRequest
 from tests.e2e.backup_flows import read_eml
 from tests.support.app import RunningApp
 

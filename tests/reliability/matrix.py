@@ -16,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.console import SlackEmulator, payloads
-from bot.console.models import JSON, Ephemeral
-from bot.console.transport import Delivery
-from bot.console.viewhandle import selection_for
 from bot.db import Database
 from commands.access import REFUSAL as HELPDESK_REFUSAL
 from commands.approvals import REFUSAL as APPROVER_REFUSAL
+from console import SlackEmulator, payloads
+from console.models import JSON, Ephemeral
+from console.transport import Delivery
+from console.viewhandle import selection_for
 from tests.reliability.helpers import send, table_counts
 from tests.support.app import RunningApp
 from tests.support.channels import OUTSIDER

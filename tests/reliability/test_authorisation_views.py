@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 
 from bot.accounts.models import BackupUser, ServiceAssignment
 from bot.approvals.models import ApprovalRequest, ApprovalState
-from bot.console import SlackEmulator
-from bot.console.driver import Person
-from bot.console.viewhandle import ViewHandle
 from bot.enrollment.models import DraftInvitee, InvitationBatch
+from console import SlackEmulator
+from console.driver import Person
+from console.viewhandle import ViewHandle
 from tests.e2e.backup_flows import add_user_with_backup, add_user_without_backup, fill_user, open_add_user
 from tests.e2e.enroll_flows import add_result, open_invite, search
 from tests.reliability.conftest import SQLITE_ONLY

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.accounts.models import BackupUser
-from bot.console import SlackEmulator
-from bot.console.viewhandle import ViewHandle
 from bot.integrations.directory.factory import build_directory
 from bot.integrations.directory.port import DirectoryUser, MatchMode
+from console import SlackEmulator
+from console.viewhandle import ViewHandle
 from tests.e2e.backup_flows import activation_link, fill_user, open_add_user
 from tests.e2e.enroll_flows import LANDING_LINK, add_result, open_invite, search
 from tests.reliability.conftest import SQLITE_ONLY

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.console import SlackEmulator
-from bot.console.models import JSON, Message
-from bot.console.transport import Delivery
-from bot.console.viewhandle import ViewHandle
+from console import SlackEmulator
+from console.models import JSON, Message
+from console.transport import Delivery
+from console.viewhandle import ViewHandle
 from tests.e2e.backup_flows import add_user_with_backup, fill_user, open_add_user
 from tests.e2e.enroll_flows import add_result, open_invite, search
 from tests.reliability.conftest import SQLITE_ONLY

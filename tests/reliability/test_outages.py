@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.clock import ManualClock
-from bot.console import SlackEmulator
-from bot.console.models import Message
+from console import SlackEmulator
+from console.models import Message
 from tests.e2e.backup_flows import add_user_with_backup, open_add_user
 from tests.e2e.enroll_flows import invite_group, open_invite, search
 from tests.reliability.conftest import SQLITE_ONLY

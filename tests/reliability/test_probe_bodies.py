@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.console import SlackEmulator
 from bot.web.edge import MAX_BODY_BYTES
+from console import SlackEmulator
 from tests.reliability.conftest import SQLITE_ONLY
 from tests.support.deskops_process import DeskopsProcess
 from tests.support.reliability import Figures

@@ -10,8 +10,8 @@ import httpx
 from sqlalchemy import select
 
 from bot.accounts.models import ActivationToken
-from bot.console import SlackEmulator
 from bot.enrollment.models import Device
+from console import SlackEmulator
 from tests.e2e.backup_flows import activation_link, add_user_with_backup, read_eml
 from tests.e2e.enroll_flows import invite_person, landing_links
 from tests.reliability.concurrency import at_once

@@ -19,12 +19,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.console import SlackEmulator
-from bot.console.server import BackgroundServer
-from bot.console.transport import SentRequest
 from bot.web.edge import UNKNOWN_ROUTE, AccessLog
 from bot.web.metrics import Metrics
 from bot.web.server import SLACK_KINDS
+from console import SlackEmulator
+from console.server import BackgroundServer
+from console.transport import SentRequest
 from tests.reliability.conftest import SQLITE_ONLY
 from tests.reliability.properties import run_property
 from tests.support.app import RunningApp

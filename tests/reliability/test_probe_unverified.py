@@ -22,7 +22,7 @@ import httpx
 import pytest
 from hypothesis import strategies as st
 
-from bot.console import SlackEmulator, payloads
+from console import SlackEmulator, payloads
 from tests.e2e.backup_flows import add_user_with_backup
 from tests.reliability.conftest import SQLITE_ONLY
 from tests.reliability.helpers import button_click_body, slash_body, table_counts

@@ -16,12 +16,12 @@ from sqlalchemy import select
 from bot.accounts.jobs import refresh_cards
 from bot.accounts.models import BackupUser, ProvisioningState, ServiceAssignment
 from bot.approvals.models import ApprovalRequest
-from bot.console import SlackEmulator
-from bot.console.models import Ephemeral
-from bot.console.transport import Delivery, SentRequest
-from bot.console.viewhandle import ViewHandle
 from bot.enrollment.models import DraftInvitee, Invitation, InvitationBatch, InviteDraft, PlatformChoice
 from bot.outbox.models import OutboxMessage
+from console import SlackEmulator
+from console.models import Ephemeral
+from console.transport import Delivery, SentRequest
+from console.viewhandle import ViewHandle
 from tests.e2e.backup_flows import add_user_without_backup, fill_user
 from tests.e2e.enroll_flows import add_result, open_invite, search, wait_for_notice
 from tests.reliability.conftest import SQLITE_ONLY

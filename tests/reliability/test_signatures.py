@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.accounts.models import BackupUser
-from bot.console import SlackEmulator, payloads
-from bot.console.transport import SentRequest
+from console import SlackEmulator, payloads
+from console.transport import SentRequest
 from tests.e2e.backup_flows import add_user_with_backup, fill_user, open_add_user
 from tests.reliability.conftest import SQLITE_ONLY
 from tests.reliability.helpers import button_click_body, count_rows, slash_body, submission, table_counts

@@ -24,14 +24,14 @@ from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.config import Settings, load_settings
-from bot.console import SlackEmulator
-from bot.console.server import BackgroundServer
 from bot.customers.service import import_customers, parse_customer_file
 from bot.customers.sync import sync_customers
 from bot.deps import Deps
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.outbox.service import pending_count
 from bot.wiring import Service, build_deps, build_service
+from console import SlackEmulator
+from console.server import BackgroundServer
 from tests.support.acronis import AcronisEmulator, acronis_emulator
 from tests.support.net import free_port
 from tests.support.paths import PROJECT_ROOT

@@ -20,9 +20,6 @@ from bot.accounts.forms import NewUser
 from bot.accounts.models import Role
 from bot.accounts.users import create_user
 from bot.clock import ManualClock
-from bot.console import SlackEmulator
-from bot.console.driver import Person
-from bot.console.viewhandle import SubmitResult
 from bot.customers.service import find_customer
 from bot.db import Database
 from bot.enrollment.models import (
@@ -34,6 +31,9 @@ from bot.enrollment.models import (
     PlatformChoice,
 )
 from bot.scheduler.runner import RunOutcome
+from console import SlackEmulator
+from console.driver import Person
+from console.viewhandle import SubmitResult
 from tests.e2e.backup_flows import fill_user, open_add_user, option_value
 from tests.support.app import RunningApp, run_app
 from tests.support.slack import APPROVER, HELPDESK_USER, OTHER_HELPDESK_USER, seed_helpdesk
@@ -172,7 +172,7 @@ def add_invitation_rows(
             username=email,
             email=email,
             email_key=email.lower(),
-            platform=platform,
+            platform=PlatformChoice(platform.value),
             token_hash=f"hash-{batch.id}",
             nonce="n" * 32,
             state=state,

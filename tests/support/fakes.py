@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from bot.integrations.backup.port import (
     PlatformAccount,
@@ -85,6 +86,15 @@ class InMemoryAccountsPlatform:
     def send_activation_email(self, provider_user_id: str) -> None:
         raise AssertionError("not expected here")
 
+    def set_enabled(self, provider_user_id: str, *, enabled: bool) -> None:
+        raise AssertionError("not expected here")
+
+    def delete_account(self, provider_user_id: str) -> None:
+        raise AssertionError("not expected here")
+
+    def update_account(self, provider_user_id: str, spec: PlatformUserSpec) -> None:
+        raise AssertionError("not expected here")
+
     def list_customers(self) -> list[PlatformCustomer]:
         return []
 
@@ -93,3 +103,18 @@ class InMemoryAccountsPlatform:
 
     def close(self) -> None:
         return None
+
+
+class FakeUsergroups:
+    """The one Web API call SlackPrincipals makes, `usergroups.users.list`, answered from a dict."""
+
+    def __init__(self, members: dict[str, list[str]]) -> None:
+        self.members = members
+        self.calls: list[str] = []
+
+    def usergroups_users_list(self, *, usergroup: str) -> dict[str, object]:
+        self.calls.append(usergroup)
+        return {"ok": True, "users": self.members.get(usergroup, [])}
+
+    def client(self) -> Any:
+        return self

@@ -14,7 +14,7 @@ Registered for the whole suite in tests/conftest.py. In every test process it
   the formatter. Any known secret found fails the test, naming the logger and the secret's kind.
 
 It also checks what `deskops` processes the tests start write (`deskops serve`, `deskops
-doctor`, `python -m bot.cli …`): every `subprocess.Popen` of deskops is watched, the secrets in
+doctor`, `python -m deskops …`): every `subprocess.Popen` of deskops is watched, the secrets in
 its environment are learnt, and its output is checked after the test, whether the test read it
 with `communicate()` (as `subprocess.run(capture_output=True)` does) or the process wrote it to a
 log file (`stdout=<file>`, as tests/support/deskops_process.py does). Output a test reads itself
@@ -272,14 +272,14 @@ assert {"SLACK_SIGNING_SECRET", "SECRET_KEY", "SMTP_URL"} <= SECRET_VARIABLES
 
 
 def deskops_command(args: object) -> str | None:
-    """`deskops serve` for a process running deskops (the `deskops` script or `python -m
-    bot.cli`), None for any other program."""
+    """`deskops serve` for a process running deskops (the `deskops` script, `python -m deskops`
+    or `python -m bot.cli`), None for any other program."""
     argv = [str(arg) for arg in args] if isinstance(args, Sequence) and not isinstance(args, str) else []
     if not argv:
         return None
     if Path(argv[0]).name == "deskops":
         rest = argv[1:]
-    elif "-m" in argv and argv[argv.index("-m") + 1 :][:1] == ["bot.cli"]:
+    elif "-m" in argv and argv[argv.index("-m") + 1 :][:1] in (["deskops"], ["bot.cli"]):
         rest = argv[argv.index("-m") + 2 :]
     else:
         return None
@@ -423,7 +423,7 @@ def _wrap(owner: Any, name: str, learn: Callable[..., None], *, before: bool = F
 
 
 def _install_watches() -> None:
-    from bot.console.models import AppIdentity
+    from console.models import AppIdentity
 
     # Slack puts the app's (legacy) verification token in every request body it sends.
     REGISTRY.add(AppIdentity().verification_token, "Slack verification token")

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from bot.console import SlackEmulator
-from bot.console.transport import Delivery, SentRequest
+from console import SlackEmulator
+from console.transport import Delivery, SentRequest
 from tests.support.log_secrets import ARTIFACTS, scan_reports
 from tests.support.paths import PROJECT_ROOT
 

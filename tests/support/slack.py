@@ -29,8 +29,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.console import SlackEmulator
-from bot.console.server import BackgroundServer
+from console import SlackEmulator
+from console.server import BackgroundServer
 from tests.support.paths import BLOCKKIT_LIMITS
 
 SIGNING_SECRET = "test-signing-secret"

@@ -35,6 +35,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from tests.support.net import free_port
+from tests.support.relay_rules import RelayRules
 
 LOOPBACK = "127.0.0.1"
 SERVER_CERT_NAMES = ("localhost", LOOPBACK)
@@ -59,6 +60,10 @@ class _Handler:
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
     ) -> str:
+        if self.sink.rules is not None:
+            refused = self.sink.rules.on_mail(server)
+            if refused is not None:
+                return refused
         if address.lower() in self.sink.refuse_senders:
             return f"553 5.7.1 <{address}>: Sender address rejected: not owned by user"
         envelope.mail_from = address
@@ -103,9 +108,13 @@ class _CountingSMTP(SMTP):
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self._sink._clients.add(self)
+        if self._sink.rules is not None:
+            self._sink.rules.opened(self)
 
     def connection_lost(self, error: Exception | None) -> None:
         self._sink._clients.discard(self)
+        if self._sink.rules is not None:
+            self._sink.rules.closed(self)
         super().connection_lost(error)
 
     def _count(self) -> None:
@@ -154,6 +163,7 @@ class SmtpSink:
         data_size_limit: int | None = None,
         refuse_recipients: Collection[str] = (),
         refuse_senders: Collection[str] = (),
+        rules: RelayRules | None = None,
         host: str = LOOPBACK,
         port: int | None = None,
     ) -> None:
@@ -172,11 +182,13 @@ class SmtpSink:
         self.data_size_limit = data_size_limit
         self.refuse_recipients = {address.lower() for address in refuse_recipients}
         self.refuse_senders = {address.lower() for address in refuse_senders}
+        self.rules = rules
         self.host = host
         self.port = port or free_port(host)
         self._controller: _Controller | None = None
         self._clients: set[_CountingSMTP] = set()
         self._deliveries: list[Delivery] = []
+        self._arrivals: list[float] = []  # time.monotonic() of each accepted message
         self._connections = 0
         self._changed = threading.Condition()
 
@@ -279,6 +291,12 @@ class SmtpSink:
             return [delivery.message for delivery in self._deliveries]
 
     @property
+    def arrival_times(self) -> list[float]:
+        """When each message was accepted (time.monotonic(), in order)."""
+        with self._changed:
+            return list(self._arrivals)
+
+    @property
     def connections(self) -> int:
         """Client sessions opened so far (a session that only did STARTTLS counts once)."""
         with self._changed:
@@ -297,6 +315,7 @@ class SmtpSink:
     def clear(self) -> None:
         with self._changed:
             self._deliveries.clear()
+            self._arrivals.clear()
             self._connections = 0
 
     # --- internals ------------------------------------------------------------------------
@@ -323,6 +342,7 @@ class SmtpSink:
 
     def _record(self, delivery: Delivery) -> None:
         with self._changed:
+            self._arrivals.append(time.monotonic())
             self._deliveries.append(delivery)
             self._changed.notify_all()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.console.blockkit import BlockKitLimits
+from console.blockkit import BlockKitLimits
 from tests.support.paths import BLOCKKIT_LIMITS
 
 JSON = dict[str, Any]

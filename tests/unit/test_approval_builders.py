@@ -21,7 +21,7 @@ from blocks.approvals import (
 from bot.approvals.models import ApprovalState
 from bot.approvals.service import DETAIL_MAX, REASON_MAX, SUMMARY_MAX
 from bot.approvals.summary import ApprovalSummary
-from bot.console.blockkit import BlockKitLimits
+from console.blockkit import BlockKitLimits
 from tests.support.paths import BLOCKKIT_LIMITS
 
 LIMITS = BlockKitLimits.load(BLOCKKIT_LIMITS)

@@ -19,9 +19,9 @@ from blocks.backup.modals import (
 )
 from bot.accounts.models import BackupRole, NotificationLevel, ProvisioningState, Role, UserStatus
 from bot.accounts.summary import BackupServiceSummary, UserSummary
-from bot.console.blockkit import BlockKitLimits
 from bot.customers.service import CustomerSummary, SubscriptionSummary
 from bot.integrations.backup.port import Quotas
+from console.blockkit import BlockKitLimits
 from tests.support.paths import BLOCKKIT_LIMITS
 
 LIMITS = BlockKitLimits.load(BLOCKKIT_LIMITS)

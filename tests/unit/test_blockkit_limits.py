@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.console.blockkit import BlockKitLimits
+from console.blockkit import BlockKitLimits
 from tests.unit.blockkit_payloads import (
     LIMITS,
     RAW,

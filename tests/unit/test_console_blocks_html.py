@@ -6,9 +6,9 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from typing import Any
 
-from bot.console.html_blocks import render_blocks
-from bot.console.html_elements import Surface
-from bot.console.mrkdwn import RenderContext
+from console.html_blocks import render_blocks
+from console.html_elements import Surface
+from console.mrkdwn import RenderContext
 
 CTX = RenderContext(users={"U0HELEN01": "Helen Desk"})
 EVIL = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.console.mrkdwn import RenderContext, format_date, render_mrkdwn, render_plain
+from console.mrkdwn import RenderContext, format_date, render_mrkdwn, render_plain
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 CTX = RenderContext(

@@ -17,8 +17,10 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message
 
 from bot.config import load_settings
-from bot.console.actions import ConsoleError, SlashCommand, state_entry
-from bot.console.offline import (
+from bot.migrations import PROJECT_ROOT
+from console.actions import ConsoleError, SlashCommand, state_entry
+from console.pages import ClientErrors, Place
+from deskops.offline import (
     APPROVALS_CHANNEL,
     APPROVER,
     HELPDESK_CHANNEL,
@@ -28,8 +30,6 @@ from bot.console.offline import (
     load_commands,
     load_limits,
 )
-from bot.console.pages import ClientErrors, Place
-from bot.migrations import PROJECT_ROOT
 
 
 def test_console_settings_point_the_bot_at_the_emulator_and_this_server() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.console.outbox import OutboxFolder, framed_html, links_in
 from bot.integrations.mail.file import FileMailer
 from bot.integrations.mail.port import OutgoingEmail
+from console.outbox import OutboxFolder, framed_html, links_in
 
 HTML = (
     "<!DOCTYPE html><html><head><title>t</title></head><body>"

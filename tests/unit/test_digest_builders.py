@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from blocks.digest import digest_message, digest_preview, digest_text
-from bot.console.blockkit import BlockKitLimits
 from bot.digest.schedule import day_before, digest_period, due_day
 from bot.digest.service import CustomerActivity, Digest, InvitationActivity, Problem, WaitingApproval
 from bot.enrollment.licences import LicenceUsage
+from console.blockkit import BlockKitLimits
 from tests.support.paths import BLOCKKIT_LIMITS
 
 LIMITS = BlockKitLimits.load(BLOCKKIT_LIMITS)

@@ -43,6 +43,15 @@ class LocalBackupPlatform:
     def send_activation_email(self, provider_user_id: str) -> None:
         raise PlatformError("the local provider has no activation e-mail of its own", transient=False)
 
+    def set_enabled(self, provider_user_id: str, *, enabled: bool) -> None:
+        """Nothing to do: deskops' own records are the accounts (the user's status says it all)."""
+
+    def update_account(self, provider_user_id: str, spec: PlatformUserSpec) -> None:
+        """Nothing to do: deskops' own records are the accounts."""
+
+    def delete_account(self, provider_user_id: str) -> None:
+        """Nothing to do: the record stays in deskops' database, marked deleted, for the audit."""
+
     def list_customers(self) -> list[PlatformCustomer]:
         return []
 

@@ -1,9 +1,50 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
-from bot.accounts.models import BackupRole, NotificationLevel, Role
+# The platform's vocabulary for an account: the port's own types, which the accounts domain
+# stores as they are (bot/accounts/models.py imports them from here).
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def label(self) -> str:
+        return {Role.USER: "User", Role.ADMINISTRATOR: "Administrator"}[self]
+
+
+class NotificationLevel(StrEnum):
+    NONE = "none"
+    ERRORS = "errors"
+    ERRORS_AND_WARNINGS = "errors_and_warnings"
+    ALL = "all"
+
+    @property
+    def label(self) -> str:
+        return {
+            NotificationLevel.NONE: "None",
+            NotificationLevel.ERRORS: "Errors only",
+            NotificationLevel.ERRORS_AND_WARNINGS: "Errors and warnings",
+            NotificationLevel.ALL: "All",
+        }[self]
+
+
+class BackupRole(StrEnum):
+    USER = "user"
+    ADMINISTRATOR = "administrator"
+    READ_ONLY_ADMINISTRATOR = "read_only_administrator"
+
+    @property
+    def label(self) -> str:
+        return {
+            BackupRole.USER: "User",
+            BackupRole.ADMINISTRATOR: "Administrator",
+            BackupRole.READ_ONLY_ADMINISTRATOR: "Read-only administrator",
+        }[self]
 
 
 @dataclass(frozen=True)
@@ -29,6 +70,8 @@ class PlatformCustomer:
     provider_id: str
     name: str
     subscriptions: list[PlatformSubscription] = field(default_factory=list)
+    # The customer's language on the platform (Acronis: the tenant's `language`), as it spells it.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +176,16 @@ class BackupPlatform(Protocol):
 
     def send_activation_email(self, provider_user_id: str) -> None:
         """Ask the platform to e-mail the activation link (only when sends_own_activation_email)."""
+
+    def set_enabled(self, provider_user_id: str, *, enabled: bool) -> None:
+        """Let the account sign in (True) or not (False). Safe to call again."""
+
+    def update_account(self, provider_user_id: str, spec: PlatformUserSpec) -> None:
+        """Bring the account's contact details and role in line with `spec` (the login stays)."""
+
+    def delete_account(self, provider_user_id: str) -> None:
+        """Delete the account for good (disabling it first where the platform requires). An account
+        that is already gone counts as deleted."""
 
     def list_customers(self) -> list[PlatformCustomer]:
         """Customer tenants and their subscriptions, for `deskops customers sync`."""

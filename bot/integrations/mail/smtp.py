@@ -15,7 +15,6 @@ import logging
 import smtplib
 import socket
 import ssl
-import threading
 from collections.abc import Mapping
 
 from bot.integrations.mail.message import (
@@ -25,9 +24,23 @@ from bot.integrations.mail.message import (
     needs_smtputf8,
     to_bytes,
 )
-from bot.integrations.mail.port import MailError, OutgoingEmail
-from bot.integrations.mail.smtp_errors import Phase, certificate_problem, server_text, translate
-from bot.integrations.mail.smtp_url import SmtpConfig, SmtpSecurity, parse_smtp_url, redact_smtp_url
+from bot.integrations.mail.port import ConnectionSlots, MailDeferred, MailError, OutgoingEmail
+from bot.integrations.mail.smtp_errors import (
+    Phase,
+    certificate_problem,
+    server_text,
+    throttle_problem,
+    translate,
+)
+from bot.integrations.mail.smtp_pool import SmtpSessions
+from bot.integrations.mail.smtp_replies import closed_when_idle
+from bot.integrations.mail.smtp_url import (
+    SmtpConfig,
+    SmtpSecurity,
+    parse_smtp_url,
+    redact_smtp_url,
+    relay_name,
+)
 
 __all__ = ["SmtpMailer", "redact_smtp_url"]
 
@@ -49,25 +62,43 @@ class _StaleConnection(Exception):
 
 
 class SmtpMailer:
-    def __init__(self, config: SmtpConfig, *, mail_from: str, max_connections: int = 1) -> None:
-        """`max_connections`: how many messages may be on their way at once, each on its own
-        connection (the outbox threads); connections are kept open and reused."""
+    def __init__(
+        self,
+        config: SmtpConfig,
+        *,
+        mail_from: str,
+        max_connections: int = 1,
+        slots: ConnectionSlots | None = None,
+    ) -> None:
+        """`max_connections`: how many messages may be on their way at once from this process,
+        each on its own connection (the outbox threads); connections are kept open and reused.
+        `slots`: the connections all replicas together may hold (SMTP_MAX_CONNECTIONS)."""
         self.config = config
         self.mail_from = mail_from
         self._tls = None if config.security is SmtpSecurity.PLAIN else self._tls_context(check_hostname=True)
-        self._max_connections = max(1, max_connections)
-        self._pool = threading.Condition()
-        self._idle: list[smtplib.SMTP] = []  # open, not in use; the most recently used last
-        self._in_use = 0
+        self._sessions = SmtpSessions(self._open, size=max_connections, slots=slots, address=config.address)
 
     @classmethod
-    def from_url(cls, url: str, *, mail_from: str, timeout: float, max_connections: int = 1) -> SmtpMailer:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        mail_from: str,
+        timeout: float,
+        max_connections: int = 1,
+        slots: ConnectionSlots | None = None,
+    ) -> SmtpMailer:
         """Raises ValueError naming what to fix in SMTP_URL."""
         config = parse_smtp_url(url, default_timeout=timeout)
-        return cls(config, mail_from=mail_from, max_connections=max_connections)
+        return cls(config, mail_from=mail_from, max_connections=max_connections, slots=slots)
 
     def __repr__(self) -> str:
         return f"SmtpMailer({self.describe()})"
+
+    @property
+    def relay(self) -> str:
+        """The name the relay's shared limits are kept under (login and server, no password)."""
+        return relay_name(self.config)
 
     def describe(self) -> str:
         login = f", logged in as {self.config.user}" if self.config.user else ", no login"
@@ -83,24 +114,24 @@ class SmtpMailer:
         recipients = envelope_recipients(email.to)
         if not recipients:
             raise MailError(f"the e-mail has no recipient address (To: {email.to!r})", permanent=True)
-        connection, reused = self._checkout()
+        session, reused = self._sessions.checkout()
         try:
             try:
-                self._transaction(connection, message, recipients)
+                self._transaction(session.connection, message, recipients)
             except _StaleConnection as stale:
-                _close_quietly(connection)
                 if not reused:
+                    _close_quietly(session.connection)
                     raise stale.error from None
                 log.info("SMTP connection to %s was closed by the server; reconnecting", self.config.address)
-                connection = self._open()
+                self._sessions.open_again(session)
                 try:
-                    self._transaction(connection, message, recipients)
+                    self._transaction(session.connection, message, recipients)
                 except _StaleConnection as again:
-                    _close_quietly(connection)
+                    _close_quietly(session.connection)
                     raise again.error from None
         finally:
-            self._checkin(connection)
-        log.info("mail to %s accepted by %s", email.to, self.config.address)
+            self._sessions.checkin(session)
+        log.debug("mail to %s accepted by %s", email.to, self.config.address)
 
     def check(self) -> str:
         connection = self._open()
@@ -119,37 +150,9 @@ class SmtpMailer:
 
     def close(self) -> None:
         """Quit the connections not in use (one in use is closed when its message is done)."""
-        with self._pool:
-            idle, self._idle = self._idle, []
-        for connection in idle:
-            _quit(connection)
+        self._sessions.close()
 
     # --- connections ----------------------------------------------------------------------
-
-    def _checkout(self) -> tuple[smtplib.SMTP, bool]:
-        """An open connection for one message (reused: True) or a new one, waiting while
-        `max_connections` are in use."""
-        with self._pool:
-            self._pool.wait_for(lambda: self._in_use < self._max_connections)
-            self._in_use += 1
-            if self._idle:
-                return self._idle.pop(), True
-        try:
-            return self._open(), False
-        except BaseException:
-            self._release(None)
-            raise
-
-    def _checkin(self, connection: smtplib.SMTP) -> None:
-        """Back to the pool, unless it was closed (a broken session is never reused)."""
-        self._release(connection if connection.sock is not None else None)
-
-    def _release(self, connection: smtplib.SMTP | None) -> None:
-        with self._pool:
-            self._in_use -= 1
-            if connection is not None:
-                self._idle.append(connection)
-            self._pool.notify()
 
     def _open(self) -> smtplib.SMTP:
         """A connected, secured and logged-in session, or MailError saying what is wrong."""
@@ -234,12 +237,12 @@ class SmtpMailer:
         except (smtplib.SMTPException, OSError) as exc:
             raise _StaleConnection(translate(exc, self.config, "send")) from None
         if code == 421:
-            raise _StaleConnection(
-                MailError(
-                    f"the SMTP server {self.config.address} is not accepting mail right now "
-                    f"({server_text(code, reply, self.config)}): try again later"
-                )
-            )
+            _close_quietly(connection)
+            problem = self._sender_problem(code, reply, ", ".join(recipients), len(data))
+            text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+            if closed_when_idle(code, text):  # a new session may go on at once
+                raise _StaleConnection(problem)
+            raise problem
         try:
             if code != 250:
                 raise self._sender_problem(code, reply, to, len(data))
@@ -253,6 +256,9 @@ class SmtpMailer:
                 code, reply = exc.smtp_code, exc.smtp_error
             if code != 250:
                 raise self._content_problem(code, reply, to, len(data))
+        except MailDeferred:
+            _close_quietly(connection)  # the server may count it against a limit: not kept
+            raise
         except MailError:
             _reset_quietly(connection)
             raise
@@ -279,6 +285,9 @@ class SmtpMailer:
     def _sender_problem(self, code: int, reply: bytes | str, to: str, size: int) -> MailError:
         said = server_text(code, reply, self.config)
         where = self.config.address
+        throttled = throttle_problem(code, reply, self.config)
+        if throttled is not None:
+            return throttled
         if code == 530:
             return MailError(
                 f"the SMTP server {where} requires a login before sending: add user:password to SMTP_URL "
@@ -293,6 +302,9 @@ class SmtpMailer:
 
     def _recipient_problem(self, code: int, reply: bytes | str, recipient: str) -> MailError:
         said = server_text(code, reply, self.config)
+        throttled = throttle_problem(code, reply, self.config)
+        if throttled is not None:
+            return throttled
         if code == 530:
             return MailError(
                 f"the SMTP server {self.config.address} requires a login before sending: add "
@@ -307,6 +319,9 @@ class SmtpMailer:
 
     def _content_problem(self, code: int, reply: bytes | str, to: str, size: int) -> MailError:
         said = server_text(code, reply, self.config)
+        throttled = throttle_problem(code, reply, self.config)
+        if throttled is not None:
+            return throttled
         if code == 552:
             return self._too_large(to, size, said)
         where = self.config.address

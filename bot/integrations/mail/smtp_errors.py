@@ -12,7 +12,8 @@ import ssl
 from collections.abc import Sequence
 from typing import Literal
 
-from bot.integrations.mail.port import MailError
+from bot.integrations.mail.port import DeferReason, MailDeferred, MailError
+from bot.integrations.mail.smtp_replies import Throttle, classify
 from bot.integrations.mail.smtp_url import SmtpConfig, SmtpSecurity
 
 Phase = Literal["connect", "starttls", "login", "send"]
@@ -34,6 +35,30 @@ def server_text(code: int, reply: bytes | str, config: SmtpConfig) -> str:
     """`550 5.1.1 no such user`: the server's reply on one line, without the password."""
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
     return scrub(f"{code} {' '.join(text.split())}".strip(), config)
+
+
+_DEFER_REASONS = {
+    Throttle.SLOW_DOWN: DeferReason.SLOW_DOWN,
+    Throttle.DAILY_QUOTA: DeferReason.DAILY_QUOTA,
+    Throttle.CONNECTIONS: DeferReason.CONNECTIONS,
+}
+
+
+def throttle_problem(code: int, reply: bytes | str, config: SmtpConfig) -> MailDeferred | None:
+    """MailDeferred when the reply is the relay asking us to slow down, or saying its daily quota
+    is used up (see smtp_replies); None for any other reply."""
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    throttle = classify(code, text)
+    if throttle is None:
+        return None
+    said = server_text(code, reply, config)
+    if throttle.kind is Throttle.DAILY_QUOTA:
+        sentence = f"the SMTP server {config.address} says today's sending quota is used up ({said})"
+    elif throttle.kind is Throttle.CONNECTIONS:
+        sentence = f"the SMTP server {config.address} refused another connection at once ({said})"
+    else:
+        sentence = f"the SMTP server {config.address} asked us to slow down ({said})"
+    return MailDeferred(sentence, reason=_DEFER_REASONS[throttle.kind], retry_after=throttle.retry_after)
 
 
 def certificate_problem(
@@ -76,6 +101,10 @@ def translate(exc: BaseException, config: SmtpConfig, phase: Phase) -> MailError
     names on the certificate, which takes a second connection).
     """
     where = config.address
+    if isinstance(exc, smtplib.SMTPResponseException):
+        throttled = throttle_problem(exc.smtp_code, exc.smtp_error, config)
+        if throttled is not None:
+            return throttled
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         return MailError(
             f"the SMTP server {where} refused the login for {config.user}: check the user name and "

@@ -123,6 +123,11 @@ def _cafile(options: dict[str, str], security: SmtpSecurity, shown: str) -> Path
     return cafile
 
 
+def relay_name(config: SmtpConfig) -> str:
+    """Whose limits apply: relays limit per login (a mailbox), else per server."""
+    return f"{config.user}@{config.address}" if config.user else config.address
+
+
 def parse_smtp_url(url: str, *, default_timeout: float) -> SmtpConfig:
     """Parse an smtp:// or smtps:// URL; raise ValueError with one line saying what to fix."""
     shown = redact_smtp_url(url)

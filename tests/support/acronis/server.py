@@ -69,6 +69,7 @@ class EmulatorApp(UserEndpoints):
             ("POST", re.compile(r"/users"), self.post_user, True),
             ("GET", re.compile(user), self.get_user, True),
             ("PUT", re.compile(user), self.put_user, True),
+            ("DELETE", re.compile(user), self.delete_user, True),
             ("GET", re.compile(user + "/access_policies"), self.get_policies, True),
             ("PUT", re.compile(user + "/access_policies"), self.put_policies, True),
             ("POST", re.compile(user + "/send-activation-email"), self.send_activation, True),

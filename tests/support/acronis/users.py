@@ -131,10 +131,33 @@ class UserEndpoints:
             if not isinstance(body["notifications"], list) or not set(body["notifications"]) <= NOTIFICATIONS:
                 return error(400, "Unknown notification type")
             account.notifications = list(body["notifications"])
+        if "enabled" in body:
+            # "enabled: Flag, that disables or enables user account in the platform" (guide,
+            # "Disabling/enabling a user account": PUT /users/{user_id} with enabled and version).
+            if not isinstance(body["enabled"], bool):
+                return error(400, "enabled must be true or false")
+            account.enabled = body["enabled"]
         if isinstance(body.get("contact"), dict):
             account.contact.update(body["contact"])
         account.version += 1
         return JSONResponse(account.json())
+
+    def delete_user(self, call: Call, user_id: str) -> Response:
+        """Guide, "Deleting a user account": "3. Disable the user account", then DELETE
+        /users/{user_id} with the `version` query parameter ("Required: Yes")."""
+        account = self.state.accounts.get(user_id)
+        if account is None:
+            return error(404, USER_NOT_FOUND)
+        version = call.query.get("version")
+        if version is None or not version.isdigit():
+            return error(400, "version is required")
+        if int(version) != account.version:
+            return error(409, "The user was changed by someone else: read it again", code=1013)
+        if account.enabled:
+            return error(400, "Disable the user account before deleting it")
+        del self.state.accounts[user_id]
+        self.state.policies.pop(user_id, None)
+        return Response(status_code=204)
 
     def get_policies(self, call: Call, user_id: str) -> Response:
         if user_id not in self.state.accounts:

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.integrations.backup.acronis.client import AcronisError
 from bot.integrations.backup.acronis.roles import Grant, account_role
-from bot.integrations.backup.port import PlatformAccount, PlatformBackupState, PlatformError
+from bot.integrations.backup.port import PlatformAccount, PlatformBackupState, PlatformError, PlatformUserSpec
 
 LOGIN = re.compile(r"[A-Za-z0-9.@_\-+:!#$%^*={}'`/?]{3,}")
 LOGIN_CHARACTERS = "ASCII letters, digits and . @ _ - + : ! # $ % ^ * = { } ' ` / ?"
@@ -84,3 +84,18 @@ def address_lines(address: str | None) -> tuple[str | None, str | None]:
         return None, None
     lines = [line.strip() for line in address.splitlines() if line.strip()]
     return (lines[0] if lines else None), (", ".join(lines[1:]) or None)
+
+
+def contact_of(spec: PlatformUserSpec) -> dict[str, Any]:
+    """contact.email is "an email address that will be used for account activation and service
+    notifications" (guide, "JSON object structure of a user account contact"): the address deskops
+    sends the user's mail to (the notification e-mail when there is one)."""
+    address1, address2 = address_lines(spec.address)
+    return {
+        "email": spec.email,
+        "firstname": spec.first_name,
+        "lastname": spec.last_name,
+        "address1": address1,
+        "address2": address2,
+        "phone": spec.phone,
+    }

@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 
 from bot.config import Settings
-from bot.integrations.backup.acronis import catalog
+from bot.integrations.backup.acronis import catalog, lifecycle
 from bot.integrations.backup.acronis.accounts import (
-    address_lines,
+    contact_of,
     gone,
     login_problem,
     platform_account,
@@ -120,18 +120,7 @@ class AcronisBackupPlatform:
         if problem:
             raise PlatformError(problem, transient=False)
         tenant_id = self._customer_tenant(spec.customer_provider_id)
-        address1, address2 = address_lines(spec.address)
-        # contact.email is "an email address that will be used for account activation and service
-        # notifications" (guide, "JSON object structure of a user account contact"): the address
-        # deskops sends the user's mail to (the notification e-mail when there is one).
-        contact = {
-            "email": spec.email,
-            "firstname": spec.first_name,
-            "lastname": spec.last_name,
-            "address1": address1,
-            "address2": address2,
-            "phone": spec.phone,
-        }
+        contact = contact_of(spec)
         # POST /users body as the references send it: tenant_id, login, contact and language
         # (guide "Creating a user account"; WHMCS TenantManager::createUser sets the language).
         # No `notifications`: no reference shows it taking effect there; see _start_notifications.
@@ -345,6 +334,23 @@ class AcronisBackupPlatform:
             )
         except AcronisError as error:
             raise gone(error, provider_user_id) from None
+
+    # --- the account's life: disable, enable, delete (bot/integrations/backup/acronis/lifecycle.py)
+
+    def set_enabled(self, provider_user_id: str, *, enabled: bool) -> None:
+        lifecycle.set_enabled(self.client, provider_user_id, enabled=enabled)
+
+    def delete_account(self, provider_user_id: str) -> None:
+        lifecycle.delete_account(self.client, provider_user_id)
+
+    def update_account(self, provider_user_id: str, spec: PlatformUserSpec) -> None:
+        try:
+            lifecycle.update_contact(
+                self.client, provider_user_id, {k: v for k, v in contact_of(spec).items() if v is not None}
+            )
+            self.set_role(provider_user_id, spec)
+        except PlatformError as error:
+            raise unfinished(spec.login, [], error) from None
 
     # --- customers and the set-up check ---------------------------------------------------
 

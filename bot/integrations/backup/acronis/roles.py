@@ -15,7 +15,9 @@ Protection for one's own machines (our User); `backup_admin` — Cyber Protectio
 `readonly_admin` — read-only administrator. Which of them a tenant offers is read from
 `GET /tenants/{id}/applications/roles` (`{"items": [{"role", "application_id", "is_default",
 "type"}]}`), as the WHMCS module does, and a role it does not offer is refused before anything is
-written.
+written. deskops does not grant every `is_default` role the way the WHMCS module does for its
+users: that set spans services (Acronis's Postman sample lists `sync_share_user` and
+`notary_admin` beside `backup_user`), and deskops gives Backup only.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.accounts.models import BackupRole, Role
+from bot.integrations.backup.port import BackupRole, Role
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 COMPANY_ADMIN = "company_admin"

@@ -1,0 +1,110 @@
+"""A user's life after creation: disabled (cannot sign in, no reminders) and enabled again.
+
+The platform follows through the outbox (no remote call inside the transaction): the
+`SET_ENABLED` job reads the user's state when it runs, so two quick changes end in the last one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.accounts.jobs import AccountJob, FollowUp, follow_up_in_thread, refresh_cards
+from bot.accounts.models import ActivationToken, BackupUser, UserStatus
+from bot.accounts.queries import get_user
+from bot.audit.service import record
+from bot.customers.scope import CustomerScope
+from bot.errors import InvalidState
+from bot.outbox.service import enqueue
+
+
+@dataclass(frozen=True)
+class StateChange:
+    user_id: int
+    full_name: str
+    email: str
+    # False when the user already was in that state (a double click, a repeated command).
+    changed: bool
+
+
+def _user_in_scope(session: Session, user_id: int, scope: CustomerScope) -> BackupUser:
+    user = get_user(session, user_id)
+    scope.check(user.customer.name)
+    if user.status is UserStatus.DELETED:
+        raise InvalidState(f"{user.full_name} was deleted.")
+    return user
+
+
+def _queue_platform(session: Session, user: BackupUser, *, now: datetime, change_key: str) -> None:
+    enqueue(
+        session,
+        kind=AccountJob.SET_ENABLED,
+        payload={"user_id": user.id},
+        now=now,
+        dedupe_key=f"set-enabled:{user.id}:{change_key}",
+    )
+
+
+def disable_user(
+    session: Session, *, user_id: int, actor: str, now: datetime, scope: CustomerScope
+) -> StateChange:
+    """The user can no longer sign in; open activation links stop working; no more reminders."""
+    user = _user_in_scope(session, user_id, scope)
+    if user.status is UserStatus.DISABLED:
+        return StateChange(user.id, user.full_name, user.email, changed=False)
+    user.status = UserStatus.DISABLED
+    for token in session.scalars(
+        select(ActivationToken).where(
+            ActivationToken.user_id == user.id,
+            ActivationToken.used_at.is_(None),
+            ActivationToken.revoked_at.is_(None),
+        )
+    ):
+        token.revoked_at = now
+    event = record(
+        session,
+        actor=actor,
+        action="user.disabled",
+        target=user.email,
+        now=now,
+        customer_id=user.customer_id,
+        details={"user_id": user.id},
+    )
+    session.flush()
+    change_key = f"disabled:{event.id}"
+    _queue_platform(session, user, now=now, change_key=change_key)
+    follow_up_in_thread(
+        session, user.id, change=FollowUp.DISABLED, actor=actor, now=now, change_key=change_key
+    )
+    refresh_cards(session, user.id, now=now)
+    return StateChange(user.id, user.full_name, user.email, changed=True)
+
+
+def enable_user(
+    session: Session, *, user_id: int, actor: str, now: datetime, scope: CustomerScope
+) -> StateChange:
+    """Signs the user back in: Active again, or Pending activation if they never activated."""
+    user = _user_in_scope(session, user_id, scope)
+    if user.status is not UserStatus.DISABLED:
+        return StateChange(user.id, user.full_name, user.email, changed=False)
+    user.status = UserStatus.ACTIVE if user.activated_at is not None else UserStatus.PENDING_ACTIVATION
+    event = record(
+        session,
+        actor=actor,
+        action="user.enabled",
+        target=user.email,
+        now=now,
+        customer_id=user.customer_id,
+        details={"user_id": user.id, "status": user.status.value},
+    )
+    session.flush()
+    change_key = f"enabled:{event.id}"
+    _queue_platform(session, user, now=now, change_key=change_key)
+    follow_up_in_thread(
+        session, user.id, change=FollowUp.ENABLED, actor=actor, now=now, change_key=change_key
+    )
+    refresh_cards(session, user.id, now=now)
+    return StateChange(user.id, user.full_name, user.email, changed=True)

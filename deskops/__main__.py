@@ -1,0 +1,3 @@
+from deskops.cli import main
+
+raise SystemExit(main())
