@@ -39,9 +39,16 @@ def _scans() -> BenchResult:
     return scans.run()
 
 
+def _mail_relay() -> BenchResult:
+    from bench import mail_relay
+
+    return mail_relay.run()
+
+
 BENCHMARKS: dict[str, Runner] = {
     "ack_latency": _ack_latency,
     "invitations": _invitations,
+    "mail_relay": _mail_relay,
     "directory": _directory,
     "scans": _scans,
 }
