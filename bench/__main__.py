@@ -33,6 +33,24 @@ def _directory() -> BenchResult:
     return directory.run()
 
 
+def _submission_ack() -> BenchResult:
+    from bench import submission_ack
+
+    return submission_ack.run()
+
+
+def _invite_search() -> BenchResult:
+    from bench import invite_search
+
+    return invite_search.run()
+
+
+def _app_home() -> BenchResult:
+    from bench import app_home
+
+    return app_home.run()
+
+
 def _scans() -> BenchResult:
     from bench import scans
 
@@ -47,6 +65,9 @@ def _mail_relay() -> BenchResult:
 
 BENCHMARKS: dict[str, Runner] = {
     "ack_latency": _ack_latency,
+    "submission_ack": _submission_ack,
+    "invite_search": _invite_search,
+    "app_home": _app_home,
     "invitations": _invitations,
     "mail_relay": _mail_relay,
     "directory": _directory,

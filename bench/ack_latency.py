@@ -13,35 +13,27 @@ Targets, per database: p99 ≤ 1.3 x the bare app's p99, and p99 < 300 ms.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import tempfile
 import time
-import urllib.request
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import (
-    LOOPBACK,
-    PROJECT_ROOT,
-    PYTHON,
-    BenchResult,
-    child_process,
-    free_port,
-    median,
-    percentile,
-    say,
-    venv_tool,
-    wait_until,
-)
-from bench.fake_slack import HELPDESK_GROUP, helpdesk_users
+from bench.common import LOOPBACK, BenchResult, median, percentile, say, wait_until
+from bench.fake_slack import FakeSlackClient, helpdesk_users
 from bench.loadgen import Answer, burst, signed_slash_command
+from bench.servers import (
+    SIGNING_SECRET,
+    Server,
+    bare_app,
+    deskops_environment,
+    deskops_serve,
+    fake_slack,
+    postgres_url,
+    prepare_database,
+)
 from console.transport import SlackSender
 
 NAME = "ack_latency"
-SIGNING_SECRET = "bench-signing-secret-8f2a"
 CONCURRENCY = 50
 ROUNDS = 8  # measured rounds, after one warm-up round
 RATIO_TARGET = 1.3
@@ -49,52 +41,7 @@ ABSOLUTE_TARGET_MS = 300.0
 PG_DATABASE = "deskops_bench_ack"
 
 
-@dataclass
-class Server:
-    name: str
-    port: int
-    opens_modals: bool  # deskops answers /backup add with views.open after the ack
-    samples: list[float]
-    errors: int = 0
-
-
-def _fake_slack_calls(port: int, method: str) -> int:
-    with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/_stats", timeout=5) as answer:
-        return int(json.loads(answer.read()).get(method, 0))
-
-
-def _environment(fake_port: int, workdir: Path, database_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "SLACK_API_URL": f"http://{LOOPBACK}:{fake_port}/api/",
-        "SLACK_BOT_TOKEN": "xoxb-bench-token",
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "HELPDESK_USERS": HELPDESK_GROUP,
-        "DATABASE_URL": database_url,
-        "SMTP_URL": str(workdir / "outbox"),
-        "SECRET_KEY": "bench-secret-key-for-link-tokens-0123456789",
-        "SECRET_KEY_FILE": str(workdir / "deskops.secret"),
-        "PUBLIC_URL": f"http://{LOOPBACK}:3000",
-    }
-
-
-def _prepare_database(env: dict[str, str], log: Path) -> None:
-    deskops = venv_tool("deskops")
-    for args in (
-        [deskops, "db", "upgrade"],
-        [deskops, "customers", "import", "--if-empty", str(PROJECT_ROOT / "bot/sample/customers.yaml")],
-    ):
-        with log.open("ab") as output:
-            subprocess.run(args, env=env, stdout=output, stderr=subprocess.STDOUT, check=True, timeout=120)
-
-
-def _postgres_url() -> str:
-    from tests.support.database import create_postgres_database
-
-    return create_postgres_database(PG_DATABASE)
-
-
-def _round(server: Server, sender: SlackSender, fake_port: int, people: list[str]) -> list[Answer]:
+def _round(server: Server, sender: SlackSender, fake: FakeSlackClient, people: list[str]) -> list[Answer]:
     requests = [
         signed_slash_command(
             sender,
@@ -102,16 +49,17 @@ def _round(server: Server, sender: SlackSender, fake_port: int, people: list[str
             user_id=people[index % len(people)],
             command="/backup",
             text="add",
-            response_url=f"http://{LOOPBACK}:{fake_port}/response/{index}",
+            response_url=f"http://{LOOPBACK}:{fake.port}/response/{index}",
         )
         for index in range(CONCURRENCY)
     ]
-    before = _fake_slack_calls(fake_port, "views.open") if server.opens_modals else 0
+    opens_modals = not server.baseline  # deskops answers /backup add with views.open
+    before = fake.calls("views.open") if opens_modals else 0
     answers = burst(server.port, requests)
-    if server.opens_modals:
+    if opens_modals:
         # Until the listeners' follow-up work (read customers, build and open the modal) is done.
         wait_until(
-            lambda: _fake_slack_calls(fake_port, "views.open") >= before + CONCURRENCY,
+            lambda: fake.calls("views.open") >= before + CONCURRENCY,
             timeout=60,
             what=f"{server.name} to open {CONCURRENCY} modals",
             interval=0.05,
@@ -120,53 +68,28 @@ def _round(server: Server, sender: SlackSender, fake_port: int, people: list[str
     return answers
 
 
-def run(*, rounds: int = ROUNDS) -> BenchResult:
+def run(*, rounds: int = ROUNDS, database: str = PG_DATABASE) -> BenchResult:
     result = BenchResult(NAME)
     workdir = Path(tempfile.mkdtemp(prefix="deskops-bench-ack-"))
-    fake_port = free_port()
     sender = SlackSender(SIGNING_SECRET)
     people = helpdesk_users(CONCURRENCY)
     with ExitStack() as stack:
-        stack.enter_context(
-            child_process(
-                [PYTHON, "-m", "bench.fake_slack", str(fake_port)],
-                log=workdir / "fake_slack.log",
-                ready_port=fake_port,
-            )
-        )
-        servers: list[Server] = []
-        bare = Server("bare Bolt app", free_port(), opens_modals=False, samples=[])
-        env = _environment(fake_port, workdir, f"sqlite:///{workdir / 'bare.db'}")
-        stack.enter_context(
-            child_process(
-                [PYTHON, "-m", "bench.bare_app", str(bare.port)],
-                log=workdir / "bare.log",
-                env=env,
-                ready_port=bare.port,
-            )
-        )
-        servers.append(bare)
+        fake = stack.enter_context(fake_slack(workdir))
+        env = deskops_environment(fake.port, workdir, f"sqlite:///{workdir / 'bare.db'}")
+        servers = [stack.enter_context(bare_app(workdir, env))]
         for backend, url in (
             ("sqlite", f"sqlite:///{workdir / 'deskops.db'}"),
-            ("postgresql", _postgres_url()),
+            ("postgresql", postgres_url(database)),
         ):
-            server = Server(f"deskops serve ({backend})", free_port(), opens_modals=True, samples=[])
-            env = _environment(fake_port, workdir, url)
-            _prepare_database(env, workdir / f"{backend}.log")
-            stack.enter_context(
-                child_process(
-                    [venv_tool("deskops"), "serve", "--host", LOOPBACK, "--port", str(server.port)],
-                    log=workdir / f"{backend}.log",
-                    env=env,
-                    ready_port=server.port,
-                )
-            )
-            servers.append(server)
+            env = deskops_environment(fake.port, workdir, url)
+            log = workdir / f"{backend}.log"
+            prepare_database(env, log)
+            servers.append(stack.enter_context(deskops_serve(f"deskops serve ({backend})", env, log)))
         say(f"  servers up (logs in {workdir}); {rounds} rounds of {CONCURRENCY} concurrent /backup add")
         for number in range(rounds + 1):
             order = servers[number % len(servers) :] + servers[: number % len(servers)]
             for server in order:
-                answers = _round(server, sender, fake_port, people)
+                answers = _round(server, sender, fake, people)
                 if number == 0:
                     continue  # warm-up
                 server.samples += [a.milliseconds for a in answers]

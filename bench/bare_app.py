@@ -1,28 +1,38 @@
-"""The ack-latency baseline: a bare Bolt app whose only listener acks `/backup`, served by the
-same server as `deskops serve` (bot.web.server.create_web_app under uvicorn, same thread pool).
+"""The baseline of the Slack benchmarks: a bare Bolt app served by the same server as
+`deskops serve` (bot.web.server.create_web_app under uvicorn, same thread pool), whose listeners
+do nothing but what Slack requires:
 
-    python -m bench.bare_app PORT        # environment: SLACK_SIGNING_SECRET, SLACK_API_URL, ...
+- `/backup` acks (ack latency);
+- an Add New User submission, and its Acronis Backup Settings step, ack with
+  `response_action: clear` (submission ack);
+- `app_home_opened` publishes a Home view read once from HOME_VIEW.json, the one deskops
+  published (App Home).
+
+    python -m bench.bare_app PORT [HOME_VIEW.json]   # environment: SLACK_SIGNING_SECRET, ...
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from blocks.backup.ids import CallbackId
 from bot.config import load_settings
 from bot.web.metrics import Metrics
 from bot.web.server import create_web_app
 from bot.wiring import build_deps
 
 
-def bare_bolt_app(signing_secret: str, client: WebClient) -> App:
+def bare_bolt_app(signing_secret: str, client: WebClient, home_view: dict[str, Any] | None = None) -> App:
     app = App(
         client=client,
         signing_secret=signing_secret,
@@ -35,11 +45,21 @@ def bare_bolt_app(signing_secret: str, client: WebClient) -> App:
     def only_ack(ack: Ack) -> None:
         ack()
 
+    @app.view(CallbackId.ADD_USER)
+    @app.view(CallbackId.ADD_USER_BACKUP_SETTINGS)
+    def close_modal(ack: Ack) -> None:
+        ack(response_action="clear")
+
+    @app.event("app_home_opened")
+    def publish_home(event: dict[str, Any], client: WebClient) -> None:
+        client.views_publish(user_id=event["user"], view=home_view or {"type": "home", "blocks": []})
+
     return app
 
 
 def main(argv: list[str]) -> int:
     port = int(argv[0])
+    home_view = json.loads(Path(argv[1]).read_text(encoding="utf-8")) if len(argv) > 1 else None
     folder = Path(tempfile.mkdtemp(prefix="deskops-bare-"))
     # Dependencies only for the routes create_web_app serves besides /slack/events (never called).
     settings = load_settings(
@@ -49,7 +69,7 @@ def main(argv: list[str]) -> int:
         _env_file=None,
     )
     deps = build_deps(settings)
-    bolt = bare_bolt_app(os.environ["SLACK_SIGNING_SECRET"], deps.slack)
+    bolt = bare_bolt_app(os.environ["SLACK_SIGNING_SECRET"], deps.slack, home_view)
     web = create_web_app(bolt, deps, Metrics())
     uvicorn.run(web, host="127.0.0.1", port=port, log_config=None, access_log=False)
     return 0

@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-RESULTS = PROJECT_ROOT / "bench" / "results"
+# Every run's results are kept (one file per benchmark and run, committed): the charts in
+# docs/performance.md are drawn from all of them. BENCH_RESULTS points a run elsewhere (the smoke
+# tests write to a temporary folder).
+RESULTS = Path(os.environ.get("BENCH_RESULTS") or PROJECT_ROOT / "bench" / "results")
 PYTHON = sys.executable
 LOOPBACK = "127.0.0.1"
 PG_ADMIN_DSN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
@@ -59,6 +62,7 @@ class BenchResult:
     figures: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    finished_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     # 1-minute load averages before and after: the machine is shared, and numbers from a busy
     # one say so.
     load: tuple[float, float] = (0.0, 0.0)
@@ -76,7 +80,8 @@ class BenchResult:
         return {
             "name": self.name,
             "passed": self.passed,
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "finished_at": self.finished_at.isoformat(timespec="seconds"),
+            "commit": commit(),
             "seconds": round(self.seconds, 1),
             "load_average": {"before": self.load[0], "after": self.load[1]},
             "targets": [asdict(t) | {"passed": t.passed} for t in self.targets],
@@ -85,9 +90,13 @@ class BenchResult:
             "machine": machine(),
         }
 
-    def write(self) -> Path:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path = RESULTS / f"{self.name}.json"
+    def write(self, folder: Path | None = None) -> Path:
+        """<folder>/<UTC time>-<name>.json (bench/results by default): runs sort by time, and
+        none overwrites another."""
+        folder = folder or RESULTS
+        folder.mkdir(parents=True, exist_ok=True)
+        self.finished_at = datetime.now(UTC)
+        path = folder / f"{self.finished_at:%Y%m%dT%H%M%SZ}-{self.name}.json"
         path.write_text(json.dumps(self.to_json(), indent=2, default=str) + "\n", encoding="utf-8")
         return path
 
@@ -137,6 +146,20 @@ def _slapd_version() -> str:
 
 
 _MACHINE: dict[str, Any] = {}
+
+
+def commit() -> str:
+    """The commit measured, with `+changes` when the work tree differs from it."""
+
+    def git(*args: str) -> str:
+        found = subprocess.run(
+            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False, timeout=10
+        )
+        return found.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "bot", "commands", "blocks", "bench")
+    return f"{head}+changes" if dirty else head
 
 
 def machine() -> dict[str, Any]:

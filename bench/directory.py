@@ -10,10 +10,12 @@ Both sides bind as the same ordinary account:
 - baseline: one `ldapsearch` (paged, 500 a page) returning the group's `member` values and every
   member entry with the attributes deskops asks for - what any client has to fetch.
 
-They alternate for a few rounds; each side's figure is its median. Target: ≤ 1.5 x ldapsearch.
+A third side shows what the library deskops must use can do at best: ldap3 alone running the
+baseline's search (paged, 500 a page) and reading every entry, nothing more.
 
-A third figure, not a target, shows what the library deskops must use can do at best: ldap3 alone
-running the baseline's search (paged, 500 a page) and reading every entry, nothing more.
+They alternate for a few rounds; each side's figure is its median. Target (issue 20): ≤ 1.2 x
+ldap3 alone, the floor of the library deskops uses. The ratio to ldapsearch (C, libldap: the
+physical limit) is printed beside it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from bench.common import BenchResult, median, say
 NAME = "directory"
 MEMBERS = 10_000
 ROUNDS = 5
-RATIO_TARGET = 1.5
+RATIO_TARGET = 1.2  # x ldap3 alone
 
 
 def run(*, members: int = MEMBERS, rounds: int = ROUNDS) -> BenchResult:
@@ -108,7 +110,7 @@ def run(*, members: int = MEMBERS, rounds: int = ROUNDS) -> BenchResult:
     say(
         f"  ldap3 alone {floor:.3f} s ({floor / baseline:.2f} x ldapsearch); deskops {ours / floor:.2f} x ldap3 alone"
     )
-    result.check("expand_group / ldapsearch wall time", ours / baseline, "<=", RATIO_TARGET, "x")
+    result.check("expand_group / ldap3 alone wall time", ours / floor, "<=", RATIO_TARGET, "x")
     result.figures = {
         "members": members,
         "deskops_seconds": round(ours, 3),

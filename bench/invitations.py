@@ -7,7 +7,7 @@ smtplib with the messages rendered beforehand, or deskops on a fresh database, w
 starts at Send and stops when the sink accepts the last message. Runs alternate raw / SQLite /
 PostgreSQL for a few rounds; each figure is the median of its runs.
 
-Targets: deskops ≥ 0.8 x raw throughput (1,000 invitees, on each database), and memory flat:
+Targets: deskops ≥ 0.6 x raw throughput (1,000 invitees, on each database), and memory flat:
 the growth of the worker process's resident memory during Send and delivery at 10,000
 invitees no more than at 1,000 plus `FLAT_SLACK_MIB`.
 """
@@ -38,7 +38,7 @@ NAME = "invitations"
 COUNT = 1_000
 LARGE = 10_000
 ROUNDS = 3
-RATIO_TARGET = 0.8
+RATIO_TARGET = 0.6  # decided in issue 20; the mail path itself is the mail-relay issue's (21)
 FLAT_SLACK_MIB = 8.0
 PG_DATABASE = "deskops_bench_invitations"
 MIB = 1024 * 1024

@@ -14,8 +14,8 @@ import uuid
 from dataclasses import dataclass
 
 from bench.common import LOOPBACK
-from console.models import AppIdentity, Channel, User
-from console.payloads import form_body, slash_command
+from console.models import JSON, AppIdentity, Channel, User
+from console.payloads import event_body, form_body, interactivity_body, slash_command
 from console.transport import SlackSender
 
 IDENTITY = AppIdentity()
@@ -28,6 +28,36 @@ class Answer:
     status: int
     milliseconds: float
     body: bytes
+    sent_at: float = 0.0  # epoch seconds of the first byte written (for round trips timed elsewhere)
+
+
+def _signed(port: int, sender: SlackSender, body: bytes, content_type: str) -> bytes:
+    stamp = str(int(time.time()))
+    head = (
+        "POST /slack/events HTTP/1.1\r\n"
+        f"Host: {LOOPBACK}:{port}\r\n"
+        "User-Agent: Slackbot 1.0 (+https://api.slack.com/robots)\r\n"
+        f"Content-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        f"X-Slack-Request-Timestamp: {stamp}\r\n"
+        f"X-Slack-Signature: {sender.signature(body, stamp)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+def signed_interaction(sender: SlackSender, *, port: int, payload: JSON) -> bytes:
+    """The raw HTTP request for an interactivity payload (block_actions, view_submission)."""
+    return _signed(port, sender, interactivity_body(payload), "application/x-www-form-urlencoded")
+
+
+def signed_event(sender: SlackSender, *, port: int, envelope: JSON) -> bytes:
+    """The raw HTTP request for an Events API envelope."""
+    return _signed(port, sender, event_body(envelope), "application/json")
+
+
+def trigger_id() -> str:
+    return f"{int(time.time())}.{uuid.uuid4().hex}"
 
 
 def signed_slash_command(
@@ -41,24 +71,13 @@ def signed_slash_command(
         command=command,
         text=text,
         response_url=response_url,
-        trigger_id=f"{int(time.time())}.{uuid.uuid4().hex}",
+        trigger_id=trigger_id(),
     )
-    body = form_body(fields)
-    stamp = str(int(time.time()))
-    head = (
-        "POST /slack/events HTTP/1.1\r\n"
-        f"Host: {LOOPBACK}:{port}\r\n"
-        "User-Agent: Slackbot 1.0 (+https://api.slack.com/robots)\r\n"
-        "Content-Type: application/x-www-form-urlencoded\r\n"
-        f"Content-Length: {len(body)}\r\n"
-        f"X-Slack-Request-Timestamp: {stamp}\r\n"
-        f"X-Slack-Signature: {sender.signature(body, stamp)}\r\n"
-        "Connection: close\r\n\r\n"
-    )
-    return head.encode("ascii") + body
+    return _signed(port, sender, form_body(fields), "application/x-www-form-urlencoded")
 
 
 async def _exchange(port: int, request: bytes) -> Answer:
+    sent_at = time.time()
     started = time.perf_counter()
     reader, writer = await asyncio.open_connection(LOOPBACK, port)
     try:
@@ -78,7 +97,7 @@ async def _exchange(port: int, request: bytes) -> Answer:
         writer.close()
     elapsed = (time.perf_counter() - started) * 1000
     parts = status_line.split()
-    return Answer(int(parts[1]) if len(parts) > 1 else 0, elapsed, body)
+    return Answer(int(parts[1]) if len(parts) > 1 else 0, elapsed, body, sent_at)
 
 
 async def _burst(port: int, requests: list[bytes]) -> list[Answer]:
@@ -94,3 +113,8 @@ async def _burst(port: int, requests: list[bytes]) -> list[Answer]:
 def burst(port: int, requests: list[bytes]) -> list[Answer]:
     """Send all `requests` at once; their answers in the same order."""
     return asyncio.run(_burst(port, requests))
+
+
+def send(port: int, request: bytes) -> Answer:
+    """Send one request and read its answer."""
+    return burst(port, [request])[0]

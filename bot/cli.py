@@ -178,7 +178,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     """The daily digest of the last day, printed (--preview) or posted to DIGEST_CHANNEL now (--send)."""
-    from bot.digest.command import preview_digest, send_digest
+    from bot.slack.digest_command import preview_digest, send_digest
 
     settings = load_or_exit()
     db = _database(settings)

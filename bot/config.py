@@ -14,12 +14,11 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.access_file import AccessFileError, read_access_file
-from bot.i18n.languages import UnknownLanguage, parse_language
+from bot.i18n.settings import BrandName, LanguageCode, LogoUrl, SupportEmail
 
 SLACK_PRINCIPAL_ID = re.compile(r"^[US][A-Z0-9]{2,}$")
 SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -121,11 +120,11 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:3000"
     mail_from: str = "helpdesk@localhost"
     # What end users see in e-mails and on public pages: the MSP's name, logo and address.
-    brand_name: str = Field(default="Helpdesk", min_length=1, max_length=100)
-    brand_logo_url: str | None = None
-    support_email: str | None = None
+    brand_name: BrandName = "Helpdesk"
+    brand_logo_url: LogoUrl = None
+    support_email: SupportEmail = None
     # E-mails and pages for a customer without a `language` of its own.
-    language: str = "en"
+    language: LanguageCode = "en"
     enrollment_server: str | None = None
     agent_download_url: str | None = None
     enrollment_api_key: SecretStr | None = None
@@ -241,46 +240,6 @@ class Settings(BaseSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"{value!r} is not an http(s) URL such as https://deskops.example.com")
         return value
-
-    @field_validator("brand_name")
-    @classmethod
-    def _check_brand_name(cls, value: str) -> str:
-        name = " ".join(value.split())
-        if not name:
-            raise ValueError("use the name your customers know you by, such as Contoso IT")
-        return name
-
-    @field_validator("brand_logo_url")
-    @classmethod
-    def _check_logo_url(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        assert value is not None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
-                f"{value!r} is not an http(s) URL of an image, such as https://example.com/logo.png"
-            )
-        return value
-
-    @field_validator("support_email")
-    @classmethod
-    def _check_support_email(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        assert value is not None
-        try:
-            return validate_email(value, check_deliverability=False).normalized
-        except EmailNotValidError as exc:
-            raise ValueError(f"{value!r} is not an e-mail address: {exc}") from None
-
-    @field_validator("language")
-    @classmethod
-    def _check_language(cls, value: str) -> str:
-        try:
-            return parse_language(value)
-        except UnknownLanguage as exc:
-            raise ValueError(str(exc)) from None
 
     @field_validator("acronis_url")
     @classmethod

@@ -9,8 +9,9 @@ from bot.enrollment.models import Device, DraftInvitee, Invitation, InvitationBa
 from bot.mailrelay.models import MailRelaySlot, MailRelayState
 from bot.outbox.models import OutboxMessage
 from bot.reminders.models import Reminder
+from bot.request_keys import RequestKey
 from bot.scheduler.models import SchedulerRun, scheduled_jobs
-from bot.slack.models import PostedMessage, ProcessedSlackRequest
+from bot.slack.models import PostedMessage
 
 __all__ = [
     "ActivationToken",
@@ -28,8 +29,8 @@ __all__ = [
     "MailRelayState",
     "OutboxMessage",
     "PostedMessage",
-    "ProcessedSlackRequest",
     "Reminder",
+    "RequestKey",
     "SchedulerRun",
     "ServiceAssignment",
     "Subscription",

@@ -36,11 +36,15 @@ from bot.mailrelay.slots import DatabaseSlots
 from bot.outbox.service import ENQUEUED_FLAG, pending_count
 from bot.outbox.worker import OutboxHandler, OutboxWorker
 from bot.scheduler.service import JobScheduler
-from bot.scheduler.wiring import build_scheduler, channel_handlers
+from bot.scheduler.wiring import build_scheduler
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
+from bot.slack.approvals import ApprovalDelivery
 from bot.slack.batch_cards import BatchCards
 from bot.slack.client import make_web_client
+from bot.slack.digest import DigestDelivery
+from bot.slack.reminders import ReminderDelivery
 from bot.slack.scopes import StaffScopes
+from bot.slack.user_cards import UserCards
 from bot.tokens import LinkTokens, load_or_create_key
 from bot.web.metrics import Metrics
 from bot.web.server import create_web_app
@@ -118,18 +122,19 @@ def directory_from_settings(settings: Settings) -> Directory:
 
 
 def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
-    renderer = MailRenderer.from_settings(deps.settings)
+    """Every kind of outbox row and what delivers it: the one list of them."""
+    settings = deps.settings
+    renderer = MailRenderer.from_settings(settings)
     accounts = AccountDelivery(
         db=deps.db,
         clock=deps.clock,
         platform=deps.platform,
         mailer=deps.mailer,
         renderer=renderer,
-        slack=deps.slack,
-        public_url=deps.settings.public_url,
-        agent_download_url=deps.settings.agent_download_url,
+        public_url=settings.public_url,
+        agent_download_url=settings.agent_download_url,
         tokens=deps.tokens,
-        default_language=deps.settings.language,
+        default_language=settings.language,
     )
     enrollment = EnrollmentDelivery(
         db=deps.db,
@@ -137,18 +142,42 @@ def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
         mailer=deps.mailer,
         renderer=renderer,
         tokens=deps.tokens,
-        links=EnrollmentLinks.from_settings(deps.settings),
-        per_licence=deps.settings.devices_per_licence,
+        links=EnrollmentLinks.from_settings(settings),
+        per_licence=settings.devices_per_licence,
     )
+    user_cards = UserCards(db=deps.db, clock=deps.clock, slack=deps.slack)
     batch_cards = BatchCards(
         db=deps.db,
         clock=deps.clock,
         slack=deps.slack,
-        per_licence=deps.settings.devices_per_licence,
-        zone=deps.settings.zone,
+        per_licence=settings.devices_per_licence,
+        zone=settings.zone,
         relay=deps.relay,
     )
-    return {**accounts.handlers(), **enrollment.handlers(), **batch_cards.handlers()}
+    approvals = ApprovalDelivery(
+        db=deps.db,
+        clock=deps.clock,
+        slack=deps.slack,
+        approvals_channel=settings.approvals_channel,
+        approvers=tuple(settings.approvers),
+    )
+    reminders = ReminderDelivery(
+        db=deps.db,
+        slack=deps.slack,
+        window_hours=settings.reminder_expiry_window_hours,
+        pending_days=settings.reminder_pending_activation_days,
+    )
+    digest = DigestDelivery(
+        db=deps.db,
+        slack=deps.slack,
+        expiring_window=timedelta(hours=settings.reminder_expiry_window_hours),
+        per_licence=settings.devices_per_licence,
+        timezone=settings.timezone,
+    )
+    handlers: dict[str, OutboxHandler] = {}
+    for part in (accounts, enrollment, user_cards, batch_cards, approvals, reminders, digest):
+        handlers.update(part.handlers())
+    return handlers
 
 
 @dataclass
@@ -179,7 +208,7 @@ class Service:
 
 def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
     metrics = Metrics()
-    handlers = {**outbox_handlers(deps), **channel_handlers(deps)}
+    handlers = outbox_handlers(deps)
     worker = OutboxWorker(
         deps.db,
         handlers,

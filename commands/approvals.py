@@ -12,11 +12,11 @@ from slack_sdk import WebClient
 
 from blocks.approvals import ActionId, ApprovalRef, BlockId, CallbackId, reject_modal
 from bot.approvals import administrators as _administrators  # noqa: F401 - registers its executor
-from bot.approvals.access import is_approver
 from bot.approvals.models import ApprovalState
 from bot.approvals.service import approve, cancel, check_can_decide, reject
 from bot.approvals.summary import summarize
 from bot.deps import Deps
+from bot.slack.access import is_approver
 from commands.errors import answers_errors
 from commands.replies import tell_person
 from commands.state import ViewState, carried

@@ -8,15 +8,15 @@ from typing import Any
 from slack_sdk import WebClient
 
 from blocks.home import HomeContent, RecentAction, home_view
-from bot.accounts.queries import last_activation_sent, pending_activation
+from bot.accounts.queries import last_activations_sent, pending_activation
 from bot.accounts.summary import summarize
-from bot.approvals.access import is_approver
 from bot.approvals.policy import approvals_enabled
 from bot.approvals.service import pending_requests
 from bot.approvals.summary import summarize as summarize_request
 from bot.audit.service import recent_events
 from bot.deps import Deps
 from bot.reminders.service import expiring_invitations
+from bot.slack.access import is_approver
 
 LIST_MAX = 10
 
@@ -49,7 +49,9 @@ def home_content(deps: Deps, user_id: str, *, notice: str | None = None) -> Home
             )
         expiring, expiring_total = expiring_invitations(session, now=now, window=window, limit=LIST_MAX)
         users, pending_total = pending_activation(session, limit=LIST_MAX)
-        pending = [summarize(u, activation_sent_at=last_activation_sent(session, u.id)) for u in users]
+        # One query for the list, not one per user: each is a round trip on a busy database.
+        sent = last_activations_sent(session, [u.id for u in users])
+        pending = [summarize(u, activation_sent_at=sent.get(u.id)) for u in users]
         recent = [
             RecentAction(action=e.action, target=e.target, at=e.created_at)
             for e in recent_events(session, limit=LIST_MAX, actor=user_id)

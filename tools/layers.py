@@ -52,7 +52,11 @@ LAYERS: tuple[Layer, ...] = (
         "models, services that own their transaction, domain errors",
     ),
     Layer("outbox", ("bot.outbox",), "the transactional outbox and its worker"),
-    Layer("integrations", ("bot.integrations",), "adapters behind ports: backup platform, directory, mail"),
+    Layer(
+        "integrations",
+        ("bot.integrations", "bot.mailrelay"),
+        "adapters behind ports: backup platform, directory, mail (and the relay's pacing around it)",
+    ),
     Layer(
         "ground",
         (

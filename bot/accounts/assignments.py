@@ -22,7 +22,7 @@ from bot.audit.service import record
 from bot.customers.service import get_customer
 from bot.errors import FieldErrors, InvalidState
 from bot.outbox.service import enqueue
-from bot.slack.dedupe import claim
+from bot.request_keys import claim
 
 
 def apply_backup(

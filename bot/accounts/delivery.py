@@ -1,4 +1,5 @@
-"""Outbox handlers of the accounts domain: platform provisioning, activation e-mail, user cards."""
+"""Outbox handlers of the accounts domain: platform provisioning and the activation e-mail (the
+user cards are the Slack layer's: bot/slack/user_cards.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from slack_sdk import WebClient
-
-from blocks.backup.messages import follow_up_text, user_card, user_card_text
 from bot.accounts.activation import ACTIVATION
-from bot.accounts.jobs import AccountJob, CardHeadline, FollowUp, refresh_cards
+from bot.accounts.jobs import AccountJob, refresh_cards
 from bot.accounts.models import ActivationToken, BackupUser, ProvisioningState, Service, UserStatus
-from bot.accounts.queries import activation_mail_problem, get_user, last_activation_sent
-from bot.accounts.summary import quotas_of, summarize
+from bot.accounts.queries import get_user
+from bot.accounts.summary import quotas_of
 from bot.audit.service import record
 from bot.clock import Clock
 from bot.customers.service import language_for_customer
@@ -28,11 +26,9 @@ from bot.integrations.backup.port import (
 from bot.integrations.mail.port import MailDeferred, Mailer, MailError, OutgoingEmail
 from bot.outbox.service import enqueue
 from bot.outbox.worker import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler
-from bot.slack.cards import Cards, Render, Rendered
 from bot.tokens import LinkTokens
 
 log = logging.getLogger(__name__)
-CARD_SUBJECT = "backup_user"
 
 
 class EmailRenderer(Protocol):
@@ -54,7 +50,6 @@ class AccountDelivery:
     platform: BackupPlatform
     mailer: Mailer
     renderer: EmailRenderer
-    slack: WebClient
     public_url: str
     agent_download_url: str | None
     tokens: LinkTokens
@@ -66,13 +61,9 @@ class AccountDelivery:
             AccountJob.PROVISION: OutboxHandler(self.provision, gave_up=self.provisioning_gave_up),
             AccountJob.ACTIVATION_EMAIL: OutboxHandler(self.send_activation_email),
             AccountJob.PLATFORM_ACTIVATION: OutboxHandler(self.platform_activation),
-            AccountJob.USER_CARD: OutboxHandler(self.post_user_card),
-            AccountJob.USER_CARD_REFRESH: OutboxHandler(self.refresh_user_cards),
             AccountJob.SET_ENABLED: OutboxHandler(self.set_enabled),
             AccountJob.DELETE_ACCOUNT: OutboxHandler(self.delete_account),
             AccountJob.UPDATE_ACCOUNT: OutboxHandler(self.update_account),
-            AccountJob.CARD_FOLLOW_UP: OutboxHandler(self.follow_up),
-            AccountJob.CARD_THREAD_REPLY: OutboxHandler(self.thread_reply),
         }
 
     # --- backup platform ------------------------------------------------------------------
@@ -258,56 +249,3 @@ class AccountDelivery:
                 now=self.clock.now(),
                 delay=delay,
             )
-
-    # --- Slack cards ----------------------------------------------------------------------
-
-    @property
-    def cards(self) -> Cards:
-        return Cards(self.db, self.slack, self.clock, CARD_SUBJECT)
-
-    def _render(self, user_id: int) -> Render:
-        def render(headline: str | None) -> Rendered:
-            with self.db.read() as session:
-                user = get_user(session, user_id)
-                summary = summarize(
-                    user,
-                    activation_sent_at=last_activation_sent(session, user_id),
-                    activation_problem=activation_mail_problem(session, user_id),
-                )
-            return Rendered(
-                user_card(summary, headline=headline or CardHeadline.CREATED), user_card_text(summary)
-            )
-
-        return render
-
-    def follow_up(self, delivery: Delivery) -> None:
-        """One reply job per card of the user, each done once."""
-        user_id = int(delivery.payload["user_id"])
-        with self.db.transaction() as session:
-            for card_id, channel, ts in self.cards.posted(user_id):
-                enqueue(
-                    session,
-                    kind=AccountJob.CARD_THREAD_REPLY,
-                    payload={**delivery.payload, "channel": channel, "ts": ts},
-                    now=self.clock.now(),
-                    dedupe_key=f"card-reply:{delivery.id}:{card_id}",
-                )
-
-    def thread_reply(self, delivery: Delivery) -> None:
-        change = FollowUp(str(delivery.payload["change"]))
-        text = follow_up_text(change, actor=str(delivery.payload["actor"]))
-        self.cards.reply(channel=str(delivery.payload["channel"]), ts=str(delivery.payload["ts"]), text=text)
-
-    def post_user_card(self, delivery: Delivery) -> None:
-        user_id = int(delivery.payload["user_id"])
-        self.cards.post(
-            user_id,
-            channel=str(delivery.payload["channel"]),
-            fallback_user=delivery.payload.get("requester"),
-            render=self._render(user_id),
-            headline=str(delivery.payload.get("headline") or CardHeadline.CREATED),
-        )
-
-    def refresh_user_cards(self, delivery: Delivery) -> None:
-        user_id = int(delivery.payload["user_id"])
-        self.cards.refresh(user_id, self._render(user_id))

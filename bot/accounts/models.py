@@ -9,19 +9,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from bot.customers.models import Customer, Subscription
 from bot.db import Base
 from bot.folding import fold
+from bot.integrations.backup.port import BackupRole, NotificationLevel, Role
+
+__all__ = [
+    "ActivationToken",
+    "BackupRole",
+    "BackupUser",
+    "NotificationLevel",
+    "ProvisioningState",
+    "Role",
+    "Service",
+    "ServiceAssignment",
+    "UserStatus",
+]
 
 
 def _enum(cls: type[StrEnum], name: str) -> Enum:
     return Enum(cls, name=name, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
-
-
-class Role(StrEnum):
-    USER = "user"
-    ADMINISTRATOR = "administrator"
-
-    @property
-    def label(self) -> str:
-        return {Role.USER: "User", Role.ADMINISTRATOR: "Administrator"}[self]
 
 
 class UserStatus(StrEnum):
@@ -56,36 +60,6 @@ class Service(StrEnum):
     @property
     def label(self) -> str:
         return "Backup"
-
-
-class NotificationLevel(StrEnum):
-    NONE = "none"
-    ERRORS = "errors"
-    ERRORS_AND_WARNINGS = "errors_and_warnings"
-    ALL = "all"
-
-    @property
-    def label(self) -> str:
-        return {
-            NotificationLevel.NONE: "None",
-            NotificationLevel.ERRORS: "Errors only",
-            NotificationLevel.ERRORS_AND_WARNINGS: "Errors and warnings",
-            NotificationLevel.ALL: "All",
-        }[self]
-
-
-class BackupRole(StrEnum):
-    USER = "user"
-    ADMINISTRATOR = "administrator"
-    READ_ONLY_ADMINISTRATOR = "read_only_administrator"
-
-    @property
-    def label(self) -> str:
-        return {
-            BackupRole.USER: "User",
-            BackupRole.ADMINISTRATOR: "Administrator",
-            BackupRole.READ_ONLY_ADMINISTRATOR: "Read-only administrator",
-        }[self]
 
 
 class BackupUser(Base):

@@ -149,6 +149,18 @@ def last_activation_sent(session: Session, user_id: int) -> datetime | None:
     )
 
 
+def last_activations_sent(session: Session, user_ids: Sequence[int]) -> dict[int, datetime]:
+    """`last_activation_sent` of several users in one query (users never sent one are absent)."""
+    if not user_ids:
+        return {}
+    rows = session.execute(
+        select(ActivationToken.user_id, func.max(ActivationToken.created_at))
+        .where(ActivationToken.user_id.in_(user_ids))
+        .group_by(ActivationToken.user_id)
+    )
+    return {int(user_id): sent for user_id, sent in rows}
+
+
 @dataclass(frozen=True)
 class ActivationMailProblem:
     """Why the latest activation e-mail has not gone out: waiting for a retry, or given up."""

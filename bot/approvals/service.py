@@ -2,7 +2,7 @@
 cancel it, expire it, and remind the approvers while nobody decides.
 
 Plain functions over a session. Posting and updating the Slack messages is queued in the outbox
-in the same transaction (handlers in bot/approvals/delivery.py). On approval the held action runs
+in the same transaction (handlers in bot/slack/approvals.py). On approval the held action runs
 once, in the deciding transaction: the request row is locked (`FOR UPDATE` on PostgreSQL; SQLite
 has one writer), so two approvers clicking at the same moment, or a Slack retry, run it once.
 """

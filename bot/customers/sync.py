@@ -2,8 +2,8 @@
 
 The platform is the source of truth: its customers are created or updated here by their
 platform id (a customer or subscription imported from YAML under the same name is linked to
-the platform instead of duplicated), renamed when they are renamed there, and their
-subscriptions kept in the platform's order. Nothing is deleted: a customer or subscription the
+the platform instead of duplicated), renamed when they are renamed there, their subscriptions
+kept in the platform's order, and their language taken from the platform's when deskops ships it. Nothing is deleted: a customer or subscription the
 platform no longer lists may still have users and assignments, so it is reported instead.
 
 `sync_customers(session, platform, now=…)` is one unit of work; the scheduled job (see
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.audit.service import record
 from bot.customers.models import Customer, Subscription
+from bot.customers.service import apply_platform_language
 from bot.integrations.backup.port import BackupPlatform, PlatformCustomer
 
 CUSTOMER_NAME_MAX = 200
@@ -103,6 +104,7 @@ def apply_customers(
         seen.add(entry.provider_id)
         name = entry.name.strip()[:CUSTOMER_NAME_MAX] or entry.provider_id
         customer = by_id.get(entry.provider_id)
+        linked_before = customer is not None
         if customer is None:
             customer = by_name.get(name.lower())
             if customer is not None and _is_platform_id(customer.provider_id):
@@ -131,6 +133,9 @@ def apply_customers(
                 report.updated.append(f"{customer.name} (renamed to {name})")
                 customer.name = name
                 by_name[name.lower()] = customer
+        # Created or linked just now: that line says it; a language change of a known one is news.
+        if apply_platform_language(customer, entry.language) and linked_before:
+            report.updated.append(f"{customer.name} (language {customer.language})")
         _sync_subscriptions(customer, entry, report)
         if not entry.subscriptions:
             report.problems.append(

@@ -1,7 +1,7 @@
 """The daily digest: what happened in a period and what needs a human, per customer.
 
 `collect_digest` reads it from the database as plain values; `queue_digest` (the scheduled job)
-queues its post to DIGEST_CHANNEL once per local day (handler in bot/digest/delivery.py).
+queues its post to DIGEST_CHANNEL once per local day (handler in bot/slack/digest.py).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.audit.service import record
-from bot.enrollment.licences import device_counts, licences_for
+from bot.enrollment.licences import count_device, device_counts, licences_for
 from bot.enrollment.models import (
     Device,
     Invitation,
@@ -136,6 +136,7 @@ def record_device(
         raise InvitationLinkInvalid(LinkProblem.USED)
     invitation.state = InvitationState.ENROLLED
     session.flush()
+    count_device(session, owner)
     record(
         session,
         actor=actor,

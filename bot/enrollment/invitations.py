@@ -16,7 +16,7 @@ from bot.enrollment.models import (
     ReplacedLink,
 )
 from bot.errors import InvalidState, NotFound
-from bot.slack.dedupe import claim
+from bot.request_keys import claim
 from bot.tokens import LinkTokens, new_nonce
 
 # Invitations that can still be used to enroll.

@@ -1,15 +1,21 @@
 """Licensing: each licensed user may enroll up to 3 devices; every further device counts as an
-additional licensed user. Licensed users = Σ over people ceil(devices ÷ 3)."""
+additional licensed user. Licensed users = Σ over people ceil(devices ÷ 3).
+
+The totals (the daily digest's) come from a running tally, `device_tally`: how many people have
+exactly n devices, updated in the transaction that records each device (`count_device`), so
+they cost a read of a few rows however many devices there are."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.enrollment.models import Device, Invitation
+from bot.enrollment.models import Device, DeviceOwner, DeviceTally, Invitation
 
 
 def licences_for(devices: int, per_licence: int) -> int:
@@ -37,8 +43,51 @@ def device_counts(session: Session, emails: Iterable[str] | None = None) -> dict
     return {str(k): int(v) for k, v in session.execute(query)}
 
 
+def _upsert(session: Session, model: type[DeviceOwner] | type[DeviceTally]) -> Any:
+    """INSERT … ON CONFLICT for the session's database (PostgreSQL or SQLite)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def count_device(session: Session, owner: str) -> int:
+    """Count one more device of `owner` in the tally; how many the owner has now. The owner's
+    row is incremented in one statement (row-locked), so racing enrollments of one person each
+    see their own count, and the tally rows are updated lowest count first (no deadlock)."""
+    owner_row = _upsert(session, DeviceOwner)
+    owned = int(
+        session.execute(
+            owner_row.values(owner_email=owner, devices=1)
+            .on_conflict_do_update(
+                index_elements=[DeviceOwner.owner_email], set_={"devices": DeviceOwner.devices + 1}
+            )
+            .returning(DeviceOwner.devices)
+        ).scalar_one()
+    )
+    if owned > 1:
+        session.execute(
+            update(DeviceTally).where(DeviceTally.devices == owned - 1).values(owners=DeviceTally.owners - 1)
+        )
+    tally_row = _upsert(session, DeviceTally)
+    session.execute(
+        tally_row.values(devices=owned, owners=1).on_conflict_do_update(
+            index_elements=[DeviceTally.devices], set_={"owners": DeviceTally.owners + 1}
+        )
+    )
+    return owned
+
+
 def usage(session: Session, *, per_licence: int, email: str | None = None) -> LicenceUsage:
-    counts = device_counts(session, [email] if email else None)
+    if email is None:
+        tally = [
+            (int(n), int(owners))
+            for n, owners in session.execute(select(DeviceTally.devices, DeviceTally.owners))
+        ]
+        return LicenceUsage(
+            people=sum(owners for _, owners in tally),
+            devices=sum(n * owners for n, owners in tally),
+            licensed_users=sum(licences_for(n, per_licence) * owners for n, owners in tally),
+        )
+    counts = device_counts(session, [email])
     return LicenceUsage(
         people=len(counts),
         devices=sum(counts.values()),

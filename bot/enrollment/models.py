@@ -178,3 +178,25 @@ class Device(Base):
     device_id: Mapped[str] = mapped_column(String(200))
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"))
     enrolled_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class DeviceOwner(Base):
+    """How many devices each person has enrolled: kept with every device recorded, so one
+    person's count is one row and the tally below stays exact when enrollments race."""
+
+    __tablename__ = "device_owners"
+
+    owner_email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    devices: Mapped[int]
+
+
+class DeviceTally(Base):
+    """How many people have enrolled exactly `devices` devices. Its size is the largest number
+    of devices one person has, not the number of devices: the licence total reads it whole
+    (the sum of owners * ceil(devices / per licence), whatever the per-licence setting is) instead of
+    counting every device."""
+
+    __tablename__ = "device_tally"
+
+    devices: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    owners: Mapped[int]

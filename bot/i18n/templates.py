@@ -8,17 +8,34 @@ different languages at the same time without sharing one. `{% trans %}` blocks a
 
 from __future__ import annotations
 
+import gettext
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import BaseLoader, Environment, StrictUndefined, select_autoescape
+from jinja2 import BaseLoader, Environment, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from bot.i18n.catalogs import translations
 from bot.i18n.dates import format_moment
 from bot.i18n.languages import SHIPPED_LANGUAGES, language_name
+
+
+def _newstyle(catalog: gettext.NullTranslations) -> Callable[..., str]:
+    lookup = catalog.gettext
+
+    @pass_context
+    def translate(context: Context, message: str, **variables: Any) -> str:
+        text = lookup(message)
+        # Autoescaped (HTML): the translation is markup, the values are escaped into it.
+        if context.eval_ctx.autoescape:
+            return Markup(text) % variables  # noqa: S704 - our own catalogs; values escaped by %
+        return text % variables
+
+    return translate
 
 
 class LocalizedTemplates:
@@ -62,7 +79,11 @@ class LocalizedTemplates:
             **self._options,
         )
         environment.policies["ext.i18n.trimmed"] = True
-        environment.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+        catalog = translations(language)
+        environment.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
+        # `_()` and `gettext()` as Jinja2's newstyle ones behave, called directly: Jinja2's own
+        # pass through two more template calls each, most of an invitation e-mail's rendering.
+        environment.globals.update(_=_newstyle(catalog), gettext=_newstyle(catalog))
         zone = self._zone
 
         def moment(value: datetime) -> str:

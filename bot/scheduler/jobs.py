@@ -24,9 +24,9 @@ from bot.enrollment.drafts import forget_old_drafts
 from bot.enrollment.invitations import expire_due as expire_invitations
 from bot.integrations.backup.port import BackupPlatform
 from bot.reminders.service import queue_due_reminders
+from bot.request_keys import forget_older_than
 from bot.scheduler.activation import activation_sync, reminders_with_read_back
 from bot.scheduler.runner import ScheduledJob, forget_old_runs
-from bot.slack.dedupe import forget_older_than
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_EVERY = timedelta(hours=1)

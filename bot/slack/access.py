@@ -82,3 +82,9 @@ class HelpdeskAccess:
         if user_id is None:
             return False
         return self.open_to_everyone or self.principals.contains(user_id)
+
+
+def is_approver(approvers: SlackPrincipals, user_id: str | None) -> bool:
+    """APPROVERS may decide; with APPROVERS unset nobody may (deskops refuses to start that way
+    while APPROVALS_CHANNEL is set)."""
+    return user_id is not None and not approvers.is_empty and approvers.contains(user_id)

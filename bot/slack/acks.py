@@ -5,7 +5,9 @@ work (database reads, Block Kit, Web API calls) on the same thread. Under a burs
 work competes for the GIL with the requests still waiting for their ack, and it costs several
 times what an ack costs. So, once a listener has acked, its follow-up waits until no request is
 being dispatched (at most `max_wait`), and at most `concurrency` follow-ups run at a time: the acks
-of a burst go out first and the work follows them, in the order the requests came.
+of a burst go out first and the work follows them, in the order the requests came. A request that
+came alone (nothing else in flight, the one before it dispatched more than `quiet` earlier) is no
+burst: its follow-up goes on at once - a person's click waits for nobody.
 
 Nothing else changes: each listener still runs once, to the end, on its own thread.
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -38,6 +41,7 @@ class FollowUpGate:
         # request has been dispatched for this long.
         self.quiet = quiet
         self._last_dispatched = 0.0
+        self._dispatch_starts: deque[float] = deque(maxlen=2)  # when the last two requests came
         self._changed = threading.Condition()
         self._dispatching = 0  # requests inside App.dispatch: their acks are not out yet
         self._queued = 0  # listeners submitted to the executor and not started yet
@@ -49,6 +53,7 @@ class FollowUpGate:
     def dispatching(self) -> Iterator[None]:
         with self._changed:
             self._dispatching += 1
+            self._dispatch_starts.append(time.monotonic())
         try:
             yield
         finally:
@@ -78,8 +83,16 @@ class FollowUpGate:
         """How much longer the dispatcher must stay idle before follow-ups go on (0: now)."""
         return max(0.0, self._last_dispatched + self.quiet - time.monotonic())
 
+    def _alone(self) -> bool:
+        """The listener asking is the only one in flight (its own request may still be leaving
+        the dispatcher with its ack), and its request did not come close behind another: no
+        burst to let through first."""
+        starts = self._dispatch_starts
+        spaced = len(starts) < 2 or starts[-1] - starts[-2] > self.quiet
+        return spaced and self._dispatching <= 1 and self._queued == 0 and self._started <= 1
+
     def _open(self) -> bool:
-        if self._starved():
+        if self._starved() or self._alone():
             return self._running < self.concurrency
         return self._dispatching == 0 and self._quiet_for() == 0 and self._running < self.concurrency
 

@@ -40,7 +40,7 @@ class BatchCards:
 
     @property
     def cards(self) -> Cards:
-        return Cards(self.db, self.slack, self.clock, BATCH_SUBJECT)
+        return Cards.in_table(self.db, self.slack, self.clock, BATCH_SUBJECT)
 
     def post_batch_card(self, delivery: Delivery) -> None:
         batch_id = int(delivery.payload["batch_id"])

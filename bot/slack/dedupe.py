@@ -1,6 +1,7 @@
 """Slack retries (X-Slack-Retry-Num) are dropped when the same request was already taken.
 
-Every request's key is claimed in the database, so the check holds across restarts and across
+Every request's key is claimed in the database (bot/request_keys.py, the one "do this once"
+record), so the check holds across restarts and across
 replicas sharing one PostgreSQL. `RequestClaims` claims the keys of concurrent requests together
 (one short transaction per batch instead of one per request) so that a burst of requests does
 not queue on the database before it is acked."""
@@ -10,20 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, cast
-
-from sqlalchemy import Connection, Table, delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Insert
+from typing import Any
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.slack.models import ProcessedSlackRequest
+from bot.request_keys import claim_many
 
 
 def request_key(body: dict[str, Any], raw_body: str) -> str:
@@ -42,39 +35,6 @@ def request_key(body: dict[str, Any], raw_body: str) -> str:
         if parsed.get("trigger_id"):
             return f"trigger:{parsed['trigger_id']}"
     return "body:" + hashlib.sha256(raw_body.encode("utf-8")).hexdigest()
-
-
-def claim(session: Session, key: str, *, now: datetime) -> bool:
-    """True the first time a key is seen, False for a repeat."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(ProcessedSlackRequest)
-        .values(key=key, created_at=now)
-        .on_conflict_do_nothing()
-        .returning(ProcessedSlackRequest.key)
-    )
-    # A row comes back only when this call inserted it (rowcount is not reliable here).
-    return session.execute(statement).first() is not None
-
-
-def _insert_keys(dialect: str) -> Insert:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING key, built once per dialect (so it is compiled
-    once): executed with many rows, SQLAlchemy sends it as one multi-row statement."""
-    table = cast(Table, ProcessedSlackRequest.__table__)
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing().returning(table.c.key)
-
-
-_INSERT_KEYS = {dialect: _insert_keys(dialect) for dialect in ("postgresql", "sqlite")}
-
-
-def claim_many(connection: Connection, keys: Iterable[str], *, now: datetime) -> set[str]:
-    """The keys seen for the first time (inserted by this call); the others are repeats."""
-    unique = list(dict.fromkeys(keys))
-    if not unique:
-        return set()
-    statement = _INSERT_KEYS[connection.dialect.name]
-    return set(connection.execute(statement, [{"key": key, "created_at": now} for key in unique]).scalars())
 
 
 class ClaimFailed(Exception):
@@ -139,10 +99,3 @@ class RequestClaims:
             with self._changed:
                 self._writing = False
                 self._changed.notify_all()
-
-
-def forget_older_than(session: Session, *, now: datetime, age: timedelta = timedelta(days=2)) -> int:
-    result = session.execute(
-        delete(ProcessedSlackRequest).where(ProcessedSlackRequest.created_at < now - age)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]

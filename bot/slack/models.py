@@ -8,15 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.db import Base
 
 
-class ProcessedSlackRequest(Base):
-    """Keys of Slack requests already handled: a retry (X-Slack-Retry-Num) with the same key is dropped."""
-
-    __tablename__ = "processed_slack_requests"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(index=True)
-
-
 class PostedMessage(Base):
     """A message the bot posted about a domain object, so it can be updated in place later."""
 

@@ -49,6 +49,8 @@ def test_home_lists_users_pending_activation_and_my_recent_actions(
     # The answer appears on the Home tab itself (there is no message to answer under).
     refreshed = helen.home().all_text()
     assert "Activation e-mail for John Doe is on its way to john.doe@example.com" in refreshed
+    # The list knows the e-mail was sent: its button now offers to send it again.
+    assert "Resend activation" in refreshed
     assert slack_emulator.dm_channel(HELPDESK_USER).messages() == []
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.accounts.models import BackupUser
-from bot.slack.models import ProcessedSlackRequest
+from bot.request_keys import RequestKey
 from console import SlackEmulator
 from tests.e2e.backup_flows import add_user_with_backup, fill_user, open_add_user
 from tests.support.app import RunningApp
@@ -30,7 +30,7 @@ def test_bad_or_stale_signature_gets_401_and_changes_nothing(
     settings = view.submit().view
     assert settings is not None
     calls_before = len(slack_emulator.calls())
-    keys_before = count(deskops, ProcessedSlackRequest)
+    keys_before = count(deskops, RequestKey)
     # Build the final submission without sending it, then send it forged and stale.
     good = slack_emulator.driver.submit(HELPDESK_USER, settings.id, force=True)  # type: ignore[union-attr]
     request = good.delivery.request  # type: ignore[union-attr]
@@ -41,7 +41,7 @@ def test_bad_or_stale_signature_gets_401_and_changes_nothing(
     stale = slack_emulator.send_raw(request, timestamp=int(time.time()) - 6 * 60)
     assert (forged.status, stale.status) == (401, 401)
     assert count(deskops, BackupUser) == 0
-    assert count(deskops, ProcessedSlackRequest) == keys_before + 1  # only the genuine one
+    assert count(deskops, RequestKey) == keys_before + 1  # only the genuine one
     assert all(call.method != "views.open" for call in slack_emulator.calls()[calls_before:])
 
 

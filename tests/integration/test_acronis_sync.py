@@ -164,3 +164,26 @@ def test_doctor_reports_refused_credentials_without_the_secret(acronis_emulator:
     assert not result.ok
     assert "Acronis refused the API client (Client authentication failed)" in result.message
     assert "not-the-secret-42" not in result.line()
+
+
+def test_a_customers_language_comes_from_its_tenant_when_deskops_ships_it(
+    db: Database, platform: AcronisBackupPlatform, acronis_emulator: AcronisEmulator
+) -> None:
+    state = acronis_emulator.state
+    with state.lock:
+        state.customer_by_name("Acme Corporation").language = "de"
+        state.customer_by_name("Globex Logistics").language = "ja"  # no catalog here: LANGUAGE
+    with db.transaction() as session:
+        sync_customers(session, platform, now=NOW)
+
+    def languages() -> dict[str, str | None]:
+        with db.transaction() as session:
+            return {c.name: c.language for c in session.scalars(select(Customer))}
+
+    assert languages() == {"Acme Corporation": "de", "Globex Logistics": None, "Initech Dental": "en"}
+    with state.lock:
+        state.customer_by_name("Acme Corporation").language = "fr"
+    with db.transaction() as session:
+        report = sync_customers(session, platform, now=NOW)
+    assert report.updated == ["Acme Corporation (language fr)"]
+    assert languages()["Acme Corporation"] == "fr"

@@ -12,6 +12,7 @@ from sqlalchemy import inspect, select
 
 from alembic import command
 from bot.db import Database
+from bot.enrollment.licences import LicenceUsage, usage
 from bot.migrations import alembic_config, schema_is_current, upgrade
 from bot.models import Base
 from bot.reminders.models import Reminder
@@ -90,5 +91,28 @@ def test_reminders_recorded_before_0005_keep_their_window(empty_database_url: st
             42: datetime(2026, 3, 30, 8, 0, tzinfo=UTC),
             7: datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=UTC),
         }
+    finally:
+        db.dispose()
+
+
+def test_devices_enrolled_before_0011_are_in_the_licence_tally(empty_database_url: str) -> None:
+    """Upgrading a running helpdesk: the digest's licence total counts the devices already
+    enrolled (a tally read instead of every device)."""
+    command.upgrade(alembic_config(empty_database_url), "0010")
+    db = Database(empty_database_url)
+    try:
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO devices (owner_email, platform, device_id, enrolled_at) VALUES "
+                + ", ".join(
+                    f"('{owner}@example.com', 'ios', '{owner}-{n}', '2026-03-01 09:00:00')"
+                    for owner, count in (("ann", 4), ("bob", 1), ("cy", 3))
+                    for n in range(count)
+                )
+            )
+        upgrade(empty_database_url)
+        with db.read() as session:
+            assert usage(session, per_licence=3) == LicenceUsage(people=3, devices=8, licensed_users=4)
+            assert usage(session, per_licence=1) == LicenceUsage(people=3, devices=8, licensed_users=8)
     finally:
         db.dispose()

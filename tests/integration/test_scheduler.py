@@ -20,11 +20,11 @@ from bot.clock import ManualClock, SystemClock
 from bot.config import load_settings
 from bot.db import Database
 from bot.enrollment.models import InviteDraft
+from bot.request_keys import claim
 from bot.scheduler.jobs import JobId, build_jobs, housekeeping
 from bot.scheduler.models import SchedulerRun, scheduled_jobs
 from bot.scheduler.runner import JobRunner, RunOutcome, ScheduledJob
 from bot.scheduler.service import JobScheduler, JobStore, RunnerExecutor, Scheduler
-from bot.slack.dedupe import claim
 
 NOW = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)
 

@@ -39,7 +39,7 @@ LOCAL_STATE = {
     "deskops.secret",
     ".env",
 }
-EVERYWHERE = shutil.ignore_patterns("__pycache__", ".*_cache", ".hypothesis", "*.egg-info")
+EVERYWHERE = shutil.ignore_patterns("__pycache__", ".*_cache", ".hypothesis", "*.egg-info", "node_modules")
 
 
 def not_shipped(folder: str, names: list[str]) -> set[str]:
@@ -124,6 +124,22 @@ def test_the_installed_packages_are_the_wheels_own(installed: Path, tmp_path: Pa
         check=True,
     ).stdout
     assert "pytest" not in freeze.lower() and "alembic==" in freeze.lower()
+    # The compiled catalogs are inside: an e-mail renders in German from the wheel alone.
+    german = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "from bot.integrations.mail.render import render_email; "
+            "print(render_email('test_message', to='a@example.com', message_id='1', language='de',"
+            " context={'name': 'Jana', 'link': 'https://example.com'}).subject)",
+        ],
+        env=operator_environment(),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert german.stdout.strip() == "Testnachricht für Jana von Helpdesk", german.stderr
 
 
 def test_the_wheel_migrates_postgresql_and_serves_slack(

@@ -1,9 +1,50 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
-from bot.accounts.models import BackupRole, NotificationLevel, Role
+# The platform's vocabulary for an account: the port's own types, which the accounts domain
+# stores as they are (bot/accounts/models.py imports them from here).
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def label(self) -> str:
+        return {Role.USER: "User", Role.ADMINISTRATOR: "Administrator"}[self]
+
+
+class NotificationLevel(StrEnum):
+    NONE = "none"
+    ERRORS = "errors"
+    ERRORS_AND_WARNINGS = "errors_and_warnings"
+    ALL = "all"
+
+    @property
+    def label(self) -> str:
+        return {
+            NotificationLevel.NONE: "None",
+            NotificationLevel.ERRORS: "Errors only",
+            NotificationLevel.ERRORS_AND_WARNINGS: "Errors and warnings",
+            NotificationLevel.ALL: "All",
+        }[self]
+
+
+class BackupRole(StrEnum):
+    USER = "user"
+    ADMINISTRATOR = "administrator"
+    READ_ONLY_ADMINISTRATOR = "read_only_administrator"
+
+    @property
+    def label(self) -> str:
+        return {
+            BackupRole.USER: "User",
+            BackupRole.ADMINISTRATOR: "Administrator",
+            BackupRole.READ_ONLY_ADMINISTRATOR: "Read-only administrator",
+        }[self]
 
 
 @dataclass(frozen=True)
@@ -29,6 +70,8 @@ class PlatformCustomer:
     provider_id: str
     name: str
     subscriptions: list[PlatformSubscription] = field(default_factory=list)
+    # The customer's language on the platform (Acronis: the tenant's `language`), as it spells it.
+    language: str | None = None
 
 
 @dataclass(frozen=True)

@@ -67,13 +67,13 @@ class AccountView:
 
 
 class AcronisEmulator:
-    def __init__(self, *, token_lifetime: float = 7200.0, seed: bool = True) -> None:
+    def __init__(self, *, token_lifetime: float = 7200.0, seed: bool = True, port: int = 0) -> None:
         self.state = PlatformState(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
         self.faults = Faults()
         if seed:
             seed_sample(self.state)
         self._app = EmulatorApp(self.state, self.faults, token_lifetime=token_lifetime)
-        self._server = BackgroundServer(self._app.asgi())
+        self._server = BackgroundServer(self._app.asgi(), port=port)
 
     # --- lifecycle ------------------------------------------------------------------------
 

@@ -60,6 +60,9 @@ class Tenant:
     enabled: bool = True
     owner_id: str | None = None
     version: int = 1
+    # "The default language of notifications, reports, and the software that is used within the
+    # tenant" (developer guide, "Managing tenants"; codes from "Supported language codes").
+    language: str = "en"
     # Enabled applications (services): GET /tenants/{id}/applications.
     applications: set[str] = field(default_factory=set)
 
@@ -76,7 +79,7 @@ class Tenant:
             "customer_id": None,
             "brand_id": 1,
             "internal_tag": None,
-            "language": "en",
+            "language": self.language,
             "owner_id": self.owner_id,
             "has_children": False,
             "default_idp_id": "11111111-1111-1111-1111-111111111111",

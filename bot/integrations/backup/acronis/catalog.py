@@ -154,6 +154,9 @@ def customers(client: AcronisClient) -> list[PlatformCustomer]:
                 PlatformSubscription(provider_id=o.infra_id, name=names.get(o.infra_id, o.infra_id))
                 for o in offers[str(t["id"])]
             ],
+            # "The default language of notifications, reports, and the software that is used
+            # within the tenant" (developer guide, "Managing tenants").
+            language=str(t["language"]) if t.get("language") else None,
         )
         for t in tenants
     ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.accounts.models import NotificationLevel
+from bot.integrations.backup.port import NotificationLevel
 
 BACKUP_ERROR = "backup_error"
 BACKUP_CRITICAL = "backup_critical"

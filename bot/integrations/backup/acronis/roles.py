@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.accounts.models import BackupRole, Role
+from bot.integrations.backup.port import BackupRole, Role
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 COMPANY_ADMIN = "company_admin"

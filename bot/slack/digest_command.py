@@ -9,11 +9,11 @@ from blocks.digest import digest_preview
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
-from bot.digest.delivery import DigestDelivery
 from bot.digest.schedule import day_before
 from bot.digest.service import Digest
 from bot.outbox.worker import DeliveryFailed
 from bot.slack.client import make_web_client
+from bot.slack.digest import DigestDelivery
 
 EXIT_FAILED = 1
 EXIT_CONFIG = 2

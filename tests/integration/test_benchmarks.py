@@ -1,0 +1,74 @@
+"""The benchmarks added for what users wait for, each run end to end at a tiny size so that they
+cannot rot between the runs of `make bench`. Timings are never asserted here (the benchmarks
+print them against a baseline of the same run): only that each measured what it says, with no
+failed request, and that its results chart."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench import app_home, charts, invite_search, submission_ack
+from bench.common import BenchResult
+from tests.support.database import drop_postgres_database
+from tests.support.slapd import require_slapd
+
+# Each starts several processes (deskops serve, the fakes, slapd): minutes on a busy machine.
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture
+def database_names() -> Iterator[list[str]]:
+    """Fresh PostgreSQL database names, dropped afterwards (a bench creates what it is given)."""
+    names = [f"deskops_bench_smoke_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    yield names
+    for name in names:
+        drop_postgres_database(name)
+
+
+def _charts(result: BenchResult, folder: Path) -> str:
+    result.write(folder / "results")
+    charts.main(["--results", str(folder / "results"), "--out", str(folder / "charts")])
+    return (folder / "charts" / f"{result.name}.svg").read_text(encoding="utf-8")
+
+
+def _target(result: BenchResult, name: str) -> float:
+    return next(t.value for t in result.targets if t.name == name)
+
+
+def test_submission_ack_submits_both_steps_to_every_server(database_names: list[str], tmp_path: Path) -> None:
+    result = submission_ack.run(rounds=1, concurrency=3, databases=(database_names[0], database_names[1]))
+    servers = result.figures["servers"]
+    assert set(servers) == {
+        "bare Bolt app",
+        "deskops serve (postgresql)",
+        "deskops serve (postgresql, Acronis 100 ms)",
+    }
+    # One measured round of 3 people, two submissions each; every one answered as expected.
+    assert all(figures["requests"] == 6 and figures["errors"] == 0 for figures in servers.values())
+    assert _target(result, "deskops serve (postgresql) p99") > 0
+    assert "<svg" in _charts(result, tmp_path)
+
+
+def test_invite_search_times_both_modes_against_ldap3(database_names: list[str], tmp_path: Path) -> None:
+    require_slapd()
+    result = invite_search.run(people=300, rounds=1, database=database_names[0])
+    for mode in ("begins_with", "contains"):
+        figures = result.figures[mode]
+        assert figures["searches"] == len(invite_search.TEXTS[invite_search.MatchMode(mode)])
+        assert figures["deskops_p95_ms"] > 0 and figures["baseline_p95_ms"] > 0
+    assert "begins_with: deskops p95" in _charts(result, tmp_path)
+
+
+def test_app_home_publishes_for_a_person_with_pending_items(
+    database_names: list[str], tmp_path: Path
+) -> None:
+    result = app_home.run(items=20, events=3, database=database_names[0])
+    assert result.figures["items_of_each_kind"] == 20
+    assert result.figures["deskops serve (postgresql)"]["events"] == 3
+    assert result.figures["bare Bolt app"]["events"] == 3
+    assert result.figures["view_bytes"] > 1000  # the lists were rendered, not an empty Home
+    assert "app_home" in _charts(result, tmp_path)
