@@ -84,7 +84,11 @@ class SealingWebClient(WebClient):
             token=like.token,
             base_url=like.base_url,
             timeout=like.timeout,
+            ssl=like.ssl,
+            proxy=like.proxy,
             headers=like.headers,
+            team_id=like.team_id,
+            logger=like.logger,
             retry_handlers=like.retry_handlers,
         )
         self.seal = seal
