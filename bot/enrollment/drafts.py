@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from bot.db import Database
 from bot.enrollment.models import DraftInvitee, InviteDraft, PlatformChoice
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.integrations.directory.port import DirectoryUser, MatchMode, SearchResult
@@ -54,6 +55,16 @@ def owned_draft(session: Session, draft_id: str, owner: str) -> InviteDraft:
     if draft.owner != owner:
         raise NotAllowed("This invitation form belongs to someone else.")
     return draft
+
+
+def set_devices_per_person(db: Database, draft_id: str, owner: str, devices: int) -> bool:
+    """Keep the modal's Devices per person with the draft (for the forecast); True if it changed."""
+    with db.transaction() as session:
+        draft = owned_draft(session, draft_id, owner)
+        if draft.devices_per_person == devices:
+            return False
+        draft.devices_per_person = devices
+        return True
 
 
 # --- search results kept with the draft -------------------------------------------------------
