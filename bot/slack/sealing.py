@@ -87,7 +87,6 @@ class SealingWebClient(WebClient):
             ssl=like.ssl,
             proxy=like.proxy,
             headers=like.headers,
-            team_id=like.team_id,
             logger=like.logger,
             retry_handlers=like.retry_handlers,
         )
