@@ -1,5 +1,5 @@
 """`python -m bench [NAME ...]`: run the benchmarks (all by default), print PASS/MISS per target,
-write bench/results/<name>.json and exit 1 when any target is missed."""
+write bench/results/<UTC time>-<name>.json and exit 1 when any target is missed."""
 
 from __future__ import annotations
 
