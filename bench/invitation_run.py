@@ -39,7 +39,7 @@ def invitee(number: int) -> tuple[str, str, str, str]:
     )
 
 
-def _settings(smtp_port: int, database_url: str, slack_api_url: str) -> Any:
+def _settings(smtp_port: int, database_url: str, slack_api_url: str, **overrides: Any) -> Any:
     from bot.config import load_settings
 
     return load_settings(
@@ -54,6 +54,7 @@ def _settings(smtp_port: int, database_url: str, slack_api_url: str) -> Any:
         slack_api_url=slack_api_url,
         scheduler_enabled=False,
         _env_file=None,
+        **overrides,
     )
 
 

@@ -84,7 +84,10 @@ class SealingWebClient(WebClient):
             token=like.token,
             base_url=like.base_url,
             timeout=like.timeout,
+            ssl=like.ssl,
+            proxy=like.proxy,
             headers=like.headers,
+            logger=like.logger,
             retry_handlers=like.retry_handlers,
         )
         self.seal = seal

@@ -145,9 +145,12 @@ PROBE_FINDINGS = [
         "`test_probe_links`, on SQLite and PostgreSQL",
     ),
     (
-        'unique-key races answered 500 / "Something went wrong" (approval request keys, devices)',
-        "inserted in a savepoint; a violation returns the row the other request inserted",
-        "`test_probe_races`: 10 callbacks for one device, 5 submissions of one Administrator form",
+        'unique-key races answered 500 / "Something went wrong" (approval request keys, devices; '
+        "the same audit found invitation drafts' invitees)",
+        "inserted in a savepoint, a violation returning the row the other request inserted; many rows "
+        "with `ON CONFLICT DO NOTHING`",
+        "`test_probe_races`: 10 callbacks for one device, 5 submissions of one Administrator form, "
+        "5 Adds of the same 300 people, on SQLite and PostgreSQL",
     ),
     (
         "`private_metadata` trusted on the second step of Add New User",
