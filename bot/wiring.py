@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -40,8 +41,9 @@ from bot.integrations.mail.smtp import SmtpMailer
 from bot.mailrelay.mailer import PacedMailer
 from bot.mailrelay.pacing import RelayLimits, RelayPacer
 from bot.mailrelay.slots import DatabaseSlots
-from bot.outbox.service import ENQUEUED_FLAG, pending_count
+from bot.outbox.service import ENQUEUED_FLAG, oldest_undelivered, pending_count
 from bot.outbox.worker import OutboxHandler, OutboxWorker
+from bot.scheduler.runner import last_successes
 from bot.scheduler.service import JobScheduler
 from bot.scheduler.wiring import build_scheduler
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
@@ -54,6 +56,7 @@ from bot.slack.scopes import StaffScopes
 from bot.slack.user_cards import UserCards
 from bot.tokens import LinkTokens, load_or_create_key
 from bot.web.metrics import Metrics
+from bot.web.operator_metrics import DeploymentReading
 from bot.web.server import create_web_app
 
 log = logging.getLogger(__name__)
@@ -258,7 +261,8 @@ def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
     metrics.watch_outbox_depth(outbox_depth)
     scheduler = build_scheduler(deps)
     metrics.operator.know_outbox_kinds(handlers)
-    metrics.operator.watch_deployment(deps.db, deps.clock, [job.id for job in scheduler.jobs])
+    jobs = [job.id for job in scheduler.jobs]
+    metrics.operator.watch_deployment(lambda: deployment_reading(deps.db, jobs), deps.clock, jobs)
     deps.calls.subscribe(metrics.operator.record_call)
     if deps.relay is not None:
         deps.relay.on_pause = metrics.operator.record_relay_pause
@@ -276,3 +280,9 @@ def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
         worker=worker,
         scheduler=scheduler,
     )
+
+
+def deployment_reading(db: Database, jobs: Sequence[str]) -> DeploymentReading:
+    """The outbox's oldest waiting row and each job's last success, for /metrics."""
+    with db.read() as session:
+        return DeploymentReading(oldest_undelivered(session), last_successes(session, jobs))

@@ -15,7 +15,6 @@ import logging
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping
 
 from bot.integrations.mail.message import (
     MimeMessage,
@@ -27,6 +26,7 @@ from bot.integrations.mail.message import (
 from bot.integrations.mail.port import ConnectionSlots, MailDeferred, MailError, OutgoingEmail
 from bot.integrations.mail.smtp_errors import (
     Phase,
+    certificate_names,
     certificate_problem,
     server_text,
     throttle_problem,
@@ -223,7 +223,7 @@ class SmtpMailer:
             return []
         finally:
             _close_quietly(connection)
-        return _certificate_names(certificate or {})
+        return certificate_names(certificate or {})
 
     # --- one message ----------------------------------------------------------------------
 
@@ -334,22 +334,6 @@ class SmtpMailer:
             f"{self.config.address} accepts: {said}",
             permanent=True,
         )
-
-
-def _certificate_names(certificate: Mapping[str, object]) -> list[str]:
-    """subjectAltName values (DNS names, IP addresses), else the subject's commonName."""
-    names = [str(pair[1]) for pair in _pairs(certificate.get("subjectAltName"))]
-    if not names:
-        subject = certificate.get("subject")
-        for rdn in subject if isinstance(subject, tuple) else ():
-            names += [str(value) for key, value in _pairs(rdn) if key == "commonName"]
-    return names
-
-
-def _pairs(value: object) -> list[tuple[object, object]]:
-    if not isinstance(value, tuple):
-        return []
-    return [(item[0], item[1]) for item in value if isinstance(item, tuple) and len(item) == 2]
 
 
 def _reset_quietly(connection: smtplib.SMTP) -> None:
