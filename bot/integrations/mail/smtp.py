@@ -1,10 +1,11 @@
 """The real mailer: SMTP with STARTTLS or implicit TLS (SMTPS) and login.
 
-One connection is kept open across `send` calls and guarded by a lock: sends from several
-threads are serialised over it, which is what most servers want anyway (they limit
-concurrent sessions per client, not messages per session). A connection the server has
-dropped (idle timeout, restart, 421) is replaced transparently, but only when the failure
-happened before the message was handed over, so nothing is sent twice.
+Connections are kept open and reused from a pool (bot/integrations/mail/smtp_pool.py): up to
+`max_connections` in this process, one per message on its way (the outbox threads), and with
+`slots` at most SMTP_MAX_CONNECTIONS across every replica, since servers limit concurrent
+sessions per client rather than messages per session. A connection the server has dropped
+(idle timeout, restart, 421) is replaced transparently, but only when the failure happened
+before the message was handed over, so nothing is sent twice.
 """
 
 from __future__ import annotations
