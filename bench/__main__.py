@@ -1,5 +1,5 @@
 """`python -m bench [NAME ...]`: run the benchmarks (all by default), print PASS/MISS per target,
-write bench/results/<name>.json and exit 1 when any target is missed."""
+write bench/results/<UTC time>-<name>.json and exit 1 when any target is missed."""
 
 from __future__ import annotations
 
@@ -57,12 +57,19 @@ def _scans() -> BenchResult:
     return scans.run()
 
 
+def _mail_relay() -> BenchResult:
+    from bench import mail_relay
+
+    return mail_relay.run()
+
+
 BENCHMARKS: dict[str, Runner] = {
     "ack_latency": _ack_latency,
     "submission_ack": _submission_ack,
     "invite_search": _invite_search,
     "app_home": _app_home,
     "invitations": _invitations,
+    "mail_relay": _mail_relay,
     "directory": _directory,
     "scans": _scans,
 }

@@ -66,7 +66,9 @@ def _series(runs: list[dict[str, Any]]) -> dict[str, list[float | None]]:
 
 def _label(run: dict[str, Any]) -> str:
     finished = datetime.fromisoformat(str(run["finished_at"]))
-    return f"{finished:%d %b %H:%M} {str(run.get('commit', ''))[:7]}"
+    load = run.get("load_average") or {}
+    busy = f" load {load.get('before', 0):.0f}-{load.get('after', 0):.0f}" if load else ""
+    return f"{finished:%d %b %H:%M} {str(run.get('commit', ''))[:7]}{busy}"
 
 
 def chart(name: str, runs: list[dict[str, Any]]) -> str:

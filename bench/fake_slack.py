@@ -36,6 +36,10 @@ def helpdesk_users(count: int = 60) -> list[str]:
     return [f"U0BENCH{index:02d}" for index in range(count)]
 
 
+PAUSED_CARD = "Sending paused"
+PAUSED_CARD_COUNT = "cards_showing_a_pause"
+
+
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
@@ -57,6 +61,8 @@ class FakeSlack:
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             return {"ok": True, "view": {"id": f"V{self.sequence:08d}", "hash": f"h{self.sequence}"}}
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            if PAUSED_CARD in params.get("text", ""):
+                self.calls[PAUSED_CARD_COUNT] += 1  # the relay bench: a card that says sending paused
             ts = f"{time.time():.6f}"
             return {"ok": True, "channel": params.get("channel", "C0BENCH1"), "ts": ts, "message_ts": ts}
         return {"ok": True}

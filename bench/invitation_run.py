@@ -39,7 +39,7 @@ def invitee(number: int) -> tuple[str, str, str, str]:
     )
 
 
-def _settings(smtp_port: int, database_url: str, slack_api_url: str) -> Any:
+def _settings(smtp_port: int, database_url: str, slack_api_url: str, **overrides: Any) -> Any:
     from bot.config import load_settings
 
     return load_settings(
@@ -54,12 +54,13 @@ def _settings(smtp_port: int, database_url: str, slack_api_url: str) -> Any:
         slack_api_url=slack_api_url,
         scheduler_enabled=False,
         _env_file=None,
+        **overrides,
     )
 
 
 def run_raw(count: int, smtp_port: int) -> dict[str, Any]:
-    from bot.enrollment.delivery import EnrollmentLinks
-    from bot.enrollment.models import Platform
+    from bot.enrollment.delivery import EnrollmentLinks, invitation_with_qr
+    from bot.enrollment.models import PlatformChoice
     from bot.integrations.mail.message import build_mime, to_bytes
     from bot.integrations.mail.render import MailRenderer
     from bot.tokens import LinkTokens, new_nonce
@@ -75,15 +76,22 @@ def run_raw(count: int, smtp_port: int) -> dict[str, Any]:
     for number in range(count):
         _, account, name, email = invitee(number)
         nonce = new_nonce()
+        token = tokens.token("invitation", nonce)
         context = links.email_context(
-            tokens.token("invitation", nonce),
+            token,
             display_name=name,
-            platform=Platform.IOS,
+            platform=PlatformChoice.IOS,
             username=account,
             expires_at=datetime.fromtimestamp(expires, UTC),
         )
-        rendered = renderer.render_email(
-            "enrollment_invitation", to=email, context=context, message_id=f"invitation-{number + 1}-{nonce}"
+        rendered = invitation_with_qr(
+            renderer.render_email(
+                "enrollment_invitation",
+                to=email,
+                context=context,
+                message_id=f"invitation-{number + 1}-{nonce}",
+            ),
+            links.landing_url(token),
         )
         messages.append((email, to_bytes(build_mime(rendered, MAIL_FROM))))
     cpu = time.process_time()

@@ -12,8 +12,11 @@ from pathlib import Path
 
 from bench.common import LOOPBACK, PROJECT_ROOT, PYTHON, child_process, free_port, venv_tool
 from bench.fake_slack import HELPDESK_GROUP, FakeSlackClient
+from bot.slack.sealing import MetadataSeal
+from bot.tokens import LinkTokens
 
 SIGNING_SECRET = "bench-signing-secret-8f2a"
+SECRET_KEY = "bench-secret-key-for-link-tokens-0123456789"  # seals views' private_metadata
 HELPDESK_CHANNEL = "C0BENCH1"
 SAMPLE_CUSTOMERS = PROJECT_ROOT / "bot/sample/customers.yaml"
 
@@ -40,11 +43,17 @@ def deskops_environment(fake_port: int, workdir: Path, database_url: str, **sett
         "HELPDESK_USERS": HELPDESK_GROUP,
         "DATABASE_URL": database_url,
         "SMTP_URL": str(workdir / "outbox"),
-        "SECRET_KEY": "bench-secret-key-for-link-tokens-0123456789",
+        "SECRET_KEY": SECRET_KEY,
         "SECRET_KEY_FILE": str(workdir / "deskops.secret"),
         "PUBLIC_URL": f"http://{LOOPBACK}:3000",
         **settings,
     }
+
+
+def view_seal() -> MetadataSeal:
+    """deskops' seal of private_metadata under the bench's SECRET_KEY: a submission the bench
+    fills in carries metadata of its own (a new request key), sealed as deskops would."""
+    return MetadataSeal(LinkTokens(SECRET_KEY.encode("utf-8")))
 
 
 def deskops_cli(env: Mapping[str, str], log: Path, *commands: Sequence[str]) -> None:

@@ -14,7 +14,8 @@ that step, submitted as it opens, creates the user. Both submissions are timed: 
 details steps at once to a server, then the 50 settings steps they pushed (the bare app gets the
 same requests and only acks), to each server in turn, order rotated. After a round at deskops the
 bench waits until the 50 confirmation cards were posted, so follow-up work does not spill into
-the next burst. The first round warms up and is not counted. The p99 is over both steps.
+the next burst (not with Acronis, where the cards wait for provisioning: its platform calls go on
+while the next bursts are measured). The first round warms up and is not counted. The p99 is over both steps.
 
 Targets: on PostgreSQL p99 ≤ 1.5 x the bare app's p99 and < 300 ms; with Acronis answering in
 100 ms, p99 < 1 s.
@@ -46,6 +47,7 @@ from bench.servers import (
     fake_slack,
     postgres_url,
     prepare_database,
+    view_seal,
 )
 from bot.accounts.forms import Field
 from console.models import User
@@ -55,7 +57,7 @@ from console.viewstate import all_options, initial_values, stateful_elements
 
 NAME = "submission_ack"
 CONCURRENCY = 50
-ROUNDS = 4  # measured rounds, after one warm-up round
+ROUNDS = 3  # measured rounds, after one warm-up round
 RATIO_TARGET = 1.5
 ABSOLUTE_TARGET_MS = 300.0
 ACRONIS_DELAY = 0.1
@@ -111,8 +113,9 @@ def _templates(server: Server, sender: SlackSender, fake: FakeSlackClient, user_
 def filled_submission(template: dict[str, Any], user_id: str, email: str) -> dict[str, Any]:
     """A view_submission of the modal filled in for a new user, with a request key of its own."""
     view = copy.deepcopy(template)
-    metadata = json.loads(view["private_metadata"])
-    view["private_metadata"] = json.dumps({**metadata, "request_key": str(uuid.uuid4())})
+    seal = view_seal()
+    metadata = json.loads(seal.unseal(view["private_metadata"]) or "{}")
+    view["private_metadata"] = seal.seal(json.dumps({**metadata, "request_key": str(uuid.uuid4())}))
     values = initial_values(view["blocks"])
     local = email.split("@", maxsplit=1)[0]
     for block_id, text in (
@@ -206,7 +209,9 @@ def _round(
         ],
     )
     created = sum(1 for answer in settings if not Steps.failed(answer))
-    if created and not server.baseline:
+    # With Acronis the cards wait in the outbox behind the users' provisioning (several platform
+    # calls of 100 ms each): minutes a round, so the bench does not wait for them there.
+    if created and not server.baseline and "Acronis" not in server.name:
         # Until the confirmation cards of the users created are posted (the outbox's follow-up).
         fake.arrival("chat.postMessage", before + created, timeout=120)
     time.sleep(0.3)

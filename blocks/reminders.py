@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 from blocks.backup.ids import ActionId as BackupAction
 from blocks.backup.metadata import UserRef
 from blocks.enroll.ids import ActionId as EnrollAction
+from blocks.enroll.messages import another_device_button
 from blocks.enroll.metadata import InvitationRef
 from blocks.text import escape, mrkdwn, plain, slack_date
 from bot.enrollment.models import InvitationState
@@ -50,6 +51,12 @@ def invitation_blocks(item: InvitationReminder) -> list[Block]:
                         text=plain("Resend", 75), action_id=EnrollAction.RESEND, value=ref, style="primary"
                     ),
                     ButtonElement(text=plain("Extend", 75), action_id=EnrollAction.EXTEND, value=ref),
+                    # One key per invitation and expiry window: this reminder's button (and App
+                    # Home's for the same invitation) sends one more invitation, once.
+                    another_device_button(
+                        item.invitation_id,
+                        f"reminder:{item.invitation_id}:{int(item.expires_at.timestamp())}",
+                    ),
                     ButtonElement(
                         text=plain("Revoke", 75),
                         action_id=EnrollAction.REVOKE,

@@ -18,6 +18,7 @@ from bot.log_context import slack_context
 from bot.slack.acks import FollowUpGate, GatedAck, RepeatedRequest
 from bot.slack.dedupe import RequestClaims, request_key
 from bot.slack.replays import ReplayGuard
+from bot.slack.sealing import MetadataSeal, SealingWebClient
 from bot.web.metrics import Metrics
 from bot.web.server import slack_kind
 
@@ -72,14 +73,18 @@ class TimedExecutor(ThreadPoolExecutor):
 class DeskopsApp(App):
     """Bolt's App whose listeners ack before their follow-up work competes with other acks."""
 
-    def __init__(self, *, gate: FollowUpGate, **kwargs: Any) -> None:
+    def __init__(self, *, gate: FollowUpGate, seal: MetadataSeal, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.gate = gate
+        self.seal = seal
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
+        # Here rather than in a middleware: Bolt's middleware cannot see the ack's answer, and
+        # Socket Mode dispatches here too.
+        self.seal.open_request(req.body)
         with self.gate.dispatching():
             req.context["ack"] = GatedAck(self.gate)
-            return super().dispatch(req)
+            return self.seal.seal_ack(super().dispatch(req))
 
 
 def _acks_first(body: dict[str, Any]) -> bool:
@@ -91,8 +96,10 @@ def _acks_first(body: dict[str, Any]) -> bool:
 
 def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
     assert deps.settings.slack_signing_secret is not None
+    seal = MetadataSeal(deps.tokens)
     app = DeskopsApp(
         gate=executor.gate,
+        seal=seal,
         client=deps.slack,
         signing_secret=deps.settings.slack_signing_secret.get_secret_value(),
         # Listeners ack first and do their work afterwards on the executor (Slack wants the ack in 3 s).
@@ -119,6 +126,8 @@ def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
         # Listeners take `deps` by name; each opens its own unit of work with deps.db.transaction(),
         # because after the ack they run on another thread, when this middleware has returned.
         context["deps"] = deps
+        # Bolt gives each request a client of its own; ours seals the views it sends.
+        context["client"] = SealingWebClient(seal, context.client)
         return next()
 
     replays = ReplayGuard()

@@ -86,10 +86,13 @@ def make_engine(url: str) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 10},
             poolclass=StaticPool if memory else None,
+            hide_parameters=True,
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # hide_parameters: an error's message (and its logged traceback) shows the SQL without the
+    # values bound to it, which are names, e-mail addresses and token hashes.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 # Writes one statement with its parameters, committed at once (see Database.records).

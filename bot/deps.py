@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from slack_sdk import WebClient
 
+from bot.approvals.executors import Executors
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import Database
@@ -36,6 +37,8 @@ class Deps:
     scopes: StaffScopes
     tokens: LinkTokens
     directory: Directory
+    # The held actions approvers can approve, and what each does (registered by bot/wiring.py).
+    executors: Executors
     # Where the Acronis and LDAP adapters report each call (the metrics subscribe to it).
     calls: IntegrationCalls = field(default_factory=IntegrationCalls)
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.error import URLError
 
+import httpx
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import OperationalError
 
@@ -141,6 +142,42 @@ def check_enrollment(settings: Settings) -> CheckResult:
     return CheckResult("enrollment", True, f"server {settings.enrollment_server}, device callback enabled")
 
 
+def check_public_url(settings: Settings, *, timeout: float = 5.0) -> CheckResult:
+    """PUBLIC_URL as end users' phones will open it: an https address that answers as deskops
+    (its /healthz). Not reachable is a warning, not a failure: doctor often runs before serve."""
+    url = settings.public_url
+    name = "public URL"
+    try:
+        answer = httpx.get(f"{url}/healthz", timeout=timeout, follow_redirects=False)
+    except httpx.HTTPError as error:
+        return CheckResult(
+            name,
+            True,
+            f"{url} is not reachable from here ({type(error).__name__}): links in e-mails and "
+            "the basic enrollment URL open nothing until deskops serves there (or a proxy forwards to it)",
+            warning=True,
+        )
+    if (
+        answer.status_code != 200
+        or answer.headers.get("content-type", "").split(";")[0] != "application/json"
+    ):
+        return CheckResult(
+            name,
+            True,
+            f"{url}/healthz answered {answer.status_code}, not deskops: check PUBLIC_URL and the proxy in front",
+            warning=True,
+        )
+    if not url.startswith("https://"):
+        return CheckResult(
+            name,
+            True,
+            f"{url} is reachable, but not https: phones may refuse it, and Slack shows the QR code of "
+            "/enroll url only from a public https address",
+            warning=True,
+        )
+    return CheckResult(name, True, f"{url} reachable; the basic enrollment URL is {url}/enroll")
+
+
 def check_access(settings: Settings) -> CheckResult:
     if not settings.helpdesk_users:
         return CheckResult(
@@ -169,5 +206,6 @@ def run_checks(settings: Settings) -> list[CheckResult]:
         _check("backup platform", lambda: check_platform(settings)),
         _check("directory", lambda: check_directory(settings)),
         check_enrollment(settings),
+        check_public_url(settings),
         check_access(settings),
     ]

@@ -30,6 +30,10 @@ REFUSED_BODY = re.compile(
     r"(Invalid request signature detected \(signature: [^,]*, timestamp: [^,]*), body: .*", re.S
 )
 
+# PostgreSQL names the values of a violated key in its error (DETAIL: Key (email)=(ann@x.example)
+# already exists); SQLAlchemy's hide_parameters covers the bound parameters, not the server's text.
+KEY_VALUES = re.compile(r"(Key \([^)]*\))=\((.*?)\)(?= already exists| is not present| conflicts)")
+
 
 # SQLAlchemy's error text lists the statement's parameters (what people typed, e-mail addresses,
 # hashes): whatever the engine's settings, a log line keeps the statement and drops them.
@@ -46,6 +50,7 @@ class RedactingFormatter(logging.Formatter):
         text = SQL_PARAMETERS.sub("[parameters not logged]", text)
         text = JSON_SECRETS.sub(r"\1***\2", text)
         text = FORM_JSON_SECRETS.sub(r"\1***\2", text)
+        text = KEY_VALUES.sub(r"\1=(***)", text)
         for secret in self.secrets:
             text = text.replace(secret, "***")
         for pattern in PATTERNS:

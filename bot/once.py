@@ -6,15 +6,19 @@ read followed by a write (two transactions both read "not yet" under READ COMMIT
   sees a row changed; SQLite's writers are serialised already.
 - `insert_once`: the INSERT in a savepoint; a unique-key violation means a concurrent transaction
   inserted the same key first, and that row is returned instead.
+- `insert_new`: many rows at once, those whose unique key exists already (inserted by a concurrent
+  transaction) skipped by the database (`ON CONFLICT DO NOTHING`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -49,3 +53,12 @@ def insert_once(session: Session, row: T, existing: Callable[[], T | None]) -> t
             raise
         return found, False
     return row, True
+
+
+def insert_new(session: Session, model: Any, rows: Sequence[dict[str, Any]], *, key: Sequence[str]) -> int:
+    """Insert `rows`, skipping those whose unique `key` columns exist already; how many went in."""
+    if not rows:
+        return 0
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=list(key))
+    return len(session.scalars(statement.returning(model.id)).all())

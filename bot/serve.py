@@ -35,15 +35,13 @@ KNOWN_SLACK_VARIABLES = {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_T
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    values = [
-        settings.slack_bot_token,
-        settings.slack_signing_secret,
-        settings.slack_app_token,
-        settings.acronis_client_secret,
-        settings.directory_bind_password,
-        settings.enrollment_api_key,
+    """Every secret setting (each SecretStr field: tokens, signing secret, SECRET_KEY, API keys,
+    passwords — a new one is scrubbed without being listed here), and SMTP_URL's password."""
+    found = [
+        value.get_secret_value()
+        for name in type(settings).model_fields
+        if name != "smtp_url" and isinstance(value := getattr(settings, name), SecretStr)
     ]
-    found = [v.get_secret_value() for v in values if v is not None]
     from urllib.parse import urlsplit
 
     password = urlsplit(settings.smtp_url.get_secret_value()).password

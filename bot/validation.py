@@ -8,6 +8,8 @@ import re
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from bot.lookalikes import nfkc, refuse_compatibility_forms, refuse_invisible, refuse_mixed_scripts
+
 NAME_MAX = 100
 ADDRESS_MAX = 500
 QUOTA_MAX = 1_000_000
@@ -19,13 +21,17 @@ def clean_text(value: str | None) -> str:
 
 
 def check_name(value: str | None, *, what: str) -> str:
-    text = clean_text(value)
+    """A name, NFKC-normalised (full-width letters become plain ones), without invisible or
+    right-to-left controls or look-alike letters of another script inside a word."""
+    text = nfkc(clean_text(value))
     if not text:
         raise ValueError(f"Enter a {what}.")
     if len(text) > NAME_MAX:
         raise ValueError(f"A {what} can have at most {NAME_MAX} characters (this one has {len(text)}).")
     if _CONTROL.search(text):
         raise ValueError(f"A {what} cannot contain control characters or line breaks.")
+    refuse_invisible(text, what=what)
+    refuse_mixed_scripts(text, what=what)
     return text
 
 
@@ -36,6 +42,9 @@ def check_email(value: str | None) -> str:
         raise ValueError("Enter an e-mail address.")
     if _CONTROL.search(text):
         raise ValueError("An e-mail address cannot contain line breaks or control characters.")
+    refuse_invisible(text, what="e-mail address")
+    refuse_compatibility_forms(text, what="e-mail address")
+    refuse_mixed_scripts(text, what="e-mail address")
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as error:

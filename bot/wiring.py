@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from slack_bolt import App
@@ -16,12 +18,18 @@ from starlette.applications import Starlette
 from bot.access_file import read_access_file
 from bot.accounts.delivery import AccountDelivery
 from bot.app import TimedExecutor, create_app
+from bot.approvals.administrators import create_held_user
+from bot.approvals.deletions import delete_held_user
+from bot.approvals.executors import Executors
+from bot.approvals.policy import ApprovalKind
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import Database
 from bot.deps import Deps
+from bot.enrollment.approvals import drop_held_batch, record_held_device, release_held_batch
 from bot.enrollment.delivery import EnrollmentDelivery, EnrollmentLinks
 from bot.integrations.backup.factory import build_platform
+from bot.integrations.backup.port import BackupPlatform
 from bot.integrations.calls import IntegrationCalls, ObservedDirectory
 from bot.integrations.directory.factory import build_directory
 from bot.integrations.directory.ldap import LdapDirectory
@@ -33,8 +41,9 @@ from bot.integrations.mail.smtp import SmtpMailer
 from bot.mailrelay.mailer import PacedMailer
 from bot.mailrelay.pacing import RelayLimits, RelayPacer
 from bot.mailrelay.slots import DatabaseSlots
-from bot.outbox.service import ENQUEUED_FLAG, pending_count
+from bot.outbox.service import ENQUEUED_FLAG, oldest_undelivered, pending_count
 from bot.outbox.worker import OutboxHandler, OutboxWorker
+from bot.scheduler.runner import last_successes
 from bot.scheduler.service import JobScheduler
 from bot.scheduler.wiring import build_scheduler
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
@@ -47,6 +56,7 @@ from bot.slack.scopes import StaffScopes
 from bot.slack.user_cards import UserCards
 from bot.tokens import LinkTokens, load_or_create_key
 from bot.web.metrics import Metrics
+from bot.web.operator_metrics import DeploymentReading
 from bot.web.server import create_web_app
 
 log = logging.getLogger(__name__)
@@ -60,11 +70,12 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
     db = Database(settings.database_url)
     time_source = clock or SystemClock()
     mailer, relay = mailer_from_settings(settings, db, time_source)
+    platform = build_platform(settings, calls=calls)
     return Deps(
         settings=settings,
         db=db,
         clock=time_source,
-        platform=build_platform(settings, calls=calls),
+        platform=platform,
         mailer=mailer,
         relay=relay,
         slack=client,
@@ -74,7 +85,24 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
         tokens=LinkTokens(load_or_create_key(secret_key, Path(settings.secret_key_file))),
         directory=observed(directory_from_settings(settings), calls),
         calls=calls,
+        executors=build_executors(settings, platform),
     )
+
+
+def build_executors(settings: Settings, platform: BackupPlatform) -> Executors:
+    """Every kind of held action approvers can approve, and what carries it out."""
+    executors = Executors()
+    executors.register(
+        ApprovalKind.ADMINISTRATOR,
+        partial(create_held_user, platform=platform, audit_channel=settings.audit_channel),
+    )
+    executors.register(ApprovalKind.USER_DELETION, delete_held_user)
+    executors.register(ApprovalKind.INVITATION_BATCH, release_held_batch, on_closed=drop_held_batch)
+    executors.register(
+        ApprovalKind.DEVICE_BEYOND_LICENCE,
+        partial(record_held_device, per_licence=settings.devices_per_licence),
+    )
+    return executors
 
 
 def relay_limits(settings: Settings) -> RelayLimits:
@@ -233,7 +261,8 @@ def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
     metrics.watch_outbox_depth(outbox_depth)
     scheduler = build_scheduler(deps)
     metrics.operator.know_outbox_kinds(handlers)
-    metrics.operator.watch_deployment(deps.db, deps.clock, [job.id for job in scheduler.jobs])
+    jobs = [job.id for job in scheduler.jobs]
+    metrics.operator.watch_deployment(lambda: deployment_reading(deps.db, jobs), deps.clock, jobs)
     deps.calls.subscribe(metrics.operator.record_call)
     if deps.relay is not None:
         deps.relay.on_pause = metrics.operator.record_relay_pause
@@ -251,3 +280,9 @@ def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
         worker=worker,
         scheduler=scheduler,
     )
+
+
+def deployment_reading(db: Database, jobs: Sequence[str]) -> DeploymentReading:
+    """The outbox's oldest waiting row and each job's last success, for /metrics."""
+    with db.read() as session:
+        return DeploymentReading(oldest_undelivered(session), last_successes(session, jobs))

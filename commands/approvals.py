@@ -11,7 +11,6 @@ from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from blocks.approvals import ActionId, ApprovalRef, BlockId, CallbackId, reject_modal
-from bot.approvals import administrators as _administrators  # noqa: F401 - registers its executor
 from bot.approvals.models import ApprovalState
 from bot.approvals.service import approve, cancel, check_can_decide, reject
 from bot.approvals.summary import summarize
@@ -57,7 +56,11 @@ def approve_clicked(
     ref = _ref(body)
     with deps.db.transaction() as session:
         request = approve(
-            session, request_id=ref.request_id, approver=str(context.user_id), deps=deps, now=deps.clock.now()
+            session,
+            request_id=ref.request_id,
+            approver=str(context.user_id),
+            executors=deps.executors,
+            now=deps.clock.now(),
         )
         summary, state, outcome = request.summary, request.state, request.outcome
     if state is ApprovalState.FAILED:
@@ -92,6 +95,7 @@ def reject_submitted(ack: Ack, view: dict[str, Any], context: BoltContext, deps:
                 request_id=ref.request_id,
                 approver=str(context.user_id),
                 reason=reason,
+                executors=deps.executors,
                 now=deps.clock.now(),
             )
         return None
@@ -107,7 +111,11 @@ def cancel_clicked(
     ref = _ref(body)
     with deps.db.transaction() as session:
         request = cancel(
-            session, request_id=ref.request_id, requester=str(context.user_id), now=deps.clock.now()
+            session,
+            request_id=ref.request_id,
+            requester=str(context.user_id),
+            executors=deps.executors,
+            now=deps.clock.now(),
         )
         summary = request.summary
     tell_person(f"Cancelled your request “{summary}”.", body=body, context=context, client=client, deps=deps)

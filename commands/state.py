@@ -55,3 +55,23 @@ def unlink(text: str) -> str:
     """Command text as typed: Slack may turn e-mail addresses and URLs into <mailto:…|…> links."""
     text = _MAILTO.sub(lambda m: m.group(1), text)
     return _LINK.sub(lambda m: m.group(2), text)
+
+
+MAX_ID_DIGITS = 18
+
+
+def whole_number(value: str | None) -> int | None:
+    """A select's value as the id deskops put there, or None for anything else. ASCII digits
+    only: `str.isdigit` also accepts ² and other digits that `int()` refuses."""
+    if value and value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS:
+        return int(value)
+    return None
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in typed text (a NUL, which PostgreSQL refuses to store, an
+    escape…), as U+XXXX, or None. Tabs and line breaks are spacing, not controls."""
+    for character in text:
+        if (ord(character) < 0x20 and character not in "\t\n\r") or 0x7F <= ord(character) < 0xA0:
+            return f"U+{ord(character):04X}"
+    return None

@@ -6,6 +6,7 @@ file system), and an e-mail's HTML is served for a sandboxed iframe, never into 
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 from dataclasses import dataclass
@@ -62,6 +63,28 @@ def links_in(text: str, html: str | None) -> list[str]:
         found.extend(parser.links)
     safe = [link for link in found if (safe_href(link) or "").startswith(("http://", "https://"))]
     return list(dict.fromkeys(safe))
+
+
+_CID = re.compile(r"""(["'])cid:([^"']+)\1""")
+
+
+def inline_images(message: EmailMessage, html: str) -> str:
+    """`cid:` references (images sent inside the message, multipart/related) as data: URIs, as a
+    mail client shows them; a reference to no part stays as it is."""
+    parts = {
+        str(part["Content-ID"]).strip("<> "): part
+        for part in message.walk()
+        if part["Content-ID"] and part.get_content_maintype() == "image"
+    }
+
+    def data_uri(match: re.Match[str]) -> str:
+        part = parts.get(match.group(2))
+        if part is None:
+            return match.group(0)
+        payload = base64.b64encode(part.get_content()).decode("ascii")
+        return f"{match.group(1)}data:{part.get_content_type()};base64,{payload}{match.group(1)}"
+
+    return _CID.sub(data_uri, html)
 
 
 def framed_html(html: str) -> str:
@@ -136,5 +159,5 @@ class OutboxFolder:
         text_part = message.get_body(preferencelist=("plain",))
         html_part = message.get_body(preferencelist=("html",))
         text = str(text_part.get_content()) if text_part is not None else ""
-        html = str(html_part.get_content()) if html_part is not None else None
+        html = inline_images(message, str(html_part.get_content())) if html_part is not None else None
         return MailDetail(self._summary(name, path, message), text, html, links_in(text, html))

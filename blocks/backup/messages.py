@@ -311,12 +311,24 @@ def help_message() -> list[Block]:
     return [SectionBlock(text=mrkdwn(HELP_TEXT))]
 
 
-def notice(
+def notice_text(
     text: str, *, suggestions: Sequence[str] = (), suggestion_prefix: str = "Did you mean"
-) -> list[Block]:
-    """A short ephemeral answer, with close matches when there are some."""
+) -> str:
+    """A short answer as mrkdwn, typed text escaped: the blocks' text and the message's `text`
+    fallback (shown in notifications, and by clients without blocks) are the same string."""
     body = escape(text)
     if suggestions:
         listed = ", ".join(f"*{escape(s)}*" for s in suggestions)
         body += f"\n{suggestion_prefix}: {listed}?"
-    return [SectionBlock(text=mrkdwn(body))]
+    return body
+
+
+def notice(
+    text: str, *, suggestions: Sequence[str] = (), suggestion_prefix: str = "Did you mean"
+) -> list[Block]:
+    """A short ephemeral answer, with close matches when there are some."""
+    return [
+        SectionBlock(
+            text=mrkdwn(notice_text(text, suggestions=suggestions, suggestion_prefix=suggestion_prefix))
+        )
+    ]

@@ -18,6 +18,7 @@ class BlockId(StrEnum):
     SEARCH_ACTIONS = "search_actions"
     INVITEES = "invitees"
     DAYS = "days"
+    DEVICES = "devices"
     PLATFORM = "platform"
     LANGUAGE = "language"
     EMAIL = "email"
@@ -35,6 +36,7 @@ class ActionId(StrEnum):
     EDIT_EMAIL = "enroll.invite.edit_email"
     PAGE = "enroll.invite.page"
     DAYS = "enroll.invite.days"
+    DEVICES = "enroll.invite.devices"
     PLATFORM = "enroll.invite.platform"
     LANGUAGE = "enroll.invite.language"
     EMAIL = "enroll.invite.email"
@@ -42,5 +44,6 @@ class ActionId(StrEnum):
     RESEND = "enroll.invitation.resend"
     EXTEND = "enroll.invitation.extend"
     REVOKE = "enroll.invitation.revoke"
+    ANOTHER_DEVICE = "enroll.invitation.another_device"
     # On a batch's progress card.
     RETRY_BATCH = "enroll.batch.retry"

@@ -10,15 +10,17 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    ImageBlock,
     SectionBlock,
 )
 
 from blocks.enroll.ids import ActionId
-from blocks.enroll.metadata import BatchRef, InvitationRef
+from blocks.enroll.metadata import AnotherDeviceRef, BatchRef, InvitationRef
 from blocks.enroll.progress import progress_text
 from blocks.text import escape, mention, mrkdwn, plain, slack_date
+from bot.enrollment.another_device import AnotherInvitation
 from bot.enrollment.models import BatchState, InvitationState
-from bot.enrollment.summary import BatchSummary, InvitationItem, StatusSummary
+from bot.enrollment.summary import BatchSummary, InvitationItem, PersonItem, StatusSummary
 
 STATE_EMOJI = {
     InvitationState.QUEUED: ":hourglass_flowing_sand:",
@@ -67,7 +69,7 @@ def batch_card(batch: BatchSummary) -> list[Block]:
     blocks += [
         SectionBlock(
             fields=[
-                mrkdwn(f"*People*\n{batch.invitees:,}"),
+                mrkdwn(f"*People*\n{batch.invitees:,}, {_plural(batch.devices_per_person, 'device')} each"),
                 mrkdwn(f"*Platform*\n{batch.platform.label}"),
                 mrkdwn(f"*Expires*\n{slack_date(batch.expires_at)} ({_plural(batch.days, 'day')})"),
                 mrkdwn(f"*Licences*\nup to {licences} if all enroll"),
@@ -153,7 +155,53 @@ def invitation_line(item: InvitationItem) -> str:
     )
 
 
-def status_message(status: StatusSummary) -> list[Block]:
+def another_device_button(invitation_id: int, request_key: str) -> ButtonElement:
+    """Invite another device: one more invitation (one device) to the person; `request_key` makes
+    repeated clicks of this button send it once."""
+    return ButtonElement(
+        text=plain("Invite another device", 75),
+        action_id=ActionId.ANOTHER_DEVICE,
+        value=AnotherDeviceRef(invitation_id=invitation_id, request_key=request_key).model_dump_json(),
+    )
+
+
+def another_device_text(sent: AnotherInvitation) -> str:
+    who = f"{sent.display_name} ({sent.email})"
+    if not sent.created:
+        return (
+            f"This button already sent {who} another invitation; nothing new was sent. "
+            "For one more, use *Invite another device* in a new `/enroll status`."
+        )
+    return (
+        f"Another invitation is on its way to {who}: its link enrolls one more {sent.platform.device_label} "
+        f"device until {slack_date(sent.expires_at)}."
+    )
+
+
+def person_figures(person: PersonItem) -> str:
+    return (
+        f"{_plural(person.devices, 'device')} enrolled · {_plural(person.open_invitations, 'invitation')} open · "
+        f"{_plural(person.licences, 'licence')} used"
+    )
+
+
+def person_blocks(people: list[PersonItem], *, request_nonce: str) -> list[Block]:
+    return [
+        SectionBlock(
+            text=mrkdwn(
+                f"*{escape(person.display_name)}* · {escape(person.email)}\n{person_figures(person)}"[:3000]
+            ),
+            accessory=another_device_button(
+                person.latest_invitation_id, f"{request_nonce}:{person.latest_invitation_id}"
+            ),
+        )
+        for person in people
+    ]
+
+
+def status_message(status: StatusSummary, *, request_nonce: str) -> list[Block]:
+    """`request_nonce` is new for every /enroll status answer: its Invite another device buttons
+    each send one invitation, however often they are clicked."""
     title = f"Enrollment status: {status.email}" if status.email else "Enrollment status"
     blocks: list[Block] = [HeaderBlock(text=plain(title, 150))]
     if status.email:
@@ -182,6 +230,9 @@ def status_message(status: StatusSummary) -> list[Block]:
                 )
             )
         )
+    if status.per_person:
+        blocks.append(SectionBlock(text=mrkdwn("*People*")))
+        blocks += person_blocks(status.per_person, request_nonce=request_nonce)
     blocks.append(DividerBlock())
     if not status.invitations:
         blocks.append(ContextBlock(elements=[mrkdwn("No invitations yet. Send some with `/enroll invite`.")]))
@@ -203,7 +254,8 @@ def status_message(status: StatusSummary) -> list[Block]:
     return blocks
 
 
-def url_message(server: str | None) -> list[Block]:
+def url_message(*, url: str, qr_url: str, server: str | None) -> list[Block]:
+    """The basic enrollment URL (`<PUBLIC_URL>/enroll`) and its QR code."""
     if not server:
         return [
             SectionBlock(
@@ -213,22 +265,39 @@ def url_message(server: str | None) -> list[Block]:
                 )
             )
         ]
-    return [
+    blocks: list[Block] = [
         SectionBlock(
             text=mrkdwn(
-                f"*Basic enrollment URL*\n`{escape(server)}`\nUsers can type this server name in Acronis Access on their "
-                "device, then sign in with their company user name and password."
+                f"*Basic enrollment URL*\n<{url}>\nTapped on a phone or tablet it starts enrollment in Acronis Access "
+                f"with the server `{escape(server)}` filled in (or offers the app first); opened on a computer it shows "
+                "this QR code to scan with the device. Users then sign in with their company user name and password."
+            )
+        ),
+        ImageBlock(
+            image_url=qr_url, alt_text="QR code of the basic enrollment URL", title=plain("Scan to enroll")
+        ),
+    ]
+    if not url.startswith("https://"):
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    mrkdwn(
+                        ":warning: `PUBLIC_URL` is not an https address: phones may refuse to open it, and Slack shows "
+                        "the QR code only from a public https address. See `deskops doctor`."
+                    )
+                ]
             )
         )
-    ]
+    return blocks
 
 
 HELP_TEXT = "\n".join(
     [
         "*Device enrollment invitations*",
         "`/enroll invite` — search the directory, pick people and groups, send invitations (opens *Enrollment Invitation*)",
-        "`/enroll url` — the basic enrollment URL users can type by hand",
-        "`/enroll status [email]` — invitations and enrolled devices, with Resend, Extend and Revoke",
+        "`/enroll url` — the basic enrollment URL: tapped on a device it starts enrollment; with its QR code",
+        "`/enroll status [email]` — per person devices enrolled, invitations open and licences used; invitations "
+        "with Resend, Extend, Revoke and Invite another device",
         "`/enroll help` — this help",
     ]
 )

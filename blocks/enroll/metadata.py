@@ -26,6 +26,14 @@ class InvitationRef(_Carried):
     invitation_id: int
 
 
+class AnotherDeviceRef(_Carried):
+    """Invite another device: the person's invitation it copies (platform, expiry days), and the
+    key that makes a double click or a retried click send one invitation."""
+
+    invitation_id: int
+    request_key: str
+
+
 class ExtendMetadata(_Carried):
     invitation_id: int
     channel_id: str | None

@@ -32,6 +32,7 @@ from blocks.enroll.metadata import (
 )
 from blocks.text import escape, mrkdwn, option, plain
 from bot.customers.service import CustomerLanguages
+from bot.enrollment.batches import DEVICES_MAX, DEVICES_MIN, LicenceForecast
 from bot.enrollment.models import PlatformChoice
 from bot.enrollment.summary import DraftSummary, InviteeItem
 from bot.i18n.languages import SHIPPED_LANGUAGES, language_label
@@ -213,6 +214,20 @@ def _sending_blocks(draft: DraftSummary, *, default_days: int) -> list[Block]:
             ),
         ),
         InputBlock(
+            block_id=BlockId.DEVICES,
+            label=plain("Devices per person"),
+            dispatch_action=True,
+            hint=plain("Each invitation is its own e-mail and enrolls one device."),
+            element=NumberInputElement(
+                action_id=ActionId.DEVICES,
+                is_decimal_allowed=False,
+                min_value=str(DEVICES_MIN),
+                max_value=str(DEVICES_MAX),
+                initial_value=str(draft.devices_per_person),
+                dispatch_action_config=DispatchActionConfig(trigger_actions_on=["on_character_entered"]),
+            ),
+        ),
+        InputBlock(
             block_id=BlockId.PLATFORM,
             label=plain("Platform"),
             dispatch_action=True,
@@ -224,21 +239,20 @@ def _sending_blocks(draft: DraftSummary, *, default_days: int) -> list[Block]:
         ),
     ]
     if draft.forecast is not None and draft.forecast.invitees:
-        forecast = draft.forecast
-        per = "e-mail each" if len(draft.platform.platforms) == 1 else "e-mails each (one per platform)"
-        licences = forecast.additional_licences
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    mrkdwn(
-                        f"{forecast.invitees:,} people, {len(draft.platform.platforms)} {per} = {forecast.invitations:,} "
-                        f"invitations · up to {licences:,} more licensed user{'s' if licences != 1 else ''} if all enroll "
-                        f"({forecast.devices_per_licence} devices per licensed user)"
-                    )
-                ]
-            )
-        )
+        blocks.append(ContextBlock(elements=[mrkdwn(forecast_line(draft.forecast))]))
     return blocks
+
+
+def forecast_line(forecast: LicenceForecast) -> str:
+    """`4 people, 2 devices each = 8 invitations (one e-mail each) · up to 4 more licensed users…`"""
+    people = f"{forecast.invitees:,} {'person' if forecast.invitees == 1 else 'people'}"
+    devices = f"{forecast.devices_per_person} device{'' if forecast.devices_per_person == 1 else 's'}"
+    licences = forecast.additional_licences
+    return (
+        f"{people}, {devices} each = {forecast.invitations:,} invitation{'' if forecast.invitations == 1 else 's'} "
+        f"(one e-mail each) · up to {licences:,} more licensed user{'s' if licences != 1 else ''} if all enroll "
+        f"({forecast.devices_per_licence} devices per licensed user)"
+    )
 
 
 LANGUAGES_SHOWN = 8

@@ -16,6 +16,7 @@ from bot.accounts.models import (
     BackupUser,
     UserStatus,
 )
+from bot.accounts.passwords import NOT_TEXT, not_text, weakness
 from bot.accounts.queries import get_user
 from bot.audit.service import record
 from bot.errors import FieldErrors, InvalidState
@@ -156,13 +157,19 @@ class PasswordRejected(FieldErrors):
         self.field, self.message, self.values = field, message, values
 
 
-def check_password(password: str, confirmation: str, *, email: str) -> None:
+def check_password(password: str, confirmation: str, *, email: str, name: str = "") -> None:
+    """Long enough, text, and not easy to guess (see bot/accounts/passwords), saying why not."""
+    if not_text(password):
+        raise PasswordRejected("password", NOT_TEXT)
     if len(password) < PASSWORD_MIN:
         raise PasswordRejected("password", N_("Use at least %(count)d characters."), count=PASSWORD_MIN)
     if len(password) > PASSWORD_MAX:
         raise PasswordRejected("password", N_("Use at most %(count)d characters."), count=PASSWORD_MAX)
     if password.strip().lower() == email.lower():
         raise PasswordRejected("password", N_("Do not use your e-mail address as your password."))
+    why = weakness(password, personal=[email, *email.split("@"), *name.split()])
+    if why is not None:
+        raise PasswordRejected("password", why)
     if password != confirmation:
         raise PasswordRejected("confirmation", N_("The two passwords are not the same."))
 
@@ -170,7 +177,7 @@ def check_password(password: str, confirmation: str, *, email: str) -> None:
 def activate(session: Session, *, token: str, password: str, confirmation: str, now: datetime) -> BackupUser:
     """Set the password from the e-mailed link: the user becomes active and the link is spent."""
     user, row = user_for_token(session, token, now=now)
-    check_password(password, confirmation, email=user.email)
+    check_password(password, confirmation, email=user.email, name=f"{user.first_name} {user.last_name}")
     # Decided by the database: of concurrent submissions of the same link exactly one spends it.
     if not spend_once(session, ActivationToken.used_at, row.id, now, ActivationToken.revoked_at.is_(None)):
         raise ActivationLinkInvalid(TokenProblem.USED)

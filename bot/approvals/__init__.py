@@ -2,10 +2,10 @@
 
 The API other domains use:
 
-    from bot.approvals import ApprovalKind, needs_approval, register_executor, request_approval
+    from bot.approvals import ApprovalKind, Executors, needs_approval, request_approval
 """
 
-from bot.approvals.executors import register_executor
+from bot.approvals.executors import Executors
 from bot.approvals.models import ApprovalRequest, ApprovalState
 from bot.approvals.policy import ApprovalKind, needs_approval
 from bot.approvals.service import request_approval
@@ -14,7 +14,7 @@ __all__ = [
     "ApprovalKind",
     "ApprovalRequest",
     "ApprovalState",
+    "Executors",
     "needs_approval",
-    "register_executor",
     "request_approval",
 ]

@@ -1,9 +1,8 @@
 """Creating an Administrator waits for approval (APPROVAL_ADMINISTRATORS, with APPROVALS_CHANNEL set).
 
-`/backup add` calls `create_user_or_request_approval` where it used to call `create_user`: with
-approvals on and Role Administrator, the checked form is held as an approval request; once an
-approver approves, `create_user` runs with the requester as the actor and the card goes to the
-channel where the command was typed.
+`/backup add` calls `create_user_or_request_approval`: with approvals on and Role Administrator,
+the checked form is held as an approval request; once an approver approves, `create_user` runs
+with the requester as the actor and the card goes to the channel where the command was typed.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
@@ -19,7 +17,6 @@ from sqlalchemy.orm import Session
 from bot.accounts.forms import BackupSettings, NewUser
 from bot.accounts.models import BackupRole, NotificationLevel, Role
 from bot.accounts.users import CreatedUser, check_email_free, create_user
-from bot.approvals.executors import register_executor
 from bot.approvals.models import ApprovalRequest
 from bot.approvals.policy import ApprovalKind, needs_approval
 from bot.approvals.service import request_approval
@@ -27,9 +24,6 @@ from bot.config import Settings
 from bot.customers.models import Subscription
 from bot.customers.service import get_customer
 from bot.integrations.backup.port import BackupPlatform, Quotas
-
-if TYPE_CHECKING:
-    from bot.deps import Deps
 
 
 class HeldUser(BaseModel):
@@ -155,7 +149,14 @@ def create_user_or_request_approval(
     )
 
 
-def create_held_user(session: Session, request: ApprovalRequest, *, deps: Deps, now: datetime) -> str:
+def create_held_user(
+    session: Session,
+    request: ApprovalRequest,
+    *,
+    now: datetime,
+    platform: BackupPlatform,
+    audit_channel: str | None,
+) -> str:
     """The executor: create the user as the requester asked, card to their channel."""
     held = HeldUser.model_validate(request.payload)
     created = create_user(
@@ -165,10 +166,7 @@ def create_held_user(session: Session, request: ApprovalRequest, *, deps: Deps, 
         actor=request.requester,
         now=now,
         request_key=held.request_key,
-        notify_channels=deps.notify_channels(held.channel_id),
-        platform=deps.platform,
+        notify_channels=[c for c in dict.fromkeys((held.channel_id, audit_channel)) if c],
+        platform=platform,
     )
     return f"{created.user.full_name} was created."
-
-
-register_executor(ApprovalKind.ADMINISTRATOR, create_held_user)

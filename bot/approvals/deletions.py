@@ -4,21 +4,16 @@ creating an Administrator does: the platform's delete cannot be undone."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
 from bot.accounts.deletion import Deleted, deletable_user, delete_user
-from bot.approvals.executors import register_executor
 from bot.approvals.models import ApprovalRequest
 from bot.approvals.policy import ApprovalKind, needs_approval
 from bot.approvals.service import request_approval
 from bot.config import Settings
 from bot.customers.scope import EVERY_CUSTOMER, CustomerScope
-
-if TYPE_CHECKING:
-    from bot.deps import Deps
 
 
 class HeldDeletion(BaseModel):
@@ -61,13 +56,10 @@ def delete_user_or_request_approval(
     )
 
 
-def delete_held_user(session: Session, request: ApprovalRequest, *, deps: Deps, now: datetime) -> str:
+def delete_held_user(session: Session, request: ApprovalRequest, *, now: datetime) -> str:
     """The executor: delete as the requester asked (the approver may see every customer)."""
     held = HeldDeletion.model_validate(request.payload)
     deleted = delete_user(
         session, user_id=held.user_id, actor=request.requester, now=now, scope=EVERY_CUSTOMER
     )
     return f"{deleted.full_name} ({deleted.email}) was deleted."
-
-
-register_executor(ApprovalKind.USER_DELETION, delete_held_user)

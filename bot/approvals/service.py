@@ -13,12 +13,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.approvals.executors import executor_for
+from bot.approvals.executors import Executors
 from bot.approvals.models import ApprovalRequest, ApprovalState
 from bot.approvals.policy import approvals_enabled
 from bot.audit.service import record
@@ -26,9 +26,6 @@ from bot.config import SLACK_USER_ID, Settings
 from bot.errors import DomainError, FieldErrors, InvalidState, NotAllowed, NotFound
 from bot.once import insert_once
 from bot.outbox.service import enqueue
-
-if TYPE_CHECKING:
-    from bot.deps import Deps
 
 SUMMARY_MAX = 300
 DETAIL_MAX = 1000
@@ -76,8 +73,6 @@ def request_approval(
     "waiting for approval" message). The same `request_key` again returns the first request."""
     if not approvals_enabled(settings):
         raise ApprovalsOff("Approvals are off (APPROVALS_CHANNEL is not set).")
-    if executor_for(kind) is None:
-        raise ValueError(f"no executor is registered for approval kind {kind!r}")
     key = request_key or f"{kind}:{uuid.uuid4().hex}"
     existing = session.scalar(select(ApprovalRequest).where(ApprovalRequest.request_key == key))
     if existing is not None:
@@ -149,33 +144,33 @@ def check_can_decide(session: Session, *, request_id: int, approver: str, now: d
 
 
 def approve(
-    session: Session, *, request_id: int, approver: str, deps: Deps, now: datetime
+    session: Session, *, request_id: int, approver: str, executors: Executors, now: datetime
 ) -> ApprovalRequest:
     """Approve and run the held action, exactly once."""
     request = get_request(session, request_id, lock=True)
     if request.requester == approver:
         raise NotAllowed("You asked for this yourself: another approver has to decide.")
     _ensure_pending(request, now=now)
-    registered = executor_for(request.kind)
+    registered = executors.get(request.kind)
     if registered is None:
         raise InvalidState(f"deskops cannot carry out {request.kind!r} requests; nothing was changed.")
     request.decided_by = approver
     request.decided_at = now
     try:
         with session.begin_nested():
-            request.outcome = registered.run(session, request, deps=deps, now=now)
+            request.outcome = registered.run(session, request, now=now)
         request.state = ApprovalState.APPROVED
     except DomainError as error:
         request.state = ApprovalState.FAILED
         request.outcome = _error_text(error)
-        _run_closed_hook(session, request, now=now)
+        _run_closed_hook(session, request, executors, now=now)
     _audit(session, request, "approval.approved", actor=approver, now=now, outcome=request.outcome)
     _closed(session, request, now=now)
     return request
 
 
 def reject(
-    session: Session, *, request_id: int, approver: str, reason: str, now: datetime
+    session: Session, *, request_id: int, approver: str, reason: str, executors: Executors, now: datetime
 ) -> ApprovalRequest:
     text = " ".join((reason or "").split())
     if not text:
@@ -189,12 +184,14 @@ def reject(
     request.decided_at = now
     request.reason = text[:REASON_MAX]
     _audit(session, request, "approval.rejected", actor=approver, now=now, outcome=request.reason)
-    _run_closed_hook(session, request, now=now)
+    _run_closed_hook(session, request, executors, now=now)
     _closed(session, request, now=now)
     return request
 
 
-def cancel(session: Session, *, request_id: int, requester: str, now: datetime) -> ApprovalRequest:
+def cancel(
+    session: Session, *, request_id: int, requester: str, executors: Executors, now: datetime
+) -> ApprovalRequest:
     request = get_request(session, request_id, lock=True)
     if request.requester != requester:
         raise NotAllowed("Only the person who asked can cancel this request.")
@@ -204,12 +201,12 @@ def cancel(session: Session, *, request_id: int, requester: str, now: datetime) 
     request.decided_by = requester
     request.decided_at = now
     _audit(session, request, "approval.cancelled", actor=requester, now=now)
-    _run_closed_hook(session, request, now=now)
+    _run_closed_hook(session, request, executors, now=now)
     _closed(session, request, now=now)
     return request
 
 
-def expire_due(session: Session, *, now: datetime) -> int:
+def expire_due(session: Session, *, executors: Executors, now: datetime) -> int:
     """Pending requests past their time end as expired (a scheduled job)."""
     due = session.scalars(
         select(ApprovalRequest)
@@ -221,7 +218,7 @@ def expire_due(session: Session, *, now: datetime) -> int:
         request.state = ApprovalState.EXPIRED
         request.decided_at = now
         _audit(session, request, "approval.expired", actor="deskops", now=now)
-        _run_closed_hook(session, request, now=now)
+        _run_closed_hook(session, request, executors, now=now)
         _closed(session, request, now=now)
     return len(due)
 
@@ -304,8 +301,10 @@ def _error_text(error: DomainError) -> str:
     return str(error)
 
 
-def _run_closed_hook(session: Session, request: ApprovalRequest, *, now: datetime) -> None:
-    registered = executor_for(request.kind)
+def _run_closed_hook(
+    session: Session, request: ApprovalRequest, executors: Executors, *, now: datetime
+) -> None:
+    registered = executors.get(request.kind)
     if registered is not None and registered.on_closed is not None:
         registered.on_closed(session, request, request.state, now)
 

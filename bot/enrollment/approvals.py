@@ -11,33 +11,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.approvals.executors import register_executor
 from bot.approvals.models import ApprovalRequest, ApprovalState
 from bot.approvals.policy import ApprovalKind, needs_approval
 from bot.approvals.service import request_approval
 from bot.config import Settings
 from bot.enrollment.batches import refresh_batch_card, release_batch, send_batch
-from bot.enrollment.devices import (
-    Enrollment,
-    InvitationLinkInvalid,
-    LinkProblem,
-    invitation_for_token,
-    known_device,
-    record_device,
-)
+from bot.enrollment.devices import Enrollment, InvitationLinkInvalid, invitation_for_device, record_device
 from bot.enrollment.jobs import EnrollJob
-from bot.enrollment.licences import device_counts, licences_for
+from bot.enrollment.licences import additional_licences_of_batch, device_counts, licences_for
 from bot.enrollment.models import (
     BatchState,
     Invitation,
     InvitationBatch,
-    InvitationState,
     InviteDraft,
     Platform,
     PlatformChoice,
@@ -45,9 +35,6 @@ from bot.enrollment.models import (
 from bot.errors import InvalidState
 from bot.outbox.service import enqueue
 from bot.tokens import LinkTokens
-
-if TYPE_CHECKING:
-    from bot.deps import Deps
 
 
 @dataclass(frozen=True)
@@ -66,6 +53,7 @@ def send_or_request_approval(
     actor: str,
     now: datetime,
     tokens: LinkTokens,
+    devices_per_person: int = 1,
 ) -> BatchOutcome:
     """`send_batch`, holding a batch the policy finds too large until an approver approves it."""
     channel_id, draft_id = draft.channel_id, draft.id
@@ -78,6 +66,7 @@ def send_or_request_approval(
         actor=actor,
         now=now,
         tokens=tokens,
+        devices_per_person=devices_per_person,
         hold_when=lambda invitees: too_large(invitees=invitees),
     )
     if batch.state is not BatchState.PENDING_APPROVAL:
@@ -91,7 +80,13 @@ def send_or_request_approval(
         summary=f"Send {batch.invitations:,} enrollment invitations to {batch.invitees:,} people",
         details=[
             ("People", f"{batch.invitees:,} (more than {settings.approval_batch_size:,})"),
+            ("Devices per person", str(batch.devices_per_person)),
             ("Platform", batch.platform.label),
+            (
+                "Licences",
+                f"up to {additional_licences_of_batch(session, batch.id, per_licence=settings.devices_per_licence):,} "
+                "more licensed users if all enroll",
+            ),
             ("Expires after", f"{batch.days} days"),
         ],
         channel_id=channel_id,
@@ -109,7 +104,7 @@ def send_or_request_approval(
     return BatchOutcome(batch=batch, approval=approval)
 
 
-def release_held_batch(session: Session, request: ApprovalRequest, *, deps: Deps, now: datetime) -> str:
+def release_held_batch(session: Session, request: ApprovalRequest, *, now: datetime) -> str:
     batch = session.get(InvitationBatch, int(request.payload["batch_id"]))
     if batch is None or batch.state is not BatchState.PENDING_APPROVAL:
         raise InvalidState("The invitation batch is no longer waiting for approval.")
@@ -144,15 +139,14 @@ def enroll_or_request_approval(
 ) -> DeviceOutcome:
     """Record the device, unless it takes its owner beyond their licence and the policy wants an
     approver to agree first."""
-    invitation = invitation_for_token(session, token, now=now)
+    invitation, known = invitation_for_device(session, token, platform=platform, device_id=device_id, now=now)
     per_licence = settings.devices_per_licence
     owned = device_counts(session, [invitation.email_key]).get(invitation.email_key, 0)
     # Everyone's first licence is theirs: only a device needing a further one is "beyond".
     beyond = licences_for(owned + 1, per_licence) - max(licences_for(owned, per_licence), 1)
-    new = known_device(session, platform, device_id) is None
-    if new and invitation.state is InvitationState.ENROLLED:
-        raise InvitationLinkInvalid(LinkProblem.USED)
-    if new and needs_approval(settings, ApprovalKind.DEVICE_BEYOND_LICENCE, additional_licences=beyond):
+    if known is None and needs_approval(
+        settings, ApprovalKind.DEVICE_BEYOND_LICENCE, additional_licences=beyond
+    ):
         held = HeldDevice(token_hash=invitation.token_hash, platform=platform, device_id=device_id)
         approval = request_approval(
             session,
@@ -177,22 +171,23 @@ def enroll_or_request_approval(
     return DeviceOutcome(enrollment=enrollment, approval=None)
 
 
-def record_held_device(session: Session, request: ApprovalRequest, *, deps: Deps, now: datetime) -> str:
+def record_held_device(session: Session, request: ApprovalRequest, *, now: datetime, per_licence: int) -> str:
     held = HeldDevice.model_validate(request.payload)
     invitation = session.scalar(select(Invitation).where(Invitation.token_hash == held.token_hash))
     if invitation is None:
         raise InvalidState("The invitation was replaced meanwhile; the device was not recorded.")
-    record_device(
-        session,
-        invitation,
-        platform=held.platform,
-        device_id=held.device_id,
-        now=now,
-        per_licence=deps.settings.devices_per_licence,
-        actor="approval",
-    )
+    try:
+        record_device(
+            session,
+            invitation,
+            platform=held.platform,
+            device_id=held.device_id,
+            now=now,
+            per_licence=per_licence,
+            actor="approval",
+        )
+    except InvitationLinkInvalid as error:
+        raise InvalidState(
+            f"The invitation can no longer enroll a device ({error.problem.value}); the device was not recorded."
+        ) from None
     return f"The {held.platform.label} device of {invitation.email} is recorded."
-
-
-register_executor(ApprovalKind.INVITATION_BATCH, release_held_batch, on_closed=drop_held_batch)
-register_executor(ApprovalKind.DEVICE_BEYOND_LICENCE, record_held_device)

@@ -30,8 +30,13 @@ from bot.outbox.service import enqueue, enqueue_many, enqueue_once, retry_failed
 from bot.tokens import LinkTokens, new_nonce
 
 DAYS_MIN, DAYS_MAX = 1, 365
+# One invitation enrolls one device. Ten covers a phone, a tablet and their replacements; more is
+# most likely a typo that multiplies a group's e-mails (1,000 people x 50 is five days of an
+# Exchange Online mailbox's 10,000 recipients a day).
+DEVICES_MIN, DEVICES_MAX = 1, 10
 INVITEES = "invitees"
 DAYS = "days"
+DEVICES = "devices"
 PLATFORM = "platform"
 LANGUAGE = "language"
 CHUNK = 1000
@@ -39,8 +44,17 @@ CHUNK = 1000
 
 def check_days(text: str | None) -> int:
     value = (text or "").strip()
-    if not value.isdigit() or not DAYS_MIN <= int(value) <= DAYS_MAX:
+    if not value.isascii() or not value.isdigit() or not DAYS_MIN <= int(value) <= DAYS_MAX:
         raise FieldErrors({DAYS: f"Enter a whole number of days from {DAYS_MIN} to {DAYS_MAX}."})
+    return int(value)
+
+
+def check_devices(text: str | None) -> int:
+    value = (text or "").strip()
+    if not value.isascii() or not value.isdigit() or not DEVICES_MIN <= int(value) <= DEVICES_MAX:
+        raise FieldErrors(
+            {DEVICES: f"Enter a whole number of devices per person from {DEVICES_MIN} to {DEVICES_MAX}."}
+        )
     return int(value)
 
 
@@ -80,15 +94,17 @@ def check_ready(session: Session, draft: InviteDraft) -> int:
 @dataclass(frozen=True)
 class LicenceForecast:
     invitees: int
+    devices_per_person: int
     invitations: int
     additional_licences: int
     devices_per_licence: int
 
 
 def forecast(
-    session: Session, draft: InviteDraft, platform: PlatformChoice, *, per_licence: int
+    session: Session, draft: InviteDraft, devices_per_person: int, *, per_licence: int
 ) -> LicenceForecast:
-    """What a batch would consume if every invitee enrolled every device invited."""
+    """What a batch would consume if every invitee enrolled a device with every invitation (one
+    device each): per person, ceil((devices owned + new) / 3) - ceil(devices owned / 3)."""
     emails = [
         e.lower()
         for e in session.scalars(
@@ -98,12 +114,12 @@ def forecast(
         )
         if e
     ]
-    per_person = len(platform.platforms)
     current = device_counts(session, emails)
-    extra = additional_licences(current, dict.fromkeys(emails, per_person), per_licence=per_licence)
+    extra = additional_licences(current, dict.fromkeys(emails, devices_per_person), per_licence=per_licence)
     return LicenceForecast(
         invitees=len(emails),
-        invitations=len(emails) * per_person,
+        devices_per_person=devices_per_person,
+        invitations=len(emails) * devices_per_person,
         additional_licences=extra,
         devices_per_licence=per_licence,
     )
@@ -118,17 +134,18 @@ def send_batch(
     actor: str,
     now: datetime,
     tokens: LinkTokens,
+    devices_per_person: int = 1,
     hold_when: Callable[[int], bool] = lambda invitees: False,
 ) -> InvitationBatch:
-    """Turn the draft into a batch of invitations, one per invitee and platform, and queue their
-    e-mails, unless `hold_when(number of invitees)` holds them for `release_batch` (e.g. until an
-    approval). Sending the same draft twice (a double click) returns the first batch."""
+    """Turn the draft into a batch of invitations, `devices_per_person` per invitee (each its own
+    e-mail and link, for `platform`), and queue their e-mails, unless `hold_when(number of
+    invitees)` holds them for `release_batch` (e.g. until an approval). Sending the same draft
+    twice (a double click) returns the first batch."""
     existing = session.scalar(select(InvitationBatch).where(InvitationBatch.request_key == draft.id))
     if existing is not None:
         return existing
     invitees = check_ready(session, draft)
     hold = hold_when(invitees)
-    platforms = platform.platforms
     batch = InvitationBatch(
         created_by=actor,
         created_at=now,
@@ -137,7 +154,8 @@ def send_batch(
         days=days,
         expires_at=now + timedelta(days=days),
         invitees=invitees,
-        invitations=invitees * len(platforms),
+        devices_per_person=devices_per_person,
+        invitations=invitees * devices_per_person,
         state=BatchState.PENDING_APPROVAL if hold else BatchState.SENDING,
         request_key=draft.id,
         language=draft.language,
@@ -169,7 +187,7 @@ def send_batch(
         after = rows[-1].id
         values = []
         for _, name, directory_id, account, email in rows:
-            for device_platform in platforms:
+            for _ in range(devices_per_person):
                 nonce = new_nonce()
                 values.append(
                     {
@@ -179,7 +197,7 @@ def send_batch(
                         "username": account or email,
                         "email": email,
                         "email_key": str(email).lower(),
-                        "platform": device_platform,
+                        "platform": platform,
                         "token_hash": tokens.token_hash(INVITATION, nonce),
                         "nonce": nonce,
                         "state": InvitationState.QUEUED,
@@ -199,6 +217,7 @@ def send_batch(
             "batch_id": batch.id,
             "invitees": invitees,
             "platform": platform.value,
+            "devices_per_person": devices_per_person,
             "days": days,
             "held_for_approval": hold,
         },

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import bindparam, select, tuple_, update
 
@@ -16,15 +16,33 @@ from bot.config import Settings
 from bot.db import Database, Record
 from bot.enrollment.batches import finish_if_done, refresh_batch_card
 from bot.enrollment.jobs import INVITATION, EnrollJob, batch_group
-from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState, Platform
-from bot.integrations.mail.port import DeferReason, MailDeferred, Mailer, MailError, OutgoingEmail
+from bot.enrollment.models import (
+    BatchState,
+    Invitation,
+    InvitationBatch,
+    InvitationState,
+    Platform,
+    PlatformChoice,
+)
+from bot.integrations.mail.port import (
+    DeferReason,
+    InlineImage,
+    MailDeferred,
+    Mailer,
+    MailError,
+    OutgoingEmail,
+)
 from bot.outbox.service import postpone_group, postpone_kind
 from bot.outbox.worker import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler, Outcome, backoff
+from bot.qr import qr_png
 from bot.tokens import LinkTokens
 
 log = logging.getLogger(__name__)
 # Waits that hold back every invitation e-mail, not only the claim that met them.
 BATCH_PAUSES = (DeferReason.SLOW_DOWN, DeferReason.DAILY_QUOTA, DeferReason.DAILY_LIMIT)
+EMAIL_QR_SCALE = 5  # pixels a module: about 225 pixels square for an invitation link
+QR_CONTENT_ID = "invitation-link-qr@deskops"
+STORE_NAMES = {Platform.IOS: "App Store", Platform.ANDROID: "Google Play"}
 
 
 def _claim_half_spent(delivery: Delivery, started: datetime, now: datetime) -> bool:
@@ -50,12 +68,31 @@ class EnrollmentLinks:
     def store_url(self, platform: Platform) -> str:
         return self.ios_app_url if platform is Platform.IOS else self.android_app_url
 
-    def deep_link(self, username: str) -> str | None:
+    def store_links(self, platforms: PlatformChoice) -> list[dict[str, str]]:
+        """The store page of each platform the invitation is for (`Both`: both, in one e-mail)."""
+        return [
+            {"platform": p.label, "store": STORE_NAMES[p], "url": self.store_url(p)}
+            for p in platforms.platforms
+        ]
+
+    def deep_link(self, username: str | None) -> str | None:
+        """The app's link with the server (and the user name, when known) filled in."""
         if not self.server:
             return None
-        return self.deep_link_template.format(
-            server=quote(self.server, safe=""), username=quote(username, safe="")
+        link = self.deep_link_template.format(
+            server=quote(self.server, safe=""), username=quote(username or "", safe="")
         )
+        if username:
+            return link
+        # The basic URL knows no user: leave out the empty parameter rather than send "username=".
+        scheme, netloc, path, query, fragment = urlsplit(link)
+        kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if v]
+        return urlunsplit((scheme, netloc, path, urlencode(kept, quote_via=quote), fragment))
+
+    @property
+    def basic_url(self) -> str:
+        """The basic enrollment URL: tapped on a device it starts enrollment."""
+        return f"{self.public_url}/enroll"
 
     def landing_url(self, token: str) -> str:
         return f"{self.public_url}/enroll/{token}"
@@ -65,13 +102,15 @@ class EnrollmentLinks:
         return f"{self.landing_url(token)}/open"
 
     def email_context(
-        self, token: str, *, display_name: str, platform: Platform, username: str, expires_at: datetime
+        self, token: str, *, display_name: str, platform: PlatformChoice, username: str, expires_at: datetime
     ) -> dict[str, object]:
-        """What the invitation e-mail templates show for one invitation link."""
+        """What the invitation e-mail templates show for one invitation link (the HTML part's QR
+        code of the landing link is the inline image `cid:QR_CONTENT_ID`)."""
         return {
             "display_name": display_name,
-            "platform": platform.label,
-            "store_url": self.store_url(platform),
+            "platform": platform.device_label,
+            "store_links": self.store_links(platform),
+            "qr_cid": QR_CONTENT_ID,
             "deep_link": self.deep_link(username),
             "server": self.server,
             "username": username,
@@ -91,6 +130,12 @@ class EnrollmentLinks:
         )
 
 
+def invitation_with_qr(email: OutgoingEmail, link: str) -> OutgoingEmail:
+    """The invitation e-mail with the QR code of its link as the HTML part's inline image."""
+    image = InlineImage(QR_CONTENT_ID, qr_png(link, scale=EMAIL_QR_SCALE), filename="invitation-qr.png")
+    return replace(email, inline_images=(image,))
+
+
 @dataclass(frozen=True)
 class _Letter:
     """What an invitation e-mail needs, read for a whole claim in one query."""
@@ -102,7 +147,7 @@ class _Letter:
     email: str
     display_name: str
     username: str
-    platform: Platform
+    platform: PlatformChoice
     expires_at: datetime
     # The batch's language (None: LANGUAGE).
     language: str | None
@@ -241,20 +286,22 @@ class EnrollmentDelivery:
                 refresh_batch_card(session, batch_id, now=now, paused_until=until)
 
     def _email(self, letter: _Letter) -> OutgoingEmail:
+        token = self.tokens.token(INVITATION, letter.nonce)
         context = self.links.email_context(
-            self.tokens.token(INVITATION, letter.nonce),
+            token,
             display_name=letter.display_name,
             platform=letter.platform,
             username=letter.username,
             expires_at=letter.expires_at,
         )
-        return self.renderer.render_email(
+        email = self.renderer.render_email(
             "enrollment_invitation",
             to=letter.email,
             context=context,
             message_id=f"invitation-{letter.id}-{letter.nonce}",
             language=letter.language,
         )
+        return invitation_with_qr(email, self.links.landing_url(token))
 
     def _record_sent(self, letters: Sequence[_Letter]) -> None:
         """Invitations whose e-mail went out: sent (unless resent with a new link meanwhile; a

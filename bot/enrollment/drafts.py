@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from bot.db import Database
 from bot.enrollment.models import DraftInvitee, InviteDraft, PlatformChoice
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.integrations.directory.port import DirectoryUser, MatchMode, SearchResult
+from bot.once import insert_new
 from bot.validation import check_email
 
 CHUNK = 500
@@ -53,6 +55,16 @@ def owned_draft(session: Session, draft_id: str, owner: str) -> InviteDraft:
     if draft.owner != owner:
         raise NotAllowed("This invitation form belongs to someone else.")
     return draft
+
+
+def set_devices_per_person(db: Database, draft_id: str, owner: str, devices: int) -> bool:
+    """Keep the modal's Devices per person with the draft (for the forecast); True if it changed."""
+    with db.transaction() as session:
+        draft = owned_draft(session, draft_id, owner)
+        if draft.devices_per_person == devices:
+            return False
+        draft.devices_per_person = devices
+        return True
 
 
 # --- search results kept with the draft -------------------------------------------------------
@@ -191,9 +203,10 @@ def add_invitees(
             for key, person in keys.items()
             if key not in present
         ]
-        if fresh:
-            session.execute(insert(DraftInvitee), fresh)
-            added += len(fresh)
+        # Two Adds of the same people at once: the database keeps one row per person.
+        inserted = insert_new(session, DraftInvitee, fresh, key=["draft_id", "merge_key"])
+        added += inserted
+        duplicates += len(fresh) - inserted
     draft.updated_at = now
     return Added(added=added, already_listed=duplicates)
 

@@ -24,7 +24,8 @@ class Platform(StrEnum):
 
 
 class PlatformChoice(StrEnum):
-    """What the helpdesk chooses in the modal: one e-mail per platform it stands for."""
+    """The platform(s) an invitation is for, as chosen in the modal: its e-mail holds the store
+    link of each, and its link enrolls a device of any of them (one device in all)."""
 
     IOS = "ios"
     ANDROID = "android"
@@ -39,6 +40,15 @@ class PlatformChoice(StrEnum):
     @property
     def platforms(self) -> list[Platform]:
         return [Platform.IOS, Platform.ANDROID] if self is PlatformChoice.BOTH else [Platform(self.value)]
+
+    @property
+    def device_label(self) -> str:
+        """How e-mails and pages name the device: "iOS", "Android", "iOS / Android" (no word
+        to translate inside the e-mails' translated sentences)."""
+        return " / ".join(platform.label for platform in self.platforms)
+
+    def allows(self, platform: Platform) -> bool:
+        return platform in self.platforms
 
 
 class BatchState(StrEnum):
@@ -79,6 +89,8 @@ class InviteDraft(Base):
     # The last search: text, mode, results (a few users and groups), and a problem to show.
     search: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     notice: Mapped[str | None] = mapped_column(String(500))
+    # How many invitations (one device each) every person on the list gets.
+    devices_per_person: Mapped[int] = mapped_column(default=1, server_default="1")
     # The language chosen for the invitations' e-mails and pages (None: LANGUAGE).
     language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(index=True)
@@ -114,6 +126,8 @@ class InvitationBatch(Base):
     days: Mapped[int]
     expires_at: Mapped[datetime]
     invitees: Mapped[int]
+    # Invitations per person: invitations = invitees * devices_per_person.
+    devices_per_person: Mapped[int] = mapped_column(default=1, server_default="1")
     invitations: Mapped[int]
     state: Mapped[BatchState] = mapped_column(_enum(BatchState, "batch_state"))
     # Why mail is waiting, in words for the helpdesk (cleared when it flows again).
@@ -126,7 +140,8 @@ class InvitationBatch(Base):
 
 
 class Invitation(Base):
-    """One e-mail to one invitee for one platform."""
+    """One e-mail to one invitee, whose link enrolls one device of its platform(s). Once a device
+    enrolled with it (state enrolled) the link is spent."""
 
     __tablename__ = "invitations"
     __table_args__ = (
@@ -141,7 +156,7 @@ class Invitation(Base):
     username: Mapped[str] = mapped_column(String(320))
     email: Mapped[str] = mapped_column(String(320))
     email_key: Mapped[str] = mapped_column(String(320), index=True)
-    platform: Mapped[Platform] = mapped_column(_enum(Platform, "device_platform"))
+    platform: Mapped[PlatformChoice] = mapped_column(_enum(PlatformChoice, "platform_choice"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     nonce: Mapped[str] = mapped_column(String(32))
     state: Mapped[InvitationState] = mapped_column(_enum(InvitationState, "invitation_state"))

@@ -40,6 +40,7 @@ class DraftSummary:
     page_size: int
     forecast: LicenceForecast | None
     platform: PlatformChoice
+    devices_per_person: int
     notice: str | None
 
     @property
@@ -57,6 +58,7 @@ def summarize_draft(
     *,
     forecast: LicenceForecast | None,
     platform: PlatformChoice,
+    devices_per_person: int,
     notice: str | None,
 ) -> DraftSummary:
     return DraftSummary(
@@ -68,6 +70,7 @@ def summarize_draft(
         page_size=page.limit,
         forecast=forecast,
         platform=platform,
+        devices_per_person=devices_per_person,
         notice=notice,
     )
 
@@ -77,7 +80,7 @@ class InvitationItem:
     id: int
     display_name: str
     email: str
-    platform: Platform
+    platform: PlatformChoice
     state: InvitationState
     created_at: datetime
     expires_at: datetime
@@ -119,6 +122,19 @@ class DeviceItem:
 
 
 @dataclass(frozen=True)
+class PersonItem:
+    """One person's figures: devices enrolled, invitations open, licences used."""
+
+    email: str
+    display_name: str
+    devices: int
+    open_invitations: int
+    licences: int
+    # The person's latest invitation: Invite another device copies its platform and days.
+    latest_invitation_id: int
+
+
+@dataclass(frozen=True)
 class StatusSummary:
     email: str | None
     invitations: list[InvitationItem]
@@ -127,6 +143,7 @@ class StatusSummary:
     people: int
     device_total: int
     devices_per_licence: int
+    per_person: list[PersonItem]
 
 
 def status_summary(
@@ -138,6 +155,7 @@ def status_summary(
     device_total: int,
     licensed_users: int,
     devices_per_licence: int,
+    per_person: Sequence[PersonItem] = (),
 ) -> StatusSummary:
     return StatusSummary(
         email=email,
@@ -147,6 +165,7 @@ def status_summary(
         people=people,
         device_total=device_total,
         devices_per_licence=devices_per_licence,
+        per_person=list(per_person),
     )
 
 
@@ -169,6 +188,7 @@ class BatchSummary:
     additional_licences: int
     # Pauses, the daily limit and the expected finish (None: nothing known of the relay).
     outlook: SendingOutlook | None = None
+    devices_per_person: int = 1
 
 
 def summarize_batch(progress: BatchProgress, outlook: SendingOutlook | None = None) -> BatchSummary:
@@ -181,6 +201,7 @@ def summarize_batch(progress: BatchProgress, outlook: SendingOutlook | None = No
         days=batch.days,
         expires_at=batch.expires_at,
         invitees=batch.invitees,
+        devices_per_person=batch.devices_per_person,
         invitations=batch.invitations,
         state=batch.state,
         problem=batch.problem,

@@ -185,6 +185,15 @@ def retry_failed(session: Session, *, now: datetime, group_key: str | None = Non
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def oldest_undelivered(session: Session) -> datetime | None:
+    """When the oldest row still waiting (pending or being delivered) was queued."""
+    return session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+        )
+    )
+
+
 def postpone_kind(session: Session, *, kind: str, until: datetime) -> int:
     """Hold back every waiting row of a kind (e.g. all e-mails while the mail relay is paused)."""
     result = session.execute(

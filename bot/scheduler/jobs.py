@@ -15,6 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session
 
 from bot.approvals import service as approvals
+from bot.approvals.executors import Executors
 from bot.config import BackupProviderName, Settings
 from bot.customers.sync import apply_customers
 from bot.db import Database
@@ -42,9 +43,9 @@ class JobId(StrEnum):
     ACTIVATION_SYNC = "activation_sync"
 
 
-def approvals_work(settings: Settings) -> Callable[[Session, datetime], str]:
+def approvals_work(settings: Settings, executors: Executors) -> Callable[[Session, datetime], str]:
     def work(session: Session, now: datetime) -> str:
-        expired = approvals.expire_due(session, now=now)
+        expired = approvals.expire_due(session, executors=executors, now=now)
         reminded = approvals.remind_due(session, reminder_hours=settings.approval_reminder_hours, now=now)
         return f"{expired} expired, {reminded} re-notified"
 
@@ -118,7 +119,11 @@ def customers_sync(platform: BackupPlatform) -> Callable[[datetime], Callable[[S
 
 
 def build_jobs(
-    settings: Settings, *, platform: BackupPlatform | None = None, db: Database | None = None
+    settings: Settings,
+    *,
+    platform: BackupPlatform | None = None,
+    db: Database | None = None,
+    executors: Executors | None = None,
 ) -> list[ScheduledJob]:
     """The jobs this configuration runs; `platform` is the backup platform (needed with
     BACKUP_PROVIDER=acronis, whose customers are synced) and `db` the database the activation
@@ -130,7 +135,7 @@ def build_jobs(
             id=JobId.APPROVALS,
             description=f"approval expiry and re-notification every {every}",
             trigger=IntervalTrigger(seconds=settings.scheduler_interval_seconds),
-            work=approvals_work(settings),
+            work=approvals_work(settings, executors or Executors()),
             grace=every * 2,
         ),
         ScheduledJob(

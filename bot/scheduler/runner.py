@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from apscheduler.triggers.base import BaseTrigger
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -99,6 +99,16 @@ def claim_slot(session: Session, *, job: str, slot: str, replica: str, now: date
 def slot_claimed(session: Session, *, job: str, slot: str) -> bool:
     statement = select(SchedulerRun.id).where(SchedulerRun.job == job, SchedulerRun.slot == slot)
     return session.scalar(statement) is not None
+
+
+def last_successes(session: Session, jobs: Sequence[str]) -> dict[str, datetime]:
+    """When each job last ran to the end, on any replica (a failed run leaves no claim)."""
+    found = session.execute(
+        select(SchedulerRun.job, func.max(SchedulerRun.started_at))
+        .where(SchedulerRun.job.in_(list(jobs)))
+        .group_by(SchedulerRun.job)
+    ).all()
+    return {job: started for job, started in found if started is not None}
 
 
 def forget_old_runs(session: Session, *, now: datetime, age: timedelta = timedelta(days=7)) -> int:

@@ -16,7 +16,7 @@ def replica_name() -> str:
 
 
 def build_scheduler(deps: Deps) -> JobScheduler:
-    jobs = build_jobs(deps.settings, platform=deps.platform, db=deps.db)
+    jobs = build_jobs(deps.settings, platform=deps.platform, db=deps.db, executors=deps.executors)
     # Jobs of this version that this configuration does not run (e.g. the customers sync after a
     # switch to BACKUP_PROVIDER=local) leave the shared job store.
     switched_off = [job_id for job_id in JobId if job_id not in {job.id for job in jobs}]

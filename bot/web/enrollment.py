@@ -16,9 +16,10 @@ from starlette.routing import BaseRoute, Route
 from bot.deps import Deps
 from bot.enrollment.approvals import enroll_or_request_approval
 from bot.enrollment.delivery import EnrollmentLinks
-from bot.enrollment.devices import InvitationLinkInvalid, LinkProblem, open_invitation
+from bot.enrollment.devices import InvitationLinkInvalid, LinkProblem, WrongPlatform, open_invitation
 from bot.enrollment.models import Platform
 from bot.i18n.catalogs import N_
+from bot.qr import qr_data_uri
 from bot.web.pages import browser_language
 from bot.web.rendering import Pages
 
@@ -35,9 +36,11 @@ LINK_PAGES: dict[LinkProblem, tuple[int, str, str]] = {
     ),
     LinkProblem.USED: (
         410,
-        "This invitation was already used",
-        "A device has enrolled with this link, and each link enrolls one device. "
-        "To enroll another device, ask your helpdesk for a new invitation.",
+        N_("This invitation was already used"),
+        N_(
+            "A device has enrolled with this link, and each link enrolls one device. "
+            "To enroll another device, ask your helpdesk for a new invitation."
+        ),
     ),
     LinkProblem.REVOKED: (
         410,
@@ -69,13 +72,15 @@ def enrollment_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
             invitation = open_invitation(session, token, now=deps.clock.now())
             return {
                 "display_name": invitation.display_name,
-                "platform": invitation.platform.label,
-                "store_url": links.store_url(invitation.platform),
+                "platform": invitation.platform.device_label,
+                "store_links": links.store_links(invitation.platform),
                 "deep_link": links.deep_link(invitation.username),
                 "server": links.server,
                 "username": invitation.username,
                 "expires_at": invitation.expires_at,
                 "language": pages.language(invitation.batch.language),
+                # For a person reading it on a computer: the same page, on the phone.
+                "qr": qr_data_uri(links.landing_url(token)),
             }
 
     async def landing(request: Request) -> Response:
@@ -148,6 +153,8 @@ def enrollment_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
             return error(413, f"the request body is larger than {MAX_BODY} bytes")
         try:
             callback = EnrollmentCallback.model_validate(json.loads(body or b"null"))
+        except RecursionError:  # JSON nested thousands of levels deep: not a callback
+            return error(400, 'the body is nested too deeply: send {"token", "platform", "device_id"}')
         except (ValueError, ValidationError) as problem:
             if isinstance(problem, ValidationError):
                 first = problem.errors()[0]
@@ -158,7 +165,12 @@ def enrollment_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
             status, result = await run_in_threadpool(record, callback)
         except InvitationLinkInvalid as problem:
             status, title, _ = LINK_PAGES[problem.problem]
-            return error(status, title.lower().replace("this invitation link", "the token"))
+            message = title.lower().replace("this invitation link", "the token")
+            if problem.problem is LinkProblem.USED:
+                message += ": a device was enrolled with it; each device needs its own invitation"
+            return error(status, message)
+        except WrongPlatform as problem:
+            return error(409, str(problem), "platform")
         return JSONResponse(result, status_code=status)
 
     return [

@@ -2,60 +2,53 @@
 outbox, deliveries given up, scheduled jobs that stopped succeeding, a mail relay asking deskops
 to slow down, and how the Acronis and LDAP calls go.
 
-Read from the database at scrape time where the answer is the whole deployment's (every replica
+Read from the database at scrape time (through the reader bot.wiring gives) where the answer is the whole deployment's (every replica
 reports the same oldest outbox row and the same last successful job run); counted in process
 where it is an event. Every label comes from a closed set.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
 from bot.clock import Clock
-from bot.db import Database
 from bot.integrations.calls import CallOutcome, Integration
-from bot.outbox.models import OutboxMessage, OutboxStatus
-from bot.scheduler.models import SchedulerRun
 
 CALL_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 OTHER_KIND = "other"
 
 
-class DeploymentState(Collector):
-    """Gauges read from the database on each scrape."""
+@dataclass(frozen=True)
+class DeploymentReading:
+    """What the database says about the whole deployment, read at scrape time."""
 
-    def __init__(self, db: Database, clock: Clock, jobs: Sequence[str]) -> None:
-        self.db, self.clock, self.jobs = db, clock, list(jobs)
+    oldest_undelivered: datetime | None  # when the oldest outbox row still waiting was queued
+    job_successes: dict[str, datetime]  # job -> when it last succeeded, on any replica
+
+
+class DeploymentState(Collector):
+    """Gauges read on each scrape (the composition root says how to read them)."""
+
+    def __init__(self, read: Callable[[], DeploymentReading], clock: Clock, jobs: Sequence[str]) -> None:
+        self.read, self.clock, self.jobs = read, clock, list(jobs)
 
     def describe(self) -> Iterable[Metric]:
         return []  # registering must not query the database
 
     def collect(self) -> Iterable[Metric]:
         now = self.clock.now()
-        with self.db.read() as session:
-            oldest = session.scalar(
-                select(func.min(OutboxMessage.created_at)).where(
-                    OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
-                )
-            )
-            runs = dict(
-                session.execute(
-                    select(SchedulerRun.job, func.max(SchedulerRun.started_at))
-                    .where(SchedulerRun.job.in_(self.jobs))
-                    .group_by(SchedulerRun.job)
-                ).all()
-            )
+        reading = self.read()
         age = GaugeMetricFamily(
             "deskops_outbox_oldest_undelivered_age_seconds",
             "Age of the oldest outbox row (e-mail, Slack post, platform call) not delivered yet; 0 when none waits",
         )
-        age.add_metric([], _seconds_between(oldest, now))
+        age.add_metric([], _seconds_between(reading.oldest_undelivered, now))
         yield age
         since = GaugeMetricFamily(
             "deskops_scheduled_job_seconds_since_success",
@@ -63,8 +56,8 @@ class DeploymentState(Collector):
             labels=["job"],
         )
         for job in self.jobs:
-            if runs.get(job) is not None:
-                since.add_metric([job], _seconds_between(runs[job], now))
+            if job in reading.job_successes:
+                since.add_metric([job], _seconds_between(reading.job_successes[job], now))
         yield since
 
 
@@ -103,8 +96,10 @@ class OperatorMetrics:
             for outcome in CallOutcome:
                 self.integration_call_seconds.labels(integration=integration.value, outcome=outcome.value)
 
-    def watch_deployment(self, db: Database, clock: Clock, jobs: Sequence[str]) -> None:
-        self.registry.register(DeploymentState(db, clock, jobs))
+    def watch_deployment(
+        self, read: Callable[[], DeploymentReading], clock: Clock, jobs: Sequence[str]
+    ) -> None:
+        self.registry.register(DeploymentState(read, clock, jobs))
 
     def know_outbox_kinds(self, kinds: Iterable[str]) -> None:
         self._known_kinds = frozenset(kinds)

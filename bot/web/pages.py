@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from bot.accounts.activation import (
     activate,
     user_for_token,
 )
+from bot.accounts.passwords import NOT_TEXT
 from bot.deps import Deps
 from bot.i18n.catalogs import N_, translate
 from bot.i18n.languages import preferred_language
@@ -48,6 +50,19 @@ PROBLEM_PAGES: dict[TokenProblem, tuple[int, str, str]] = {
         N_("A newer activation e-mail was sent to you; use the link in the most recent one."),
     ),
 }
+
+
+NOT_UTF8 = "\x00not-utf-8"
+
+
+def text_form(body: bytes) -> dict[str, str]:
+    """The page's form (application/x-www-form-urlencoded), decoded strictly: a browser sends
+    UTF-8, and bytes that are not (which a lenient parser turns into U+FFFD) are not a password."""
+    try:
+        pairs = parse_qsl(body.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return {NOT_UTF8: ""}
+    return dict(pairs)
 
 
 def browser_language(request: Request, pages: Pages) -> str:
@@ -108,10 +123,11 @@ def page_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
 
     async def activation_submit(request: Request) -> Response:
         token = request.path_params["token"]
-        form = await request.form()
-        password = str(form.get("password") or "")
-        confirmation = str(form.get("confirmation") or "")
+        form = text_form(await request.body())
+        password, confirmation = form.get("password", ""), form.get("confirmation", "")
         try:
+            if form.get(NOT_UTF8) is not None:
+                raise PasswordRejected("password", NOT_TEXT)
             account = await run_in_threadpool(submit, token, password, confirmation)
         except ActivationLinkInvalid as error:
             return problem_page(pages, request, error.problem)

@@ -17,14 +17,19 @@ from bot.i18n.templates import LocalizedTemplates
 
 TEMPLATE_FOLDER = Path(__file__).parent / "templates"
 # The token is in the URL: keep it out of Referer headers and caches. A logo is the one image
-# a page may load, from anywhere (BRAND_LOGO_URL is the operator's choice).
+# a page may load from anywhere (BRAND_LOGO_URL is the operator's choice); QR codes are inline
+# (data:) or from this server.
 PRIVATE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src https: http:; form-action 'self'"
+        "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; form-action 'self'; "
+        "frame-ancestors 'none'"
     ),
+    # No other site may frame these pages (clickjacking the activation form); X-Frame-Options
+    # for browsers that predate CSP's frame-ancestors.
+    "X-Frame-Options": "DENY",
 }
 
 

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.deps import Deps
+from bot.web.basic_enrollment import basic_enrollment_routes
 from bot.web.edge import AccessLog, BodyLimit
 from bot.web.enrollment import enrollment_routes
 from bot.web.metrics import Metrics
@@ -94,6 +95,7 @@ def create_web_app(
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         *page_routes(deps, pages),
+        *basic_enrollment_routes(deps, pages),
         *enrollment_routes(deps, pages),
         *(extra_routes or []),
     ]

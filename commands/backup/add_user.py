@@ -19,20 +19,21 @@ from blocks.backup.modals import (
     add_user_backup_settings_modal,
     add_user_modal,
 )
-from bot.accounts.forms import BackupSettings, NewUser, check_backup_settings, check_new_user
+from bot.accounts.forms import BackupSettings, NewUser, NewUserForm, check_backup_settings, check_new_user
 from bot.accounts.models import BackupRole, Role
 from bot.accounts.queries import check_customer_in_scope
 from bot.accounts.users import check_email_free
 from bot.approvals.administrators import create_user_or_request_approval
 from bot.approvals.models import ApprovalRequest
+from bot.config import SLACK_CHANNEL_ID
 from bot.customers.scope import CustomerScope
 from bot.customers.service import customer_summaries, find_customer, get_customer, summarize_customer
 from bot.deps import Deps
-from bot.errors import InvalidState
+from bot.errors import FieldErrors, InvalidState
 from commands.access import require_helpdesk
 from commands.backup.forms import add_user_choices, backup_settings_form, new_user_form
 from commands.errors import answers_errors
-from commands.state import ViewState, carried
+from commands.state import BadPayload, ViewState, carried
 from commands.submissions import answer_submission
 
 log = logging.getLogger(__name__)
@@ -150,21 +151,38 @@ def submit_backup_settings(ack: Ack, view: dict[str, Any], context: BoltContext,
         with deps.db.transaction() as session:
             customer = get_customer(session, step.customer_id)
             settings = check_backup_settings(form, subscription_ids=[s.id for s in customer.subscriptions])
-            new_user = NewUser(
-                customer_id=step.customer_id,
-                first_name=step.first_name,
-                last_name=step.last_name,
-                email=step.email,
-                role=Role(step.role),
-                address=step.address,
-                phone=step.phone,
-                notification_email=step.notification_email,
-            )
+            new_user = checked_again(step, phone_region=deps.settings.phone_default_region)
             return create_or_hold(
                 deps, session, new_user, settings, context, step.request_key, step.channel_id
             )
 
     answer_submission(ack, view, run)
+
+
+def checked_again(step: AddUserSettingsMetadata, *, phone_region: str) -> NewUser:
+    """The first step's values, as carried by the second, checked as the first step checked them:
+    what comes back from Slack is never taken on trust (it is sealed too, see bot/slack/sealing)."""
+    out_of_date = BadPayload("This form or button is out of date; please start again.")
+    if step.role not in Role._value2member_map_ or (
+        step.channel_id is not None and not SLACK_CHANNEL_ID.match(step.channel_id)
+    ):
+        raise out_of_date
+    form = NewUserForm(
+        customer_id=step.customer_id,
+        first_name=step.first_name,
+        last_name=step.last_name,
+        email=step.email,
+        role=Role(step.role),
+        address=step.address,
+        phone=step.phone,
+        separate_notification_email=step.notification_email is not None,
+        notification_email=step.notification_email,
+        assign_backup=True,
+    )
+    try:
+        return check_new_user(form, phone_region=phone_region)
+    except FieldErrors:
+        raise out_of_date from None
 
 
 def register(app: App) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from blocks.backup.messages import customers_overview, help_message, notice
+from blocks.backup.messages import customers_overview, help_message, notice, notice_text
 from bot.accounts.platform_import import find_or_import_user
 from bot.accounts.queries import user_counts
 from bot.customers.scope import CustomerScope
@@ -84,14 +84,14 @@ def run_backup_command(
         case Subcommand.ACTIVATE:
             user_id = named_user(deps, parsed, actor=str(command["user_id"]), scope=scope)
             text = activate_user(deps, user_id=user_id, actor=str(command["user_id"]))
-            _ephemeral(respond, [b.to_dict() for b in notice(text)], text)
+            _ephemeral(respond, [b.to_dict() for b in notice(text)], notice_text(text))
         case Subcommand.DISABLE:
             user_id = named_user(deps, parsed, actor=str(command["user_id"]), scope=scope)
             _ephemeral(respond, confirm_disable(deps, user_id=user_id), "Disable this user?")
         case Subcommand.ENABLE:
             user_id = named_user(deps, parsed, actor=str(command["user_id"]), scope=scope)
             text = enable(deps, user_id=user_id, actor=str(command["user_id"]))
-            _ephemeral(respond, [b.to_dict() for b in notice(text)], text)
+            _ephemeral(respond, [b.to_dict() for b in notice(text)], notice_text(text))
         case Subcommand.DELETE:
             actor = str(command["user_id"])
             user_id = named_user(deps, parsed, actor=actor, scope=scope)
@@ -131,7 +131,7 @@ def handle_backup(
         parsed = parse_backup_command(command.get("text", ""))
     except UsageError as error:
         blocks = notice(str(error)) + help_message()
-        ack(text=str(error), blocks=[b.to_dict() for b in blocks])
+        ack(text=notice_text(str(error)), blocks=[b.to_dict() for b in blocks])
         return
     ack()
     run_backup_command(parsed, deps=deps, client=client, respond=respond, command=command)

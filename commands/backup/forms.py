@@ -9,7 +9,7 @@ from blocks.backup.metadata import AddUserMetadata
 from blocks.backup.modals import AddUserChoices
 from bot.accounts.forms import QUOTA_FIELDS, BackupSettingsForm, Field, NewUserForm
 from bot.accounts.models import BackupRole, NotificationLevel, Role
-from commands.state import ViewState
+from commands.state import ViewState, whole_number
 
 
 def _enum_or_none(enum: Any, value: str | None) -> Any:
@@ -33,7 +33,7 @@ def new_user_form(state: ViewState, metadata: AddUserMetadata) -> NewUserForm:
     customer = metadata.customer_id
     if customer is None:
         chosen = state.selected(Field.CUSTOMER)
-        customer = int(chosen) if chosen and chosen.isdigit() else None
+        customer = whole_number(chosen)
     return NewUserForm(
         customer_id=customer,
         first_name=state.text(Field.FIRST_NAME),
@@ -51,7 +51,7 @@ def new_user_form(state: ViewState, metadata: AddUserMetadata) -> NewUserForm:
 def backup_settings_form(state: ViewState) -> BackupSettingsForm:
     subscription = state.selected(Field.SUBSCRIPTION)
     return BackupSettingsForm(
-        subscription_id=int(subscription) if subscription and subscription.isdigit() else None,
+        subscription_id=whole_number(subscription),
         notification_level=_enum_or_none(NotificationLevel, state.selected(Field.NOTIFICATIONS)),
         backup_role=_enum_or_none(BackupRole, state.selected(Field.BACKUP_ROLE)),
         quotas={field: state.text(field) for field in QUOTA_FIELDS},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from commands.state import unlink
+from commands.state import control_character, unlink
 
 MAX_TEXT = 500
 
@@ -54,6 +54,9 @@ def parse_backup_command(text: str) -> BackupCommand:
     text = unlink(text or "").strip()
     if len(text) > MAX_TEXT:
         raise UsageError(f"That is {len(text)} characters; a /backup command is at most {MAX_TEXT}.")
+    control = control_character(text)
+    if control is not None:
+        raise UsageError(f"The command text holds a control character ({control}); type it again without it.")
     if not text:
         return BackupCommand(Subcommand.HELP)
     word, _, rest = text.partition(" ")

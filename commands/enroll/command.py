@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from blocks.backup.messages import notice
+from blocks.backup.messages import notice, notice_text
 from blocks.enroll.messages import MAX_STATUS_INVITATIONS, help_message, status_message, url_message
 from bot.deps import Deps
-from bot.enrollment.devices import devices_of
-from bot.enrollment.invitations import invitations_of
-from bot.enrollment.licences import usage
-from bot.enrollment.summary import status_summary
+from bot.enrollment.delivery import EnrollmentLinks
+from bot.enrollment.status import enrollment_status
 from commands.access import require_helpdesk
 from commands.backup.parsing import UsageError
 from commands.enroll.invite import open_invite
@@ -26,20 +25,23 @@ def _dicts(blocks: list[Any]) -> list[dict[str, Any]]:
 
 
 def status_blocks(deps: Deps, email: str | None) -> list[dict[str, Any]]:
-    with deps.db.read() as session:
-        invitations = invitations_of(session, email=email, limit=MAX_STATUS_INVITATIONS + 1)
-        devices = devices_of(session, email) if email else []
-        licences = usage(session, per_licence=deps.settings.devices_per_licence, email=email)
-        summary = status_summary(
-            email=email,
-            invitations=invitations,
-            devices=devices,
-            people=licences.people,
-            device_total=licences.devices,
-            licensed_users=licences.licensed_users,
-            devices_per_licence=deps.settings.devices_per_licence,
+    summary = enrollment_status(
+        deps.db,
+        email=email,
+        per_licence=deps.settings.devices_per_licence,
+        now=deps.clock.now(),
+        max_invitations=MAX_STATUS_INVITATIONS,
+    )
+    return _dicts(status_message(summary, request_nonce=uuid.uuid4().hex))
+
+
+def url_blocks(deps: Deps) -> list[dict[str, Any]]:
+    links = EnrollmentLinks.from_settings(deps.settings)
+    return _dicts(
+        url_message(
+            url=links.basic_url, qr_url=f"{links.basic_url}/qr.png", server=deps.settings.enrollment_server
         )
-    return _dicts(status_message(summary))
+    )
 
 
 @answers_errors
@@ -55,7 +57,7 @@ def handle_enroll(
     try:
         parsed = parse_enroll_command(command.get("text", ""))
     except UsageError as error:
-        ack(text=str(error), blocks=_dicts(notice(str(error)) + help_message()))
+        ack(text=notice_text(str(error)), blocks=_dicts(notice(str(error)) + help_message()))
         return
     ack()
     match parsed.subcommand:
@@ -70,7 +72,7 @@ def handle_enroll(
         case Subcommand.URL:
             respond(
                 text="Basic enrollment URL",
-                blocks=_dicts(url_message(deps.settings.enrollment_server)),
+                blocks=url_blocks(deps),
                 response_type="ephemeral",
             )
         case Subcommand.STATUS:

@@ -1,4 +1,4 @@
-"""Resend, Extend and Revoke on invitations (from /enroll status, reminders, App Home), and
+"""Resend, Extend, Revoke and Invite another device on invitations (from /enroll status, reminders, App Home), and
 Retry on a batch's progress card."""
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from blocks.enroll.ids import ActionId, BlockId, CallbackId
-from blocks.enroll.metadata import BatchRef, ExtendMetadata, InvitationRef
+from blocks.enroll.messages import another_device_text
+from blocks.enroll.metadata import AnotherDeviceRef, BatchRef, ExtendMetadata, InvitationRef
 from blocks.enroll.modals import extend_modal
 from blocks.text import slack_date
 from bot.deps import Deps
+from bot.enrollment.another_device import invite_another_device
 from bot.enrollment.batches import check_days, retry_batch
 from bot.enrollment.invitations import extend_invitation, get_invitation, resend_invitation, revoke_invitation
 from commands.access import require_helpdesk
@@ -53,6 +55,23 @@ def revoke(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClie
         )
         text = f"Revoked the {invitation.platform.label} invitation of {invitation.email}: its link no longer works."
     tell_person(text, body=body, context=context, client=client, deps=deps)
+
+
+@answers_errors
+def another_device(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    ack()
+    ref = carried(AnotherDeviceRef, body["actions"][0].get("value"))
+    sent = invite_another_device(
+        deps.db,
+        invitation_id=ref.invitation_id,
+        request_key=ref.request_key,
+        actor=str(context.user_id),
+        now=deps.clock.now(),
+        tokens=deps.tokens,
+    )
+    tell_person(another_device_text(sent), body=body, context=context, client=client, deps=deps)
 
 
 @answers_errors
@@ -118,5 +137,6 @@ def register(app: App) -> None:
     app.action(ActionId.RESEND, middleware=helpdesk)(resend)
     app.action(ActionId.REVOKE, middleware=helpdesk)(revoke)
     app.action(ActionId.EXTEND, middleware=helpdesk)(extend)
+    app.action(ActionId.ANOTHER_DEVICE, middleware=helpdesk)(another_device)
     app.view(CallbackId.EXTEND, middleware=helpdesk)(submit_extend)
     app.action(ActionId.RETRY_BATCH, middleware=helpdesk)(retry)

@@ -16,10 +16,10 @@ from bot.customers.service import customer_languages
 from bot.deps import Deps
 from bot.enrollment import drafts
 from bot.enrollment.approvals import send_or_request_approval
-from bot.enrollment.batches import check_days, check_language, check_ready, forecast
+from bot.enrollment.batches import check_days, check_devices, check_language, check_ready, forecast
 from bot.enrollment.models import PlatformChoice
 from bot.enrollment.summary import DraftSummary, invitee_item, summarize_draft
-from bot.errors import InvalidState
+from bot.errors import FieldErrors, InvalidState
 from bot.integrations.directory.port import DirectoryError, DirectoryUser, MatchMode
 from commands.access import require_helpdesk
 from commands.errors import answers_errors, report
@@ -35,9 +35,16 @@ def _summary(deps: Deps, metadata: InviteMetadata, owner: str) -> DraftSummary:
     with deps.db.read() as session:
         draft = drafts.owned_draft(session, metadata.draft_id, owner)
         page = drafts.invitee_page(session, draft, offset=metadata.offset, limit=PAGE_SIZE)
-        estimate = forecast(session, draft, draft.platform, per_licence=deps.settings.devices_per_licence)
+        estimate = forecast(
+            session, draft, draft.devices_per_person, per_licence=deps.settings.devices_per_licence
+        )
         return summarize_draft(
-            drafts.search_state(draft), page, forecast=estimate, platform=draft.platform, notice=draft.notice
+            drafts.search_state(draft),
+            page,
+            forecast=estimate,
+            platform=draft.platform,
+            devices_per_person=draft.devices_per_person,
+            notice=draft.notice,
         )
 
 
@@ -196,6 +203,22 @@ def platform_changed(
 
 
 @answers_errors
+def devices_changed(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    """Typed into Devices per person: the forecast follows (a number out of bounds is left for
+    Send to refuse under the field)."""
+    ack()
+    view, metadata, owner = _context(body)
+    try:
+        devices = check_devices(ViewState(view).text(BlockId.DEVICES))
+    except FieldErrors:
+        return
+    if drafts.set_devices_per_person(deps.db, metadata.draft_id, owner, devices):
+        _refresh(deps, client, view["id"], metadata, owner)
+
+
+@answers_errors
 def edit_email(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
     ack()
     view, metadata, owner = _context(body)
@@ -239,21 +262,33 @@ def submit_invite(
     metadata = carried(InviteMetadata, view.get("private_metadata"))
     owner = str(body["user"]["id"])
     state = ViewState(view)
-    checked: list[tuple[int, PlatformChoice, str]] = []
+    checked: list[tuple[int, int, PlatformChoice, str]] = []
 
     def run() -> dict[str, Any]:
-        days = check_days(state.text(BlockId.DAYS))
+        errors: dict[str, str] = {}
+        days = devices = 0
+        try:
+            days = check_days(state.text(BlockId.DAYS))
+        except FieldErrors as error:
+            errors |= error.errors
+        try:
+            # An older form without the field: one device each.
+            devices = check_devices(state.text(BlockId.DEVICES) or "1")
+        except FieldErrors as error:
+            errors |= error.errors
+        if errors:
+            raise FieldErrors(errors)
         platform = PlatformChoice(state.selected(BlockId.PLATFORM) or PlatformChoice.BOTH)
         language = check_language(state.selected(BlockId.LANGUAGE), default=deps.settings.language)
         with deps.db.read() as session:
             check_ready(session, drafts.owned_draft(session, metadata.draft_id, owner))
-        checked.append((days, platform, language))
+        checked.append((days, devices, platform, language))
         return {"response_action": "clear"}
 
     answer_submission(ack, view, run)
     if not checked:
         return
-    days, platform, language = checked[0]
+    days, devices, platform, language = checked[0]
     try:
         with deps.db.transaction() as session:
             draft = drafts.owned_draft(session, metadata.draft_id, owner)
@@ -268,6 +303,7 @@ def submit_invite(
                 actor=owner,
                 now=deps.clock.now(),
                 tokens=deps.tokens,
+                devices_per_person=devices,
             )
     except Exception as error:
         report(error, body=body, context=context, client=client)
@@ -283,6 +319,7 @@ def register(app: App) -> None:
     app.action(ActionId.REMOVE_ALL, middleware=helpdesk)(remove)
     app.action(re.compile(rf"^{re.escape(ActionId.PAGE)}\."), middleware=helpdesk)(page)
     app.action(ActionId.PLATFORM, middleware=helpdesk)(platform_changed)
+    app.action(ActionId.DEVICES, middleware=helpdesk)(devices_changed)
     app.action(ActionId.EDIT_EMAIL, middleware=helpdesk)(edit_email)
     app.view(CallbackId.EDIT_EMAIL, middleware=helpdesk)(submit_email)
     app.view(CallbackId.INVITE, middleware=helpdesk)(submit_invite)

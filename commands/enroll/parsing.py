@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from commands.backup.parsing import MAX_TEXT, UsageError
-from commands.state import unlink
+from commands.state import control_character, unlink
 
 
 class Subcommand(StrEnum):
@@ -26,6 +26,9 @@ def parse_enroll_command(text: str) -> EnrollCommand:
     text = unlink(text or "").strip()
     if len(text) > MAX_TEXT:
         raise UsageError(f"That is {len(text)} characters; an /enroll command is at most {MAX_TEXT}.")
+    control = control_character(text)
+    if control is not None:
+        raise UsageError(f"The command text holds a control character ({control}); type it again without it.")
     if not text:
         return EnrollCommand(Subcommand.HELP)
     word, _, rest = text.partition(" ")

@@ -1,4 +1,4 @@
-"""Browser tests: the offline console (`deskops serve` without Slack credentials) served on a free
+"""Browser tests: the offline console (`deskops console`) served on a free
 loopback port per test module, driven by Playwright in Debian's headless Chromium.
 
 Chromium is /usr/bin/chromium (`make test` apt-installs it); Playwright never downloads a browser.
@@ -58,7 +58,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def console(
     tmp_path_factory: pytest.TempPathFactory, migrated_sqlite_template: Path
 ) -> Iterator[OfflineConsole]:
-    """`deskops serve` in console mode, in this process: the bot, the emulator and the console."""
+    """`deskops console`, in this process: the bot, the emulator and the console."""
     with running_console(tmp_path_factory.mktemp("console"), migrated_sqlite_template) as running:
         yield running
 

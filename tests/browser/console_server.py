@@ -1,4 +1,4 @@
-"""The offline console as `deskops serve` runs it without Slack credentials, served in this process
+"""The offline console as `deskops console` runs it, served in this process
 on a free loopback port, with the sample customers; shared by the browser and console API tests."""
 
 from __future__ import annotations

@@ -91,7 +91,12 @@ def test_home_of_a_helpdesk_person_shows_their_requests_expiring_invitations_and
     assert "Users pending activation* (1)" in text and "Pat Pending" in text
     assert "asked for approval: Create Administrator Ada Admin" in text
     actions = [b["action_id"] for b in home.blocks if b["type"] == "actions" for b in b["elements"]]
-    assert actions == ["enroll.invitation.resend", "enroll.invitation.extend", "enroll.invitation.revoke"]
+    assert actions == [
+        "enroll.invitation.resend",
+        "enroll.invitation.extend",
+        "enroll.invitation.another_device",
+        "enroll.invitation.revoke",
+    ]
 
     home.click("approvals.cancel")
     channels.app.wait_for_outbox()

@@ -235,3 +235,20 @@ def test_a_sign_in_name_acronis_cannot_take_is_an_error_on_the_email_field(
     result = view.submit()
     assert result.errors is not None and "ASCII letters" in result.errors["email"]
     assert acronis_emulator.requests("GET", "/users/check_login") == []
+
+
+def test_the_users_list_shows_what_deskops_knows_when_acronis_cannot_be_read(
+    app: RunningApp, slack_emulator: SlackEmulator, acronis_emulator: AcronisEmulator
+) -> None:
+    helen = slack_emulator.person(HELPDESK_USER)
+    add_user_with_backup(helen, "Acme", email="john.doe@example.com", subscription="PAYG")
+    app.wait_for_outbox()
+    acronis_emulator.activate("john.doe@example.com")
+    acronis_emulator.fail("GET", "/users", status=403, times=None, message="Access denied")
+    helen.slash("/backup", "users Acme", channel=HELPDESK_CHANNEL)
+    listed = ephemeral_with(slack_emulator, "john.doe@example.com")
+    assert "Pending activation" in listed
+    assert user(app, "john.doe@example.com")["status"] is UserStatus.PENDING_ACTIVATION
+    acronis_emulator.clear_faults()
+    assert run_job(app, "activation_sync") is RunOutcome.RAN
+    assert user(app, "john.doe@example.com")["status"] is UserStatus.ACTIVE

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import update
 
 from bot.accounts.models import BackupUser, ProvisioningState, UserStatus
-from bot.approvals import administrators as _administrators  # noqa: F401 - the executor of `administrator`
 from bot.approvals.service import request_approval
 from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState
 from bot.outbox.models import OutboxMessage, OutboxStatus

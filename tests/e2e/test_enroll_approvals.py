@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.enrollment.models import BatchState, Device, InvitationBatch
 from console import SlackEmulator
 from tests.e2e.backup_flows import read_eml
-from tests.e2e.enroll_flows import add_result, invite_person, landing_links, open_invite, search
+from tests.e2e.enroll_flows import add_result, landing_links, open_invite, search
 from tests.support.app import ENROLLMENT_API_KEY
 from tests.support.channels import channels_app
 from tests.support.slack import APPROVALS_CHANNEL, APPROVER, HELPDESK_CHANNEL, HELPDESK_USER
@@ -28,6 +28,8 @@ def test_a_large_batch_waits_for_approval_then_goes_out(
         view = open_invite(helen)
         search(view, "Sales")
         add_result(view, "Sales")  # 4 people: above the limit of 3
+        view.fill("devices", "2")
+        view.wait_for_update()
         assert view.submit().closed
         app.wait_for_outbox()
         assert app.eml_files() == []
@@ -35,6 +37,9 @@ def test_a_large_batch_waits_for_approval_then_goes_out(
         assert "Waiting for approval to send 8 invitations" in card.all_text()
         request = slack_emulator.channel(APPROVALS_CHANNEL).last_message()
         assert "Send 8 enrollment invitations to 4 people" in request.all_text()
+        # The approver sees the devices each and the licences they may take (2 devices: 1 each).
+        assert "Devices per person" in request.all_text()
+        assert "up to 4 more licensed users if all enroll" in request.all_text()
         slack_emulator.person(APPROVER).click(request, "approvals.approve")
         app.wait_for_outbox()
         assert len(app.eml_files()) == 8
@@ -72,11 +77,17 @@ def test_a_device_beyond_the_licence_waits_for_approval(
 ) -> None:
     with channels_app(slack_emulator, database_url, tmp_path) as channels:
         app = channels.app
-        for _ in range(4):  # one link enrolls one device
-            invite_person(slack_emulator.person(HELPDESK_USER), "Jo", "John Doe")
-            app.wait_for_outbox()
-        mails = [read_eml(p) for p in app.eml_files()]
-        tokens = [landing_links(mail)[0].rsplit("/", 1)[1] for mail in mails]
+        view = open_invite(slack_emulator.person(HELPDESK_USER))
+        search(view, "Jo")
+        add_result(view, "John Doe")
+        view.choose("platform", "ios")
+        view.wait_for_update()
+        view.fill("devices", "4")
+        view.wait_for_update()
+        assert view.submit().closed
+        app.wait_for_outbox()
+        tokens = [landing_links(read_eml(p))[0].rsplit("/", 1)[1] for p in app.eml_files()]
+        assert len(tokens) == 4  # one invitation, one link, per device
         headers = {"Authorization": f"Bearer {ENROLLMENT_API_KEY}"}
         with app.http() as http:
             answers = [
@@ -85,7 +96,7 @@ def test_a_device_beyond_the_licence_waits_for_approval(
                     headers=headers,
                     json={"token": tokens[n - 1], "platform": "ios", "device_id": f"ipad-{n}"},
                 )
-                for n in range(1, 5)
+                for n, token in enumerate(tokens, start=1)
             ]
         # Three devices are John's licence; the fourth would make him a second licensed user.
         assert [a.status_code for a in answers] == [201, 201, 201, 202]

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.enrollment.invitations import extend_invitation
-from bot.enrollment.models import Invitation, InvitationState
+from bot.enrollment.models import Invitation, InvitationState, Platform
 from bot.reminders.service import due_reminders
 from bot.scheduler.runner import RunOutcome
 from console import Message, SlackEmulator
@@ -22,6 +22,7 @@ from tests.support.slack import HELPDESK_CHANNEL, HELPDESK_USER
 RESEND = "enroll.invitation.resend"
 EXTEND = "enroll.invitation.extend"
 REVOKE = "enroll.invitation.revoke"
+ANOTHER_DEVICE = "enroll.invitation.another_device"
 ACTIVATE = "backup.user.activate"
 
 
@@ -61,7 +62,7 @@ def test_expiring_invitations_and_long_pending_users_are_reminded_once_each(
     text = first.all_text()
     assert "1 invitation expires within 48 hours" in text and "Sara Soon" in text
     assert "Luke Later" not in text and "Quinn Queued" not in text and "Pat Pending" not in text
-    assert [b.action_id for b in first.buttons()] == [RESEND, EXTEND, REVOKE]
+    assert [b.action_id for b in first.buttons()] == [RESEND, EXTEND, ANOTHER_DEVICE, REVOKE]
 
     app.clock.advance(timedelta(minutes=5))
     run_job(app, "reminders")
@@ -159,3 +160,34 @@ def test_without_a_helpdesk_channel_invitations_still_expire(
         run_job(app, "reminders")
         assert state_of(app, gone) is InvitationState.EXPIRED
     assert reminders(slack_emulator) == []
+
+
+def test_invite_another_device_from_a_reminder_sends_one_more_invitation_once(
+    app: ChannelsApp, slack_emulator: SlackEmulator
+) -> None:
+    add_invitation(
+        app,
+        email="sara@acme.example",
+        name="Sara Soon",
+        expires_in=timedelta(hours=30),
+        platform=Platform.ANDROID,
+    )
+    run_job(app, "reminders")
+    [reminder] = reminders(slack_emulator)
+    helen = slack_emulator.person(HELPDESK_USER)
+    helen.click(reminder, ANOTHER_DEVICE)
+    helen.click(reminder, ANOTHER_DEVICE)  # a double click
+    app.app.wait_for_outbox()
+    with app.app.deps.db.read() as session:
+        invitations = session.scalars(
+            select(Invitation).where(Invitation.email_key == "sara@acme.example").order_by(Invitation.id)
+        ).all()
+        assert [(i.platform.value, i.state) for i in invitations] == [
+            ("android", InvitationState.SENT),
+            ("android", InvitationState.SENT),
+        ]
+    mails = [m for m in app.app.eml_files() if "invitation-" in m.name]
+    assert len(mails) == 1  # the one new invitation (the first was made by the test, not e-mailed)
+    answers = [e.text for e in slack_emulator.ephemerals(user=HELPDESK_USER)]
+    assert any("Another invitation is on its way to Sara Soon (sara@acme.example)" in a for a in answers)
+    assert any("already sent Sara Soon (sara@acme.example) another invitation" in a for a in answers)

@@ -4,15 +4,13 @@ the same request key asks once, and decided requests stay decided."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.approvals import ApprovalState, needs_approval, register_executor, request_approval
-from bot.approvals.executors import unregister_executor
+from bot.approvals import ApprovalState, Executors, needs_approval, request_approval
 from bot.approvals.models import ApprovalRequest
 from bot.approvals.service import ApprovalJob, ApprovalsOff, approve, cancel, expire_due, reject, remind_due
 from bot.config import Settings, load_settings
@@ -21,6 +19,7 @@ from bot.errors import FieldErrors, InvalidState, NotAllowed
 from bot.outbox.models import OutboxMessage
 
 KIND = "test.fake_batch"
+EXECUTORS = Executors()
 NOW = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)
 HELEN, ANNA = "U0HELP01", "U0APPR01"
 
@@ -33,7 +32,7 @@ class FakeBatches:
         self.closed: list[tuple[int, ApprovalState]] = []
         self.refuse = False
 
-    def release(self, session: Any, request: ApprovalRequest, *, deps: Any, now: datetime) -> str:
+    def release(self, session: Any, request: ApprovalRequest, *, now: datetime) -> str:
         if self.refuse:
             raise InvalidState("The batch was deleted meanwhile.")
         self.released.append(int(request.payload["batch_id"]))
@@ -44,11 +43,12 @@ class FakeBatches:
 
 
 @pytest.fixture
-def batches() -> Iterator[FakeBatches]:
+def batches() -> FakeBatches:
+    global EXECUTORS
     fake = FakeBatches()
-    register_executor(KIND, fake.release, on_closed=fake.drop)
-    yield fake
-    unregister_executor(KIND)
+    EXECUTORS = Executors()
+    EXECUTORS.register(KIND, fake.release, on_closed=fake.drop)
+    return fake
 
 
 @pytest.fixture
@@ -109,10 +109,10 @@ def test_approving_runs_the_executor_once(db: Database, settings: Settings, batc
     assert ask(db, settings, key="draft-1") == request_id  # a double-clicked Send asks once
     assert [p["channel"] for p in queued(db, ApprovalJob.POST)] == ["C0APPR01"]
     with db.transaction() as session:
-        approved = approve(session, request_id=request_id, approver=ANNA, deps=None, now=NOW)  # type: ignore[arg-type]
+        approved = approve(session, request_id=request_id, approver=ANNA, executors=EXECUTORS, now=NOW)
         assert approved.outcome == "1 batch released."
     with db.transaction() as session, pytest.raises(InvalidState, match="already approved"):
-        approve(session, request_id=request_id, approver=ANNA, deps=None, now=NOW)  # type: ignore[arg-type]
+        approve(session, request_id=request_id, approver=ANNA, executors=EXECUTORS, now=NOW)
     assert batches.released == [7] and batches.closed == []
     assert state(db, request_id) is ApprovalState.APPROVED
 
@@ -123,7 +123,7 @@ def test_an_action_that_can_no_longer_be_done_ends_as_failed(
     request_id = ask(db, settings)
     batches.refuse = True
     with db.transaction() as session:
-        failed = approve(session, request_id=request_id, approver=ANNA, deps=None, now=NOW)  # type: ignore[arg-type]
+        failed = approve(session, request_id=request_id, approver=ANNA, executors=EXECUTORS, now=NOW)
         assert (failed.state, failed.outcome) == (ApprovalState.FAILED, "The batch was deleted meanwhile.")
     assert batches.closed == [(7, ApprovalState.FAILED)]
 
@@ -133,13 +133,20 @@ def test_requesters_do_not_decide_and_a_reason_is_required(
 ) -> None:
     request_id = ask(db, settings)
     with db.transaction() as session, pytest.raises(NotAllowed):
-        approve(session, request_id=request_id, approver=HELEN, deps=None, now=NOW)  # type: ignore[arg-type]
+        approve(session, request_id=request_id, approver=HELEN, executors=EXECUTORS, now=NOW)
     with db.transaction() as session, pytest.raises(FieldErrors):
-        reject(session, request_id=request_id, approver=ANNA, reason="  \n ", now=NOW)
+        reject(session, request_id=request_id, approver=ANNA, reason="  \n ", executors=EXECUTORS, now=NOW)
     with db.transaction() as session, pytest.raises(NotAllowed):
-        cancel(session, request_id=request_id, requester=ANNA, now=NOW)
+        cancel(session, request_id=request_id, requester=ANNA, executors=EXECUTORS, now=NOW)
     with db.transaction() as session:
-        reject(session, request_id=request_id, approver=ANNA, reason="Split it into\ntwo batches", now=NOW)
+        reject(
+            session,
+            request_id=request_id,
+            approver=ANNA,
+            reason="Split it into\ntwo batches",
+            executors=EXECUTORS,
+            now=NOW,
+        )
     assert batches.closed == [(7, ApprovalState.REJECTED)] and batches.released == []
     with db.read() as session:
         assert session.get(ApprovalRequest, request_id).reason == "Split it into two batches"  # type: ignore[union-attr]
@@ -151,16 +158,16 @@ def test_cancelled_and_expired_requests_can_no_longer_be_approved(
     cancelled = ask(db, settings, batch_id=1)
     expiring = ask(db, settings, batch_id=2)
     with db.transaction() as session:
-        cancel(session, request_id=cancelled, requester=HELEN, now=NOW)
+        cancel(session, request_id=cancelled, requester=HELEN, executors=EXECUTORS, now=NOW)
     later = NOW + timedelta(hours=48)
     with db.transaction() as session, pytest.raises(InvalidState, match="expired"):
-        approve(session, request_id=expiring, approver=ANNA, deps=None, now=later)  # type: ignore[arg-type]
+        approve(session, request_id=expiring, approver=ANNA, executors=EXECUTORS, now=later)
     with db.transaction() as session:
-        assert expire_due(session, now=later) == 1
-        assert expire_due(session, now=later) == 0
+        assert expire_due(session, executors=EXECUTORS, now=later) == 1
+        assert expire_due(session, executors=EXECUTORS, now=later) == 0
     for request_id, words in ((cancelled, "already cancelled"), (expiring, "already expired")):
         with db.transaction() as session, pytest.raises(InvalidState, match=words):
-            approve(session, request_id=request_id, approver=ANNA, deps=None, now=later)  # type: ignore[arg-type]
+            approve(session, request_id=request_id, approver=ANNA, executors=EXECUTORS, now=later)
     assert batches.closed == [(1, ApprovalState.CANCELLED), (2, ApprovalState.EXPIRED)]
     assert batches.released == []
     # Each decision updates the messages in place and is told in the thread.
@@ -186,12 +193,17 @@ def test_reminders_back_off_and_one_long_silence_gets_one_nudge(
     assert len(notes) == 2 and {p["request_id"] for p in notes} == {request_id}
 
 
-def test_asking_needs_approvals_on_and_a_registered_kind(db: Database, batches: FakeBatches) -> None:
+def test_asking_needs_approvals_on_and_approving_a_registered_kind(
+    db: Database, batches: FakeBatches
+) -> None:
     off = load_settings(_env_file=None)
     with pytest.raises(ApprovalsOff):
         ask(db, off)
     on = load_settings(_env_file=None, approvals_channel="C0APPR01", approvers=ANNA)
-    with db.transaction() as session, pytest.raises(ValueError, match="no executor"):
-        request_approval(
+    with db.transaction() as session:
+        unknown = request_approval(
             session, settings=on, kind="test.unknown", payload={}, requester=HELEN, summary="x", now=NOW
-        )
+        ).id
+    with db.transaction() as session, pytest.raises(InvalidState, match="cannot carry out"):
+        approve(session, request_id=unknown, approver=ANNA, executors=EXECUTORS, now=NOW)
+    assert state(db, unknown) is ApprovalState.PENDING and batches.released == []

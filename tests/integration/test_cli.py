@@ -394,3 +394,19 @@ def test_an_unreachable_slack_api_stops_serve_in_one_line(env: dict[str, str], t
     assert f"deskops cannot start: cannot reach the Slack Web API at {nowhere}" in result.stderr
     doctor = deskops("doctor", env=slack, cwd=tmp_path)
     assert f"[FAIL] slack: cannot reach the Slack Web API at {nowhere}" in doctor.stdout
+
+
+def test_doctor_checks_that_public_url_answers_as_deskops(
+    served: str, env: dict[str, str], tmp_path: Path, slack_emulator: SlackEmulator
+) -> None:
+    configured = {**env, **bot_environment(slack_emulator)}
+    reachable = deskops("doctor", env={**configured, "PUBLIC_URL": served}, cwd=tmp_path)
+    assert reachable.returncode == 0, reachable.stdout
+    assert f"[warn] public URL: {served} is reachable, but not https" in reachable.stdout
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    unreachable = deskops("doctor", env={**configured, "PUBLIC_URL": nowhere}, cwd=tmp_path)
+    assert f"[warn] public URL: {nowhere} is not reachable from here" in unreachable.stdout
+    # A server answers there, but not as deskops (e.g. a proxy forwarding to the wrong place).
+    other = f"{served}/activate"
+    elsewhere = deskops("doctor", env={**configured, "PUBLIC_URL": other}, cwd=tmp_path)
+    assert f"[warn] public URL: {other}/healthz answered 404, not deskops" in elsewhere.stdout

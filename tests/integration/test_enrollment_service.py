@@ -41,7 +41,7 @@ def test_licences_are_three_devices_each() -> None:
 
 
 def test_a_batch_counts_the_licences_its_invitations_would_add(db: Database) -> None:
-    # user1 has 2 devices, user2 has 3, user3 none; each is invited on both platforms:
+    # user1 has 2 devices, user2 has 3, user3 none; each is invited for two devices:
     # user1 4 devices (+1 licence), user2 5 (+1), user3 2 (+1).
     with db.transaction() as session:
         for email, count in (("user1@example.com", 2), ("user2@example.com", 3)):
@@ -59,8 +59,16 @@ def test_a_batch_counts_the_licences_its_invitations_would_add(db: Database) -> 
             session, draft, [person(1), person(2), person(3, "USER3@example.com")], source=None, now=NOW
         )
         batch = send_batch(
-            session, draft=draft, days=7, platform=PlatformChoice.BOTH, actor="U1", now=NOW, tokens=TOKENS
+            session,
+            draft=draft,
+            days=7,
+            platform=PlatformChoice.BOTH,
+            actor="U1",
+            now=NOW,
+            tokens=TOKENS,
+            devices_per_person=2,
         )
+        assert batch.invitations == 6
         assert batch_progress(session, batch.id, per_licence=3).additional_licences == 3
         # five devices a licence: only user3, who has none yet, needs one more
         assert batch_progress(session, batch.id, per_licence=5).additional_licences == 1
@@ -96,14 +104,15 @@ def test_sending_needs_people_with_addresses_and_is_idempotent(db: Database) -> 
         batch = send_batch(
             session, draft=draft, days=7, platform=PlatformChoice.BOTH, actor="U1", now=NOW, tokens=TOKENS
         )
-        assert (batch.invitees, batch.invitations) == (2, 4)
+        # Both: one invitation (one e-mail with both store links) per person.
+        assert (batch.invitees, batch.invitations) == (2, 2)
         assert (
             session.scalar(
                 select(func.count())
                 .select_from(OutboxMessage)
                 .where(OutboxMessage.kind == "enroll.invitation_email")
             )
-            == 4
+            == 2
         )
         # The second click of a double click finds the first batch.
         replay = InviteDraft(

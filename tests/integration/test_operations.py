@@ -29,7 +29,7 @@ from bot.scheduler.models import SchedulerRun
 from bot.web.edge import UNKNOWN_ROUTE
 from bot.web.operator_metrics import OTHER_KIND, DeploymentState
 from bot.web.server import SLACK_KINDS
-from bot.wiring import build_deps, build_service
+from bot.wiring import build_deps, build_service, deployment_reading
 from console import SlackEmulator
 from tests.support.net import free_port
 from tests.support.slack import bot_environment
@@ -211,7 +211,8 @@ def test_outbox_age_and_job_success_come_from_the_database(database_url: str) ->
     now = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
     db = Database(database_url)
     try:
-        state = DeploymentState(db, ManualClock(now), ["reminders", "digest"])
+        jobs = ["reminders", "digest"]
+        state = DeploymentState(lambda: deployment_reading(db, jobs), ManualClock(now), jobs)
         assert values(state) == {"deskops_outbox_oldest_undelivered_age_seconds": {(): 0.0}}
         with db.transaction() as session:
             for status, age in (

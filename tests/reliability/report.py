@@ -60,6 +60,13 @@ PROVES = {
         "private_metadata, oversized command text and field values: clear answers, never a 5xx, "
         "nothing stored half-way."
     ),
+    "External probe": (
+        "What an outside probe of `deskops serve` found, each finding generalised to its class and "
+        "proved over the class: any byte in any header or body of an unverified request (hypothesis), "
+        "bodies of any size, random paths and body kinds against /metrics, simultaneous uses of every "
+        "single-use link and every unique key on SQLite and PostgreSQL, and what comes back from "
+        "outside (private_metadata, look-alike text, passwords, command text, select values, JSON)."
+    ),
     "Secrets in logs": (
         "Every log record of the whole suite, as deskops serve formats it and deskops' own raw "
         "messages, and everything the deskops processes the tests start write (serve, replicas, "
@@ -73,7 +80,11 @@ PROVES = {
 GUARANTEES = [
     "- A request Slack did not sign, signed for another body, signed more than 5 minutes ago, or sent",
     "  again word for word (a replay, without `X-Slack-Retry-Num`) gets 401 and changes nothing; a body",
-    "  deskops cannot read gets 401 (400 when correctly signed), never 500.",
+    "  deskops cannot read gets 401 (400 when correctly signed), never 500 — whatever bytes its headers",
+    "  or body hold; nothing of a request deskops has not verified reaches a listener, the error handler,",
+    "  a `response_url` or the Web API. Every body is limited (256 KiB) before it is read.",
+    '- Every single-use link is used once, and every "do this once" key acts once, under any number of',
+    "  simultaneous requests (decided by the database); the others get a clear answer, never a 500.",
     "- A request Slack repeats (`X-Slack-Retry-Num`) acts once: request keys are kept in the database,",
     "  across restarts and replicas. A modal submitted twice (a double click) acts once.",
     "- Every side effect (e-mail, Slack post, platform call) is written to the outbox in the transaction",
@@ -93,6 +104,93 @@ GUARANTEES = [
     "  approval requests, never their own; only the requester cancels one.",
     "- Secrets (tokens, signing secret, passwords, API keys, `SECRET_KEY`, link tokens) never reach the logs.",
 ]
+
+
+# The external probe's findings: what was found, how it is fixed, and the test that fails without
+# the fix (tests/reliability/test_probe_*.py).
+PROBE_FINDINGS = [
+    (
+        "**Broken:** a non-ASCII byte in `X-Slack-Signature` gave 500, and the error handler then acted "
+        "on the unverified body (a POST to its `response_url`, Web API calls with the bot token)",
+        "the signature is checked first, on the bytes as they arrived (`hmac.compare_digest` on bytes), "
+        "before anything reads the body: 401, one access-log line with the reason, nothing reaches Bolt",
+        "`test_probe_unverified`: any header bytes, any body, raw bytes HTTP does not allow; a loopback "
+        "`response_url` trap and the Slack emulator receive nothing",
+    ),
+    (
+        "a non-ASCII `Authorization` / `X-Api-Key` on `/api/enrollments` gave 500",
+        "the API key compared as bytes",
+        "`test_probe_unverified::test_enrollment_callback_any_key_bytes_get_401`",
+    ),
+    (
+        "bodies were read whole before any check (4 x 100 MB: 137 MB to 1,265 MB)",
+        "every endpoint's body limited to 256 KiB before it is read: 413 from Content-Length, or "
+        "counted as chunks arrive",
+        "`test_probe_bodies`: 8 x 100 MB to a served process, its RSS stays flat",
+    ),
+    (
+        "/metrics labels from outsiders (a `route` per unknown path, a `kind` per refused body)",
+        "route templates or `other`; Slack kinds from a closed set; refused requests add no label",
+        "`test_probe_metrics::test_random_paths_and_body_kinds_add_no_label_values`",
+    ),
+    (
+        "500s missing from the access log and `deskops_http_requests_total`",
+        "plain ASGI access log outside every endpoint: logs, counts and answers an exception as 500",
+        "`test_probe_metrics::test_a_response_from_an_endpoint_that_raised_is_logged_and_counted`",
+    ),
+    (
+        "activation links not single-use under concurrency (5 of 5 succeeded, the last write won)",
+        "spent by a conditional UPDATE (`… WHERE used_at IS NULL`): one wins, the rest see "
+        '"already used"; invitation links likewise enroll one device',
+        "`test_probe_links`, on SQLite and PostgreSQL",
+    ),
+    (
+        'unique-key races answered 500 / "Something went wrong" (approval request keys, devices; '
+        "the same audit found invitation drafts' invitees)",
+        "inserted in a savepoint, a violation returning the row the other request inserted; many rows "
+        "with `ON CONFLICT DO NOTHING`",
+        "`test_probe_races`: 10 callbacks for one device, 5 submissions of one Administrator form, "
+        "5 Adds of the same 300 people, on SQLite and PostgreSQL",
+    ),
+    (
+        "`private_metadata` trusted on the second step of Add New User",
+        "sealed with an HMAC under `SECRET_KEY` on every view sent, unsealed before any listener; the "
+        "second step checks the first step's values again",
+        "`test_probe_input::test_private_metadata_changed_on_its_way_is_refused`",
+    ),
+    (
+        "look-alike addresses and names (Cyrillic, full-width, right-to-left override)",
+        "NFKC; format characters and mixed-script look-alikes refused with the reason "
+        "(confusable_homoglyphs)",
+        "`test_probe_input::test_look_alike_addresses_and_names_are_refused_saying_why`",
+    ),
+    (
+        "weak passwords and invalid UTF-8 accepted on the activation page",
+        "zxcvbn (score 3 or more) with a translated reason; the form decoded strictly",
+        "`test_probe_input::test_weak_passwords_and_bytes_that_are_not_text_are_refused_saying_why`",
+    ),
+    (
+        "NUL in command text, `²` in a select value, JSON 2,040 levels deep",
+        "control characters refused in command text; ASCII-only ids; nesting answered 400",
+        "`test_probe_input` (three tests)",
+    ),
+    (
+        "public pages framable; SQL parameters in tracebacks; `SECRET_KEY` not scrubbed; text "
+        "fallbacks not escaped",
+        "`frame-ancestors 'none'` and `X-Frame-Options: DENY`; `hide_parameters=True` and PostgreSQL "
+        "key values redacted; every secret setting scrubbed; fallbacks escaped like the blocks",
+        "`test_probe_input` (four tests)",
+    ),
+]
+
+
+def probe_findings() -> list[str]:
+    return [
+        "| finding | fix | test |",
+        "|---|---|---|",
+        *[f"| {finding} | {fix} | {test} |" for finding, fix, test in PROBE_FINDINGS],
+        "",
+    ]
 
 
 def _number(value: Any) -> str:
@@ -171,6 +269,7 @@ def render(summary: dict[str, Any]) -> str:
             "|---|---:|",
             *[f"| {figure} | {_number(value)} |" for figure, value in sorted(section["figures"].items())],
             "",
+            *(probe_findings() if name == "External probe" else []),
         ]
     return "\n".join(lines).rstrip() + "\n"
 

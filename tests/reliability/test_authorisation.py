@@ -165,7 +165,8 @@ def _failed_invitation(matrix: Matrix, email: str) -> None:
             .where(Invitation.email == email)
             .values(state=InvitationState.FAILED, failure="the SMTP server refused the recipient")
         )
-        batch = session.scalars(select(InvitationBatch)).one()
+        # The batch sent from the modal (Invite another device makes batches of one).
+        batch = session.scalars(select(InvitationBatch).order_by(InvitationBatch.id).limit(1)).one()
         batch.state = BatchState.DONE
         clock = matrix.app.deps.clock
         assert isinstance(clock, ManualClock)
@@ -284,6 +285,22 @@ def test_every_button_and_modal_action(matrix: Matrix, slack_emulator: SlackEmul
             says("Revoked the iOS invitation of john.doe@example.com"),
         ),
         (
+            "Invite another device (invitation)",
+            others_ephemeral_click(
+                "/enroll",
+                "status john.doe@example.com",
+                "Enrollment status",
+                "enroll.invitation.another_device",
+            ),
+            own_ephemeral_click(
+                "/enroll",
+                "status john.doe@example.com",
+                "Enrollment status",
+                "enroll.invitation.another_device",
+            ),
+            says("Another invitation is on its way to John Doe (john.doe@example.com)"),
+        ),
+        (
             "Retry (batch card)",
             card_click("Enrollment invitations", "enroll.batch.retry"),
             retry_batch,
@@ -303,16 +320,18 @@ def test_every_button_and_modal_action(matrix: Matrix, slack_emulator: SlackEmul
 
 
 def _draft_id(view: ViewHandle) -> str:
-    return str(json.loads(view.private_metadata)["draft_id"])
+    return str(json.loads(view.private_metadata.partition(".")[2])["draft_id"])  # after its seal
 
 
 def _drafts(matrix: Matrix) -> tuple[object, ...]:
-    """Every draft as stored (platform, notice, last search, last change) and every invitee."""
+    """Every draft as stored (platform, devices per person, notice, last search, last change) and
+    every invitee."""
     with matrix.db.read() as session:
         drafts = session.execute(
             select(
                 InviteDraft.id,
                 InviteDraft.platform,
+                InviteDraft.devices_per_person,
                 InviteDraft.notice,
                 InviteDraft.search,
                 InviteDraft.updated_at,
@@ -424,6 +443,7 @@ def test_every_action_inside_the_invitation_and_add_user_modals(
         ("Remove all", forged(helens, "enroll.invite.remove_all", value="all")),
         ("Next (page)", forged(helens, "enroll.invite.page.next", row=lambda _person: None)),
         ("Platform", forged(helens, "enroll.invite.platform", chosen="android")),
+        ("Devices per person", forged(helens, "enroll.invite.devices", typed="4")),
         (
             "No email address assigned (edit e-mail)",
             forged(helens, "enroll.invite.edit_email", row=lambda _person: "Kwame Mensah"),
@@ -515,6 +535,11 @@ def test_every_action_inside_the_invitation_and_add_user_modals(
         view.choose("platform", "android")
         view.wait_for_update()
 
+    def devices(view: ViewHandle) -> None:
+        add_person(view)
+        view.fill("devices", "4")
+        view.wait_for_update()
+
     def edit_email(view: ViewHandle) -> None:
         search(view, "Field")
         add_result(view, "Field Engineers")
@@ -549,6 +574,7 @@ def test_every_action_inside_the_invitation_and_add_user_modals(
         ("Next (page)", invite(next_page), shows("Showing 21 to 25 of 25")),
         ("Previous (page)", invite(previous_page), shows("Showing 1 to 20 of 25")),
         ("Platform", invite(platform), platform_is(PlatformChoice.ANDROID)),
+        ("Devices per person", invite(devices), shows("1 person, 4 devices each = 4 invitations")),
         (
             "No email address assigned (edit e-mail)",
             invite(edit_email),

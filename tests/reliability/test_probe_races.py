@@ -10,12 +10,15 @@ import httpx
 from sqlalchemy import func, select
 
 from bot.approvals.models import ApprovalRequest
+from bot.enrollment.drafts import add_invitees, start_draft
+from bot.enrollment.models import DraftInvitee, InviteDraft
+from bot.integrations.directory.port import DirectoryUser
 from console import SlackEmulator
 from tests.e2e.backup_flows import fill_user, open_add_user, read_eml
 from tests.e2e.enroll_flows import invite_person, landing_links
 from tests.reliability.concurrency import at_once
-from tests.reliability.helpers import send, submission
-from tests.support.app import ENROLLMENT_API_KEY
+from tests.reliability.helpers import count_rows, send, submission
+from tests.support.app import ENROLLMENT_API_KEY, RunningApp
 from tests.support.channels import ChannelsApp
 from tests.support.reliability import Figures
 from tests.support.slack import HELPDESK_USER
@@ -79,3 +82,35 @@ def test_five_submissions_of_one_administrator_form_at_once_make_one_request(
     told += [m.all_text() for m in slack_emulator.dm_channel(HELPDESK_USER).messages()]
     assert not [t for t in told if WRONG in t], told
     assert approval_requests(approvals_app) == 1
+
+
+def test_five_adds_of_the_same_people_at_once_list_each_person_once(
+    helpdesk_app: RunningApp, figures: Figures
+) -> None:
+    """Add clicked five times at once (a group's members, page by page): each person is on the
+    draft once, and each Add is answered, none with an IntegrityError on (draft_id, merge_key)."""
+    deps = helpdesk_app.deps
+    with deps.db.transaction() as session:
+        draft_id = start_draft(session, owner=HELPDESK_USER, channel_id=None, now=deps.clock.now()).id
+    people = [
+        DirectoryUser(
+            id=f"u{n}",
+            account_name=f"p{n}",
+            display_name=f"Person {n}",
+            first_name=None,
+            last_name=None,
+            email=f"person.{n}@example.com",
+        )
+        for n in range(300)
+    ]
+
+    def add() -> int:
+        with deps.db.transaction() as session:
+            draft = session.get(InviteDraft, draft_id)
+            assert draft is not None
+            return add_invitees(session, draft, people, source="group", now=deps.clock.now()).added
+
+    added = at_once([add] * 5)
+    figures.add("unique-key races sent", 5)
+    assert sum(added) == len(people), added
+    assert count_rows(deps.db, DraftInvitee, DraftInvitee.draft_id == draft_id) == len(people)

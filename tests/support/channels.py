@@ -172,7 +172,7 @@ def add_invitation_rows(
             username=email,
             email=email,
             email_key=email.lower(),
-            platform=platform,
+            platform=PlatformChoice(platform.value),
             token_hash=f"hash-{batch.id}",
             nonce="n" * 32,
             state=state,

@@ -53,8 +53,16 @@ EMAILS: dict[str, dict[str, Any]] = {
     },
     "enrollment_invitation": {
         "display_name": NAME,
-        "platform": "iOS",
-        "store_url": "https://apps.apple.com/app/acronis-access",
+        "platform": "iOS / Android",
+        "store_links": [
+            {"platform": "iOS", "store": "App Store", "url": "https://apps.apple.com/app/acronis-access"},
+            {
+                "platform": "Android",
+                "store": "Google Play",
+                "url": "https://play.google.com/store/apps/acronis",
+            },
+        ],
+        "qr_cid": "invitation-link-qr@deskops",
         "deep_link": "acronisaccess://enroll?server=access.msp.example&username=zlefevre",
         "server": "access.msp.example",
         "username": "zlefevre",
@@ -86,8 +94,19 @@ ACCOUNT = {
     "expires_at": EXPIRES,
 }
 INVITATION = {
-    k: EMAILS["enrollment_invitation"][k]
-    for k in ("display_name", "platform", "store_url", "deep_link", "server", "username", "expires_at")
+    **{
+        k: EMAILS["enrollment_invitation"][k]
+        for k in ("display_name", "platform", "store_links", "deep_link", "server", "username", "expires_at")
+    },
+    "qr": "data:image/png;base64,iVBORw0KGgo=",
+}
+BASIC_PAGE = {
+    "url": "https://deskops.msp.example/enroll",
+    "server": "access.msp.example",
+    "deep_link": "acronisaccess://enroll?server=access.msp.example",
+    "platform": "iOS",
+    "store_links": EMAILS["enrollment_invitation"]["store_links"][:1],
+    "qr": None,
 }
 # Each public page, with what its route puts in; `link_problem.html` is rendered per problem.
 PAGES: dict[str, dict[str, Any]] = {
@@ -97,6 +116,10 @@ PAGES: dict[str, dict[str, Any]] = {
         "agent_download_url": "https://downloads.example.com/acronis-agent",
     },
     "enroll.html": {"invitation": INVITATION},
+    "enroll_basic.html": {"page": BASIC_PAGE},
+    "enroll_scan.html": {
+        "page": {**BASIC_PAGE, "platform": None, "qr": "data:image/png;base64,iVBORw0KGgo="}
+    },
 }
 
 

@@ -45,7 +45,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.logs import RedactingFormatter
+from bot.logs import JsonFormatter, RedactingFormatter
 from bot.serve import secrets_of
 from bot.tokens import LinkTokens
 from tests.support.paths import PROJECT_ROOT
@@ -69,7 +69,7 @@ TOKEN_RUN = re.compile(rf"[A-Za-z0-9_\-]{{{TOKEN_LENGTH},}}")
 class Leak:
     kind: str  # what the secret is ("link token", "SMTP_URL password"…), never the secret itself
     logger: str
-    where: str  # "formatted" (what deskops serve writes) or "raw" (deskops' own message)
+    where: str  # "formatted" / "json" (what deskops serve writes, LOG_FORMAT text / json) or "raw" (deskops' own message)
     excerpt: str  # the log line with the secret replaced by <kind>
 
 
@@ -191,10 +191,13 @@ def find_leaks(
 ) -> list[Leak]:
     """Known secrets in the records as deskops serve writes them, and in deskops' raw messages."""
     formatter = RedactingFormatter(LOG_FORMAT, deployment)
+    as_json = JsonFormatter(deployment)
     index = SecretIndex.of(secrets)
     leaks: list[Leak] = []
     for record in records:
-        texts = [("formatted", formatter.format(record))]
+        # LOG_FORMAT=json too, each field decoded (JSON escapes would hide a secret from a text search).
+        fields = json.loads(as_json.format(record)).values()
+        texts = [("formatted", formatter.format(record)), ("json", "\n".join(str(v) for v in fields))]
         if record.name.split(".")[0] in APP_LOGGERS:
             texts.append(("raw", _raw_text(record)))
         for where, text in texts:

@@ -8,7 +8,8 @@ sinks use scaled-down ones so that a run takes seconds.
   "432 4.3.2 Concurrent connections limit exceeded" (the same page).
 - Rate: at most `rate_per_minute * window / 60` messages admitted in any `window` seconds (a
   sliding window: stricter than a fixed minute, which lets a whole minute's messages through at
-  once). A message over it gets a 4.7.x policy reply that says when to come back.
+  once). A message over it gets a 4.7.x policy reply that says when to come back (in whole
+  seconds, at least one).
 - Daily cap: after `daily_cap` messages, Exchange's daily-limit reply "554 5.2.0
   STOREDRV.Submission.Exception:SubmissionQuotaExceededException" (the same page).
 - `scripted`: replies given to MAIL FROM for chosen messages (1-based count of MAIL commands),
@@ -17,6 +18,7 @@ sinks use scaled-down ones so that a run takes seconds.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -92,8 +94,8 @@ class RelayRules:
                 self._admitted.popleft()
             if len(self._admitted) >= cap:
                 self.throttled += 1
-                wait = self._admitted[0] + self.window - now
-                return f"451 4.7.0 Message rate limit exceeded; try again in {wait:.2f} seconds"
+                wait = max(1, math.ceil(self._admitted[0] + self.window - now))
+                return f"451 4.7.0 Message rate limit exceeded; try again in {wait} seconds"
             self._admitted.append(now)
         self._today += 1
         return None

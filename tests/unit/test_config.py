@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,19 @@ def test_secrets_do_not_show_in_the_settings_repr() -> None:
     )
     shown = repr(loaded)
     assert "very-secret" not in shown and "signing-secret" not in shown and "p4ssw0rd" not in shown
+
+
+def test_make_run_serves_slack_when_any_slack_credential_is_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.config import slack_credentials_configured
+
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert not slack_credentials_configured()  # make run: deskops console
+    (tmp_path / ".env").write_text("SLACK_SIGNING_SECRET=only-the-secret-here\n")
+    assert slack_credentials_configured()  # deskops serve, which says SLACK_BOT_TOKEN is missing
+    (tmp_path / ".env").unlink()
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-A0-x")
+    assert slack_credentials_configured()

@@ -3,6 +3,7 @@ the links people follow, and nothing outside the folder."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,27 @@ def test_links_are_web_links_only_each_once() -> None:
 def test_framed_html_opens_links_outside_the_frame() -> None:
     assert framed_html(HTML).startswith('<!DOCTYPE html><html><head><base target="_blank">')
     assert framed_html("<p>no head</p>") == '<base target="_blank"><p>no head</p>'
+
+
+def test_images_sent_inside_the_message_show_in_the_preview(tmp_path: Path) -> None:
+    """An invitation's QR code travels as a cid: image (multipart/related): the preview shows it
+    as a data: URI, as a mail client would; a reference to no part stays as it is."""
+    from bot.integrations.mail.port import InlineImage
+    from bot.qr import qr_png
+
+    png = qr_png("https://deskops.example/enroll/tok3n")
+    mailer = FileMailer(tmp_path, "helpdesk@localhost")
+    mailer.send(
+        OutgoingEmail(
+            to="john.doe@example.com",
+            subject="Set up Acronis Access",
+            text="Open https://deskops.example/enroll/tok3n",
+            html='<p><img src="cid:qr@deskops" alt="QR"><img src="cid:missing@deskops" alt="x"></p>',
+            message_id="invitation-1",
+            inline_images=(InlineImage("qr@deskops", png),),
+        )
+    )
+    mail = OutboxFolder(tmp_path).read("invitation-1.eml")
+    assert mail.html is not None
+    assert f'src="data:image/png;base64,{base64.b64encode(png).decode()}"' in mail.html
+    assert 'src="cid:missing@deskops"' in mail.html

@@ -65,8 +65,10 @@ def test_the_links_each_email_must_carry() -> None:
         "https://deskops.msp.example/activate/tok-activation",
         "https://downloads.example.com/acronis-agent",
     }
+    # Both: the two stores in one e-mail.
     assert html_links(emails["enrollment_invitation"].html) == {
         "https://apps.apple.com/app/acronis-access",
+        "https://play.google.com/store/apps/acronis",
         "https://deskops.msp.example/enroll/tok-invitation/open",
         "acronisaccess://enroll?server=access.msp.example&username=zlefevre",
         "https://deskops.msp.example/enroll/tok-invitation",
@@ -74,6 +76,7 @@ def test_the_links_each_email_must_carry() -> None:
     # Without a deep link the main button is the invitation page itself.
     assert html_links(emails["enrollment_invitation (short)"].html) == {
         "https://apps.apple.com/app/acronis-access",
+        "https://play.google.com/store/apps/acronis",
         "https://deskops.msp.example/enroll/tok-invitation",
     }
 
@@ -82,7 +85,10 @@ def test_the_links_each_email_must_carry() -> None:
 def test_emails_need_no_remote_content_to_be_read(language: str) -> None:
     for name, email in render_emails(language).items():
         sources = re.findall(r"""\bsrc="([^"]*)\"""", email.html)
-        assert sources == [BRAND.logo_url], name  # the logo only, and its alt text stands in for it
+        # The logo only (its alt text stands in for it), and the invitation's QR code, which travels
+        # inside the message (cid:, multipart/related).
+        inline = ["cid:invitation-link-qr@deskops"] if name.startswith("enrollment_invitation") else []
+        assert sources == [BRAND.logo_url, *inline], name
         assert "<link" not in email.html and "url(" not in email.html and "@import" not in email.html, name
 
 

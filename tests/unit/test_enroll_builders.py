@@ -19,6 +19,7 @@ from bot.enrollment.summary import (
     DraftSummary,
     InvitationItem,
     InviteeItem,
+    PersonItem,
     StatusSummary,
 )
 from bot.integrations.directory.port import MatchMode
@@ -66,8 +67,9 @@ def draft(total: int, *, with_email: bool = True, problem: str | None = None) ->
         without_email=total // 3,
         offset=0 if total < 40 else 9_980,
         page_size=20,
-        forecast=LicenceForecast(total, total * 2, total, devices_per_licence=3),
+        forecast=LicenceForecast(total, 10, total * 10, total * 4, devices_per_licence=3),
         platform=PlatformChoice.BOTH,
+        devices_per_person=10,
         notice="n" * 500,
     )
 
@@ -88,7 +90,7 @@ def test_invite_modal_fits_with_the_longest_values(total: int, with_email: bool)
         "text": {"type": "plain_text", "text": "Send Enrollment Invitation", "emoji": True},
     }
     labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
-    assert labels == ["Search", "Match", "Days until expiration", "Platform"]
+    assert labels == ["Search", "Match", "Days until expiration", "Devices per person", "Platform"]
 
 
 def test_labels_and_the_missing_email_button() -> None:
@@ -132,6 +134,7 @@ def batch(state: BatchState, **overrides: object) -> BatchSummary:
         "days": 7,
         "expires_at": NOW + timedelta(days=7),
         "invitees": 1_200,
+        "devices_per_person": 2,
         "invitations": 2_400,
         "state": state,
         "problem": None,
@@ -181,7 +184,7 @@ def test_status_and_url_messages_fit() -> None:
             id=i,
             display_name="N" * 200,
             email="e" * 300,
-            platform=Platform.IOS,
+            platform=list(PlatformChoice)[i % 3],
             state=list(InvitationState)[i % 7],
             created_at=NOW,
             expires_at=NOW,
@@ -191,6 +194,17 @@ def test_status_and_url_messages_fit() -> None:
         for i in range(13)
     ]
     devices = [DeviceItem(Platform.ANDROID, "d" * 200, NOW) for _ in range(40)]
+    people = [
+        PersonItem(
+            email="e" * 300,
+            display_name="N" * 200,
+            devices=1_000,
+            open_invitations=1_000,
+            licences=334,
+            latest_invitation_id=2**31 - 1,
+        )
+        for _ in range(10)
+    ]
     for email in (None, "someone@example.com"):
         blocks = [
             b.to_dict()
@@ -203,16 +217,26 @@ def test_status_and_url_messages_fit() -> None:
                     people=3,
                     device_total=40,
                     devices_per_licence=3,
-                )
+                    per_person=people,
+                ),
+                request_nonce="f" * 32,
             )
         ]
         assert LIMITS.validate_message(blocks) == []
-    for blocks in (url_message(None), url_message("access.msp.example"), help_message()):
+    url = "https://" + "d" * 200 + ".example/enroll"
+    for blocks in (
+        url_message(url=url, qr_url=url + "/qr.png", server=None),
+        url_message(url=url, qr_url=url + "/qr.png", server="s" * 255),
+        url_message(
+            url="http://127.0.0.1:3000/enroll", qr_url="http://127.0.0.1:3000/enroll/qr.png", server="s"
+        ),
+        help_message(),
+    ):
         assert LIMITS.validate_message([b.to_dict() for b in blocks]) == []
 
 
 def test_licence_wording_follows_devices_per_licence() -> None:
-    summary = dataclasses.replace(draft(4), forecast=LicenceForecast(4, 8, 2, devices_per_licence=5))
+    summary = dataclasses.replace(draft(4), forecast=LicenceForecast(4, 2, 8, 2, devices_per_licence=5))
     text = str(invite_modal(summary, metadata=InviteMetadata(draft_id="d"), default_days=7).to_dict())
     assert "up to 2 more licensed users if all enroll (5 devices per licensed user)" in text
     status = StatusSummary(
@@ -223,5 +247,6 @@ def test_licence_wording_follows_devices_per_licence() -> None:
         people=2,
         device_total=6,
         devices_per_licence=5,
+        per_person=[],
     )
-    assert "(5 devices each)" in str([b.to_dict() for b in status_message(status)])
+    assert "(5 devices each)" in str([b.to_dict() for b in status_message(status, request_nonce="n")])

@@ -58,6 +58,11 @@ def test_items_carry_their_ids_on_the_shared_action_ids() -> None:
     assert buttons(blocks) == [
         ("enroll.invitation.resend", {"invitation_id": 4}),
         ("enroll.invitation.extend", {"invitation_id": 4}),
+        # One more invitation to the person, once per invitation and expiry window.
+        (
+            "enroll.invitation.another_device",
+            {"invitation_id": 4, "request_key": f"reminder:4:{int(invitation(4).expires_at.timestamp())}"},
+        ),
         ("enroll.invitation.revoke", {"invitation_id": 4}),
         ("backup.user.activate", {"user_id": 9}),
     ]

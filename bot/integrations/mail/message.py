@@ -10,6 +10,7 @@ twenty times faster, which is most of the cost of sending an invitation.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import random
 import re
@@ -21,7 +22,7 @@ from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, getaddresses
 
-from bot.integrations.mail.port import OutgoingEmail
+from bot.integrations.mail.port import InlineImage, OutgoingEmail
 
 # Headers build_mime owns; letting `OutgoingEmail.headers` replace them would break
 # re-delivery detection (Message-ID) or the envelope (To).
@@ -62,7 +63,8 @@ def envelope_recipients(to: str) -> list[str]:
 
 
 def build_mime(email: OutgoingEmail, mail_from: str, *, now: datetime | None = None) -> MimeMessage:
-    """A multipart/alternative message (text/plain, then text/html).
+    """A multipart/alternative message (text/plain, then text/html; the HTML inside a
+    multipart/related with its inline images when it has any, RFC 2387).
 
     Raises ValueError for a header that would be unsafe to send (a line break in the subject
     or an address), or one that the mailer sets itself.
@@ -83,6 +85,8 @@ def build_mime(email: OutgoingEmail, mail_from: str, *, now: datetime | None = N
     for _, value in headers:
         if "\r" in value or "\n" in value:
             raise ValueError(LINE_BREAK_REFUSAL)
+    for image in email.inline_images:
+        _check_inline_image(image)
     lines = _plain_header_lines(headers)
     if lines is None:
         return _through_email_package(email, headers)
@@ -95,7 +99,7 @@ def build_mime(email: OutgoingEmail, mail_from: str, *, now: datetime | None = N
         f"--{boundary}",
         _text_part(email.text, "plain"),
         f"--{boundary}",
-        _text_part(email.html, "html"),
+        _html_part(email),
         f"--{boundary}--",
         "",
     ]
@@ -150,6 +154,42 @@ def _text_part(content: str, subtype: str) -> str:
     )
 
 
+_CONTENT_ID = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+_TOKEN = re.compile(r"[A-Za-z0-9.+_-]{1,100}")
+
+
+def _check_inline_image(image: InlineImage) -> None:
+    if not _CONTENT_ID.fullmatch(image.content_id):
+        raise ValueError(f"{image.content_id!r} is not a Content-ID (local@domain)")
+    if not _TOKEN.fullmatch(image.subtype) or not _TOKEN.fullmatch(image.filename):
+        raise ValueError("an inline image needs a plain subtype and file name")
+
+
+def _html_part(email: OutgoingEmail) -> str:
+    """The text/html part, or a multipart/related of it and its inline images."""
+    if not email.inline_images:
+        return _text_part(email.html, "html")
+    boundary = _boundary()
+    parts = [
+        f'Content-Type: multipart/related; type="text/html";\r\n boundary="{boundary}"',
+        "",
+        f"--{boundary}",
+        _text_part(email.html, "html"),
+    ]
+    for image in email.inline_images:
+        encoded = base64.encodebytes(image.data).decode("ascii").replace("\n", "\r\n")
+        parts += [
+            f"--{boundary}",
+            f"Content-Type: image/{image.subtype}\r\n"
+            "Content-Transfer-Encoding: base64\r\n"
+            f'Content-Disposition: inline; filename="{image.filename}"\r\n'
+            f"Content-ID: <{image.content_id}>\r\n"
+            f"\r\n{encoded}",
+        ]
+    parts += [f"--{boundary}--", ""]
+    return "\r\n".join(parts)
+
+
 def _through_email_package(email: OutgoingEmail, headers: list[tuple[str, str]]) -> MimeMessage:
     """Non-ASCII or unusual headers: the email package encodes (RFC 2047) and folds them."""
     message = EmailMessage()
@@ -157,6 +197,18 @@ def _through_email_package(email: OutgoingEmail, headers: list[tuple[str, str]])
         message[name] = value
     message.set_content(email.text, subtype="plain", charset="utf-8")
     message.add_alternative(email.html, subtype="html", charset="utf-8")
+    if email.inline_images:
+        html = next(part for part in message.iter_parts() if part.get_content_type() == "text/html")
+        assert isinstance(html, EmailMessage)
+        for image in email.inline_images:
+            html.add_related(
+                image.data,
+                maintype="image",
+                subtype=image.subtype,
+                cid=f"<{image.content_id}>",
+                disposition="inline",
+                filename=image.filename,
+            )
     smtputf8 = _needs_smtputf8(message)
     data = message.as_bytes(policy=SMTPUTF8 if smtputf8 else SMTP)
     return MimeMessage(data=data, to=email.to, smtputf8=smtputf8)

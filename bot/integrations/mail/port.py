@@ -7,8 +7,19 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class InlineImage:
+    """An image the HTML part shows as `<img src="cid:{content_id}">`: sent inside the message
+    (multipart/related), so it shows without loading remote content."""
+
+    content_id: str  # without angle brackets, e.g. "invitation-qr@deskops"
+    data: bytes
+    subtype: str = "png"  # image/<subtype>
+    filename: str = "image.png"
+
+
+@dataclass(frozen=True)
 class OutgoingEmail:
-    """A rendered e-mail: plain text plus an HTML alternative."""
+    """A rendered e-mail: plain text plus an HTML alternative (with its inline images)."""
 
     to: str
     subject: str
@@ -17,6 +28,7 @@ class OutgoingEmail:
     # Deterministic per outbox row, so a receiver (and our tests) can recognise a re-delivery.
     message_id: str
     headers: dict[str, str] = field(default_factory=dict)
+    inline_images: tuple[InlineImage, ...] = ()
 
 
 class MailError(Exception):

@@ -1,10 +1,11 @@
 """The real mailer: SMTP with STARTTLS or implicit TLS (SMTPS) and login.
 
-One connection is kept open across `send` calls and guarded by a lock: sends from several
-threads are serialised over it, which is what most servers want anyway (they limit
-concurrent sessions per client, not messages per session). A connection the server has
-dropped (idle timeout, restart, 421) is replaced transparently, but only when the failure
-happened before the message was handed over, so nothing is sent twice.
+Connections are kept open and reused from a pool (bot/integrations/mail/smtp_pool.py): up to
+`max_connections` in this process, one per message on its way (the outbox threads), and with
+`slots` at most SMTP_MAX_CONNECTIONS across every replica, since servers limit concurrent
+sessions per client rather than messages per session. A connection the server has dropped
+(idle timeout, restart, 421) is replaced transparently, but only when the failure happened
+before the message was handed over, so nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import logging
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping
 
 from bot.integrations.mail.message import (
     MimeMessage,
@@ -27,6 +27,7 @@ from bot.integrations.mail.message import (
 from bot.integrations.mail.port import ConnectionSlots, MailDeferred, MailError, OutgoingEmail
 from bot.integrations.mail.smtp_errors import (
     Phase,
+    certificate_names,
     certificate_problem,
     server_text,
     throttle_problem,
@@ -223,7 +224,7 @@ class SmtpMailer:
             return []
         finally:
             _close_quietly(connection)
-        return _certificate_names(certificate or {})
+        return certificate_names(certificate or {})
 
     # --- one message ----------------------------------------------------------------------
 
@@ -334,22 +335,6 @@ class SmtpMailer:
             f"{self.config.address} accepts: {said}",
             permanent=True,
         )
-
-
-def _certificate_names(certificate: Mapping[str, object]) -> list[str]:
-    """subjectAltName values (DNS names, IP addresses), else the subject's commonName."""
-    names = [str(pair[1]) for pair in _pairs(certificate.get("subjectAltName"))]
-    if not names:
-        subject = certificate.get("subject")
-        for rdn in subject if isinstance(subject, tuple) else ():
-            names += [str(value) for key, value in _pairs(rdn) if key == "commonName"]
-    return names
-
-
-def _pairs(value: object) -> list[tuple[object, object]]:
-    if not isinstance(value, tuple):
-        return []
-    return [(item[0], item[1]) for item in value if isinstance(item, tuple) and len(item) == 2]
 
 
 def _reset_quietly(connection: smtplib.SMTP) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from bot.integrations.mail.port import DeferReason, MailDeferred, MailError
@@ -203,3 +203,19 @@ def _tls_mismatch_hint(config: SmtpConfig) -> str:
     if config.security is not SmtpSecurity.IMPLICIT_TLS and config.port == 465:
         return "; port 465 usually expects implicit TLS: use smtps://"
     return ""
+
+
+def certificate_names(certificate: Mapping[str, object]) -> list[str]:
+    """subjectAltName values (DNS names, IP addresses), else the subject's commonName."""
+    names = [str(pair[1]) for pair in _pairs(certificate.get("subjectAltName"))]
+    if not names:
+        subject = certificate.get("subject")
+        for rdn in subject if isinstance(subject, tuple) else ():
+            names += [str(value) for key, value in _pairs(rdn) if key == "commonName"]
+    return names
+
+
+def _pairs(value: object) -> list[tuple[object, object]]:
+    if not isinstance(value, tuple):
+        return []
+    return [(item[0], item[1]) for item in value if isinstance(item, tuple) and len(item) == 2]
