@@ -20,6 +20,7 @@ from bot.accounts.models import UserStatus
 from bot.accounts.queries import get_user
 from bot.audit.service import record
 from bot.customers.scope import CustomerScope
+from bot.db import Database
 from bot.errors import InvalidState
 from bot.integrations.backup.port import BackupPlatform
 from bot.outbox.service import enqueue
@@ -87,3 +88,28 @@ def request_password_reset(
         details={"user_id": user.id, "to": user.mail_to},
     )
     return ResetRequest(user.full_name, user.mail_to, "reset")
+
+
+def send_password_reset(
+    db: Database,
+    *,
+    user_id: int,
+    actor: str,
+    now: datetime,
+    scope: CustomerScope,
+    platform: BackupPlatform,
+    valid_for: timedelta,
+    tokens: LinkTokens,
+) -> ResetRequest:
+    """`request_password_reset` in its own unit of work."""
+    with db.transaction() as session:
+        return request_password_reset(
+            session,
+            user_id=user_id,
+            actor=actor,
+            now=now,
+            scope=scope,
+            platform=platform,
+            valid_for=valid_for,
+            tokens=tokens,
+        )

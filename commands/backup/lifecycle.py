@@ -12,7 +12,7 @@ from blocks.backup.messages import disable_confirmation
 from blocks.backup.metadata import UserRef
 from bot.accounts.lifecycle import StateChange, disable_user, enable_user
 from bot.accounts.queries import get_user
-from bot.accounts.reset import request_password_reset
+from bot.accounts.reset import send_password_reset
 from bot.accounts.summary import summarize
 from bot.deps import Deps
 from commands.access import require_helpdesk
@@ -45,17 +45,16 @@ def enable(deps: Deps, *, user_id: int, actor: str) -> str:
 
 
 def reset_password(deps: Deps, *, user_id: int, actor: str) -> str:
-    with deps.db.transaction() as session:
-        request = request_password_reset(
-            session,
-            user_id=user_id,
-            actor=actor,
-            now=deps.clock.now(),
-            scope=deps.scopes.scope_for(actor),
-            platform=deps.platform,
-            valid_for=deps.activation_valid_for,
-            tokens=deps.tokens,
-        )
+    request = send_password_reset(
+        deps.db,
+        user_id=user_id,
+        actor=actor,
+        now=deps.clock.now(),
+        scope=deps.scopes.scope_for(actor),
+        platform=deps.platform,
+        valid_for=deps.activation_valid_for,
+        tokens=deps.tokens,
+    )
     if request.sent == "activation":
         return f"{request.full_name} never activated the account: the activation e-mail is on its way to {request.to}."
     days = deps.settings.activation_token_days
