@@ -43,18 +43,23 @@ class ActivationRequest:
     queued: bool
 
 
-def new_link(
-    session: Session, user: BackupUser, *, now: datetime, valid_for: timedelta, tokens: LinkTokens
-) -> ActivationToken:
-    """A new single-use link to choose a password; the user's earlier unused links stop working."""
-    for earlier in session.scalars(
+def revoke_open_links(session: Session, user_id: int, *, now: datetime) -> None:
+    """Every link of the user not used yet stops working (a newer one, disabled, deleted)."""
+    for link in session.scalars(
         select(ActivationToken).where(
-            ActivationToken.user_id == user.id,
+            ActivationToken.user_id == user_id,
             ActivationToken.used_at.is_(None),
             ActivationToken.revoked_at.is_(None),
         )
     ):
-        earlier.revoked_at = now
+        link.revoked_at = now
+
+
+def new_link(
+    session: Session, user: BackupUser, *, now: datetime, valid_for: timedelta, tokens: LinkTokens
+) -> ActivationToken:
+    """A new single-use link to choose a password; the user's earlier unused links stop working."""
+    revoke_open_links(session, user.id, now=now)
     nonce = new_nonce()
     token = ActivationToken(
         user_id=user.id,

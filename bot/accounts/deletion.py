@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.accounts.activation import revoke_open_links
 from bot.accounts.jobs import AccountJob, FollowUp, follow_up_in_thread, refresh_cards
-from bot.accounts.models import ActivationToken, BackupUser, UserStatus
+from bot.accounts.models import BackupUser, UserStatus
 from bot.accounts.queries import get_user
 from bot.audit.service import record
 from bot.customers.scope import CustomerScope
@@ -51,14 +51,7 @@ def delete_user(
     user = deletable_user(session, user_id, scope)
     user.status = UserStatus.DELETED
     user.email_key = f"{user.email_key}#deleted-{user.id}"[:320]
-    for token in session.scalars(
-        select(ActivationToken).where(
-            ActivationToken.user_id == user.id,
-            ActivationToken.used_at.is_(None),
-            ActivationToken.revoked_at.is_(None),
-        )
-    ):
-        token.revoked_at = now
+    revoke_open_links(session, user.id, now=now)
     event = record(
         session,
         actor=actor,
