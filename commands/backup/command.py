@@ -107,7 +107,7 @@ def run_backup_command(
         case Subcommand.RESET:
             user_id = named_user(deps, parsed, actor=str(command["user_id"]), scope=scope)
             text = reset_password(deps, user_id=user_id, actor=str(command["user_id"]))
-            _ephemeral(respond, [b.to_dict() for b in notice(text)], text)
+            _ephemeral(respond, [b.to_dict() for b in notice(text)], notice_text(text))
         case Subcommand.FIND:
             blocks = found_page(deps, text=parsed.text or "", scope=scope, offset=0)
             _ephemeral(respond, blocks, "Backup users found")
