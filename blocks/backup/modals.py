@@ -47,7 +47,7 @@ QUOTA_LABELS: dict[Field, str] = {
 SEPARATE_EMAIL_TEXT = "Use different emails to sign in and receive notifications"
 
 
-def _text_input(
+def text_input(
     field: Field,
     label: str,
     *,
@@ -56,6 +56,7 @@ def _text_input(
     multiline: bool = False,
     placeholder: str | None = None,
     hint: str | None = None,
+    initial: str | None = None,
 ) -> InputBlock:
     return InputBlock(
         block_id=field,
@@ -64,6 +65,7 @@ def _text_input(
         hint=plain(hint) if hint else None,
         element=PlainTextInputElement(
             action_id=field,
+            initial_value=initial or None,
             max_length=max_length,
             multiline=multiline,
             placeholder=plain(placeholder, 150) if placeholder else None,
@@ -71,12 +73,17 @@ def _text_input(
     )
 
 
-def _email_input(field: Field, label: str, *, hint: str | None = None) -> InputBlock:
+def email_input(
+    field: Field, label: str, *, hint: str | None = None, optional: bool = False, initial: str | None = None
+) -> InputBlock:
     return InputBlock(
         block_id=field,
         label=plain(label),
+        optional=optional,
         hint=plain(hint) if hint else None,
-        element=EmailInputElement(action_id=field, placeholder=plain("name@company.com")),
+        element=EmailInputElement(
+            action_id=field, placeholder=plain("name@company.com"), initial_value=initial or None
+        ),
     )
 
 
@@ -126,9 +133,9 @@ def add_user_modal(
     else:
         blocks.append(customer_select(customers))
     blocks += [
-        _text_input(Field.FIRST_NAME, "First name", max_length=NAME_MAX),
-        _text_input(Field.LAST_NAME, "Last name", max_length=NAME_MAX),
-        _email_input(Field.EMAIL, "Email", hint="The user signs in with this address."),
+        text_input(Field.FIRST_NAME, "First name", max_length=NAME_MAX),
+        text_input(Field.LAST_NAME, "Last name", max_length=NAME_MAX),
+        email_input(Field.EMAIL, "Email", hint="The user signs in with this address."),
         InputBlock(
             block_id=Field.ROLE,
             label=plain("Role"),
@@ -142,14 +149,14 @@ def add_user_modal(
     ]
     if choices.role is Role.ADMINISTRATOR:
         blocks += [
-            _text_input(
+            text_input(
                 Field.ADDRESS,
                 "Address",
                 max_length=ADDRESS_MAX,
                 multiline=True,
                 placeholder="Street, postcode, city, country",
             ),
-            _text_input(
+            text_input(
                 Field.PHONE,
                 "Phone",
                 max_length=40,
@@ -172,7 +179,7 @@ def add_user_modal(
     )
     if choices.separate_email:
         blocks.append(
-            _email_input(
+            email_input(
                 Field.NOTIFICATION_EMAIL,
                 "Notification email",
                 hint="Activation and backup notifications go to this address.",
