@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from bot.accounts.activation import revoke_open_links
 from bot.accounts.jobs import AccountJob, FollowUp, follow_up_in_thread, refresh_cards
 from bot.accounts.models import BackupUser, UserStatus
-from bot.accounts.queries import get_user
+from bot.accounts.queries import live_user
 from bot.audit.service import record
 from bot.customers.scope import CustomerScope
-from bot.errors import FieldErrors, InvalidState
+from bot.errors import FieldErrors
 from bot.outbox.service import enqueue
 
 CONFIRM_FIELD = "confirm_email"
@@ -31,14 +31,6 @@ class Deleted:
     customer: str
 
 
-def deletable_user(session: Session, user_id: int, scope: CustomerScope) -> BackupUser:
-    user = get_user(session, user_id)
-    scope.check(user.customer.name)
-    if user.status is UserStatus.DELETED:
-        raise InvalidState(f"{user.full_name} ({user.email}) was already deleted.")
-    return user
-
-
 def check_confirmation(user: BackupUser, typed: str | None) -> None:
     """The helpdesk types the user's sign-in e-mail: a deletion is not undone by a slip."""
     if (typed or "").strip().lower() != user.email.lower():
@@ -48,7 +40,7 @@ def check_confirmation(user: BackupUser, typed: str | None) -> None:
 def delete_user(
     session: Session, *, user_id: int, actor: str, now: datetime, scope: CustomerScope
 ) -> Deleted:
-    user = deletable_user(session, user_id, scope)
+    user = live_user(session, user_id, scope)
     user.status = UserStatus.DELETED
     user.email_key = f"{user.email_key}#deleted-{user.id}"[:320]
     revoke_open_links(session, user.id, now=now)

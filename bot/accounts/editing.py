@@ -13,11 +13,10 @@ from sqlalchemy.orm import Session
 
 from bot.accounts.forms import Field, NewUser
 from bot.accounts.jobs import AccountJob, FollowUp, follow_up_in_thread, refresh_cards
-from bot.accounts.models import UserStatus
-from bot.accounts.queries import email_taken, get_user
+from bot.accounts.queries import email_taken, live_user
 from bot.audit.service import record
 from bot.customers.scope import CustomerScope
-from bot.errors import FieldErrors, InvalidState
+from bot.errors import FieldErrors
 from bot.outbox.service import enqueue
 
 EDITABLE = ("first_name", "last_name", "email", "role", "address", "phone", "notification_email")
@@ -34,10 +33,7 @@ def edit_user(
     platform_keeps_logins: bool,
 ) -> list[str]:
     """Apply the checked form; returns the names of the fields that changed (none: nothing done)."""
-    user = get_user(session, user_id)
-    scope.check(user.customer.name)
-    if user.status is UserStatus.DELETED:
-        raise InvalidState(f"{user.full_name} was deleted.")
+    user = live_user(session, user_id, scope)
     if edited.email.lower() != user.email.lower():
         if platform_keeps_logins and user.provider_id is not None:
             raise FieldErrors(

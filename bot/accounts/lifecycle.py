@@ -14,10 +14,9 @@ from sqlalchemy.orm import Session
 from bot.accounts.activation import revoke_open_links
 from bot.accounts.jobs import AccountJob, FollowUp, follow_up_in_thread, refresh_cards
 from bot.accounts.models import BackupUser, UserStatus
-from bot.accounts.queries import get_user
+from bot.accounts.queries import live_user
 from bot.audit.service import record
 from bot.customers.scope import CustomerScope
-from bot.errors import InvalidState
 from bot.outbox.service import enqueue
 
 
@@ -28,14 +27,6 @@ class StateChange:
     email: str
     # False when the user already was in that state (a double click, a repeated command).
     changed: bool
-
-
-def _user_in_scope(session: Session, user_id: int, scope: CustomerScope) -> BackupUser:
-    user = get_user(session, user_id)
-    scope.check(user.customer.name)
-    if user.status is UserStatus.DELETED:
-        raise InvalidState(f"{user.full_name} was deleted.")
-    return user
 
 
 def _queue_platform(session: Session, user: BackupUser, *, now: datetime, change_key: str) -> None:
@@ -52,7 +43,7 @@ def disable_user(
     session: Session, *, user_id: int, actor: str, now: datetime, scope: CustomerScope
 ) -> StateChange:
     """The user can no longer sign in; open activation links stop working; no more reminders."""
-    user = _user_in_scope(session, user_id, scope)
+    user = live_user(session, user_id, scope)
     if user.status is UserStatus.DISABLED:
         return StateChange(user.id, user.full_name, user.email, changed=False)
     user.status = UserStatus.DISABLED
@@ -80,7 +71,7 @@ def enable_user(
     session: Session, *, user_id: int, actor: str, now: datetime, scope: CustomerScope
 ) -> StateChange:
     """Signs the user back in: Active again, or Pending activation if they never activated."""
-    user = _user_in_scope(session, user_id, scope)
+    user = live_user(session, user_id, scope)
     if user.status is not UserStatus.DISABLED:
         return StateChange(user.id, user.full_name, user.email, changed=False)
     user.status = UserStatus.ACTIVE if user.activated_at is not None else UserStatus.PENDING_ACTIVATION

@@ -19,7 +19,7 @@ from bot.customers.models import Customer
 from bot.customers.scope import EVERY_CUSTOMER, CustomerScope, OutOfScope
 from bot.customers.service import close_matches, find_customer, get_customer
 from bot.db import Database
-from bot.errors import Ambiguous, NotFound
+from bot.errors import Ambiguous, InvalidState, NotFound
 from bot.outbox.models import OutboxMessage, OutboxStatus
 
 
@@ -55,6 +55,15 @@ def find_user(
         raise Ambiguous(f"{email} is a user of several customers: {', '.join(names)}.", names)
     known = session.scalars(select(BackupUser.email).order_by(BackupUser.email).limit(5000)).all()
     raise NotFound(f"No backup user signs in with {email}.", close_matches(email, list(known)))
+
+
+def live_user(session: Session, user_id: int, scope: CustomerScope) -> BackupUser:
+    """The user a change is about: in the person's scope and not deleted."""
+    user = get_user(session, user_id)
+    scope.check(user.customer.name)
+    if user.status is UserStatus.DELETED:
+        raise InvalidState(f"{user.full_name} ({user.email}) was deleted.")
+    return user
 
 
 def check_user_in_scope(db: Database, user_id: int, scope: CustomerScope) -> None:

@@ -8,7 +8,8 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
-from bot.accounts.deletion import Deleted, deletable_user, delete_user
+from bot.accounts.deletion import Deleted, delete_user
+from bot.accounts.queries import live_user
 from bot.approvals.models import ApprovalRequest
 from bot.approvals.policy import ApprovalKind, needs_approval
 from bot.approvals.service import request_approval
@@ -32,7 +33,7 @@ def delete_user_or_request_approval(
     request_key: str,
     channel_id: str | None,
 ) -> Deleted | ApprovalRequest:
-    user = deletable_user(session, user_id, scope)
+    user = live_user(session, user_id, scope)
     if not needs_approval(settings, ApprovalKind.USER_DELETION):
         return delete_user(session, user_id=user_id, actor=actor, now=now, scope=scope)
     return request_approval(

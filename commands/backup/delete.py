@@ -12,7 +12,8 @@ from blocks.approvals import sent_for_approval_modal
 from blocks.backup.delete import delete_user_modal
 from blocks.backup.ids import CallbackId
 from blocks.backup.metadata import DeleteUserMetadata
-from bot.accounts.deletion import CONFIRM_FIELD, check_confirmation, deletable_user
+from bot.accounts.deletion import CONFIRM_FIELD, check_confirmation
+from bot.accounts.queries import live_user
 from bot.accounts.summary import summarize
 from bot.approvals.deletions import delete_user_or_request_approval
 from bot.approvals.models import ApprovalRequest
@@ -27,7 +28,7 @@ def open_delete_user(
     deps: Deps, client: WebClient, *, trigger_id: str, channel_id: str | None, user_id: int, actor: str
 ) -> None:
     with deps.db.read() as session:
-        user = summarize(deletable_user(session, user_id, deps.scopes.scope_for(actor)))
+        user = summarize(live_user(session, user_id, deps.scopes.scope_for(actor)))
     metadata = DeleteUserMetadata(user_id=user.id, channel_id=channel_id, request_key=str(uuid.uuid4()))
     view = delete_user_modal(
         user=user, metadata=metadata, needs_approval=needs_approval(deps.settings, ApprovalKind.USER_DELETION)
@@ -43,7 +44,7 @@ def submit_delete_user(ack: Ack, view: dict[str, Any], context: BoltContext, dep
 
     def run() -> dict[str, Any]:
         with deps.db.transaction() as session:
-            check_confirmation(deletable_user(session, metadata.user_id, scope), typed)
+            check_confirmation(live_user(session, metadata.user_id, scope), typed)
             result = delete_user_or_request_approval(
                 session,
                 settings=deps.settings,
