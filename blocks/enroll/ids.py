@@ -45,5 +45,7 @@ class ActionId(StrEnum):
     EXTEND = "enroll.invitation.extend"
     REVOKE = "enroll.invitation.revoke"
     ANOTHER_DEVICE = "enroll.invitation.another_device"
+    # /enroll status's pages: `<STATUS_PAGE>.people.next`, `<STATUS_PAGE>.invitations.previous`, …
+    STATUS_PAGE = "enroll.status.page"
     # On a batch's progress card.
     RETRY_BATCH = "enroll.batch.retry"

@@ -56,6 +56,13 @@ class OutOfScope(NotAllowed):
         self.customer_name = customer_name
 
 
+def customer_ids_in(session: Session, scope: CustomerScope) -> list[int] | None:
+    """The ids of the customers in the scope, for a query's filter; None when it is every customer."""
+    if scope.is_everything:
+        return None
+    return [int(i) for i, name in session.execute(select(Customer.id, Customer.name)) if scope.allows(name)]
+
+
 def _rank(wanted: str, name: str) -> int | None:
     """Lower is better: the whole name, its start, the start of a word, anywhere; None: no match."""
     folded = fold(name)
