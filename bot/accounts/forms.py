@@ -12,6 +12,8 @@ from enum import StrEnum
 from functools import partial
 from typing import TypeVar
 
+from pydantic import BaseModel, ConfigDict, model_validator
+
 from bot.accounts.models import BackupRole, NotificationLevel, Role
 from bot.errors import FieldErrors
 from bot.integrations.backup.port import Quotas
@@ -69,20 +71,6 @@ class NewUserForm:
 
 
 @dataclass(frozen=True)
-class NewUser:
-    """A checked Add New User form."""
-
-    customer_id: int
-    first_name: str
-    last_name: str
-    email: str
-    role: Role
-    address: str | None
-    phone: str | None
-    notification_email: str | None
-
-
-@dataclass(frozen=True)
 class BackupSettingsForm:
     """Acronis Backup Settings / Assign Service / Backup User Settings as typed."""
 
@@ -98,6 +86,55 @@ class BackupSettings:
     notification_level: NotificationLevel
     backup_role: BackupRole
     quotas: Quotas
+
+
+# Phone numbers are kept in E.164 ("+31201234567"), which reads the same in every region.
+ANY_REGION = "ZZ"
+
+
+class NewUser(BaseModel):
+    """One user being added: checked from the Add New User modal (`check_new_user`), carried
+    as-is by its Backup settings step, held as-is by an approval, then created. `backup` is set
+    once the Backup settings are chosen (None: no service)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    customer_id: int
+    first_name: str
+    last_name: str
+    email: str
+    role: Role
+    address: str | None
+    phone: str | None
+    notification_email: str | None
+    backup: BackupSettings | None = None
+
+    @model_validator(mode="after")
+    def _as_checked(self) -> NewUser:
+        """A record read back from Slack (sealed, still not taken on trust) or out of an approval
+        must hold what `check_new_user` makes of a form: checking it again changes nothing."""
+        same = [
+            check_name(self.first_name, what="first name") == self.first_name,
+            check_name(self.last_name, what="last name") == self.last_name,
+            check_email(self.email) == self.email,
+            self.notification_email is None
+            or check_email(self.notification_email) == self.notification_email,
+            (self.notification_email or "").lower() != self.email.lower(),
+        ]
+        if self.role is Role.ADMINISTRATOR:
+            same += [
+                check_address(self.address) == self.address,
+                check_phone(self.phone, region=ANY_REGION) == self.phone,
+            ]
+        else:
+            same.append(self.address is None and self.phone is None)
+        if not all(same):
+            raise ValueError("the new user's values are not as they were checked")
+        return self
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
 
 
 def _collect(errors: dict[str, str], field: Field, check: Callable[[], T]) -> T | None:

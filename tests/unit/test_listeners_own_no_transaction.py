@@ -12,7 +12,6 @@ from tools.imports import ROOT
 
 STILL_OPENING = {
     "commands.approvals": 4,
-    "commands.backup.add_user": 4,
     "commands.enroll.invitations": 5,
     "commands.enroll.invite": 14,
     "commands.home_tab": 1,
