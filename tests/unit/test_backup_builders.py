@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from blocks.backup.add_user import AddUserChoices, add_user_backup_settings_modal, add_user_modal
-from blocks.backup.messages import customers_overview, help_message, user_card, users_list
+from blocks.backup.card import user_card
+from blocks.backup.messages import customers_overview, help_message, users_list
 from blocks.backup.metadata import AddUserMetadata, UserSettingsMetadata
 from blocks.backup.settings import BackupSettingsValues, assign_service_modal, user_settings_modal
 from bot.accounts.administrators import AddNewUser
