@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from bot.accounts.administrators import AddNewUser, create_or_hold
 from bot.accounts.forms import (
     BackupSettingsForm,
@@ -101,23 +103,23 @@ def check_email_free(
     return customer
 
 
+def _create_or_hold(
+    session: Session, settings: Settings, request: AddNewUser, *, actor: str, now: datetime
+) -> UserAdded | SentForApproval:
+    channels = [c for c in dict.fromkeys((request.channel_id, settings.audit_channel)) if c]
+    result = create_or_hold(session, settings, request, actor=actor, now=now, notify_channels=channels)
+    if isinstance(result, CreatedUser):
+        return UserAdded(result.user.id, result.user.full_name, result.created)
+    return SentForApproval(result.summary)
+
+
 def create_user_or_request_approval(
     db: Database, settings: Settings, request: AddNewUser, *, actor: str, now: datetime
 ) -> UserAdded | SentForApproval:
     """Create the user, or hold an Administrator for approval when the policy says so, in one
     transaction with no remote call (the e-mail was checked before, see `check_email_free`)."""
     with db.transaction() as session:
-        result = create_or_hold(
-            session,
-            settings,
-            request,
-            actor=actor,
-            now=now,
-            notify_channels=[c for c in dict.fromkeys((request.channel_id, settings.audit_channel)) if c],
-        )
-        if isinstance(result, CreatedUser):
-            return UserAdded(result.user.id, result.user.full_name, result.created)
-        return SentForApproval(result.summary)
+        return _create_or_hold(session, settings, request, actor=actor, now=now)
 
 
 def add_new_user(
@@ -154,14 +156,14 @@ def submit_new_user(
 def submit_backup_settings(
     db: Database, settings: Settings, command: BackupSettingsSubmitted, *, now: datetime
 ) -> UserAdded | SentForApproval:
-    """The second step: the settings checked against the customer's subscriptions, then the user
-    created (or held). The e-mail was checked on the platform by the first step; here the
-    database has the last word, in the creating transaction."""
+    """The second step, in one transaction: the settings checked against the customer's
+    subscriptions (a refusal writes nothing), then the user created (or held). The e-mail was
+    checked on the platform by the first step; here the database has the last word."""
     new_user = command.request.new_user
-    with db.read() as session:
+    with db.transaction() as session:
         customer = get_customer(session, new_user.customer_id)
         command.scope.check(customer.name)
-        subscription_ids = [s.id for s in customer.subscriptions]
-    backup = check_backup_settings(command.form, subscription_ids=subscription_ids)
-    request = command.request.model_copy(update={"new_user": new_user.model_copy(update={"backup": backup})})
-    return create_user_or_request_approval(db, settings, request, actor=command.actor, now=now)
+        backup = check_backup_settings(command.form, subscription_ids=[s.id for s in customer.subscriptions])
+        with_backup = new_user.model_copy(update={"backup": backup})
+        request = command.request.model_copy(update={"new_user": with_backup})
+        return _create_or_hold(session, settings, request, actor=command.actor, now=now)

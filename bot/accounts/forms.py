@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -88,7 +88,7 @@ class BackupSettings:
     quotas: Quotas
 
 
-# Phone numbers are kept in E.164 ("+31201234567"), which reads the same in every region.
+# A checked phone number is kept in E.164 ("+31201234567"), which reads the same in every region.
 ANY_REGION = "ZZ"
 
 
@@ -109,28 +109,28 @@ class NewUser(BaseModel):
     notification_email: str | None
     backup: BackupSettings | None = None
 
-    @model_validator(mode="after")
-    def _as_checked(self) -> NewUser:
-        """A record read back from Slack (sealed, still not taken on trust) or out of an approval
-        must hold what `check_new_user` makes of a form: checking it again changes nothing."""
-        same = [
-            check_name(self.first_name, what="first name") == self.first_name,
-            check_name(self.last_name, what="last name") == self.last_name,
-            check_email(self.email) == self.email,
-            self.notification_email is None
-            or check_email(self.notification_email) == self.notification_email,
-            (self.notification_email or "").lower() != self.email.lower(),
-        ]
-        if self.role is Role.ADMINISTRATOR:
-            same += [
-                check_address(self.address) == self.address,
-                check_phone(self.phone, region=ANY_REGION) == self.phone,
-            ]
-        else:
-            same.append(self.address is None and self.phone is None)
-        if not all(same):
-            raise ValueError("the new user's values are not as they were checked")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _checked(cls, data: Any) -> Any:
+        """Every way in is checked as the modal's fields are (`check_new_user`), and holds the
+        checked values: a record read back from Slack (sealed, still not taken on trust) or out
+        of an approval included. A value that does not pass reads as a validation error."""
+        if not isinstance(data, dict):
+            return data
+        checked = dict(data)
+        checked["first_name"] = check_name(data.get("first_name"), what="first name")
+        checked["last_name"] = check_name(data.get("last_name"), what="last name")
+        checked["email"] = check_email(data.get("email"))
+        if data.get("notification_email") is not None:
+            checked["notification_email"] = check_email(data["notification_email"])
+            if checked["notification_email"].lower() == checked["email"].lower():
+                raise ValueError("the notification e-mail is the sign-in e-mail")
+        if str(data.get("role")) == Role.ADMINISTRATOR.value:
+            checked["address"] = check_address(data.get("address"))
+            checked["phone"] = check_phone(data.get("phone"), region=ANY_REGION)
+        else:  # only an Administrator has them, as in the modal
+            checked["address"] = checked["phone"] = None
+        return checked
 
     @property
     def full_name(self) -> str:

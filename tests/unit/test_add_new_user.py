@@ -19,7 +19,7 @@ from bot.accounts.adding import (
     submit_new_user,
 )
 from bot.accounts.administrators import AddNewUser, create_held_user
-from bot.accounts.forms import QUOTA_FIELDS, BackupSettingsForm, Field, NewUserForm
+from bot.accounts.forms import QUOTA_FIELDS, BackupSettingsForm, Field, NewUser, NewUserForm
 from bot.accounts.models import BackupRole, BackupUser, NotificationLevel, Role
 from bot.approvals.executors import Executors
 from bot.approvals.models import ApprovalRequest
@@ -253,10 +253,11 @@ def test_an_administrator_is_held_as_asked_and_created_with_its_backup_once_appr
 @pytest.mark.parametrize(
     "change",
     [
-        {"email": " john.doe@example.com"},
-        {"phone": "+31201234567"},  # a phone without the Administrator role
-        {"notification_email": "JOHN.DOE@example.com"},
+        {"email": "not an address"},
+        {"first_name": "\u202ejohn"},  # a right-to-left control
+        {"notification_email": "JOHN.DOE@example.com"},  # the sign-in e-mail again
         {"role": "superuser"},
+        {"role": "administrator"},  # without an address and phone
     ],
 )
 def test_a_carried_new_user_is_checked_again_when_read_back(change: dict[str, str]) -> None:
@@ -266,3 +267,10 @@ def test_a_carried_new_user_is_checked_again_when_read_back(change: dict[str, st
     with pytest.raises(ValidationError):
         AddNewUser.model_validate(document)
     assert AddNewUser.model_validate(request.model_dump(mode="json")) == request
+
+
+def test_a_carried_new_user_holds_the_checked_values() -> None:
+    carried = {**a_new_user(1).model_dump(mode="json"), "first_name": "  John ", "phone": "+31201234567"}
+    read_back = NewUser.model_validate(carried)
+    # As the modal does: trimmed, and a phone only for an Administrator.
+    assert (read_back.first_name, read_back.phone) == ("John", None)
