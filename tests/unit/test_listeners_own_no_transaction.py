@@ -22,7 +22,7 @@ STILL_OPENING = {
     "commands.backup.lifecycle": 3,
     "commands.backup.user_settings": 4,
     "commands.enroll.invitations": 5,
-    "commands.enroll.invite": 14,
+    "commands.enroll.invite": 11,
     "commands.home_tab": 1,
 }
 UNITS_OF_WORK = {"transaction", "read", "write", "records"}
