@@ -21,7 +21,6 @@ FUNCTION_LIMIT = 60
 MODULES_OVER: dict[str, int] = {
     "blocks.backup.modals": 383,
     "blocks.enroll.modals": 361,
-    "bot.config": 407,
     "bot.enrollment.batches": 378,
     "bot.enrollment.delivery": 353,
     "bot.integrations.backup.acronis.platform": 361,
