@@ -2,7 +2,8 @@
 in its own unit of work, answered with what the form shows next.
 
 The directory is searched before the transaction opens, so a slow directory never holds the
-database; the search is recorded and the form read back in one transaction (a person waits for it).
+database. A change is made and the form read back in the same transaction: a person is waiting
+for the modal, and each unit of work costs a pooled connection and its round trips.
 """
 
 from __future__ import annotations
