@@ -28,6 +28,9 @@ def home_content(deps: Deps, user_id: str, *, notice: str | None = None) -> Home
     approver = enabled and is_approver(deps.approvers, user_id)
     now = deps.clock.now()
     window = timedelta(hours=settings.reminder_expiry_window_hours)
+    # Only the customers the person may act on (ACCESS_FILE); read before the database (user groups
+    # may come from Slack).
+    scope = deps.scopes.scope_for(user_id)
     with deps.db.read() as session:
 
         def requests(**who: str) -> tuple[list[Any], int]:
@@ -48,7 +51,7 @@ def home_content(deps: Deps, user_id: str, *, notice: str | None = None) -> Home
                 notice=notice,
             )
         expiring, expiring_total = expiring_invitations(session, now=now, window=window, limit=LIST_MAX)
-        users, pending_total = pending_activation(session, limit=LIST_MAX)
+        users, pending_total = pending_activation(session, limit=LIST_MAX, scope=scope)
         # One query for the list, not one per user: each is a round trip on a busy database.
         sent = last_activations_sent(session, [u.id for u in users])
         pending = [summarize(u, activation_sent_at=sent.get(u.id)) for u in users]

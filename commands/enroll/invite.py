@@ -12,13 +12,13 @@ from slack_sdk import WebClient
 from blocks.enroll.ids import ActionId, BlockId, CallbackId
 from blocks.enroll.metadata import DirectoryRef, EditEmailMetadata, InviteeRef, InviteMetadata, PageRef
 from blocks.enroll.modals import edit_email_modal, invite_modal
-from bot.customers.service import customer_languages
 from bot.deps import Deps
-from bot.enrollment import drafts
+from bot.enrollment import drafts, invite_form
 from bot.enrollment.approvals import send_or_request_approval
-from bot.enrollment.batches import check_days, check_devices, check_language, check_ready, forecast
+from bot.enrollment.batches import check_days, check_devices, check_language, check_ready
+from bot.enrollment.invite_form import FormOptions, InviteForm, current_form
 from bot.enrollment.models import PlatformChoice
-from bot.enrollment.summary import DraftSummary, invitee_item, summarize_draft
+from bot.enrollment.summary import invitee_item
 from bot.errors import FieldErrors, InvalidState
 from bot.integrations.directory.port import DirectoryError, DirectoryUser, MatchMode
 from commands.access import require_helpdesk
@@ -31,32 +31,28 @@ PAGE_SIZE = 20
 RESULTS = 8
 
 
-def _summary(deps: Deps, metadata: InviteMetadata, owner: str) -> DraftSummary:
-    with deps.db.read() as session:
-        draft = drafts.owned_draft(session, metadata.draft_id, owner)
-        page = drafts.invitee_page(session, draft, offset=metadata.offset, limit=PAGE_SIZE)
-        estimate = forecast(
-            session, draft, draft.devices_per_person, per_licence=deps.settings.devices_per_licence
-        )
-        return summarize_draft(
-            drafts.search_state(draft),
-            page,
-            forecast=estimate,
-            platform=draft.platform,
-            devices_per_person=draft.devices_per_person,
-            notice=draft.notice,
-        )
+def _options(deps: Deps) -> FormOptions:
+    return FormOptions(
+        page_size=PAGE_SIZE,
+        devices_per_licence=deps.settings.devices_per_licence,
+        language=deps.settings.language,
+    )
+
+
+def _modal(deps: Deps, form: InviteForm, draft_id: str) -> Any:
+    # The page may have shrunk (people removed): show the one that exists.
+    metadata = InviteMetadata(draft_id=draft_id, offset=form.summary.offset)
+    return invite_modal(
+        form.summary,
+        metadata=metadata,
+        default_days=deps.settings.invitation_days_default,
+        languages=form.languages,
+    )
 
 
 def _render(deps: Deps, metadata: InviteMetadata, owner: str) -> Any:
-    summary = _summary(deps, metadata, owner)
-    with deps.db.read() as session:
-        languages = customer_languages(session, deps.settings.language)
-    # The page may have shrunk (people removed): show the one that exists.
-    metadata = InviteMetadata(draft_id=metadata.draft_id, offset=summary.offset)
-    return invite_modal(
-        summary, metadata=metadata, default_days=deps.settings.invitation_days_default, languages=languages
-    )
+    form = current_form(deps.db, metadata.draft_id, owner, offset=metadata.offset, options=_options(deps))
+    return _modal(deps, form, metadata.draft_id)
 
 
 def _refresh(deps: Deps, client: WebClient, view_id: str, metadata: InviteMetadata, owner: str) -> None:
@@ -104,13 +100,19 @@ def search(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClie
             result = deps.directory.search(text, mode, limit=RESULTS)
         except DirectoryError as error:
             problem = str(error)
-    with deps.db.transaction() as session:
-        draft = drafts.owned_draft(session, metadata.draft_id, owner)
-        drafts.record_search(
-            session, draft, text=text, mode=mode, result=result, problem=problem, now=deps.clock.now()
-        )
-        draft.notice = None
-    _refresh(deps, client, view["id"], metadata, owner)
+    form = invite_form.record_search(
+        deps.db,
+        metadata.draft_id,
+        owner,
+        text=text,
+        mode=mode,
+        result=result,
+        problem=problem,
+        now=deps.clock.now(),
+        offset=metadata.offset,
+        options=_options(deps),
+    )
+    client.views_update(view_id=view["id"], view=_modal(deps, form, metadata.draft_id))
 
 
 @answers_errors
