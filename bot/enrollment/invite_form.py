@@ -1,12 +1,11 @@
 """What the Send Enrollment Invitation modal shows, read in one unit of work: the draft's search,
-its page of invitees, the licence forecast and the customers' languages.
-
-A Search click records the search and reads the form back in the same transaction: a person is
-waiting for the modal, and each unit of work costs a pooled connection and its round trips."""
+its page of invitees, the licence forecast and the customers' languages; and a Search, which a
+person waits for."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -17,7 +16,7 @@ from bot.enrollment import drafts
 from bot.enrollment.batches import forecast
 from bot.enrollment.models import InviteDraft
 from bot.enrollment.summary import DraftSummary, summarize_draft
-from bot.integrations.directory.port import MatchMode, SearchResult
+from bot.integrations.directory.port import Directory, DirectoryError, MatchMode
 
 
 @dataclass(frozen=True)
@@ -25,6 +24,13 @@ class FormOptions:
     page_size: int
     devices_per_licence: int
     language: str  # deskops' default language (LANGUAGE)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str  # as typed, stripped; empty asks nobody
+    mode: MatchMode
+    limit: int  # results listed
 
 
 @dataclass(frozen=True)
@@ -52,23 +58,41 @@ def current_form(db: Database, draft_id: str, owner: str, *, offset: int, option
         return _read(session, drafts.owned_draft(session, draft_id, owner), offset, options)
 
 
-def record_search(
+# Reads the form while the directory is asked; the searches of a few people at once at most.
+_readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="invite-form")
+EMPTY_SEARCH = "Type a name, an account name or an e-mail address, then press Search."
+
+
+def search(
     db: Database,
+    directory: Directory,
     draft_id: str,
     owner: str,
     *,
-    text: str,
-    mode: MatchMode,
-    result: SearchResult | None,
-    problem: str | None,
+    query: SearchQuery,
     now: datetime,
     offset: int,
     options: FormOptions,
 ) -> InviteForm:
-    """Keep what the directory answered with the draft (Add reads it from there), clear the
-    notice, and return the form as it is now."""
+    """Ask the directory, keep its answer with the draft (Add reads it from there), clear the
+    notice, and return the form. The rest of the form (the page of invitees, the forecast, the
+    languages) does not depend on the answer: it is read on another thread while the directory
+    answers, so a person waits for the directory and one short write, not for both one after
+    the other."""
+    reading = _readers.submit(current_form, db, draft_id, owner, offset=offset, options=options)
+    result, problem = None, None
+    if not query.text:
+        problem = EMPTY_SEARCH
+    else:
+        try:
+            result = directory.search(query.text, query.mode, limit=query.limit)
+        except DirectoryError as error:
+            problem = str(error)
+    form = reading.result()
     with db.transaction() as session:
         draft = drafts.owned_draft(session, draft_id, owner)
-        drafts.record_search(session, draft, text=text, mode=mode, result=result, problem=problem, now=now)
+        state = drafts.record_search(
+            session, draft, text=query.text, mode=query.mode, result=result, problem=problem, now=now
+        )
         draft.notice = None
-        return _read(session, draft, offset, options)
+    return InviteForm(replace(form.summary, search=state, notice=None), form.languages)

@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.enrollment import drafts, invite_form
 from bot.enrollment.approvals import send_or_request_approval
 from bot.enrollment.batches import check_days, check_devices, check_language, check_ready
-from bot.enrollment.invite_form import FormOptions, InviteForm, current_form
+from bot.enrollment.invite_form import FormOptions, InviteForm, SearchQuery, current_form
 from bot.enrollment.models import PlatformChoice
 from bot.enrollment.summary import invitee_item
 from bot.errors import FieldErrors, InvalidState
@@ -92,22 +92,12 @@ def search(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClie
     state = ViewState(view)
     text = (state.text(BlockId.SEARCH) or "").strip()
     mode = MatchMode(state.selected(BlockId.MATCH_MODE) or MatchMode.BEGINS_WITH)
-    result, problem = None, None
-    if not text:
-        problem = "Type a name, an account name or an e-mail address, then press Search."
-    else:
-        try:
-            result = deps.directory.search(text, mode, limit=RESULTS)
-        except DirectoryError as error:
-            problem = str(error)
-    form = invite_form.record_search(
+    form = invite_form.search(
         deps.db,
+        deps.directory,
         metadata.draft_id,
         owner,
-        text=text,
-        mode=mode,
-        result=result,
-        problem=problem,
+        query=SearchQuery(text, mode, RESULTS),
         now=deps.clock.now(),
         offset=metadata.offset,
         options=_options(deps),
