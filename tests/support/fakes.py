@@ -141,7 +141,7 @@ class InMemoryDirectory:
         self.fail_after: int | None = None  # members streamed before expand_group fails
 
     def add_user(self, user_id: str, name: str, email: str | None) -> DirectoryUser:
-        account = user_id.split("=")[-1]
+        account = user_id.rsplit("=", maxsplit=1)[-1]
         user = DirectoryUser(user_id, account, name, None, None, email)
         self.users[user_id] = user
         return user
