@@ -109,11 +109,14 @@ def _server_has_spoken(dbapi_connection: Any) -> bool:
     """Whether the server sent anything to a connection that is idle between units of work: only
     its goodbye can come then (PostgreSQL's FATAL message before it closes the connection on a
     restart or a terminated backend, or the end of the stream)."""
+    # poll, not select: select refuses descriptors above FD_SETSIZE (1024), which a busy server
+    # with many sockets open reaches, and every checkout would then count as a dead connection.
+    poller = select.poll()
     try:
-        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 def _check_on_checkout(engine: Engine) -> None:

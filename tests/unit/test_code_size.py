@@ -39,7 +39,6 @@ FUNCTIONS_OVER: dict[str, int] = {
     "bot.enrollment.devices:record_device": 67,
     "bot.integrations.mail.smtp_errors:translate": 94,
     "bot.outbox.worker:OutboxWorker._record": 62,
-    "bot.scheduler.jobs:build_jobs": 71,
     "bot.web.enrollment:enrollment_routes": 114,
     "bot.web.pages:page_routes": 69,
 }
