@@ -1,4 +1,4 @@
-"""Ids of the /enroll surface."""
+"""Ids of the /enroll surface. Input block ids are the domain field names (bot.enrollment.fields.Field)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,6 @@ class BlockId(StrEnum):
     SEARCH = "search"
     MATCH_MODE = "match_mode"
     SEARCH_ACTIONS = "search_actions"
-    INVITEES = "invitees"
-    DAYS = "days"
-    DEVICES = "devices"
-    PLATFORM = "platform"
-    LANGUAGE = "language"
-    EMAIL = "email"
 
 
 class ActionId(StrEnum):

@@ -20,7 +20,6 @@ FUNCTION_LIMIT = 60
 # module -> lines, at most
 MODULES_OVER: dict[str, int] = {
     "blocks.backup.modals": 383,
-    "blocks.enroll.modals": 361,
     "bot.enrollment.batches": 378,
     "bot.integrations.backup.acronis.platform": 361,
     "bot.integrations.directory.ldap": 420,
@@ -38,7 +37,6 @@ FUNCTIONS_OVER: dict[str, int] = {
     "bot.enrollment.devices:record_device": 67,
     "bot.integrations.mail.smtp_errors:translate": 94,
     "bot.outbox.worker:OutboxWorker._record": 62,
-    "bot.scheduler.jobs:build_jobs": 71,
     "bot.web.enrollment:enrollment_routes": 114,
     "bot.web.pages:page_routes": 69,
 }

@@ -11,11 +11,7 @@ from pathlib import Path
 from tools.imports import ROOT
 
 STILL_OPENING = {
-    "commands.approvals": 4,
     "commands.backup.add_user": 4,
-    "commands.enroll.invitations": 5,
-    "commands.enroll.invite": 11,
-    "commands.home_tab": 1,
 }
 UNITS_OF_WORK = {"transaction", "read", "write", "records"}
 
