@@ -8,7 +8,8 @@ for the modal, and each unit of work costs a pooled connection and its round tri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -27,6 +28,8 @@ PAGE_SIZE = 20
 RESULTS = 8
 NOTICE_MAX = 500
 EMPTY_SEARCH = "Type a name, an account name or an e-mail address, then press Search."
+# Reads the rest of the form while the directory answers a Search.
+_readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="invite-form")
 
 
 @dataclass(frozen=True)
@@ -120,8 +123,13 @@ def show_form(db: Database, form: FormRef, *, settings: FormSettings) -> InviteF
 def search_directory(
     db: Database, directory: Directory, command: Search, *, now: datetime, settings: FormSettings
 ) -> InviteForm:
-    """Results replace the previous search's; a directory that fails is said in the results."""
+    """Results replace the previous search's; a directory that fails is said in the results.
+
+    The rest of the form (the page of invitees, the forecast, the languages) does not depend on
+    the answer: it is read on another thread while the directory answers, so a person waits for
+    the slower of the two and one short write, not for one after the other."""
     text = command.text.strip()
+    reading = _readers.submit(show_form, db, command.form, settings=settings)
     result, problem = None, None
     if not text:
         problem = EMPTY_SEARCH
@@ -130,13 +138,15 @@ def search_directory(
             result = directory.search(text, command.mode, limit=RESULTS)
         except DirectoryError as error:
             problem = str(error)
-    with db.transaction() as session:
+    shown = reading.result()
+    # Not durable: a search lost in a crash of the database server is searched again.
+    with db.transaction(durable=False) as session:
         draft = drafts.owned_draft(session, command.form.draft_id, command.form.owner)
-        drafts.record_search(
+        state = drafts.record_search(
             session, draft, text=text, mode=command.mode, result=result, problem=problem, now=now
         )
         note(draft, None)
-        return read_form(session, draft, command.form.offset, settings)
+    return replace(shown, summary=replace(shown.summary, search=state, notice=None))
 
 
 def add_person(db: Database, command: AddPerson, *, now: datetime, settings: FormSettings) -> InviteForm:

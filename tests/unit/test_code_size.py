@@ -36,7 +36,6 @@ FUNCTIONS_OVER: dict[str, int] = {
     "bot.customers.sync:apply_customers": 76,
     "bot.integrations.mail.smtp_errors:translate": 94,
     "bot.outbox.worker:OutboxWorker._record": 62,
-    "bot.scheduler.jobs:build_jobs": 71,
     "bot.web.pages:page_routes": 69,
 }
 

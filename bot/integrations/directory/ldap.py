@@ -1,9 +1,9 @@
 """The real directory: Active Directory or OpenLDAP through ldap3.
 
 Each operation opens its own connection (connect, StartTLS when asked, bind) and closes it at the
-end, except searches: a person waits for those, so their bound connection is kept for the next
-search (ldap_pool: reused within a minute, never by two threads at once, dropped once the server
-has ended it).
+end, except searches: a person waits for those, so their users and groups are asked for at once
+on two connections, each kept for the next search (ldap_pool: reused within a minute, never by two
+threads at once, dropped once the server has ended it).
 
 Group expansion streams. Member DNs come from the group's `member`/`uniqueMember` attribute,
 read with AD range retrieval (`member;range=1500-*`, ...) where the server splits it. They are
@@ -31,6 +31,7 @@ from __future__ import annotations
 import ssl
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from itertools import chain, islice
 from typing import Any, TypeVar
@@ -133,7 +134,7 @@ class LdapDirectory:
         self.url = f"{'ldaps' if use_ssl else 'ldap'}://{host}:{port}"
         self._words = ErrorWording(host, port, self.url, base_dn, self._bind_dn, timeout)
         self._use_ssl = use_ssl
-        self._pool = ConnectionPool()
+        self._pool, self._helpers = ConnectionPool(), ThreadPoolExecutor(2, thread_name_prefix="ldap")
         self._tls = (
             Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_certs_file) if use_ssl or starttls else None
         )
@@ -235,12 +236,13 @@ class LdapDirectory:
         return entries[0][1] if entries else None
 
     def _limited(
-        self, conn: Connection, search_filter: str, attributes: Sequence[str], limit: int
+        self, search_filter: str, attributes: Sequence[str], limit: int
     ) -> tuple[list[tuple[str, Entry]], bool]:
-        conn.search(self._base, search_filter, SUBTREE, attributes=list(attributes), size_limit=limit + 1)
-        if conn.result.get("result") not in (0, SIZE_LIMIT_EXCEEDED):
-            raise self._words.operation_failed(conn.result)
-        found = _entries(conn)
+        with self._session(reuse=True) as conn:
+            conn.search(self._base, search_filter, SUBTREE, attributes=list(attributes), size_limit=limit + 1)
+            if conn.result.get("result") not in (0, SIZE_LIMIT_EXCEEDED):
+                raise self._words.operation_failed(conn.result)
+            found = _entries(conn)
         truncated = bool(conn.result.get("result") == SIZE_LIMIT_EXCEEDED or len(found) > limit)
         return found[:limit], truncated
 
@@ -253,9 +255,10 @@ class LdapDirectory:
             # one, which would make `Jo<NUL>` find what `Jo` finds.
             return SearchResult(users=[], groups=[], truncated=False)
         user_filter, group_filter = self._profile.search_filters(needle, mode)
-        with self._session(reuse=True) as conn:
-            users, more_users = self._limited(conn, user_filter, self._profile.user_attributes, limit)
-            groups, more_groups = self._limited(conn, group_filter, self._profile.group_attributes, limit)
+        # Groups on a second connection, at the same time: a person waits for both.
+        asking = self._helpers.submit(self._limited, group_filter, self._profile.group_attributes, limit)
+        users, more_users = self._limited(user_filter, self._profile.user_attributes, limit)
+        groups, more_groups = asking.result()
         found_users = [self._profile.user_from_entry(dn, entry) for dn, entry in users]
         found_groups = [self._profile.group_from_entry(dn, entry) for dn, entry in groups]
         found_users.sort(key=lambda user: (user.display_name.casefold(), user.id))
@@ -399,8 +402,7 @@ class LdapDirectory:
             yield from self._resolve_by_rdn(conn, dict(items[len(items) // 2 :]), attributes)
 
     def check(self) -> str:
-        with self._session() as conn:
-            found, more = self._limited(conn, self._profile.user_filter, ["1.1"], _COUNT_CAP)
+        found, more = self._limited(self._profile.user_filter, ["1.1"], _COUNT_CAP)
         if not found:
             raise DirectoryError(
                 f"the directory at {self._where} answered, but no users match the {self._profile.name} "
@@ -413,4 +415,5 @@ class LdapDirectory:
         )
 
     def close(self) -> None:
+        self._helpers.shutdown(wait=False)
         self._pool.close()
