@@ -11,8 +11,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.deps import Deps
-from bot.enrollment.delivery import EnrollmentLinks
 from bot.enrollment.devices import InvitationLinkInvalid, open_invitation
+from bot.enrollment.links import EnrollmentLinks
 from bot.qr import qr_data_uri
 from bot.web.enrollment_callback import callback_routes
 from bot.web.link_pages import LINK_PAGES
