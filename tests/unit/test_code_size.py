@@ -23,7 +23,6 @@ MODULES_OVER: dict[str, int] = {
     "bot.enrollment.batches": 378,
     "bot.enrollment.delivery": 353,
     "bot.integrations.backup.acronis.platform": 361,
-    "bot.integrations.directory.ldap": 420,
     "bot.integrations.mail.smtp": 357,
 }
 
