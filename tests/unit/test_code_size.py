@@ -22,7 +22,6 @@ MODULES_OVER: dict[str, int] = {
     "blocks.backup.modals": 383,
     "bot.enrollment.batches": 378,
     "bot.enrollment.delivery": 353,
-    "bot.integrations.backup.acronis.platform": 361,
     "bot.integrations.mail.smtp": 357,
 }
 
@@ -32,14 +31,11 @@ FUNCTIONS_OVER: dict[str, int] = {
     "blocks.backup.modals:_settings_blocks": 65,
     "blocks.backup.modals:add_user_modal": 88,
     "bot.accounts.users:create_user": 73,
-    "bot.app:create_app": 78,
-    "bot.customers.sync:apply_customers": 76,
     "bot.enrollment.batches:send_batch": 100,
     "bot.enrollment.devices:record_device": 67,
     "bot.integrations.mail.smtp_errors:translate": 94,
     "bot.outbox.worker:OutboxWorker._record": 62,
     "bot.web.enrollment:enrollment_routes": 114,
-    "bot.web.pages:page_routes": 69,
 }
 
 
