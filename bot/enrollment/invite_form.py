@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from bot.customers.service import CustomerLanguages, customer_languages
 from bot.db import Database
 from bot.enrollment import drafts
-from bot.enrollment.batches import check_devices, forecast
+from bot.enrollment.checks import check_devices
+from bot.enrollment.licences import forecast
 from bot.enrollment.models import InviteDraft, PlatformChoice
 from bot.enrollment.summary import DraftSummary, InviteeItem, invitee_item, summarize_draft
 from bot.errors import FieldErrors
@@ -138,7 +139,8 @@ def search_directory(
         except DirectoryError as error:
             problem = str(error)
     shown = reading.result()
-    with db.transaction() as session:
+    # Not durable: a search lost in a crash of the database server is searched again.
+    with db.transaction(durable=False) as session:
         draft = drafts.owned_draft(session, command.form.draft_id, command.form.owner)
         state = drafts.record_search(
             session, draft, text=text, mode=command.mode, result=result, problem=problem, now=now
