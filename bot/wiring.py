@@ -17,8 +17,9 @@ from starlette.applications import Starlette
 
 from bot.access_file import read_access_file
 from bot.accounts.delivery import AccountDelivery
+from bot.accounts.import_delivery import ImportDelivery
 from bot.app import TimedExecutor, create_app
-from bot.approvals.administrators import create_held_user
+from bot.approvals.administrators import create_held_user, create_user_or_request_approval
 from bot.approvals.deletions import delete_held_user
 from bot.approvals.executors import Executors
 from bot.approvals.policy import ApprovalKind
@@ -51,6 +52,7 @@ from bot.slack.approvals import ApprovalDelivery
 from bot.slack.batch_cards import BatchCards
 from bot.slack.client import make_web_client
 from bot.slack.digest import DigestDelivery
+from bot.slack.import_cards import ImportCards
 from bot.slack.reminders import ReminderDelivery
 from bot.slack.scopes import StaffScopes
 from bot.slack.user_cards import UserCards
@@ -202,8 +204,25 @@ def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
         per_licence=settings.devices_per_licence,
         timezone=settings.timezone,
     )
+    # Imported rows are created as Add New User creates them; the import's card announces them.
+    create_imported = partial(
+        create_user_or_request_approval, settings=settings, platform=deps.platform, notify_channels=()
+    )
+    imports = ImportDelivery(db=deps.db, clock=deps.clock, create=create_imported)
+    import_cards = ImportCards(db=deps.db, clock=deps.clock, slack=deps.slack)
     handlers: dict[str, OutboxHandler] = {}
-    for part in (accounts, enrollment, user_cards, batch_cards, approvals, reminders, digest):
+    parts = (
+        accounts,
+        enrollment,
+        user_cards,
+        batch_cards,
+        approvals,
+        reminders,
+        digest,
+        imports,
+        import_cards,
+    )
+    for part in parts:
         handlers.update(part.handlers())
     return handlers
 
