@@ -1,7 +1,8 @@
 """Configuration: environment variables (and a `.env` file), validated once at start-up.
 
 Every problem is reported as one line naming the variable and the fix; `load_settings`
-never lets a pydantic traceback reach the operator.
+never lets a pydantic traceback reach the operator. Each variable's type checks its value (Slack
+ids here, the other kinds in bot/config_values.py); `cross_field_problems` the combinations.
 """
 
 from __future__ import annotations
@@ -11,18 +12,60 @@ from datetime import time
 from email.utils import parseaddr
 from enum import StrEnum
 from typing import Annotated, Any
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.access_file import AccessFileError, read_access_file
+from bot.config_values import (
+    AccessFilePath,
+    AcronisUrl,
+    ApiUrl,
+    BaseUrl,
+    CountryCode,
+    DatabaseUrl,
+    DeepLinkTemplate,
+    HttpUrl,
+    IncreasingHours,
+    LogLevel,
+    OptionalLimit,
+    SecretKey,
+    TimeOfDay,
+    TimeZoneName,
+    split_csv,
+)
 from bot.i18n.settings import BrandName, LanguageCode, LogoUrl, SupportEmail
 
 SLACK_PRINCIPAL_ID = re.compile(r"^[US][A-Z0-9]{2,}$")
 SLACK_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def _principals(value: Any) -> Any:
+    items = split_csv(value)
+    for item in items or []:
+        if not SLACK_PRINCIPAL_ID.match(item):
+            raise ValueError(
+                f"{item!r} is not a Slack user id (U…) or user-group id (S…); "
+                "use comma-separated ids such as U012AB3CD,S0614TZR7"
+            )
+    return items
+
+
+def _channel(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    assert value is not None
+    if not SLACK_CHANNEL_ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a Slack channel id such as C0123ABCD (copy it from the channel's details)"
+        )
+    return value
+
+
+# NoDecode: the ids come as comma-separated text, not the JSON pydantic-settings expects.
+SlackPrincipals = Annotated[list[str], NoDecode, BeforeValidator(_principals)]
+SlackChannel = Annotated[str | None, AfterValidator(_channel)]
 
 
 class BackupProviderName(StrEnum):
@@ -48,12 +91,6 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-def _split_csv(value: Any) -> Any:
-    if isinstance(value, str):
-        return [item.strip() for item in value.split(",") if item.strip()]
-    return value
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
@@ -62,12 +99,12 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
-    slack_api_url: str = "https://slack.com/api/"
+    slack_api_url: ApiUrl = "https://slack.com/api/"
 
-    database_url: str = "sqlite:///deskops.db"
+    database_url: DatabaseUrl = "sqlite:///deskops.db"
 
     backup_provider: BackupProviderName = BackupProviderName.LOCAL
-    acronis_url: str | None = None
+    acronis_url: AcronisUrl = None
     acronis_client_id: str | None = None
     acronis_client_secret: SecretStr | None = None
     acronis_timeout_seconds: float = Field(default=30.0, gt=0)
@@ -82,23 +119,23 @@ class Settings(BaseSettings):
     smtp_url: SecretStr = SecretStr("./outbox/")
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     # Limits of the mail relay, held by all replicas together (unset: unlimited).
-    smtp_rate_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    smtp_rate_per_minute: OptionalLimit = Field(default=None, ge=1, le=1_000_000)
     smtp_max_connections: int = Field(default=3, ge=1, le=100)
-    smtp_daily_limit: int | None = Field(default=None, ge=1, le=100_000_000)
+    smtp_daily_limit: OptionalLimit = Field(default=None, ge=1, le=100_000_000)
     # How long sending pauses after a relay's "slow down" reply that names no delay (doubling
     # while the relay keeps answering so, up to an hour).
     smtp_pause_seconds: float = Field(default=60.0, ge=0.1, le=3600.0)
 
-    helpdesk_channel: str | None = None
-    approvals_channel: str | None = None
-    digest_channel: str | None = None
-    audit_channel: str | None = None
+    helpdesk_channel: SlackChannel = None
+    approvals_channel: SlackChannel = None
+    digest_channel: SlackChannel = None
+    audit_channel: SlackChannel = None
 
-    approvers: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    helpdesk_users: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    approvers: SlackPrincipals = Field(default_factory=list)
+    helpdesk_users: SlackPrincipals = Field(default_factory=list)
 
-    digest_time: time = time(8, 30)
-    timezone: str = "UTC"
+    digest_time: TimeOfDay = time(8, 30)
+    timezone: TimeZoneName = "UTC"
 
     # What needs a lead's approval (only while APPROVALS_CHANNEL is set), and for how long.
     approval_administrators: bool = True
@@ -107,7 +144,7 @@ class Settings(BaseSettings):
     approval_devices_beyond_licence: bool = True
     approval_expiry_hours: int = Field(default=48, ge=1, le=24 * 30)
     # Re-notify the approvers in the request's thread this many hours after it was asked.
-    approval_reminder_hours: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [1, 3, 9])
+    approval_reminder_hours: IncreasingHours = Field(default_factory=lambda: [1, 3, 9])
     # Reminders in HELPDESK_CHANNEL: invitations expiring this soon, users pending this long.
     reminder_expiry_window_hours: int = Field(default=48, ge=1, le=24 * 30)
     reminder_pending_activation_days: int = Field(default=3, ge=1, le=365)
@@ -117,7 +154,7 @@ class Settings(BaseSettings):
     # With BACKUP_PROVIDER=acronis: customers and subscriptions synced from the platform this often.
     customers_sync_interval_hours: int = Field(default=6, ge=1, le=24 * 7)
 
-    public_url: str = "http://127.0.0.1:3000"
+    public_url: BaseUrl = "http://127.0.0.1:3000"
     mail_from: str = "helpdesk@localhost"
     # What end users see in e-mails and on public pages: the MSP's name, logo and address.
     brand_name: BrandName = "Helpdesk"
@@ -132,12 +169,12 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104 - Slack must reach the bot; the console binds 127.0.0.1 itself
 
     # Derives the tokens in e-mailed links (see bot/tokens.py); a key file is made when unset.
-    secret_key: SecretStr | None = None
+    secret_key: SecretKey = None
     secret_key_file: str = "deskops.secret"  # noqa: S105 - a file name, not a secret
 
-    ios_app_url: str = "https://apps.apple.com/search?term=Acronis%20Access"
-    android_app_url: str = "https://play.google.com/store/search?q=Acronis%20Access&c=apps"
-    enrollment_deep_link: str = "acronisaccess://enroll?server={server}&username={username}"
+    ios_app_url: HttpUrl = "https://apps.apple.com/search?term=Acronis%20Access"
+    android_app_url: HttpUrl = "https://play.google.com/store/search?q=Acronis%20Access&c=apps"
+    enrollment_deep_link: DeepLinkTemplate = "acronisaccess://enroll?server={server}&username={username}"
     invitation_days_default: int = Field(default=7, ge=1, le=365)
     devices_per_licence: int = Field(default=3, ge=1)
 
@@ -147,168 +184,12 @@ class Settings(BaseSettings):
     outbox_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
 
     # Which customers each helpdesk person may act on (bot/access_file.py); unset: all of them.
-    access_file: str | None = None
+    access_file: AccessFilePath = None
 
-    phone_default_region: str = "US"
+    phone_default_region: CountryCode = "US"
     activation_token_days: int = Field(default=7, ge=1, le=90)
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
     log_format: LogFormat = LogFormat.TEXT
-
-    @field_validator("approvers", "helpdesk_users", mode="before")
-    @classmethod
-    def _parse_principals(cls, value: Any) -> Any:
-        items = _split_csv(value)
-        for item in items or []:
-            if not SLACK_PRINCIPAL_ID.match(item):
-                raise ValueError(
-                    f"{item!r} is not a Slack user id (U…) or user-group id (S…); "
-                    "use comma-separated ids such as U012AB3CD,S0614TZR7"
-                )
-        return items
-
-    @field_validator("approval_reminder_hours", mode="before")
-    @classmethod
-    def _parse_reminder_hours(cls, value: Any) -> Any:
-        items = _split_csv(value)
-        if not isinstance(items, list):
-            return items
-        try:
-            hours = [int(item) for item in items]
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"{value!r} is not a list of hours; use increasing whole numbers such as 1,3,9"
-            ) from None
-        if any(h <= 0 for h in hours) or hours != sorted(set(hours)):
-            raise ValueError(f"{value!r}: use increasing whole numbers of hours above 0, such as 1,3,9")
-        return hours
-
-    @field_validator("helpdesk_channel", "approvals_channel", "digest_channel", "audit_channel")
-    @classmethod
-    def _check_channel(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        assert value is not None
-        if not SLACK_CHANNEL_ID.match(value):
-            raise ValueError(
-                f"{value!r} is not a Slack channel id such as C0123ABCD (copy it from the channel's details)"
-            )
-        return value
-
-    @field_validator("smtp_rate_per_minute", "smtp_daily_limit", mode="before")
-    @classmethod
-    def _parse_optional_limit(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.strip().lower() in ("", "unlimited", "none"):
-            return None
-        return value
-
-    @field_validator("digest_time", mode="before")
-    @classmethod
-    def _parse_digest_time(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
-            if not match:
-                raise ValueError(f"{value!r} is not a time of day; use HH:MM such as 08:30")
-            return time(int(match.group(1)), int(match.group(2)))
-        return value
-
-    @field_validator("access_file")
-    @classmethod
-    def _check_access_file(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        try:
-            read_access_file(value)
-        except AccessFileError as error:
-            raise ValueError(str(error)) from None
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _check_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"{value!r} is not an IANA time zone; use a name such as Europe/Amsterdam"
-            ) from None
-        return value
-
-    @field_validator("public_url", "slack_api_url", "ios_app_url", "android_app_url")
-    @classmethod
-    def _check_http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"{value!r} is not an http(s) URL such as https://deskops.example.com")
-        return value
-
-    @field_validator("acronis_url")
-    @classmethod
-    def _check_acronis_url(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        assert value is not None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(
-                f"{value!r} is not the data center URL of your Acronis portal, such as https://eu2-cloud.acronis.com"
-            )
-        # The Account Management API lives at <data center URL>/api/2; accept either form.
-        return value.rstrip("/").removesuffix("/api/2").rstrip("/")
-
-    @field_validator("slack_api_url")
-    @classmethod
-    def _ensure_trailing_slash(cls, value: str) -> str:
-        return value if value.endswith("/") else value + "/"
-
-    @field_validator("public_url")
-    @classmethod
-    def _strip_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
-
-    @field_validator("database_url")
-    @classmethod
-    def _check_database_url(cls, value: str) -> str:
-        if not value.startswith(("sqlite:", "postgresql")):
-            raise ValueError(
-                f"{value!r} is not supported; use sqlite:///deskops.db or "
-                "postgresql+psycopg://user@host:5432/dbname"
-            )
-        if value.startswith("postgresql://") or value.startswith("postgres://"):
-            # psycopg 3 is the driver we ship; accept the plain libpq form too.
-            value = "postgresql+psycopg://" + value.split("://", 1)[1]
-        return value
-
-    @field_validator("phone_default_region")
-    @classmethod
-    def _check_region(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z]{2}", value):
-            raise ValueError(f"{value!r} is not a two-letter country code such as US or NL")
-        return value.upper()
-
-    @field_validator("enrollment_deep_link")
-    @classmethod
-    def _check_deep_link(cls, value: str) -> str:
-        try:
-            value.format(server="s", username="u")
-        except (KeyError, IndexError, ValueError):
-            raise ValueError(
-                f"{value!r} may only use {{server}} and {{username}}, e.g. acronisaccess://enroll?server={{server}}"
-            ) from None
-        return value
-
-    @field_validator("secret_key")
-    @classmethod
-    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 32:
-            raise ValueError("use at least 32 random characters, e.g. the output of `openssl rand -hex 32`")
-        return value
-
-    @field_validator("log_level")
-    @classmethod
-    def _check_log_level(cls, value: str) -> str:
-        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise ValueError(f"{value!r} is not a log level; use DEBUG, INFO, WARNING or ERROR")
-        return value.upper()
 
     # --- derived values -------------------------------------------------------------------
 

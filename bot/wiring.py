@@ -44,9 +44,9 @@ from bot.mailrelay.pacing import RelayLimits, RelayPacer
 from bot.mailrelay.slots import DatabaseSlots
 from bot.outbox.service import ENQUEUED_FLAG, oldest_undelivered, pending_count
 from bot.outbox.worker import OutboxHandler, OutboxWorker
+from bot.scheduler.jobs import build_jobs
 from bot.scheduler.runner import last_successes
-from bot.scheduler.service import JobScheduler
-from bot.scheduler.wiring import build_scheduler
+from bot.scheduler.service import JobScheduler, replica_name
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
 from bot.slack.approvals import ApprovalDelivery
 from bot.slack.batch_cards import BatchCards
@@ -225,6 +225,12 @@ def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
     for part in parts:
         handlers.update(part.handlers())
     return handlers
+
+
+def build_scheduler(deps: Deps) -> JobScheduler:
+    """This replica's scheduler, with the jobs this configuration runs."""
+    jobs = build_jobs(deps.settings, platform=deps.platform, db=deps.db, executors=deps.executors)
+    return JobScheduler(deps.db, deps.clock, jobs, replica=replica_name())
 
 
 @dataclass

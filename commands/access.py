@@ -36,6 +36,9 @@ def require_helpdesk(
     )
     if body.get("command"):
         return _json_ack({"text": REFUSAL, "response_type": "ephemeral"})
+    if body.get("type") == "block_suggestion":
+        # An options request is answered with options, or the menu shows an error: none are offered.
+        return _json_ack({"options": []})
     if body.get("type") == "view_submission":
         # The modal stays open with the refusal under its first field (e.g. removed from
         # HELPDESK_USERS while the modal was open): nothing is saved, nothing typed is lost.

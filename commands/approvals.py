@@ -11,9 +11,8 @@ from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from blocks.approvals import ActionId, ApprovalRef, BlockId, CallbackId, reject_modal
+from bot.approvals.decisions import Decide, approve_request, cancel_request, reject_request, rejection_form
 from bot.approvals.models import ApprovalState
-from bot.approvals.service import approve, cancel, check_can_decide, reject
-from bot.approvals.summary import summarize
 from bot.deps import Deps
 from bot.slack.access import is_approver
 from commands.errors import answers_errors
@@ -44,8 +43,8 @@ def require_approver(
     return BoltResponse(status=200, body="")
 
 
-def _ref(body: dict[str, Any]) -> ApprovalRef:
-    return carried(ApprovalRef, body["actions"][0].get("value"))
+def _decide(body: dict[str, Any], context: BoltContext) -> Decide:
+    return Decide(carried(ApprovalRef, body["actions"][0].get("value")).request_id, str(context.user_id))
 
 
 @answers_errors
@@ -53,20 +52,13 @@ def approve_clicked(
     ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
     ack()
-    ref = _ref(body)
-    with deps.db.transaction() as session:
-        request = approve(
-            session,
-            request_id=ref.request_id,
-            approver=str(context.user_id),
-            executors=deps.executors,
-            now=deps.clock.now(),
-        )
-        summary, state, outcome = request.summary, request.state, request.outcome
-    if state is ApprovalState.FAILED:
-        text = f"You approved “{summary}”, but it could not be done: {outcome}"
+    decision = approve_request(
+        deps.db, _decide(body, context), executors=deps.executors, now=deps.clock.now()
+    )
+    if decision.state is ApprovalState.FAILED:
+        text = f"You approved “{decision.summary}”, but it could not be done: {decision.outcome}"
     else:
-        text = f"You approved “{summary}”." + (f" {outcome}" if outcome else "")
+        text = f"You approved “{decision.summary}”." + (f" {decision.outcome}" if decision.outcome else "")
     tell_person(text, body=body, context=context, client=client, deps=deps)
 
 
@@ -75,29 +67,21 @@ def reject_clicked(
     ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
     ack()
-    ref = _ref(body)
-    with deps.db.read() as session:
-        request = check_can_decide(
-            session, request_id=ref.request_id, approver=str(context.user_id), now=deps.clock.now()
-        )
-        summary = summarize(session, request, approvals_channel=deps.settings.approvals_channel)
+    summary = rejection_form(
+        deps.db,
+        _decide(body, context),
+        approvals_channel=deps.settings.approvals_channel,
+        now=deps.clock.now(),
+    )
     client.views_open(trigger_id=body["trigger_id"], view=reject_modal(summary))
 
 
 def reject_submitted(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    ref = carried(ApprovalRef, view.get("private_metadata"))
+    command = Decide(carried(ApprovalRef, view.get("private_metadata")).request_id, str(context.user_id))
     reason = ViewState(view).text(BlockId.REASON) or ""
 
     def run() -> dict[str, Any] | None:
-        with deps.db.transaction() as session:
-            reject(
-                session,
-                request_id=ref.request_id,
-                approver=str(context.user_id),
-                reason=reason,
-                executors=deps.executors,
-                now=deps.clock.now(),
-            )
+        reject_request(deps.db, command, reason=reason, executors=deps.executors, now=deps.clock.now())
         return None
 
     answer_submission(ack, view, run)
@@ -108,17 +92,10 @@ def cancel_clicked(
     ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
     ack()
-    ref = _ref(body)
-    with deps.db.transaction() as session:
-        request = cancel(
-            session,
-            request_id=ref.request_id,
-            requester=str(context.user_id),
-            executors=deps.executors,
-            now=deps.clock.now(),
-        )
-        summary = request.summary
-    tell_person(f"Cancelled your request “{summary}”.", body=body, context=context, client=client, deps=deps)
+    decision = cancel_request(deps.db, _decide(body, context), executors=deps.executors, now=deps.clock.now())
+    tell_person(
+        f"Cancelled your request “{decision.summary}”.", body=body, context=context, client=client, deps=deps
+    )
 
 
 def register(app: App) -> None:

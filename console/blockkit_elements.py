@@ -307,12 +307,12 @@ class ElementChecker:
             for index, group in enumerate(
                 self.count(f"{path}.option_groups", groups, "select", "option_groups")
             ):
-                every.extend(self._option_group(f"{path}.option_groups[{index}]", group))
+                every.extend(self.option_group(f"{path}.option_groups[{index}]", group))
         self._initial(path, element, every)
         self._max_selected(path, element)
         self.confirm(f"{path}.confirm", element.get("confirm"))
 
-    def _option_group(self, path: str, group: Any) -> list[Any]:
+    def option_group(self, path: str, group: Any) -> list[Any]:
         if not isinstance(group, Mapping):
             self.problem(path, "must be an option group object")
             return []

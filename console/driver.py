@@ -15,8 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 from console import payloads
+from console.appconfig import AppConfig
 from console.models import JSON, Ephemeral, Message, SlackError
+from console.shortcuts import use_shortcut
 from console.socketmode import SocketMode
+from console.suggestions import OfferedOptions, OptionsOutcome, request_options
 from console.transport import Delivery, Outcome, RequestKind, SentRequest, SlackSender
 from console.viewhandle import SubmitResult, ViewHandle, client_errors, selection_for
 from console.viewstate import find_action, input_block_ids, random_id
@@ -34,12 +37,15 @@ class Driver:
         response_url_base: str,
         socket_mode: SocketMode | None = None,
         timeout: float = 10.0,
+        app: AppConfig | None = None,
     ) -> None:
         self.workspace = workspace
         self.sender = sender
         self.response_url_base = response_url_base.rstrip("/")
         self.socket_mode = socket_mode
         self.timeout = timeout
+        self.app = app or AppConfig()
+        self.offered = OfferedOptions()
 
     def person(self, user_id: str) -> Person:
         self.workspace.user(user_id)
@@ -89,6 +95,10 @@ class Driver:
         what = f"block_actions {element.get('action_id')!r} in view {view.get('callback_id')!r}"
         delivery, problems = self.deliver("interactivity", payloads.interactivity_body(payload), what)
         return Outcome(delivery, trigger_id=trigger_id, problems=problems)
+
+    def suggest(self, user_id: str, view_id: str, block: JSON, element: JSON, typed: str) -> OptionsOutcome:
+        """Typing into an external select of a view: Slack's options request (see suggestions)."""
+        return request_options(self, user_id, view_id, block, element, typed)
 
     def submit(self, user_id: str, view_id: str, *, force: bool) -> SubmitResult:
         ws = self.workspace
@@ -248,6 +258,10 @@ class Person:
             if not error.recorded:
                 self._ws.add_problem(problem)
             outcome.problems.append(problem)
+
+    def shortcut(self, name: str) -> Outcome:
+        """Pick the app's global shortcut `name` (or callback_id) from the shortcuts menu."""
+        return use_shortcut(self.driver, self.user_id, name)
 
     # --- messages -------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from console.appconfig import AppConfig
 from console.blockkit import BlockKitLimits
 from console.clock import Clock, OffsetClock
 from console.driver import Driver, Person
@@ -101,6 +102,7 @@ class SlackEmulator:
         self.request_timeout = request_timeout
         self.driver: Driver | None = None
         self._mounted_at: str | None = None
+        self.app_config = AppConfig()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -113,6 +115,7 @@ class SlackEmulator:
             response_url_base=self.server.base_url,
             socket_mode=self.socket_mode,
             timeout=self.request_timeout,
+            app=self.app_config,
         )
         return self
 
@@ -129,8 +132,19 @@ class SlackEmulator:
             response_url_base=self._mounted_at,
             socket_mode=self.socket_mode,
             timeout=self.request_timeout,
+            app=self.app_config,
         )
         return self
+
+    def load_manifest(self, path: str | Path) -> AppConfig:
+        """Configure the app as its manifest does: its global shortcuts and Options Load URL."""
+        return self.configure_app(AppConfig.from_manifest(path))
+
+    def configure_app(self, config: AppConfig) -> AppConfig:
+        self.app_config = config
+        if self.driver is not None:
+            self.driver.app = config
+        return config
 
     def stop(self) -> None:
         self.server.stop()
@@ -156,6 +170,15 @@ class SlackEmulator:
     @events_url.setter
     def events_url(self, url: str | None) -> None:
         self.sender.events_url = url
+
+    @property
+    def options_url(self) -> str | None:
+        """The app's Options Load URL, when not its events_url."""
+        return self.sender.options_url
+
+    @options_url.setter
+    def options_url(self, url: str | None) -> None:
+        self.sender.options_url = url
 
     @property
     def app_token(self) -> str | None:

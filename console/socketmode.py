@@ -40,6 +40,7 @@ LINK_ROUTE = "socket_mode_link"
 _ENVELOPE_TYPES: dict[RequestKind, str] = {
     "command": "slash_commands",
     "interactivity": "interactive",
+    "options": "interactive",
     "event": "events_api",
 }
 # Interactive payloads whose ack may carry an answer (response_action, options).
@@ -225,7 +226,7 @@ class SocketMode:
         payload = envelope_payload(kind, body)
         extra: JSON = {"retry_attempt": 0, "retry_reason": ""} if kind == "event" else {}
         accepts = kind == "command" or (
-            kind == "interactivity" and payload.get("type") in _ANSWERABLE_INTERACTIONS
+            kind in ("interactivity", "options") and payload.get("type") in _ANSWERABLE_INTERACTIONS
         )
         started = time.monotonic()
         try:
@@ -249,7 +250,7 @@ def envelope_payload(kind: RequestKind, body: bytes) -> JSON:
     text = body.decode("utf-8")
     if kind == "command":
         return dict(parse_qsl(text, keep_blank_values=True))
-    if kind == "interactivity":
+    if kind in ("interactivity", "options"):
         form = dict(parse_qsl(text, keep_blank_values=True))
         parsed: Any = json.loads(form.get("payload", "{}"))
     else:

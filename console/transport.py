@@ -17,10 +17,13 @@ from slack_sdk.signature import SignatureVerifier
 
 from console.models import Ephemeral, Message
 
-RequestKind = Literal["command", "interactivity", "event"]
+# "options": an options request (block_suggestion), sent to the Options Load URL — an interactivity
+# payload in form of its own URL setting (settings.interactivity.message_menu_options_url).
+RequestKind = Literal["command", "interactivity", "options", "event"]
 _CONTENT_TYPES: dict[str, str] = {
     "command": "application/x-www-form-urlencoded",
     "interactivity": "application/x-www-form-urlencoded",
+    "options": "application/x-www-form-urlencoded",
     "event": "application/json",
 }
 
@@ -66,6 +69,8 @@ class SlackSender:
     def __init__(self, signing_secret: str, *, events_url: str | None = None, timeout: float = 10.0) -> None:
         self._verifier = SignatureVerifier(signing_secret)
         self.events_url = events_url
+        # Where options requests go when the app set its Options Load URL apart (else events_url).
+        self.options_url: str | None = None
         self._client = httpx.Client(timeout=timeout, trust_env=False)
 
     def signature(self, body: bytes, timestamp: str) -> str:
@@ -84,7 +89,7 @@ class SlackSender:
         url: str | None = None,
     ) -> Delivery:
         """POST the request, signed now (or at `timestamp`; a bad `signature` may be forced)."""
-        target = url or self.events_url
+        target = url or (self.options_url if request.kind == "options" else None) or self.events_url
         if not target:
             raise RuntimeError("set events_url (the app's /slack/events address) before sending")
         stamp = str(timestamp if timestamp is not None else int(time.time()))

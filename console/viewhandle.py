@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from console.files import FILE_INPUT_MAX_BYTES, file_entry
 from console.models import JSON, iter_texts
+from console.suggestions import EXTERNAL_SELECTS, OfferedOptions, OptionsOutcome
 from console.transport import Delivery, Outcome
 from console.viewstate import STATE_KEYS, TEXT_INPUTS, find_action, find_block, find_element, pick_options
 from console.workspace import Workspace
@@ -51,6 +52,13 @@ class ViewDriver(Protocol):
     ) -> Outcome: ...
 
     def submit(self, user_id: str, view_id: str, *, force: bool) -> SubmitResult: ...
+
+    def suggest(
+        self, user_id: str, view_id: str, block: JSON, element: JSON, typed: str
+    ) -> OptionsOutcome: ...
+
+    @property
+    def offered(self) -> OfferedOptions: ...
 
     def close(self, user_id: str) -> Outcome | None: ...
 
@@ -148,12 +156,21 @@ class ViewHandle:
         entry = {"type": kind, "value": text or None}
         return self._set(block, element, entry, {"value": text or None})
 
+    def type_ahead(self, block_id: str, typed: str, *, action_id: str | None = None) -> OptionsOutcome:
+        """Type into a select menu of an external data source: Slack asks the app for options."""
+        block, element = self._element(block_id, action_id)
+        return self.driver.suggest(self.user_id, self.id, block, element, typed)
+
     def choose(
         self, block_id: str, chosen: str | list[str], *, action_id: str | None = None
     ) -> Outcome | None:
-        """Pick option value(s) in a select, radio buttons, checkboxes or overflow menu."""
+        """Pick option value(s) in a select, radio buttons, checkboxes or overflow menu; in an
+        external select, among the options the app offered for what was typed last."""
         block, element = self._element(block_id, action_id)
-        selection = selection_for(element, chosen)
+        offered = None
+        if element.get("type") in EXTERNAL_SELECTS:
+            offered = self.driver.offered.shown(self.id, str(block["block_id"]), str(element["action_id"]))
+        selection = selection_for(element, chosen, offered=offered)
         return self._set(block, element, {"type": element["type"], **selection}, selection)
 
     def tick(self, block_id: str, values: list[str], *, action_id: str | None = None) -> Outcome | None:
@@ -243,8 +260,11 @@ class ViewHandle:
         return self.driver.view_action(self.user_id, self.id, block, element, selection)
 
 
-def selection_for(element: Mapping[str, Any], chosen: str | list[str] | None) -> JSON:
-    """The part of an action (and of a state entry) that says what was picked."""
+def selection_for(
+    element: Mapping[str, Any], chosen: str | list[str] | None, *, offered: list[JSON] | None = None
+) -> JSON:
+    """The part of an action (and of a state entry) that says what was picked; an external select's
+    options are those `offered` by the app's last options answer."""
     kind = element.get("type")
     if kind == "button":
         if chosen is not None:
@@ -253,10 +273,13 @@ def selection_for(element: Mapping[str, Any], chosen: str | list[str] | None) ->
     if chosen is None:
         raise ValueError(f"{kind} {element.get('action_id')!r}: say which option(s) to choose")
     values = [chosen] if isinstance(chosen, str) else list(chosen)
-    options = pick_options(element, values)
-    if kind in ("checkboxes", "multi_static_select"):
+    if kind in EXTERNAL_SELECTS:
+        options = pick_options({"options": offered or []}, values)
+    else:
+        options = pick_options(element, values)
+    if kind in ("checkboxes", "multi_static_select", "multi_external_select"):
         return {"selected_options": options}
-    if kind not in ("static_select", "radio_buttons", "overflow") or len(options) != 1:
+    if kind not in ("static_select", "external_select", "radio_buttons", "overflow") or len(options) != 1:
         raise ValueError(f"{kind} {element.get('action_id')!r}: choose one option")
     return {"selected_option": options[0]}
 

@@ -200,6 +200,7 @@ class OfflineConsole:
             limits=limits or load_limits(),
         ).mount(f"{base_url}{PREFIX}/slack")
         emulator.events_url = f"{base_url}/slack/events"
+        emulator.load_manifest(MANIFEST_FILE)
         seed_workspace(emulator, tz=settings.timezone)
         bot_settings = console_settings(
             settings, base_url=base_url, bot_token=emulator.bot_token, signing_secret=emulator.signing_secret

@@ -6,6 +6,7 @@ import pytest
 
 pytest_plugins = [
     "tests.support.database",
+    "tests.support.accounts",
     "tests.support.slack",
     "tests.support.app",
     "tests.support.smtp_sink",

@@ -1,4 +1,4 @@
-"""Ids of the /enroll surface."""
+"""Ids of the /enroll surface. Input block ids are the domain field names (bot.enrollment.fields.Field)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,6 @@ class BlockId(StrEnum):
     SEARCH = "search"
     MATCH_MODE = "match_mode"
     SEARCH_ACTIONS = "search_actions"
-    INVITEES = "invitees"
-    DAYS = "days"
-    DEVICES = "devices"
-    PLATFORM = "platform"
-    LANGUAGE = "language"
-    EMAIL = "email"
 
 
 class ActionId(StrEnum):
@@ -45,5 +39,7 @@ class ActionId(StrEnum):
     EXTEND = "enroll.invitation.extend"
     REVOKE = "enroll.invitation.revoke"
     ANOTHER_DEVICE = "enroll.invitation.another_device"
+    # /enroll status's pages: `<STATUS_PAGE>.people.next`, `<STATUS_PAGE>.invitations.previous`, …
+    STATUS_PAGE = "enroll.status.page"
     # On a batch's progress card.
     RETRY_BATCH = "enroll.batch.retry"

@@ -15,12 +15,13 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks.enroll.ids import ActionId
-from blocks.enroll.metadata import AnotherDeviceRef, BatchRef, InvitationRef
+from blocks.enroll.metadata import AnotherDeviceRef, BatchRef, InvitationRef, StatusPageRef
 from blocks.enroll.progress import progress_text
+from blocks.paging import pager
 from blocks.text import escape, mention, mrkdwn, plain, slack_date
 from bot.enrollment.another_device import AnotherInvitation
 from bot.enrollment.models import BatchState, InvitationState
-from bot.enrollment.summary import BatchSummary, InvitationItem, PersonItem, StatusSummary
+from bot.enrollment.summary import BatchSummary, InvitationItem, Listed, PersonItem, StatusSummary
 
 STATE_EMOJI = {
     InvitationState.QUEUED: ":hourglass_flowing_sand:",
@@ -31,7 +32,6 @@ STATE_EMOJI = {
     InvitationState.REVOKED: ":no_entry_sign:",
     InvitationState.FAILED: ":warning:",
 }
-MAX_STATUS_INVITATIONS = 12
 
 
 def _plural(count: int, word: str) -> str:
@@ -233,25 +233,38 @@ def status_message(status: StatusSummary, *, request_nonce: str) -> list[Block]:
     if status.per_person:
         blocks.append(SectionBlock(text=mrkdwn("*People*")))
         blocks += person_blocks(status.per_person, request_nonce=request_nonce)
+        blocks += _status_pager(status, "people", status.people_listed, len(status.per_person))
     blocks.append(DividerBlock())
     if not status.invitations:
         blocks.append(ContextBlock(elements=[mrkdwn("No invitations yet. Send some with `/enroll invite`.")]))
-    for item in status.invitations[:MAX_STATUS_INVITATIONS]:
+    for item in status.invitations:
         blocks.append(SectionBlock(text=mrkdwn(invitation_line(item))))
         actions = invitation_actions(item)
         if actions is not None:
             blocks.append(actions)
-    if len(status.invitations) > MAX_STATUS_INVITATIONS:
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    mrkdwn(
-                        "Older invitations are not shown; name an e-mail address: `/enroll status <email>`."
-                    )
-                ]
-            )
-        )
+    blocks += _status_pager(status, "invitations", status.invitations_listed, len(status.invitations))
     return blocks
+
+
+def _status_pager(status: StatusSummary, noun: str, listed: Listed, shown: int) -> list[Block]:
+    """The pager of one of the two lists; the other list stays on its page."""
+    here = StatusPageRef(
+        email=status.email,
+        people_offset=status.people_listed.offset,
+        invitations_offset=status.invitations_listed.offset,
+    )
+    key = f"{noun}_offset"
+    previous = here.model_copy(update={key: max(listed.offset - listed.size, 0)})
+    following = here.model_copy(update={key: listed.offset + shown})
+    return pager(
+        noun=noun,
+        offset=listed.offset,
+        shown=shown,
+        total=listed.total,
+        action_id=f"{ActionId.STATUS_PAGE}.{noun}",
+        previous_value=previous.model_dump_json(),
+        next_value=following.model_dump_json(),
+    )
 
 
 def url_message(*, url: str, qr_url: str, server: str | None) -> list[Block]:

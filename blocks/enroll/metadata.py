@@ -53,5 +53,13 @@ class InviteeRef(_Carried):
     invitee_id: int
 
 
+class StatusPageRef(_Carried):
+    """A page of /enroll status: the person it is about (if one) and where each list starts."""
+
+    email: str | None = None
+    people_offset: int = 0
+    invitations_offset: int = 0
+
+
 class PageRef(_Carried):
     offset: int

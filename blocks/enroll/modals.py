@@ -13,7 +13,6 @@ from slack_sdk.models.blocks import (
     InputBlock,
     NumberInputElement,
     Option,
-    PlainTextInputElement,
     RadioButtonsElement,
     SectionBlock,
     StaticSelectElement,
@@ -23,104 +22,22 @@ from slack_sdk.models.views import View
 
 from blocks.enroll.ids import ActionId, BlockId, CallbackId
 from blocks.enroll.metadata import (
-    DirectoryRef,
     EditEmailMetadata,
     ExtendMetadata,
     InviteeRef,
     InviteMetadata,
     PageRef,
 )
+from blocks.enroll.search import results_blocks, search_blocks
 from blocks.text import escape, mrkdwn, option, plain
 from bot.customers.service import CustomerLanguages
 from bot.enrollment.batches import DEVICES_MAX, DEVICES_MIN, LicenceForecast
+from bot.enrollment.fields import Field
 from bot.enrollment.models import PlatformChoice
 from bot.enrollment.summary import DraftSummary, InviteeItem
 from bot.i18n.languages import SHIPPED_LANGUAGES, language_label
-from bot.integrations.directory.port import MatchMode
 
 NO_EMAIL = "No email address assigned - click here to edit"
-MODE_LABELS = {MatchMode.BEGINS_WITH: "Begins with", MatchMode.CONTAINS: "Contains"}
-MODE_DESCRIPTIONS = {
-    MatchMode.BEGINS_WITH: "The default: a name, account name or e-mail starting with it; faster",
-    MatchMode.CONTAINS: "Anywhere in a name, account name or e-mail",
-}
-
-
-def _mode_option(mode: MatchMode) -> Option:
-    return Option(text=plain(MODE_LABELS[mode]), value=mode.value, description=plain(MODE_DESCRIPTIONS[mode]))
-
-
-def _search_blocks(draft: DraftSummary) -> list[Block]:
-    modes = [_mode_option(mode) for mode in MODE_LABELS]
-    return [
-        InputBlock(
-            block_id=BlockId.SEARCH,
-            label=plain("Search"),
-            optional=True,
-            dispatch_action=True,
-            hint=plain("Directory users or groups, by name, account name or e-mail. Searches add up."),
-            element=PlainTextInputElement(
-                action_id=ActionId.SEARCH_TEXT,
-                max_length=100,
-                placeholder=plain("e.g. Jo, or Sales"),
-                dispatch_action_config=DispatchActionConfig(trigger_actions_on=["on_enter_pressed"]),
-            ),
-        ),
-        InputBlock(
-            block_id=BlockId.MATCH_MODE,
-            label=plain("Match"),
-            optional=True,
-            element=RadioButtonsElement(
-                action_id=ActionId.MATCH_MODE,
-                options=modes,
-                initial_option=_mode_option(draft.search.mode),
-            ),
-        ),
-        ActionsBlock(
-            block_id=BlockId.SEARCH_ACTIONS,
-            elements=[ButtonElement(text=plain("Search", 75), action_id=ActionId.SEARCH, style="primary")],
-        ),
-    ]
-
-
-def _results_blocks(draft: DraftSummary) -> list[Block]:
-    search = draft.search
-    if not search.searched and not search.problem:
-        return []
-    mode = "begins with" if search.mode is MatchMode.BEGINS_WITH else "contains"
-    blocks: list[Block] = [SectionBlock(text=mrkdwn(f"*Results* for “{escape(search.text)}” ({mode})"))]
-    if search.problem:
-        blocks.append(SectionBlock(text=mrkdwn(f":warning: {escape(search.problem)}")))
-        return blocks
-    for user in search.users:
-        email = escape(user.email) if user.email else "_no e-mail address_"
-        blocks.append(
-            SectionBlock(
-                text=mrkdwn(f"*{escape(user.display_name)}* · {escape(user.account_name)} · {email}"),
-                accessory=ButtonElement(
-                    text=plain("Add", 75),
-                    action_id=ActionId.ADD_USER,
-                    value=DirectoryRef(id=user.id).model_dump_json(),
-                ),
-            )
-        )
-    for group in search.groups:
-        size = f" · {group.member_count:,} members" if group.member_count is not None else ""
-        blocks.append(
-            SectionBlock(
-                text=mrkdwn(f":busts_in_silhouette: *{escape(group.name)}* (group{size})"),
-                accessory=ButtonElement(
-                    text=plain("Add", 75),
-                    action_id=ActionId.ADD_GROUP,
-                    value=DirectoryRef(id=group.id).model_dump_json(),
-                ),
-            )
-        )
-    if not search.users and not search.groups:
-        blocks.append(ContextBlock(elements=[mrkdwn("Nobody matches. Try *Contains*, or fewer letters.")]))
-    elif search.truncated:
-        blocks.append(ContextBlock(elements=[mrkdwn("More match than are shown: refine your search.")]))
-    return blocks
 
 
 def _invitee_blocks(person: InviteeItem) -> list[Block]:
@@ -156,7 +73,7 @@ def _list_blocks(draft: DraftSummary) -> list[Block]:
     missing = f" · {draft.without_email:,} without e-mail" if draft.without_email else ""
     blocks: list[Block] = [
         DividerBlock(),
-        SectionBlock(block_id=BlockId.INVITEES, text=mrkdwn(f"*Users to invite* ({draft.total:,}{missing})")),
+        SectionBlock(block_id=Field.INVITEES, text=mrkdwn(f"*Users to invite* ({draft.total:,}{missing})")),
     ]
     if draft.notice:
         blocks.append(ContextBlock(elements=[mrkdwn(escape(draft.notice))]))
@@ -203,7 +120,7 @@ def _sending_blocks(draft: DraftSummary, *, default_days: int) -> list[Block]:
     blocks: list[Block] = [
         DividerBlock(),
         InputBlock(
-            block_id=BlockId.DAYS,
+            block_id=Field.DAYS,
             label=plain("Days until expiration"),
             element=NumberInputElement(
                 action_id=ActionId.DAYS,
@@ -214,7 +131,7 @@ def _sending_blocks(draft: DraftSummary, *, default_days: int) -> list[Block]:
             ),
         ),
         InputBlock(
-            block_id=BlockId.DEVICES,
+            block_id=Field.DEVICES,
             label=plain("Devices per person"),
             dispatch_action=True,
             hint=plain("Each invitation is its own e-mail and enrolls one device."),
@@ -228,7 +145,7 @@ def _sending_blocks(draft: DraftSummary, *, default_days: int) -> list[Block]:
             ),
         ),
         InputBlock(
-            block_id=BlockId.PLATFORM,
+            block_id=Field.PLATFORM,
             label=plain("Platform"),
             dispatch_action=True,
             element=RadioButtonsElement(
@@ -274,7 +191,7 @@ def language_blocks(languages: CustomerLanguages) -> list[Block]:
         known.append(f"{'the other customers' if known else 'all customers'}: {default} (the default)")
     blocks: list[Block] = [
         InputBlock(
-            block_id=BlockId.LANGUAGE,
+            block_id=Field.LANGUAGE,
             label=plain("Language"),
             hint=plain("The invitation e-mails and the pages they link to are written in this language."),
             element=StaticSelectElement(
@@ -298,8 +215,8 @@ def invite_modal(
 ) -> View:
     blocks: list[Block] = [
         HeaderBlock(block_id=BlockId.HEADER, text=plain("Send Enrollment Invitation", 150)),
-        *_search_blocks(draft),
-        *_results_blocks(draft),
+        *search_blocks(draft),
+        *results_blocks(draft),
         *_list_blocks(draft),
         *_sending_blocks(draft, default_days=default_days),
         *(language_blocks(languages) if languages is not None else []),
@@ -328,7 +245,7 @@ def edit_email_modal(*, person: InviteeItem, metadata: EditEmailMetadata) -> Vie
                 text=mrkdwn(f"*{escape(person.display_name)}* has no e-mail address in the directory.")
             ),
             InputBlock(
-                block_id=BlockId.EMAIL,
+                block_id=Field.EMAIL,
                 label=plain("Email"),
                 element=EmailInputElement(action_id=ActionId.EMAIL, placeholder=plain("name@company.com")),
             ),
@@ -347,7 +264,7 @@ def extend_modal(*, who: str, days: int, metadata: ExtendMetadata) -> View:
         blocks=[
             SectionBlock(text=mrkdwn(f"Extend the invitation of *{escape(who)}*.")),
             InputBlock(
-                block_id=BlockId.DAYS,
+                block_id=Field.DAYS,
                 label=plain("More days"),
                 element=NumberInputElement(
                     action_id=ActionId.DAYS,

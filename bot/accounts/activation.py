@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.accounts.actions import UserAction
 from bot.accounts.jobs import AccountJob, refresh_cards
 from bot.accounts.models import (
     ActivationToken,
@@ -17,8 +18,11 @@ from bot.accounts.models import (
     UserStatus,
 )
 from bot.accounts.passwords import NOT_TEXT, not_text, weakness
-from bot.accounts.queries import get_user
+from bot.accounts.platform_state import read_back_quietly
+from bot.accounts.queries import check_user_in_scope, get_user
 from bot.audit.service import record
+from bot.clock import Clock
+from bot.db import Database
 from bot.errors import FieldErrors, InvalidState
 from bot.i18n.catalogs import N_
 from bot.integrations.backup.port import BackupPlatform
@@ -125,6 +129,41 @@ def request_activation(
     )
     refresh_cards(session, user.id, now=now)
     return ActivationRequest(user=user, queued=True)
+
+
+@dataclass(frozen=True)
+class ActivationQueued:
+    full_name: str
+    to: str
+    # False when an activation e-mail had just been sent (a double click): nothing new was queued.
+    queued: bool
+
+
+def send_activation(
+    db: Database,
+    platform: BackupPlatform,
+    clock: Clock,
+    tokens: LinkTokens,
+    action: UserAction,
+    *,
+    valid_for: timedelta,
+) -> ActivationQueued:
+    """Activate / `/backup activate`: queue the activation e-mail in its own transaction. An
+    account activated on the platform meanwhile is read back first (outside any transaction),
+    so it is told it is active instead of sent another e-mail."""
+    check_user_in_scope(db, action.user_id, action.scope)
+    read_back_quietly(db, platform, clock, user_ids=[action.user_id])
+    with db.transaction() as session:
+        result = request_activation(
+            session,
+            user_id=action.user_id,
+            actor=action.actor,
+            now=clock.now(),
+            platform=platform,
+            valid_for=valid_for,
+            tokens=tokens,
+        )
+        return ActivationQueued(result.user.full_name, result.user.mail_to, result.queued)
 
 
 class TokenProblem(StrEnum):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.accounts.actions import UserAction
 from bot.accounts.forms import BackupSettings, BackupSettingsForm, Field, check_backup_settings
 from bot.accounts.jobs import AccountJob, CardHeadline, post_cards, refresh_cards
 from bot.accounts.models import (
@@ -17,9 +18,11 @@ from bot.accounts.models import (
     Service,
     ServiceAssignment,
 )
-from bot.accounts.queries import get_user
+from bot.accounts.queries import check_user_in_scope, get_user, last_activation_sent
+from bot.accounts.summary import UserSummary, summarize
 from bot.audit.service import record
-from bot.customers.service import get_customer
+from bot.customers.service import CustomerSummary, get_customer, summarize_customer
+from bot.db import Database
 from bot.errors import FieldErrors, InvalidState
 from bot.outbox.service import enqueue
 from bot.request_keys import claim
@@ -188,3 +191,80 @@ def retry_provisioning(session: Session, *, user_id: int, actor: str, now: datet
     enqueue(session, kind=AccountJob.PROVISION, payload={"user_id": user.id}, now=now)
     refresh_cards(session, user.id, now=now)
     return user
+
+
+def retry_platform_setup(db: Database, action: UserAction, *, now: datetime) -> str:
+    """The card's Retry: `retry_provisioning` in its own transaction; returns the user's name."""
+    check_user_in_scope(db, action.user_id, action.scope)
+    with db.transaction() as session:
+        return retry_provisioning(session, user_id=action.user_id, actor=action.actor, now=now).full_name
+
+
+@dataclass(frozen=True)
+class UserBackup:
+    """A user and their customer, as Assign Service and Backup User Settings show them."""
+
+    user: UserSummary
+    customer: CustomerSummary
+
+    @property
+    def has_backup(self) -> bool:
+        return self.user.backup is not None
+
+
+def user_backup(
+    db: Database, action: UserAction, *, require: Callable[[BackupUser], None] | None = None
+) -> UserBackup:
+    """The user (in the person's scope) and their customer; `require` may refuse the user."""
+    with db.read() as session:
+        user = get_user(session, action.user_id)
+        action.scope.check(user.customer.name)
+        if require is not None:
+            require(user)
+        return UserBackup(
+            user=summarize(user, activation_sent_at=last_activation_sent(session, user.id)),
+            customer=summarize_customer(get_customer(session, user.customer_id)),
+        )
+
+
+def user_to_assign(db: Database, action: UserAction) -> UserBackup:
+    """The user `/backup assign` names: one without the Backup service yet."""
+    return user_backup(db, action, require=ensure_can_assign)
+
+
+def user_with_backup(db: Database, action: UserAction) -> UserBackup:
+    """The user `/backup settings` names: one with the Backup service."""
+    return user_backup(db, action, require=ensure_has_backup)
+
+
+@dataclass(frozen=True)
+class SaveBackupSettings:
+    """Assign Service (`assigning`) or Backup User Settings, submitted."""
+
+    action: UserAction
+    form: BackupSettingsForm
+    assigning: bool
+    # The submitted view: the same submission again changes nothing a second time.
+    change_key: str
+    # Where the card goes: the channel the command was typed in, and the audit channel.
+    notify_channels: tuple[str, ...]
+
+
+def save_backup_settings(db: Database, command: SaveBackupSettings, *, now: datetime) -> None:
+    """Check the settings against the customer's subscriptions and apply them, in one transaction."""
+    action = command.action
+    check_user_in_scope(db, action.user_id, action.scope)
+    with db.transaction() as session:
+        settings = settings_for_user(
+            session, action.user_id, command.form, keep_subscription=not command.assigning
+        )
+        change = assign_backup if command.assigning else update_backup_settings
+        change(
+            session,
+            user_id=action.user_id,
+            settings=settings,
+            actor=action.actor,
+            now=now,
+            notify_channels=command.notify_channels,
+            change_key=command.change_key,
+        )

@@ -7,15 +7,18 @@ sign-in e-mail there is refused on the field, with what to do instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.accounts.forms import Field, NewUser
+from bot.accounts.actions import UserAction
+from bot.accounts.forms import Field, NewUser, NewUserForm, check_new_user
 from bot.accounts.jobs import AccountJob, FollowUp, follow_up_in_thread, refresh_cards
-from bot.accounts.queries import email_taken, live_user
+from bot.accounts.queries import email_taken, get_user, live_user
 from bot.audit.service import record
 from bot.customers.scope import CustomerScope
+from bot.db import Database
 from bot.errors import FieldErrors
 from bot.outbox.service import enqueue
 
@@ -69,3 +72,31 @@ def edit_user(
     follow_up_in_thread(session, user.id, change=FollowUp.EDITED, actor=actor, now=now, change_key=change_key)
     refresh_cards(session, user.id, now=now)
     return changed
+
+
+@dataclass(frozen=True)
+class EditUser:
+    """The Edit User modal, submitted; the form's customer is the user's own (filled in here)."""
+
+    action: UserAction
+    form: NewUserForm
+
+
+def save_edited_user(
+    db: Database, command: EditUser, *, now: datetime, phone_region: str, platform_keeps_logins: bool
+) -> list[str]:
+    """Check the form as Add New User does and apply it, in one transaction; returns the names of
+    the fields that changed."""
+    action = command.action
+    with db.transaction() as session:
+        customer_id = get_user(session, action.user_id).customer_id
+        edited = check_new_user(replace(command.form, customer_id=customer_id), phone_region=phone_region)
+        return edit_user(
+            session,
+            user_id=action.user_id,
+            edited=edited,
+            actor=action.actor,
+            now=now,
+            scope=action.scope,
+            platform_keeps_logins=platform_keeps_logins,
+        )

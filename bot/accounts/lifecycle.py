@@ -11,12 +11,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.accounts.actions import UserAction
 from bot.accounts.activation import revoke_open_links
 from bot.accounts.jobs import AccountJob, FollowUp, follow_up_in_thread, refresh_cards
 from bot.accounts.models import BackupUser, UserStatus
 from bot.accounts.queries import live_user
 from bot.audit.service import record
 from bot.customers.scope import CustomerScope
+from bot.db import Database
 from bot.outbox.service import enqueue
 
 
@@ -92,3 +94,15 @@ def enable_user(
     )
     refresh_cards(session, user.id, now=now)
     return StateChange(user.id, user.full_name, user.email, changed=True)
+
+
+def disable(db: Database, action: UserAction, *, now: datetime) -> StateChange:
+    """`disable_user` in its own transaction."""
+    with db.transaction() as session:
+        return disable_user(session, user_id=action.user_id, actor=action.actor, now=now, scope=action.scope)
+
+
+def enable(db: Database, action: UserAction, *, now: datetime) -> StateChange:
+    """`enable_user` in its own transaction."""
+    with db.transaction() as session:
+        return enable_user(session, user_id=action.user_id, actor=action.actor, now=now, scope=action.scope)

@@ -9,6 +9,7 @@ Used by `/backup users`, before reminders, and by the periodic `activation_sync`
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,8 +22,9 @@ from bot.accounts.models import BackupUser, UserStatus
 from bot.audit.service import record
 from bot.clock import Clock
 from bot.db import Database
-from bot.integrations.backup.port import BackupPlatform, PlatformAccount
+from bot.integrations.backup.port import BackupPlatform, PlatformAccount, PlatformError
 
+log = logging.getLogger(__name__)
 READ_BACK_ACTOR = "backup-platform"
 
 
@@ -111,3 +113,19 @@ def read_back_activations(
     accounts = platform.read_accounts(list(pending.users))
     with db.transaction() as session:
         return apply_read_back(session, pending, accounts, now=clock.now())
+
+
+def read_back_quietly(
+    db: Database,
+    platform: BackupPlatform,
+    clock: Clock,
+    *,
+    customer_id: int | None = None,
+    user_ids: Collection[int] | None = None,
+) -> None:
+    """`read_back_activations` before showing or acting on users: an unreachable platform is
+    logged, and what deskops knows is shown."""
+    try:
+        read_back_activations(db, platform, clock, customer_id=customer_id, user_ids=user_ids)
+    except PlatformError as error:
+        log.warning("could not read activation back from the backup platform: %s", error)

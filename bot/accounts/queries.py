@@ -16,7 +16,7 @@ from bot.accounts.models import (
     UserStatus,
 )
 from bot.customers.models import Customer
-from bot.customers.scope import EVERY_CUSTOMER, CustomerScope, OutOfScope
+from bot.customers.scope import EVERY_CUSTOMER, CustomerScope, OutOfScope, customer_ids_in
 from bot.customers.service import close_matches, find_customer, get_customer
 from bot.db import Database
 from bot.errors import Ambiguous, InvalidState, NotFound
@@ -135,9 +135,14 @@ def user_counts(session: Session) -> dict[int, int]:
     return {int(customer_id): int(count) for customer_id, count in rows}
 
 
-def pending_activation(session: Session, *, limit: int = 10) -> tuple[list[BackupUser], int]:
-    """The oldest users still pending activation, and how many there are in all."""
+def pending_activation(
+    session: Session, *, limit: int = 10, scope: CustomerScope = EVERY_CUSTOMER
+) -> tuple[list[BackupUser], int]:
+    """The oldest users still pending activation within the scope, and how many there are in all."""
     waiting = BackupUser.status == UserStatus.PENDING_ACTIVATION
+    in_scope = customer_ids_in(session, scope)
+    if in_scope is not None:
+        waiting = waiting & BackupUser.customer_id.in_(in_scope)
     total = session.scalar(select(func.count()).select_from(BackupUser).where(waiting)) or 0
     users = session.scalars(
         select(BackupUser)

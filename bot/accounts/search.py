@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.accounts.actions import FindUsers
 from bot.accounts.models import BackupUser, ServiceAssignment
+from bot.accounts.summary import UserSummary, summarize
 from bot.customers.models import Customer
 from bot.customers.scope import CustomerScope
+from bot.db import Database
 from bot.errors import InvalidState
 from bot.folding import fold
 
@@ -68,3 +71,27 @@ def find_users(
         .limit(limit)
     ).all()
     return FoundUsers(text=text.strip(), users=users, total=total, offset=max(offset, 0))
+
+
+@dataclass(frozen=True)
+class FoundPage:
+    """A page of `/backup find`, as the answer shows it."""
+
+    text: str
+    users: tuple[UserSummary, ...]
+    total: int
+    offset: int
+    has_more: bool
+
+
+def find_users_page(db: Database, query: FindUsers, *, limit: int) -> FoundPage:
+    """`find_users` in its own read transaction, as summaries."""
+    with db.read() as session:
+        found = find_users(session, query.text, query.scope, offset=query.offset, limit=limit)
+        return FoundPage(
+            text=found.text,
+            users=tuple(summarize(user) for user in found.users),
+            total=found.total,
+            offset=found.offset,
+            has_more=found.has_more,
+        )

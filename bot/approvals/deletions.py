@@ -3,18 +3,21 @@ creating an Administrator does: the platform's delete cannot be undone."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
-from bot.accounts.deletion import Deleted, delete_user
+from bot.accounts.actions import UserAction
+from bot.accounts.deletion import Deleted, check_confirmation, delete_user
 from bot.accounts.queries import live_user
 from bot.approvals.models import ApprovalRequest
-from bot.approvals.policy import ApprovalKind, needs_approval
+from bot.approvals.policy import ApprovalKind, SentForApproval, needs_approval
 from bot.approvals.service import request_approval
 from bot.config import Settings
 from bot.customers.scope import EVERY_CUSTOMER, CustomerScope
+from bot.db import Database
 
 
 class HeldDeletion(BaseModel):
@@ -64,3 +67,38 @@ def delete_held_user(session: Session, request: ApprovalRequest, *, now: datetim
         session, user_id=held.user_id, actor=request.requester, now=now, scope=EVERY_CUSTOMER
     )
     return f"{deleted.full_name} ({deleted.email}) was deleted."
+
+
+@dataclass(frozen=True)
+class DeleteUser:
+    """The Delete User modal, submitted."""
+
+    action: UserAction
+    # What the person typed to confirm: the user's sign-in e-mail.
+    typed_email: str | None
+    # The modal's: a double-clicked Delete deletes, or asks for approval, once.
+    request_key: str
+    channel_id: str | None
+
+
+def delete_or_request_approval(
+    db: Database, settings: Settings, command: DeleteUser, *, now: datetime
+) -> Deleted | SentForApproval:
+    """Delete the user, or hold the deletion for approval when the policy says so, in one
+    transaction, after the typed confirmation matches."""
+    action = command.action
+    with db.transaction() as session:
+        check_confirmation(live_user(session, action.user_id, action.scope), command.typed_email)
+        result = delete_user_or_request_approval(
+            session,
+            settings=settings,
+            user_id=action.user_id,
+            actor=action.actor,
+            now=now,
+            scope=action.scope,
+            request_key=command.request_key,
+            channel_id=command.channel_id,
+        )
+        if isinstance(result, ApprovalRequest):
+            return SentForApproval(result.summary)
+        return result

@@ -5,6 +5,7 @@ Approvals are off while APPROVALS_CHANNEL is unset: every action then runs at on
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -51,3 +52,10 @@ def needs_approval(settings: Settings, kind: str, **facts: Any) -> bool:
             return settings.approval_devices_beyond_licence and int(facts["additional_licences"]) > 0
         case ApprovalKind.USER_DELETION:
             return settings.approval_deletions
+
+
+@dataclass(frozen=True)
+class SentForApproval:
+    """An action held for approval, as its requester is told."""
+
+    summary: str

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.customers.models import Customer
+from bot.db import Database
 from bot.errors import NotAllowed
 from bot.folding import fold
 
@@ -55,6 +56,13 @@ class OutOfScope(NotAllowed):
         self.customer_name = customer_name
 
 
+def customer_ids_in(session: Session, scope: CustomerScope) -> list[int] | None:
+    """The ids of the customers in the scope, for a query's filter; None when it is every customer."""
+    if scope.is_everything:
+        return None
+    return [int(i) for i, name in session.execute(select(Customer.id, Customer.name)) if scope.allows(name)]
+
+
 def _rank(wanted: str, name: str) -> int | None:
     """Lower is better: the whole name, its start, the start of a word, anywhere; None: no match."""
     folded = fold(name)
@@ -90,3 +98,17 @@ def customers_matching(
     ranked = [(rank, choice) for choice in choices if (rank := _rank(wanted, choice.name)) is not None]
     ranked.sort(key=lambda item: (item[0], len(item[1].name), fold(item[1].name)))
     return [choice for _, choice in ranked[:limit]]
+
+
+@dataclass(frozen=True)
+class CustomerTypeAhead:
+    """What a person typed into a type-ahead customer field."""
+
+    typed: str
+    scope: CustomerScope
+
+
+def suggest_customers(db: Database, request: CustomerTypeAhead, *, limit: int) -> list[CustomerChoice]:
+    """`customers_matching` in one short read: Slack waits for the options in its 3 s."""
+    with db.read() as session:
+        return customers_matching(session, request.typed, request.scope, limit=limit)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.audit.service import record
 from bot.enrollment.drafts import names_without_email
+from bot.enrollment.fields import Field
 from bot.enrollment.jobs import INVITATION, EnrollJob, batch_group
 from bot.enrollment.licences import additional_licences, additional_licences_of_batch, device_counts
 from bot.enrollment.models import (
@@ -34,18 +35,13 @@ DAYS_MIN, DAYS_MAX = 1, 365
 # most likely a typo that multiplies a group's e-mails (1,000 people x 50 is five days of an
 # Exchange Online mailbox's 10,000 recipients a day).
 DEVICES_MIN, DEVICES_MAX = 1, 10
-INVITEES = "invitees"
-DAYS = "days"
-DEVICES = "devices"
-PLATFORM = "platform"
-LANGUAGE = "language"
 CHUNK = 1000
 
 
 def check_days(text: str | None) -> int:
     value = (text or "").strip()
     if not value.isascii() or not value.isdigit() or not DAYS_MIN <= int(value) <= DAYS_MAX:
-        raise FieldErrors({DAYS: f"Enter a whole number of days from {DAYS_MIN} to {DAYS_MAX}."})
+        raise FieldErrors({Field.DAYS: f"Enter a whole number of days from {DAYS_MIN} to {DAYS_MAX}."})
     return int(value)
 
 
@@ -53,7 +49,9 @@ def check_devices(text: str | None) -> int:
     value = (text or "").strip()
     if not value.isascii() or not value.isdigit() or not DEVICES_MIN <= int(value) <= DEVICES_MAX:
         raise FieldErrors(
-            {DEVICES: f"Enter a whole number of devices per person from {DEVICES_MIN} to {DEVICES_MAX}."}
+            {
+                Field.DEVICES: f"Enter a whole number of devices per person from {DEVICES_MIN} to {DEVICES_MAX}."
+            }
         )
     return int(value)
 
@@ -65,14 +63,14 @@ def check_language(value: str | None, *, default: str) -> str:
     try:
         return parse_language(value)
     except UnknownLanguage as error:
-        raise FieldErrors({LANGUAGE: str(error)}) from None
+        raise FieldErrors({Field.LANGUAGE: str(error)}) from None
 
 
 def check_ready(session: Session, draft: InviteDraft) -> int:
     """The number of invitees, or FieldErrors saying why the list cannot be sent yet."""
     total = session.scalar(select(func.count()).where(DraftInvitee.draft_id == draft.id)) or 0
     if total == 0:
-        raise FieldErrors({INVITEES: "Add at least one person or group to invite."})
+        raise FieldErrors({Field.INVITEES: "Add at least one person or group to invite."})
     missing = names_without_email(session, draft, limit=6)
     if missing:
         count = (
@@ -84,7 +82,7 @@ def check_ready(session: Session, draft: InviteDraft) -> int:
         shown = ", ".join(missing[:5]) + (f" and {count - 5:,} more" if count > 5 else "")
         raise FieldErrors(
             {
-                INVITEES: f"{count:,} on the list have no e-mail address ({shown}): "
+                Field.INVITEES: f"{count:,} on the list have no e-mail address ({shown}): "
                 "add one with “No email address assigned - click here to edit”, or remove them."
             }
         )

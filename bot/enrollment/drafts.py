@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.db import Database
+from bot.enrollment.fields import Field
 from bot.enrollment.models import DraftInvitee, InviteDraft, PlatformChoice
 from bot.errors import FieldErrors, NotAllowed, NotFound
 from bot.integrations.directory.port import DirectoryUser, MatchMode, SearchResult
@@ -25,7 +25,6 @@ from bot.validation import check_email
 
 CHUNK = 500
 DRAFT_LIFETIME = timedelta(days=2)
-EMAIL = "email"
 
 
 def merge_key(email: str | None, directory_id: str | None, display_name: str) -> str:
@@ -55,16 +54,6 @@ def owned_draft(session: Session, draft_id: str, owner: str) -> InviteDraft:
     if draft.owner != owner:
         raise NotAllowed("This invitation form belongs to someone else.")
     return draft
-
-
-def set_devices_per_person(db: Database, draft_id: str, owner: str, devices: int) -> bool:
-    """Keep the modal's Devices per person with the draft (for the forecast); True if it changed."""
-    with db.transaction() as session:
-        draft = owned_draft(session, draft_id, owner)
-        if draft.devices_per_person == devices:
-            return False
-        draft.devices_per_person = devices
-        return True
 
 
 # --- search results kept with the draft -------------------------------------------------------
@@ -239,7 +228,7 @@ def set_invitee_email(
     try:
         address = check_email(email)
     except ValueError as error:
-        raise FieldErrors({EMAIL: str(error)}) from None
+        raise FieldErrors({Field.EMAIL: str(error)}) from None
     row = invitee(session, draft, invitee_id)
     key = merge_key(address, row.directory_id, row.display_name)
     twin = session.scalar(

@@ -119,8 +119,15 @@ def expire_due(session: Session, *, now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def invitations_of(session: Session, *, email: str | None, limit: int) -> Sequence[Invitation]:
-    query = select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(limit)
+def invitations_of(
+    session: Session, *, email: str | None, limit: int, offset: int = 0
+) -> Sequence[Invitation]:
+    query = (
+        select(Invitation)
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
     if email:
         query = query.where(Invitation.email_key == email.strip().lower())
     return session.scalars(query).all()

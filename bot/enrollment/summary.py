@@ -135,6 +135,15 @@ class PersonItem:
 
 
 @dataclass(frozen=True)
+class Listed:
+    """A page of a longer list: where it starts, how many a page holds, and how many there are in all."""
+
+    offset: int = 0
+    size: int = 1
+    total: int = 0
+
+
+@dataclass(frozen=True)
 class StatusSummary:
     email: str | None
     invitations: list[InvitationItem]
@@ -144,6 +153,8 @@ class StatusSummary:
     device_total: int
     devices_per_licence: int
     per_person: list[PersonItem]
+    people_listed: Listed = Listed()
+    invitations_listed: Listed = Listed()
 
 
 def status_summary(
@@ -156,6 +167,8 @@ def status_summary(
     licensed_users: int,
     devices_per_licence: int,
     per_person: Sequence[PersonItem] = (),
+    people_listed: Listed = Listed(),
+    invitations_listed: Listed = Listed(),
 ) -> StatusSummary:
     return StatusSummary(
         email=email,
@@ -166,6 +179,8 @@ def status_summary(
         device_total=device_total,
         devices_per_licence=devices_per_licence,
         per_person=list(per_person),
+        people_listed=people_listed,
+        invitations_listed=invitations_listed,
     )
 
 

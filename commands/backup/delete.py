@@ -12,12 +12,11 @@ from blocks.approvals import sent_for_approval_modal
 from blocks.backup.delete import delete_user_modal
 from blocks.backup.ids import CallbackId
 from blocks.backup.metadata import DeleteUserMetadata
-from bot.accounts.deletion import CONFIRM_FIELD, check_confirmation
-from bot.accounts.queries import live_user
-from bot.accounts.summary import summarize
-from bot.approvals.deletions import delete_user_or_request_approval
-from bot.approvals.models import ApprovalRequest
-from bot.approvals.policy import ApprovalKind, needs_approval
+from bot.accounts.actions import UserAction
+from bot.accounts.deletion import CONFIRM_FIELD
+from bot.accounts.reading import live_user_summary
+from bot.approvals.deletions import DeleteUser, delete_or_request_approval
+from bot.approvals.policy import ApprovalKind, SentForApproval, needs_approval
 from bot.deps import Deps
 from commands.access import require_helpdesk
 from commands.state import ViewState, carried
@@ -25,10 +24,9 @@ from commands.submissions import answer_submission
 
 
 def open_delete_user(
-    deps: Deps, client: WebClient, *, trigger_id: str, channel_id: str | None, user_id: int, actor: str
+    deps: Deps, client: WebClient, *, trigger_id: str, channel_id: str | None, action: UserAction
 ) -> None:
-    with deps.db.read() as session:
-        user = summarize(live_user(session, user_id, deps.scopes.scope_for(actor)))
+    user = live_user_summary(deps.db, action)
     metadata = DeleteUserMetadata(user_id=user.id, channel_id=channel_id, request_key=str(uuid.uuid4()))
     view = delete_user_modal(
         user=user, metadata=metadata, needs_approval=needs_approval(deps.settings, ApprovalKind.USER_DELETION)
@@ -38,24 +36,17 @@ def open_delete_user(
 
 def submit_delete_user(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     metadata = carried(DeleteUserMetadata, view.get("private_metadata"))
-    typed = ViewState(view).text(CONFIRM_FIELD)
     actor = str(context.user_id)
-    scope = deps.scopes.scope_for(actor)
+    command = DeleteUser(
+        action=UserAction(metadata.user_id, actor, deps.scopes.scope_for(actor)),
+        typed_email=ViewState(view).text(CONFIRM_FIELD),
+        request_key=metadata.request_key,
+        channel_id=metadata.channel_id,
+    )
 
     def run() -> dict[str, Any]:
-        with deps.db.transaction() as session:
-            check_confirmation(live_user(session, metadata.user_id, scope), typed)
-            result = delete_user_or_request_approval(
-                session,
-                settings=deps.settings,
-                user_id=metadata.user_id,
-                actor=actor,
-                now=deps.clock.now(),
-                scope=scope,
-                request_key=metadata.request_key,
-                channel_id=metadata.channel_id,
-            )
-        if isinstance(result, ApprovalRequest):
+        result = delete_or_request_approval(deps.db, deps.settings, command, now=deps.clock.now())
+        if isinstance(result, SentForApproval):
             waiting = sent_for_approval_modal(
                 title="Delete User", summary=result.summary, approvals_channel=deps.settings.approvals_channel
             )

@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from blocks.backup.found import found_users
 from blocks.backup.ids import ActionId
 from blocks.backup.metadata import FindPageRef
-from bot.accounts.search import find_users
-from bot.accounts.summary import summarize
+from bot.accounts.actions import FindUsers
+from bot.accounts.search import find_users_page
 from bot.customers.scope import CustomerScope
 from bot.deps import Deps
 from commands.access import require_helpdesk
@@ -23,15 +23,11 @@ FIND_PAGE_SIZE = 10
 
 
 def found_page(deps: Deps, *, text: str, scope: CustomerScope, offset: int) -> list[dict[str, Any]]:
-    with deps.db.read() as session:
-        found = find_users(session, text, scope, offset=offset, limit=FIND_PAGE_SIZE)
-        blocks = found_users(
-            text=found.text,
-            users=[summarize(user) for user in found.users],
-            total=found.total,
-            offset=found.offset,
-            has_more=found.has_more,
-        )
+    query = FindUsers(text=text, scope=scope, offset=offset)
+    found = find_users_page(deps.db, query, limit=FIND_PAGE_SIZE)
+    blocks = found_users(
+        text=found.text, users=found.users, total=found.total, offset=found.offset, has_more=found.has_more
+    )
     return [block.to_dict() for block in blocks]
 
 

@@ -1,15 +1,19 @@
-"""Reading the /backup modals into the typed forms of bot.accounts.forms."""
+"""Reading /backup payloads (modals, buttons) into the typed forms and commands of bot.accounts."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from slack_bolt import BoltContext
+
 from blocks.backup.ids import Option
-from blocks.backup.metadata import AddUserMetadata
+from blocks.backup.metadata import AddUserMetadata, UserRef
 from blocks.backup.modals import AddUserChoices
+from bot.accounts.actions import UserAction
 from bot.accounts.forms import QUOTA_FIELDS, BackupSettingsForm, Field, NewUserForm
 from bot.accounts.models import BackupRole, NotificationLevel, Role
-from commands.state import ViewState, whole_number
+from bot.deps import Deps
+from commands.state import ViewState, carried, whole_number
 
 
 def _enum_or_none(enum: Any, value: str | None) -> Any:
@@ -56,3 +60,10 @@ def backup_settings_form(state: ViewState) -> BackupSettingsForm:
         backup_role=_enum_or_none(BackupRole, state.selected(Field.BACKUP_ROLE)),
         quotas={field: state.text(field) for field in QUOTA_FIELDS},
     )
+
+
+def clicked_user(body: dict[str, Any], context: BoltContext, deps: Deps) -> UserAction:
+    """The user a button names, acted on by the person who clicked, within their scope."""
+    ref = carried(UserRef, body["actions"][0].get("value"))
+    actor = str(context.user_id)
+    return UserAction(ref.user_id, actor, deps.scopes.scope_for(actor))

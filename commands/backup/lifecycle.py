@@ -9,48 +9,40 @@ from slack_sdk import WebClient
 
 from blocks.backup.ids import ActionId
 from blocks.backup.messages import disable_confirmation
-from blocks.backup.metadata import UserRef
-from bot.accounts.lifecycle import StateChange, disable_user, enable_user
-from bot.accounts.queries import get_user
+from bot.accounts import lifecycle
+from bot.accounts.actions import UserAction
+from bot.accounts.lifecycle import StateChange
+from bot.accounts.reading import user_summary
 from bot.accounts.reset import send_password_reset
-from bot.accounts.summary import summarize
 from bot.deps import Deps
 from commands.access import require_helpdesk
+from commands.backup.forms import clicked_user
 from commands.errors import answers_errors
 from commands.replies import tell_person
-from commands.state import carried
 
 
-def confirm_disable(deps: Deps, *, user_id: int) -> list[dict[str, Any]]:
+def confirm_disable(deps: Deps, action: UserAction) -> list[dict[str, Any]]:
     """What `/backup disable` answers: the user, and a button that really disables."""
-    with deps.db.read() as session:
-        blocks = disable_confirmation(summarize(get_user(session, user_id)))
-    return [block.to_dict() for block in blocks]
+    return [block.to_dict() for block in disable_confirmation(user_summary(deps.db, action))]
 
 
-def disable(deps: Deps, *, user_id: int, actor: str) -> str:
-    with deps.db.transaction() as session:
-        change = disable_user(
-            session, user_id=user_id, actor=actor, now=deps.clock.now(), scope=deps.scopes.scope_for(actor)
-        )
+def disable(deps: Deps, action: UserAction) -> str:
+    change = lifecycle.disable(deps.db, action, now=deps.clock.now())
     return _said(change, done="is disabled: they can no longer sign in", already="was already disabled")
 
 
-def enable(deps: Deps, *, user_id: int, actor: str) -> str:
-    with deps.db.transaction() as session:
-        change = enable_user(
-            session, user_id=user_id, actor=actor, now=deps.clock.now(), scope=deps.scopes.scope_for(actor)
-        )
+def enable(deps: Deps, action: UserAction) -> str:
+    change = lifecycle.enable(deps.db, action, now=deps.clock.now())
     return _said(change, done="can sign in again", already="is not disabled")
 
 
-def reset_password(deps: Deps, *, user_id: int, actor: str) -> str:
+def reset_password(deps: Deps, action: UserAction) -> str:
     request = send_password_reset(
         deps.db,
-        user_id=user_id,
-        actor=actor,
+        user_id=action.user_id,
+        actor=action.actor,
         now=deps.clock.now(),
-        scope=deps.scopes.scope_for(actor),
+        scope=action.scope,
         platform=deps.platform,
         valid_for=deps.activation_valid_for,
         tokens=deps.tokens,
@@ -70,8 +62,7 @@ def disable_clicked(
     ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
     ack()
-    ref = carried(UserRef, body["actions"][0].get("value"))
-    text = disable(deps, user_id=ref.user_id, actor=str(context.user_id))
+    text = disable(deps, clicked_user(body, context, deps))
     tell_person(text, body=body, context=context, client=client, deps=deps)
 
 
@@ -80,8 +71,7 @@ def enable_clicked(
     ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
     ack()
-    ref = carried(UserRef, body["actions"][0].get("value"))
-    text = enable(deps, user_id=ref.user_id, actor=str(context.user_id))
+    text = enable(deps, clicked_user(body, context, deps))
     tell_person(text, body=body, context=context, client=client, deps=deps)
 
 

@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from blocks.backup.messages import notice, notice_text
-from blocks.enroll.messages import MAX_STATUS_INVITATIONS, help_message, status_message, url_message
+from blocks.enroll.messages import help_message, url_message
 from bot.deps import Deps
 from bot.enrollment.delivery import EnrollmentLinks
-from bot.enrollment.status import enrollment_status
 from commands.access import require_helpdesk
 from commands.backup.parsing import UsageError
 from commands.enroll.invite import open_invite
 from commands.enroll.parsing import Subcommand, parse_enroll_command
+from commands.enroll.status import status_blocks
 from commands.errors import answers_errors
 
 
 def _dicts(blocks: list[Any]) -> list[dict[str, Any]]:
     return [block.to_dict() for block in blocks]
-
-
-def status_blocks(deps: Deps, email: str | None) -> list[dict[str, Any]]:
-    summary = enrollment_status(
-        deps.db,
-        email=email,
-        per_licence=deps.settings.devices_per_licence,
-        now=deps.clock.now(),
-        max_invitations=MAX_STATUS_INVITATIONS,
-    )
-    return _dicts(status_message(summary, request_nonce=uuid.uuid4().hex))
 
 
 def url_blocks(deps: Deps) -> list[dict[str, Any]]:

@@ -8,15 +8,16 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from blocks.enroll.ids import ActionId, BlockId, CallbackId
+from blocks.enroll.ids import ActionId, CallbackId
 from blocks.enroll.messages import another_device_text
 from blocks.enroll.metadata import AnotherDeviceRef, BatchRef, ExtendMetadata, InvitationRef
 from blocks.enroll.modals import extend_modal
 from blocks.text import slack_date
 from bot.deps import Deps
+from bot.enrollment import invitation_actions as actions
 from bot.enrollment.another_device import invite_another_device
-from bot.enrollment.batches import check_days, retry_batch
-from bot.enrollment.invitations import extend_invitation, get_invitation, resend_invitation, revoke_invitation
+from bot.enrollment.fields import Field
+from bot.enrollment.invitation_actions import Extend, InvitationAction
 from commands.access import require_helpdesk
 from commands.errors import answers_errors
 from commands.replies import tell_person
@@ -24,36 +25,29 @@ from commands.state import ViewState, carried
 from commands.submissions import answer_submission
 
 
-def _ref(body: dict[str, Any]) -> InvitationRef:
-    return carried(InvitationRef, body["actions"][0].get("value"))
+def _action(body: dict[str, Any], context: BoltContext) -> InvitationAction:
+    ref = carried(InvitationRef, body["actions"][0].get("value"))
+    return InvitationAction(ref.invitation_id, str(context.user_id))
 
 
 @answers_errors
 def resend(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
     ack()
-    with deps.db.transaction() as session:
-        invitation = resend_invitation(
-            session,
-            invitation_id=_ref(body).invitation_id,
-            actor=str(context.user_id),
-            now=deps.clock.now(),
-            tokens=deps.tokens,
-        )
-        text = (
-            f"A new {invitation.platform.label} invitation is on its way to {invitation.email}; "
-            "the link in the earlier e-mail no longer works."
-        )
+    invitation = actions.resend(deps.db, _action(body, context), now=deps.clock.now(), tokens=deps.tokens)
+    text = (
+        f"A new {invitation.platform.label} invitation is on its way to {invitation.email}; "
+        "the link in the earlier e-mail no longer works."
+    )
     tell_person(text, body=body, context=context, client=client, deps=deps)
 
 
 @answers_errors
 def revoke(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
     ack()
-    with deps.db.transaction() as session:
-        invitation = revoke_invitation(
-            session, invitation_id=_ref(body).invitation_id, actor=str(context.user_id), now=deps.clock.now()
-        )
-        text = f"Revoked the {invitation.platform.label} invitation of {invitation.email}: its link no longer works."
+    invitation = actions.revoke(deps.db, _action(body, context), now=deps.clock.now())
+    text = (
+        f"Revoked the {invitation.platform.label} invitation of {invitation.email}: its link no longer works."
+    )
     tell_person(text, body=body, context=context, client=client, deps=deps)
 
 
@@ -77,12 +71,12 @@ def another_device(
 @answers_errors
 def extend(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
     ack()
-    ref = _ref(body)
-    with deps.db.read() as session:
-        invitation = get_invitation(session, ref.invitation_id)
-        who, days = f"{invitation.display_name} ({invitation.platform.label})", invitation.batch.days
-    metadata = ExtendMetadata(invitation_id=ref.invitation_id, channel_id=context.channel_id)
-    client.views_open(trigger_id=body["trigger_id"], view=extend_modal(who=who, days=days, metadata=metadata))
+    action = _action(body, context)
+    form = actions.extension_form(deps.db, action.invitation_id)
+    metadata = ExtendMetadata(invitation_id=action.invitation_id, channel_id=context.channel_id)
+    client.views_open(
+        trigger_id=body["trigger_id"], view=extend_modal(who=form.who, days=form.days, metadata=metadata)
+    )
 
 
 def submit_extend(
@@ -90,23 +84,20 @@ def submit_extend(
 ) -> None:
     metadata = carried(ExtendMetadata, view.get("private_metadata"))
     user = str(body["user"]["id"])
+    command = Extend(
+        invitation_id=metadata.invitation_id,
+        actor=user,
+        days=ViewState(view).text(Field.DAYS),
+        change_key=f"{view.get('id')}:{view.get('hash')}" if view.get("id") else None,
+    )
     done: list[str] = []
 
     def run() -> dict[str, Any]:
-        days = check_days(ViewState(view).text(BlockId.DAYS))
-        with deps.db.transaction() as session:
-            invitation = extend_invitation(
-                session,
-                invitation_id=metadata.invitation_id,
-                days=days,
-                actor=user,
-                now=deps.clock.now(),
-                change_key=f"{view.get('id')}:{view.get('hash')}" if view.get("id") else None,
-            )
-            done.append(
-                f"The invitation of {invitation.email} ({invitation.platform.label}) now works until "
-                f"{slack_date(invitation.expires_at)}."
-            )
+        invitation = actions.extend(deps.db, command, now=deps.clock.now())
+        done.append(
+            f"The invitation of {invitation.email} ({invitation.platform.label}) now works until "
+            f"{slack_date(invitation.expires_at)}."
+        )
         return {"response_action": "clear"}
 
     answer_submission(ack, view, run)
@@ -121,8 +112,7 @@ def submit_extend(
 def retry(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
     ack()
     batch_id = carried(BatchRef, body["actions"][0].get("value")).batch_id
-    with deps.db.transaction() as session:
-        retry_batch(session, batch_id=batch_id, actor=str(context.user_id), now=deps.clock.now())
+    actions.retry_sending(deps.db, batch_id=batch_id, actor=str(context.user_id), now=deps.clock.now())
     tell_person(
         "Trying again to send the invitations that are waiting or failed.",
         body=body,

@@ -1,4 +1,7 @@
-"""Send Enrollment Invitation: searching the directory, building the list, sending."""
+"""Send Enrollment Invitation: searching the directory, building the list, sending.
+
+Each listener turns the payload into a command for bot/enrollment/invite_form.py (or
+group_members.py, sending.py) and shows the form it answers with."""
 
 from __future__ import annotations
 
@@ -8,66 +11,48 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.models.views import View
 
 from blocks.enroll.ids import ActionId, BlockId, CallbackId
 from blocks.enroll.metadata import DirectoryRef, EditEmailMetadata, InviteeRef, InviteMetadata, PageRef
 from blocks.enroll.modals import edit_email_modal, invite_modal
-from bot.customers.service import customer_languages
 from bot.deps import Deps
-from bot.enrollment import drafts
-from bot.enrollment.approvals import send_or_request_approval
-from bot.enrollment.batches import check_days, check_devices, check_language, check_ready, forecast
+from bot.enrollment import invite_form
+from bot.enrollment.fields import Field
+from bot.enrollment.group_members import AddGroup, add_group
+from bot.enrollment.invite_form import AddPerson, FormRef, FormSettings, InviteForm, Remove, SaveEmail, Search
 from bot.enrollment.models import PlatformChoice
-from bot.enrollment.summary import DraftSummary, invitee_item, summarize_draft
-from bot.errors import FieldErrors, InvalidState
-from bot.integrations.directory.port import DirectoryError, DirectoryUser, MatchMode
+from bot.enrollment.sending import CheckedInvitations, SendInvitations, check_invitations, send_invitations
+from bot.errors import InvalidState
+from bot.integrations.directory.port import MatchMode
 from commands.access import require_helpdesk
 from commands.errors import answers_errors, report
 from commands.state import ViewState, carried
 from commands.submissions import answer_submission
 
 log = logging.getLogger(__name__)
-PAGE_SIZE = 20
-RESULTS = 8
 
 
-def _summary(deps: Deps, metadata: InviteMetadata, owner: str) -> DraftSummary:
-    with deps.db.read() as session:
-        draft = drafts.owned_draft(session, metadata.draft_id, owner)
-        page = drafts.invitee_page(session, draft, offset=metadata.offset, limit=PAGE_SIZE)
-        estimate = forecast(
-            session, draft, draft.devices_per_person, per_licence=deps.settings.devices_per_licence
-        )
-        return summarize_draft(
-            drafts.search_state(draft),
-            page,
-            forecast=estimate,
-            platform=draft.platform,
-            devices_per_person=draft.devices_per_person,
-            notice=draft.notice,
-        )
-
-
-def _render(deps: Deps, metadata: InviteMetadata, owner: str) -> Any:
-    summary = _summary(deps, metadata, owner)
-    with deps.db.read() as session:
-        languages = customer_languages(session, deps.settings.language)
-    # The page may have shrunk (people removed): show the one that exists.
-    metadata = InviteMetadata(draft_id=metadata.draft_id, offset=summary.offset)
-    return invite_modal(
-        summary, metadata=metadata, default_days=deps.settings.invitation_days_default, languages=languages
+def _settings(deps: Deps) -> FormSettings:
+    return FormSettings(
+        default_language=deps.settings.language, devices_per_licence=deps.settings.devices_per_licence
     )
 
 
-def _refresh(deps: Deps, client: WebClient, view_id: str, metadata: InviteMetadata, owner: str) -> None:
+def _modal(deps: Deps, form: InviteForm) -> View:
+    # The page may have shrunk (people removed): the metadata names the one shown.
+    metadata = InviteMetadata(draft_id=form.draft_id, offset=form.summary.offset)
+    return invite_modal(
+        form.summary,
+        metadata=metadata,
+        default_days=deps.settings.invitation_days_default,
+        languages=form.languages,
+    )
+
+
+def _show(deps: Deps, client: WebClient, view_id: str, form: InviteForm) -> None:
     # No hash: this always renders the whole current state, so the newest update should win.
-    client.views_update(view_id=view_id, view=_render(deps, metadata, owner))
-
-
-def _set_notice(deps: Deps, metadata: InviteMetadata, owner: str, notice: str | None) -> None:
-    with deps.db.transaction() as session:
-        draft = drafts.owned_draft(session, metadata.draft_id, owner)
-        draft.notice = notice[:500] if notice else None
+    client.views_update(view_id=view_id, view=_modal(deps, form))
 
 
 def open_invite(
@@ -78,116 +63,91 @@ def open_invite(
             "Invitations need the Access Server's name: a deskops administrator sets "
             "ENROLLMENT_SERVER (see `deskops doctor`)."
         )
-    with deps.db.transaction() as session:
-        draft = drafts.start_draft(session, owner=user_id, channel_id=channel_id, now=deps.clock.now())
-        draft_id = draft.id
-    client.views_open(trigger_id=trigger_id, view=_render(deps, InviteMetadata(draft_id=draft_id), user_id))
+    form = invite_form.start_form(
+        deps.db, owner=user_id, channel_id=channel_id, now=deps.clock.now(), settings=_settings(deps)
+    )
+    client.views_open(trigger_id=trigger_id, view=_modal(deps, form))
 
 
-def _context(body: dict[str, Any]) -> tuple[dict[str, Any], InviteMetadata, str]:
+def _form(body: dict[str, Any]) -> tuple[str, FormRef]:
+    """The view acted on, and the form it shows."""
     view = body["view"]
-    return view, carried(InviteMetadata, view.get("private_metadata")), str(body["user"]["id"])
+    metadata = carried(InviteMetadata, view.get("private_metadata"))
+    return view["id"], FormRef(metadata.draft_id, str(body["user"]["id"]), metadata.offset)
+
+
+def _value(body: dict[str, Any]) -> str | None:
+    value = body["actions"][0].get("value")
+    return str(value) if value is not None else None
 
 
 @answers_errors
 def search(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
     ack()
-    view, metadata, owner = _context(body)
-    state = ViewState(view)
-    text = (state.text(BlockId.SEARCH) or "").strip()
+    view_id, form = _form(body)
+    state = ViewState(body["view"])
     mode = MatchMode(state.selected(BlockId.MATCH_MODE) or MatchMode.BEGINS_WITH)
-    result, problem = None, None
-    if not text:
-        problem = "Type a name, an account name or an e-mail address, then press Search."
-    else:
-        try:
-            result = deps.directory.search(text, mode, limit=RESULTS)
-        except DirectoryError as error:
-            problem = str(error)
-    with deps.db.transaction() as session:
-        draft = drafts.owned_draft(session, metadata.draft_id, owner)
-        drafts.record_search(
-            session, draft, text=text, mode=mode, result=result, problem=problem, now=deps.clock.now()
-        )
-        draft.notice = None
-    _refresh(deps, client, view["id"], metadata, owner)
+    command = Search(form, state.text(BlockId.SEARCH) or "", mode)
+    found = invite_form.search_directory(
+        deps.db, deps.directory, command, now=deps.clock.now(), settings=_settings(deps)
+    )
+    _show(deps, client, view_id, found)
 
 
 @answers_errors
 def add_user(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
     ack()
-    view, metadata, owner = _context(body)
-    ref = carried(DirectoryRef, body["actions"][0].get("value"))
-    with deps.db.transaction() as session:
-        draft = drafts.owned_draft(session, metadata.draft_id, owner)
-        found = drafts.found_user(draft, ref.id)
-        person = DirectoryUser(
-            id=found.id,
-            account_name=found.account_name,
-            display_name=found.display_name,
-            first_name=None,
-            last_name=None,
-            email=found.email,
-        )
-        added = drafts.add_invitees(session, draft, [person], source=None, now=deps.clock.now())
-        draft.notice = (
-            f"Added {found.display_name}." if added.added else f"{found.display_name} is already on the list."
-        )
-    _refresh(deps, client, view["id"], metadata, owner)
+    view_id, form = _form(body)
+    command = AddPerson(form, carried(DirectoryRef, _value(body)).id)
+    _show(
+        deps,
+        client,
+        view_id,
+        invite_form.add_person(deps.db, command, now=deps.clock.now(), settings=_settings(deps)),
+    )
 
 
 @answers_errors
-def add_group(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
-    """A group's members are read page by page and added in chunks, each its own transaction,
-    so a 10,000-member group never holds the database for long."""
+def add_members(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
     ack()
-    view, metadata, owner = _context(body)
-    ref = carried(DirectoryRef, body["actions"][0].get("value"))
-    with deps.db.read() as session:
-        group = drafts.found_group(drafts.owned_draft(session, metadata.draft_id, owner), ref.id)
-    _set_notice(deps, metadata, owner, f"Adding the members of {group.name}…")
-    _refresh(deps, client, view["id"], metadata, owner)
-    added = already = 0
-    try:
-        for chunk in drafts.chunked(deps.directory.expand_group(group.id), drafts.CHUNK):
-            with deps.db.transaction() as session:
-                draft = drafts.owned_draft(session, metadata.draft_id, owner)
-                result = drafts.add_invitees(session, draft, chunk, source=group.name, now=deps.clock.now())
-            added, already = added + result.added, already + result.already_listed
-        notice = f"Added {added:,} members of {group.name}" + (
-            f" ({already:,} were already on the list)." if already else "."
-        )
-    except DirectoryError as error:
-        notice = f"Could not read all members of {group.name}: {error} ({added:,} added so far)."
-    _set_notice(deps, metadata, owner, notice)
-    _refresh(deps, client, view["id"], metadata, owner)
+    view_id, form = _form(body)
+    command = AddGroup(form, carried(DirectoryRef, _value(body)).id)
+    done = add_group(
+        deps.db,
+        deps.directory,
+        command,
+        now=deps.clock.now(),
+        settings=_settings(deps),
+        show=lambda adding: _show(deps, client, view_id, adding),
+    )
+    _show(deps, client, view_id, done)
 
 
 @answers_errors
 def remove(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
     ack()
-    view, metadata, owner = _context(body)
-    action = body["actions"][0]
-    with deps.db.transaction() as session:
-        draft = drafts.owned_draft(session, metadata.draft_id, owner)
-        if action["action_id"] == ActionId.REMOVE_ALL:
-            drafts.remove_all(session, draft, now=deps.clock.now())
-            draft.notice, metadata = "Everyone was removed from the list.", InviteMetadata(draft_id=draft.id)
-        else:
-            person = drafts.invitee(session, draft, carried(InviteeRef, action.get("value")).invitee_id)
-            draft.notice = f"Removed {person.display_name}."
-            drafts.remove_invitee(session, draft, person.id, now=deps.clock.now())
-    _refresh(deps, client, view["id"], metadata, owner)
+    view_id, form = _form(body)
+    if body["actions"][0]["action_id"] == ActionId.REMOVE_ALL:
+        command = Remove(form, None)
+    else:
+        command = Remove(form, carried(InviteeRef, _value(body)).invitee_id)
+    _show(
+        deps,
+        client,
+        view_id,
+        invite_form.remove(deps.db, command, now=deps.clock.now(), settings=_settings(deps)),
+    )
 
 
 @answers_errors
 def page(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
     ack()
-    view, metadata, owner = _context(body)
-    offset = carried(PageRef, body["actions"][0].get("value")).offset
-    _refresh(
-        deps, client, view["id"], InviteMetadata(draft_id=metadata.draft_id, offset=max(offset, 0)), owner
+    view_id, form = _form(body)
+    offset = max(carried(PageRef, _value(body)).offset, 0)
+    shown = invite_form.show_form(
+        deps.db, FormRef(form.draft_id, form.owner, offset), settings=_settings(deps)
     )
+    _show(deps, client, view_id, shown)
 
 
 @answers_errors
@@ -195,116 +155,74 @@ def platform_changed(
     ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
     ack()
-    view, metadata, owner = _context(body)
-    choice = PlatformChoice(ViewState(view).selected(BlockId.PLATFORM) or PlatformChoice.BOTH)
-    with deps.db.transaction() as session:
-        drafts.owned_draft(session, metadata.draft_id, owner).platform = choice
-    _refresh(deps, client, view["id"], metadata, owner)
+    view_id, form = _form(body)
+    choice = PlatformChoice(ViewState(body["view"]).selected(Field.PLATFORM) or PlatformChoice.BOTH)
+    _show(deps, client, view_id, invite_form.choose_platform(deps.db, form, choice, settings=_settings(deps)))
 
 
 @answers_errors
 def devices_changed(
     ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
-    """Typed into Devices per person: the forecast follows (a number out of bounds is left for
-    Send to refuse under the field)."""
+    """Typed into Devices per person: the forecast follows."""
     ack()
-    view, metadata, owner = _context(body)
-    try:
-        devices = check_devices(ViewState(view).text(BlockId.DEVICES))
-    except FieldErrors:
-        return
-    if drafts.set_devices_per_person(deps.db, metadata.draft_id, owner, devices):
-        _refresh(deps, client, view["id"], metadata, owner)
+    view_id, form = _form(body)
+    typed = ViewState(body["view"]).text(Field.DEVICES)
+    changed = invite_form.choose_devices(deps.db, form, typed, settings=_settings(deps))
+    if changed is not None:
+        _show(deps, client, view_id, changed)
 
 
 @answers_errors
 def edit_email(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
     ack()
-    view, metadata, owner = _context(body)
-    invitee_id = carried(InviteeRef, body["actions"][0].get("value")).invitee_id
-    with deps.db.read() as session:
-        row = drafts.invitee(session, drafts.owned_draft(session, metadata.draft_id, owner), invitee_id)
-        person = invitee_item(row)
-    child = EditEmailMetadata(draft_id=metadata.draft_id, invitee_id=invitee_id, parent_view_id=view["id"])
+    view_id, form = _form(body)
+    invitee_id = carried(InviteeRef, _value(body)).invitee_id
+    person = invite_form.invitee_to_edit(deps.db, form, invitee_id)
+    child = EditEmailMetadata(draft_id=form.draft_id, invitee_id=invitee_id, parent_view_id=view_id)
     client.views_push(trigger_id=body["trigger_id"], view=edit_email_modal(person=person, metadata=child))
 
 
 def submit_email(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, deps: Deps) -> None:
     metadata = carried(EditEmailMetadata, view.get("private_metadata"))
-    owner = str(body["user"]["id"])
-    saved: list[bool] = []
+    form = FormRef(metadata.draft_id, str(body["user"]["id"]))
+    command = SaveEmail(form, metadata.invitee_id, ViewState(view).text(Field.EMAIL) or "")
+    saved: list[InviteForm] = []
 
     def run() -> None:
-        with deps.db.transaction() as session:
-            draft = drafts.owned_draft(session, metadata.draft_id, owner)
-            drafts.set_invitee_email(
-                session,
-                draft,
-                metadata.invitee_id,
-                ViewState(view).text(BlockId.EMAIL) or "",
-                now=deps.clock.now(),
-            )
-            draft.notice = "E-mail address saved."
-        saved.append(True)
+        saved.append(invite_form.save_email(deps.db, command, now=deps.clock.now(), settings=_settings(deps)))
 
     answer_submission(ack, view, run)  # an empty ack closes this view and shows the invitation again
     if saved:
-        parent = InviteMetadata(draft_id=metadata.draft_id)
-        _refresh(deps, client, metadata.parent_view_id, parent, owner)
+        _show(deps, client, metadata.parent_view_id, saved[0])
 
 
 def submit_invite(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
-    """Checked before the ack (errors stay in the modal); the batch itself is created after it,
-    since thousands of invitations take longer than Slack waits for an answer."""
+    """Checked before the ack (errors stay in the modal); the batch itself is created after it."""
     metadata = carried(InviteMetadata, view.get("private_metadata"))
-    owner = str(body["user"]["id"])
     state = ViewState(view)
-    checked: list[tuple[int, int, PlatformChoice, str]] = []
+    command = SendInvitations(
+        form=FormRef(metadata.draft_id, str(body["user"]["id"])),
+        days=state.text(Field.DAYS),
+        devices=state.text(Field.DEVICES),
+        platform=state.selected(Field.PLATFORM),
+        language=state.selected(Field.LANGUAGE),
+    )
+    checked: list[CheckedInvitations] = []
 
     def run() -> dict[str, Any]:
-        errors: dict[str, str] = {}
-        days = devices = 0
-        try:
-            days = check_days(state.text(BlockId.DAYS))
-        except FieldErrors as error:
-            errors |= error.errors
-        try:
-            # An older form without the field: one device each.
-            devices = check_devices(state.text(BlockId.DEVICES) or "1")
-        except FieldErrors as error:
-            errors |= error.errors
-        if errors:
-            raise FieldErrors(errors)
-        platform = PlatformChoice(state.selected(BlockId.PLATFORM) or PlatformChoice.BOTH)
-        language = check_language(state.selected(BlockId.LANGUAGE), default=deps.settings.language)
-        with deps.db.read() as session:
-            check_ready(session, drafts.owned_draft(session, metadata.draft_id, owner))
-        checked.append((days, devices, platform, language))
+        checked.append(check_invitations(deps.db, command, default_language=deps.settings.language))
         return {"response_action": "clear"}
 
     answer_submission(ack, view, run)
     if not checked:
         return
-    days, devices, platform, language = checked[0]
     try:
-        with deps.db.transaction() as session:
-            draft = drafts.owned_draft(session, metadata.draft_id, owner)
-            draft.language = language
-            # Large batches wait for an approver (when approvals are on).
-            send_or_request_approval(
-                session,
-                settings=deps.settings,
-                draft=draft,
-                days=days,
-                platform=platform,
-                actor=owner,
-                now=deps.clock.now(),
-                tokens=deps.tokens,
-                devices_per_person=devices,
-            )
+        send_invitations(
+            deps.db, checked[0], settings=deps.settings, tokens=deps.tokens, now=deps.clock.now()
+        )
     except Exception as error:
         report(error, body=body, context=context, client=client)
 
@@ -314,7 +232,7 @@ def register(app: App) -> None:
     app.action(ActionId.SEARCH, middleware=helpdesk)(search)
     app.action(ActionId.SEARCH_TEXT, middleware=helpdesk)(search)
     app.action(ActionId.ADD_USER, middleware=helpdesk)(add_user)
-    app.action(ActionId.ADD_GROUP, middleware=helpdesk)(add_group)
+    app.action(ActionId.ADD_GROUP, middleware=helpdesk)(add_members)
     app.action(ActionId.REMOVE, middleware=helpdesk)(remove)
     app.action(ActionId.REMOVE_ALL, middleware=helpdesk)(remove)
     app.action(re.compile(rf"^{re.escape(ActionId.PAGE)}\."), middleware=helpdesk)(page)

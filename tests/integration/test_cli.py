@@ -317,6 +317,7 @@ def test_manifest_carries_the_public_url(env: dict[str, str], tmp_path: Path) ->
     urls = [c["url"] for c in manifest["features"]["slash_commands"]]
     urls += [
         manifest["settings"]["interactivity"]["request_url"],
+        manifest["settings"]["interactivity"]["message_menu_options_url"],
         manifest["settings"]["event_subscriptions"]["request_url"],
     ]
     assert set(urls) == {"https://helpdesk.msp.example/slack/events"}

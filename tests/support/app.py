@@ -29,6 +29,7 @@ from bot.customers.sync import sync_customers
 from bot.deps import Deps
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.outbox.service import pending_count
+from bot.resources import manifest_file
 from bot.wiring import Service, build_deps, build_service
 from console import SlackEmulator
 from console.server import BackgroundServer
@@ -142,6 +143,8 @@ def run_app(
     server.start()
     service.start_background()
     emulator.events_url = f"{server.base_url}/slack/events"
+    # Slack configured as app.yaml says: its global shortcuts, its Options Load URL.
+    emulator.load_manifest(manifest_file())
     uses_folder = not str(values["smtp_url"]).startswith(("smtp://", "smtps://"))
     try:
         yield RunningApp(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from bot.integrations.backup.port import (
@@ -11,6 +12,13 @@ from bot.integrations.backup.port import (
     PlatformCustomer,
     PlatformError,
     PlatformUserSpec,
+)
+from bot.integrations.directory.port import (
+    DirectoryError,
+    DirectoryGroup,
+    DirectoryUser,
+    MatchMode,
+    SearchResult,
 )
 from bot.integrations.mail.port import MailError, OutgoingEmail
 
@@ -118,3 +126,63 @@ class FakeUsergroups:
 
     def client(self) -> Any:
         return self
+
+
+class InMemoryDirectory:
+    """A directory of people and groups held in memory: searched by the start (or any part) of
+    a name, account name or e-mail; a group's members stream out and, if told to, the directory
+    fails after some of them, as a server that goes away half-way would. Counts its calls."""
+
+    def __init__(self) -> None:
+        self.users: dict[str, DirectoryUser] = {}
+        self.groups: dict[str, tuple[DirectoryGroup, list[str]]] = {}
+        self.calls: list[str] = []
+        self.failure: DirectoryError | None = None
+        self.fail_after: int | None = None  # members streamed before expand_group fails
+
+    def add_user(self, user_id: str, name: str, email: str | None) -> DirectoryUser:
+        account = user_id.rsplit("=", maxsplit=1)[-1]
+        user = DirectoryUser(user_id, account, name, None, None, email)
+        self.users[user_id] = user
+        return user
+
+    def add_group(self, group_id: str, name: str, members: list[str]) -> None:
+        self.groups[group_id] = (DirectoryGroup(group_id, name, None, len(members)), members)
+
+    def search(self, text: str, mode: MatchMode = MatchMode.BEGINS_WITH, limit: int = 20) -> SearchResult:
+        self.calls.append(f"search {text}")
+        if self.failure is not None:
+            raise self.failure
+        wanted = text.lower()
+
+        def matches(*values: str | None) -> bool:
+            found = [v.lower() for v in values if v]
+            if mode is MatchMode.BEGINS_WITH:
+                return any(word.startswith(wanted) for v in found for word in v.split())
+            return any(wanted in v for v in found)
+
+        users = sorted(
+            (u for u in self.users.values() if matches(u.display_name, u.account_name, u.email)),
+            key=lambda u: u.display_name,
+        )
+        groups = sorted((g for g, _ in self.groups.values() if matches(g.name)), key=lambda g: g.name)
+        truncated = len(users) > limit or len(groups) > limit
+        return SearchResult(users[:limit], groups[:limit], truncated)
+
+    def expand_group(self, group_id: str) -> Iterator[DirectoryUser]:
+        self.calls.append(f"expand {group_id}")
+        if group_id not in self.groups:
+            raise DirectoryError("That group is no longer in the directory.")
+        for number, member in enumerate(self.groups[group_id][1]):
+            if self.fail_after is not None and number >= self.fail_after:
+                raise DirectoryError("The directory server stopped answering.")
+            yield self.users[member]
+
+    def get_user(self, user_id: str) -> DirectoryUser | None:
+        return self.users.get(user_id)
+
+    def check(self) -> str:
+        return "in-memory directory"
+
+    def close(self) -> None:
+        return None

@@ -13,7 +13,6 @@ from tools.layers import LAYERS, library_violations, unit_cycles, violations
 NOT_YET_IN_THEIR_LAYER = frozenset(
     {
         "commands.backup.add_user -> sqlalchemy: listeners may not use sqlalchemy",
-        "commands.backup.user_settings -> sqlalchemy: listeners may not use sqlalchemy",
         "commands.errors -> sqlalchemy: listeners may not use sqlalchemy",
     }
 )

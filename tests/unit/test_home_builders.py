@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from blocks.home import HomeContent, RecentAction, home_view
-from commands.home_tab import LIST_MAX
+from bot.slack.home import LIST_MAX
 from console.blockkit import BlockKitLimits
 from tests.support.paths import BLOCKKIT_LIMITS
 from tests.unit.test_approval_builders import longest

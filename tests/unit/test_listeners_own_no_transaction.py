@@ -11,19 +11,7 @@ from pathlib import Path
 from tools.imports import ROOT
 
 STILL_OPENING = {
-    "commands.approvals": 4,
     "commands.backup.add_user": 4,
-    "commands.backup.cards": 3,
-    "commands.backup.command": 1,
-    "commands.backup.customer_search": 1,
-    "commands.backup.delete": 2,
-    "commands.backup.edit": 2,
-    "commands.backup.find": 1,
-    "commands.backup.lifecycle": 3,
-    "commands.backup.user_settings": 4,
-    "commands.enroll.invitations": 5,
-    "commands.enroll.invite": 14,
-    "commands.home_tab": 1,
 }
 UNITS_OF_WORK = {"transaction", "read", "write", "records"}
 

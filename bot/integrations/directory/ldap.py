@@ -1,8 +1,9 @@
 """The real directory: Active Directory or OpenLDAP through ldap3.
 
 Each operation opens its own connection (connect, StartTLS when asked, bind) and closes it at the
-end: a helpdesk searches a few times a minute, servers drop idle connections (AD after 15 min),
-and a fresh connection per call makes the object safe to share between Bolt's worker threads.
+end, except searches: a person waits for those, so their users and groups are asked for at once
+on two connections, each kept for the next search (ldap_pool: reused within a minute, never by two
+threads at once, dropped once the server has ended it).
 
 Group expansion streams. Member DNs come from the group's `member`/`uniqueMember` attribute,
 read with AD range retrieval (`member;range=1500-*`, ...) where the server splits it. They are
@@ -30,11 +31,12 @@ from __future__ import annotations
 import ssl
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from itertools import chain, islice
 from typing import Any, TypeVar
 
-from ldap3 import BASE, LEVEL, SUBTREE, Connection, Server, Tls
+from ldap3 import BASE, LEVEL, SUBTREE, Connection, Tls
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
@@ -44,6 +46,7 @@ from bot.integrations.directory.ldap_errors import (
     SIZE_LIMIT_EXCEEDED,
     ErrorWording,
 )
+from bot.integrations.directory.ldap_pool import ConnectionPool, discard, new_connection
 from bot.integrations.directory.ldap_values import (
     Entry,
     first_rdn,
@@ -131,6 +134,7 @@ class LdapDirectory:
         self.url = f"{'ldaps' if use_ssl else 'ldap'}://{host}:{port}"
         self._words = ErrorWording(host, port, self.url, base_dn, self._bind_dn, timeout)
         self._use_ssl = use_ssl
+        self._pool, self._helpers = ConnectionPool(), ThreadPoolExecutor(2, thread_name_prefix="ldap")
         self._tls = (
             Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=ca_certs_file) if use_ssl or starttls else None
         )
@@ -142,43 +146,36 @@ class LdapDirectory:
     # -- connections and errors ---------------------------------------------------------------
 
     @contextmanager
-    def _session(self) -> Iterator[Connection]:
-        # A new Server each time: ldap3's Server remembers an address that failed once as
-        # unavailable for minutes, so a shared one would keep failing after the directory is back.
-        server = Server(
+    def _session(self, *, reuse: bool = False) -> Iterator[Connection]:
+        """A bound connection; with `reuse`, one kept from an earlier search when there is one,
+        kept again afterwards unless the operation failed."""
+        kept = self._pool.take() if reuse else None
+        connection = kept or new_connection(
             self._host,
-            port=self._port,
-            use_ssl=self._use_ssl,
-            tls=self._tls,
-            get_info="NO_INFO",
-            connect_timeout=self._timeout,
+            self._port,
+            self._use_ssl,
+            self._tls,
+            self._timeout,
+            self._bind_dn,
+            self._bind_password,
         )
-        connection = Connection(
-            server,
-            user=self._bind_dn,
-            password=self._bind_password,
-            read_only=True,
-            raise_exceptions=False,
-            auto_range=False,  # ranges are followed by iter_ranged_values, streaming
-            return_empty_attributes=False,  # ldap3 mishandles it together with ranged attributes
-            auto_referrals=False,
-            # ldap3 packs receive_timeout into SO_RCVTIMEO as whole seconds (0.5 fails, 0 means
-            # never). Left unset, the socket keeps Server.connect_timeout - a float - for every
-            # later read, TLS handshake included, which is the behaviour wanted.
-            receive_timeout=None,
-        )
+        failed = True
         try:
-            connection.open()
-            if self._starttls and not connection.start_tls():
-                raise self._words.tls_failed(str(connection.result.get("message") or "StartTLS refused"))
-            if not connection.bind():
-                raise self._words.bind_refused(connection.result)
+            if kept is None:
+                connection.open()
+                if self._starttls and not connection.start_tls():
+                    raise self._words.tls_failed(str(connection.result.get("message") or "StartTLS refused"))
+                if not connection.bind():
+                    raise self._words.bind_refused(connection.result)
             yield connection
+            failed = bool(connection.closed)
         except (LDAPException, OSError) as exc:
             raise self._words.from_exception(exc) from exc
         finally:
-            with suppress(Exception):
-                connection.unbind()
+            if reuse and not failed:
+                self._pool.give_back(connection)
+            else:
+                discard(connection)
 
     # -- primitive reads -----------------------------------------------------------------------
 
@@ -239,12 +236,13 @@ class LdapDirectory:
         return entries[0][1] if entries else None
 
     def _limited(
-        self, conn: Connection, search_filter: str, attributes: Sequence[str], limit: int
+        self, search_filter: str, attributes: Sequence[str], limit: int
     ) -> tuple[list[tuple[str, Entry]], bool]:
-        conn.search(self._base, search_filter, SUBTREE, attributes=list(attributes), size_limit=limit + 1)
-        if conn.result.get("result") not in (0, SIZE_LIMIT_EXCEEDED):
-            raise self._words.operation_failed(conn.result)
-        found = _entries(conn)
+        with self._session(reuse=True) as conn:
+            conn.search(self._base, search_filter, SUBTREE, attributes=list(attributes), size_limit=limit + 1)
+            if conn.result.get("result") not in (0, SIZE_LIMIT_EXCEEDED):
+                raise self._words.operation_failed(conn.result)
+            found = _entries(conn)
         truncated = bool(conn.result.get("result") == SIZE_LIMIT_EXCEEDED or len(found) > limit)
         return found[:limit], truncated
 
@@ -257,9 +255,10 @@ class LdapDirectory:
             # one, which would make `Jo<NUL>` find what `Jo` finds.
             return SearchResult(users=[], groups=[], truncated=False)
         user_filter, group_filter = self._profile.search_filters(needle, mode)
-        with self._session() as conn:
-            users, more_users = self._limited(conn, user_filter, self._profile.user_attributes, limit)
-            groups, more_groups = self._limited(conn, group_filter, self._profile.group_attributes, limit)
+        # Groups on a second connection, at the same time: a person waits for both.
+        asking = self._helpers.submit(self._limited, group_filter, self._profile.group_attributes, limit)
+        users, more_users = self._limited(user_filter, self._profile.user_attributes, limit)
+        groups, more_groups = asking.result()
         found_users = [self._profile.user_from_entry(dn, entry) for dn, entry in users]
         found_groups = [self._profile.group_from_entry(dn, entry) for dn, entry in groups]
         found_users.sort(key=lambda user: (user.display_name.casefold(), user.id))
@@ -403,8 +402,7 @@ class LdapDirectory:
             yield from self._resolve_by_rdn(conn, dict(items[len(items) // 2 :]), attributes)
 
     def check(self) -> str:
-        with self._session() as conn:
-            found, more = self._limited(conn, self._profile.user_filter, ["1.1"], _COUNT_CAP)
+        found, more = self._limited(self._profile.user_filter, ["1.1"], _COUNT_CAP)
         if not found:
             raise DirectoryError(
                 f"the directory at {self._where} answered, but no users match the {self._profile.name} "
@@ -417,4 +415,5 @@ class LdapDirectory:
         )
 
     def close(self) -> None:
-        return None  # connections live for one operation each
+        self._helpers.shutdown(wait=False)
+        self._pool.close()

@@ -1,7 +1,7 @@
 """user imports: a checked CSV file's rows, kept for Import and created one by one
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03 12:57:33.231027
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 import bot.db
 
-revision: str = '0013'
-down_revision: str | None = '0012'
+revision: str = '0014'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
