@@ -28,7 +28,8 @@ from bot.config import Settings
 from bot.db import Database
 from bot.deps import Deps
 from bot.enrollment.approvals import drop_held_batch, record_held_device, release_held_batch
-from bot.enrollment.delivery import EnrollmentDelivery, EnrollmentLinks
+from bot.enrollment.delivery import EnrollmentDelivery
+from bot.enrollment.links import EnrollmentLinks
 from bot.integrations.backup.factory import build_platform
 from bot.integrations.backup.port import BackupPlatform
 from bot.integrations.calls import IntegrationCalls, ObservedDirectory
