@@ -17,8 +17,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.block_elements import FileInputElement
 from slack_sdk.models.views import View
 
+from blocks.backup.fields import customer_select
 from blocks.backup.metadata import _Carried
-from blocks.backup.modals import customer_select
 from blocks.text import SECTION_TEXT_MAX, escape, mention, mrkdwn, plain
 from bot.accounts.import_models import RowState
 from bot.accounts.imports import COLUMNS, MAX_ROWS, CheckedRow, RowError

@@ -8,19 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from bot.accounts.forms import BackupSettings, NewUser
+from bot.accounts.forms import NewUser
 from bot.accounts.import_models import ImportRow, RowState, UserImport
 from bot.accounts.imports import CheckedFile, CheckedRow, CustomerRules
-from bot.accounts.models import BackupRole, BackupUser, NotificationLevel, Role
+from bot.accounts.models import BackupUser
 from bot.audit.service import record
 from bot.customers.service import get_customer
 from bot.errors import InvalidState, NotFound
-from bot.integrations.backup.port import Quotas
 from bot.once import insert_once, spend_once
 from bot.outbox.service import enqueue, enqueue_many, enqueue_once
 
@@ -35,23 +34,6 @@ class ImportJob(StrEnum):
     ROW = "accounts.import_row"
     CARD = "accounts.import_card"
     CARD_REFRESH = "accounts.import_card_refresh"
-
-
-class CreateOrHold(Protocol):
-    """Add New User's service: the user created (a `CreatedUser`), or anything else when the
-    approval policy held it (the approval request)."""
-
-    def __call__(
-        self,
-        session: Session,
-        *,
-        new_user: NewUser,
-        backup: BackupSettings | None,
-        actor: str,
-        now: datetime,
-        request_key: str,
-        channel_id: str | None,
-    ) -> object: ...
 
 
 def customer_rules(
@@ -70,37 +52,12 @@ def customer_rules(
 
 
 def row_values(row: CheckedRow) -> dict[str, Any]:
-    user, backup = row.new_user, row.backup
-    values: dict[str, Any] = {**vars(user), "role": user.role.value}
-    if backup is not None:
-        values.update(
-            subscription_id=backup.subscription_id,
-            notification_level=backup.notification_level.value,
-            backup_role=backup.backup_role.value,
-        )
-    return values
+    """The checked row as Add New User's request carries it (its Backup settings inside)."""
+    return row.new_user.model_copy(update={"backup": row.backup}).model_dump(mode="json")
 
 
-def values_row(values: dict[str, Any]) -> tuple[NewUser, BackupSettings | None]:
-    new_user = NewUser(
-        customer_id=int(values["customer_id"]),
-        first_name=str(values["first_name"]),
-        last_name=str(values["last_name"]),
-        email=str(values["email"]),
-        role=Role(values["role"]),
-        address=values.get("address"),
-        phone=values.get("phone"),
-        notification_email=values.get("notification_email"),
-    )
-    if values.get("subscription_id") is None:
-        return new_user, None
-    backup = BackupSettings(
-        subscription_id=int(values["subscription_id"]),
-        notification_level=NotificationLevel(values["notification_level"]),
-        backup_role=BackupRole(values["backup_role"]),
-        quotas=Quotas(),
-    )
-    return new_user, backup
+def values_row(values: dict[str, Any]) -> NewUser:
+    return NewUser.model_validate(values)
 
 
 def prepare_import(
