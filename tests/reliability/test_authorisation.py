@@ -174,7 +174,49 @@ def _failed_invitation(matrix: Matrix, email: str) -> None:
     matrix.app.wait_for_outbox()
 
 
-def test_every_button_and_modal_action(matrix: Matrix, slack_emulator: SlackEmulator) -> None:
+def _card_click(emu: SlackEmulator, name: str, action_id: str) -> Callable[[str], object]:
+    """The button on the card in #helpdesk that names `name`."""
+    return lambda person: emu.person(person).click(_card(emu, name), action_id)
+
+
+def _own_ephemeral_click(
+    emu: SlackEmulator, command: str, header: str, action_id: str
+) -> Callable[[str], None]:
+    """The person types the command and clicks the button on the answer only they see."""
+    name, _, text = command.partition(" ")
+
+    def act(person: str) -> None:
+        shown = len(emu.ephemerals(user=person))
+        emu.person(person).slash(name, text, channel=HELPDESK_CHANNEL)
+        emu.wait_until(lambda: len(emu.ephemerals(user=person)) > shown)
+        emu.person(person).click(_ephemeral(emu, person, header), action_id)
+
+    return act
+
+
+def _others_ephemeral_click(
+    emu: SlackEmulator, command: str, header: str, action_id: str
+) -> Callable[[str], object]:
+    """The button on the answer Helen got to the command, clicked by someone else (a forger)."""
+    name, _, text = command.partition(" ")
+    emu.person(HELEN).slash(name, text, channel=HELPDESK_CHANNEL)
+    shown = _ephemeral(emu, HELEN, header)
+    return lambda person: ephemeral_click(emu, person, shown, action_id)
+
+
+Row = tuple[str, Callable[[str], object], Callable[[str], object], Callable[[str, str], object]]
+
+
+def _try_every_row(matrix: Matrix, rows: list[Row]) -> None:
+    for surface, refused_act, allowed_act, works in rows:
+        for person in REFUSED:
+            matrix.cell(surface, person, refused_act, refusal=HELPDESK_REFUSAL)
+        for person in ALLOWED:
+            matrix.cell(surface, person, allowed_act, works=works)
+    matrix.assert_all_passed()
+
+
+def test_every_button_on_backup_user_cards_and_lists(matrix: Matrix, slack_emulator: SlackEmulator) -> None:
     emu = slack_emulator
     helen = emu.person(HELEN)
     add_user_with_backup(helen, "Globex", email="alice@globex.example")
@@ -182,7 +224,44 @@ def test_every_button_and_modal_action(matrix: Matrix, slack_emulator: SlackEmul
     add_user_without_backup(helen, "Globex", first="Fay", last="Failed", email="fay@globex.example")
     _many_users(matrix, 21)
     _failed_provisioning(matrix, "fay@globex.example")
-    view = open_invite(helen)
+
+    def retry_provisioning(person: str) -> None:
+        _failed_provisioning(matrix, "fay@globex.example")
+        emu.person(person).click(_card(emu, "Fay Failed"), "backup.user.retry_provisioning")
+
+    users = "users Globex"
+    rows: list[Row] = [
+        (
+            "Activate (user card)",
+            _card_click(emu, "alice@globex.example", "backup.user.activate"),
+            _card_click(emu, "alice@globex.example", "backup.user.activate"),
+            says("Activation e-mail for", "sent moments ago"),
+        ),
+        (
+            "Assign service (user card)",
+            _card_click(emu, "Bob Plain", "backup.user.assign_service"),
+            _card_click(emu, "Bob Plain", "backup.user.assign_service"),
+            modal_opened(emu, "backup.assign_service"),
+        ),
+        (
+            "Retry (user card, platform failed)",
+            _card_click(emu, "Fay Failed", "backup.user.retry_provisioning"),
+            retry_provisioning,
+            says("Trying again to finish Fay Failed"),
+        ),
+        (
+            "Next (users list)",
+            _others_ephemeral_click(emu, f"/backup {users}", "backup users", "backup.users.page.next"),
+            _own_ephemeral_click(emu, f"/backup {users}", "backup users", "backup.users.page.next"),
+            says("Showing 21 to"),
+        ),
+    ]
+    _try_every_row(matrix, rows)
+
+
+def test_every_button_on_invitations_and_batch_cards(matrix: Matrix, slack_emulator: SlackEmulator) -> None:
+    emu = slack_emulator
+    view = open_invite(emu.person(HELEN))
     search(view, "Jo")
     add_result(view, "John Doe")
     add_result(view, "Mary Johnson")
@@ -191,25 +270,7 @@ def test_every_button_and_modal_action(matrix: Matrix, slack_emulator: SlackEmul
     assert view.submit().closed
     matrix.app.wait_for_outbox()
     _failed_invitation(matrix, "mary.johnson@example.com")
-
-    def card_click(name: str, action_id: str) -> Callable[[str], object]:
-        return lambda person: emu.person(person).click(_card(emu, name), action_id)
-
-    def own_ephemeral_click(command: str, text: str, header: str, action_id: str) -> Callable[[str], None]:
-        def act(person: str) -> None:
-            shown = len(emu.ephemerals(user=person))
-            emu.person(person).slash(command, text, channel=HELPDESK_CHANNEL)
-            emu.wait_until(lambda: len(emu.ephemerals(user=person)) > shown)
-            emu.person(person).click(_ephemeral(emu, person, header), action_id)
-
-        return act
-
-    def others_ephemeral_click(
-        command: str, text: str, header: str, action_id: str
-    ) -> Callable[[str], object]:
-        helen.slash(command, text, channel=HELPDESK_CHANNEL)
-        shown = _ephemeral(emu, HELEN, header)
-        return lambda person: ephemeral_click(emu, person, shown, action_id)
+    status = "/enroll status john.doe@example.com"
 
     def revoke(person: str) -> None:
         with matrix.db.transaction() as session:  # live again, as after a Resend
@@ -218,101 +279,48 @@ def test_every_button_and_modal_action(matrix: Matrix, slack_emulator: SlackEmul
                 .where(Invitation.email == "john.doe@example.com")
                 .values(state=InvitationState.SENT)
             )
-        own_ephemeral_click(
-            "/enroll", "status john.doe@example.com", "Enrollment status", "enroll.invitation.revoke"
-        )(person)
+        _own_ephemeral_click(emu, status, "Enrollment status", "enroll.invitation.revoke")(person)
 
     def retry_batch(person: str) -> None:
         _failed_invitation(matrix, "mary.johnson@example.com")
         emu.person(person).click(_card(emu, "Enrollment invitations"), "enroll.batch.retry")
 
-    def retry_provisioning(person: str) -> None:
-        _failed_provisioning(matrix, "fay@globex.example")
-        emu.person(person).click(_card(emu, "Fay Failed"), "backup.user.retry_provisioning")
+    def on_status(action_id: str) -> tuple[Callable[[str], object], Callable[[str], object]]:
+        return (
+            _others_ephemeral_click(emu, status, "Enrollment status", action_id),
+            _own_ephemeral_click(emu, status, "Enrollment status", action_id),
+        )
 
-    rows: list[tuple[str, Callable[[str], object], Callable[[str], object], Callable[[str, str], object]]] = [
-        (
-            "Activate (user card)",
-            card_click("alice@globex.example", "backup.user.activate"),
-            card_click("alice@globex.example", "backup.user.activate"),
-            says("Activation e-mail for", "sent moments ago"),
-        ),
-        (
-            "Assign service (user card)",
-            card_click("Bob Plain", "backup.user.assign_service"),
-            card_click("Bob Plain", "backup.user.assign_service"),
-            modal_opened(emu, "backup.assign_service"),
-        ),
-        (
-            "Retry (user card, platform failed)",
-            card_click("Fay Failed", "backup.user.retry_provisioning"),
-            retry_provisioning,
-            says("Trying again to finish Fay Failed"),
-        ),
-        (
-            "Next (users list)",
-            others_ephemeral_click("/backup", "users Globex", "backup users", "backup.users.page.next"),
-            own_ephemeral_click("/backup", "users Globex", "backup users", "backup.users.page.next"),
-            says("Showing 21 to"),
-        ),
+    rows: list[Row] = [
         (
             "Resend (invitation)",
-            others_ephemeral_click(
-                "/enroll", "status john.doe@example.com", "Enrollment status", "enroll.invitation.resend"
-            ),
-            own_ephemeral_click(
-                "/enroll", "status john.doe@example.com", "Enrollment status", "enroll.invitation.resend"
-            ),
+            *on_status("enroll.invitation.resend"),
             says("invitation is on its way to john.doe@example.com"),
         ),
         (
             "Extend (invitation)",
-            others_ephemeral_click(
-                "/enroll", "status john.doe@example.com", "Enrollment status", "enroll.invitation.extend"
-            ),
-            own_ephemeral_click(
-                "/enroll", "status john.doe@example.com", "Enrollment status", "enroll.invitation.extend"
-            ),
+            *on_status("enroll.invitation.extend"),
             modal_opened(emu, "enroll.invitation.extend_days"),
         ),
         (
             "Revoke (invitation)",
-            others_ephemeral_click(
-                "/enroll", "status john.doe@example.com", "Enrollment status", "enroll.invitation.revoke"
-            ),
+            _others_ephemeral_click(emu, status, "Enrollment status", "enroll.invitation.revoke"),
             revoke,
             says("Revoked the iOS invitation of john.doe@example.com"),
         ),
         (
             "Invite another device (invitation)",
-            others_ephemeral_click(
-                "/enroll",
-                "status john.doe@example.com",
-                "Enrollment status",
-                "enroll.invitation.another_device",
-            ),
-            own_ephemeral_click(
-                "/enroll",
-                "status john.doe@example.com",
-                "Enrollment status",
-                "enroll.invitation.another_device",
-            ),
+            *on_status("enroll.invitation.another_device"),
             says("Another invitation is on its way to John Doe (john.doe@example.com)"),
         ),
         (
             "Retry (batch card)",
-            card_click("Enrollment invitations", "enroll.batch.retry"),
+            _card_click(emu, "Enrollment invitations", "enroll.batch.retry"),
             retry_batch,
             says("Trying again to send the invitations"),
         ),
     ]
-    for surface, refused_act, allowed_act, works in rows:
-        for person in REFUSED:
-            matrix.cell(surface, person, refused_act, refusal=HELPDESK_REFUSAL)
-        for person in ALLOWED:
-            matrix.cell(surface, person, allowed_act, works=works)
-
-    matrix.assert_all_passed()
+    _try_every_row(matrix, rows)
 
 
 # --- inside the modals: every action of Send Enrollment Invitation and of Add New User ---------
