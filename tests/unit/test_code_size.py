@@ -35,8 +35,6 @@ FUNCTIONS_OVER: dict[str, int] = {
     "bot.customers.sync:apply_customers": 76,
     "bot.enrollment.batches:send_batch": 100,
     "bot.enrollment.devices:record_device": 67,
-    "bot.integrations.mail.smtp_errors:translate": 94,
-    "bot.outbox.worker:OutboxWorker._record": 62,
     "bot.web.enrollment:enrollment_routes": 114,
     "bot.web.pages:page_routes": 69,
 }
