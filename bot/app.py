@@ -94,6 +94,13 @@ def _acks_first(body: dict[str, Any]) -> bool:
     return bool(body.get("command")) or body.get("type") == "block_actions"
 
 
+def _options_request(body: dict[str, Any]) -> bool:
+    """An options request (a person typing into a type-ahead field) only reads, carries nothing
+    unique (no trigger_id) and is never retried by Slack: the same text typed again within a second
+    is the same signed body, and must be answered again, not refused as a replay or a retry."""
+    return body.get("type") == "block_suggestion"
+
+
 def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
     assert deps.settings.slack_signing_secret is not None
     seal = MetadataSeal(deps.tokens)
@@ -133,9 +140,11 @@ def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
     replays = ReplayGuard()
 
     @app.middleware
-    def refuse_replays(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+    def refuse_replays(
+        req: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
         # After Bolt's own check: only a correctly signed, fresh request gets here.
-        if "x-slack-retry-num" not in req.headers:
+        if "x-slack-retry-num" not in req.headers and not _options_request(body):
             timestamp = (req.headers.get("x-slack-request-timestamp") or [""])[0]
             signature = (req.headers.get("x-slack-signature") or [""])[0]
             if signature and not replays.first_time(timestamp, signature):
@@ -153,7 +162,7 @@ def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
         context: BoltContext,
         next: Callable[[], BoltResponse],
     ) -> BoltResponse | None:
-        if body.get("type") == "url_verification" or body.get("ssl_check"):
+        if body.get("type") == "url_verification" or body.get("ssl_check") or _options_request(body):
             return next()
         key = request_key(body, req.raw_body)
         ack = context.ack
