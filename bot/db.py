@@ -99,6 +99,8 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+# The commit of this transaction returns before its WAL is on disk (see Database.transaction).
+LAZY_COMMIT = "SET LOCAL synchronous_commit TO OFF"
 # A pooled connection idle for longer than this is pinged before use (see _check_on_checkout).
 IDLE_PING_AFTER = 30.0
 
@@ -107,11 +109,14 @@ def _server_has_spoken(dbapi_connection: Any) -> bool:
     """Whether the server sent anything to a connection that is idle between units of work: only
     its goodbye can come then (PostgreSQL's FATAL message before it closes the connection on a
     restart or a terminated backend, or the end of the stream)."""
+    # poll, not select: select refuses descriptors above FD_SETSIZE (1024), which a busy server
+    # with many sockets open reaches, and every checkout would then count as a dead connection.
+    poller = select.poll()
     try:
-        readable, _, _ = select.select([dbapi_connection.fileno()], [], [], 0)
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 def _check_on_checkout(engine: Engine) -> None:
@@ -168,16 +173,27 @@ class Database:
         return self.engine.dialect.name == "postgresql"
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One transaction: commits when the block ends, rolls back if it raises."""
+    def transaction(self, *, durable: bool = True) -> Iterator[Session]:
+        """One transaction: commits when the block ends, rolls back if it raises.
+
+        `durable=False`, for state whose loss would only make a person or deskops do something
+        again: on PostgreSQL the commit does not wait for its WAL to reach the disk (that wait,
+        an fsync, is most of a short write's time on a busy disk). Only a crash of the database
+        server within a fraction of a second can lose it, never one of deskops; and any later
+        durable commit writes it to disk too, the WAL being written in order."""
         with self._writer or nullcontext(), self.sessions() as session, session.begin():
+            if not durable and self.is_postgresql:
+                session.execute(text(LAZY_COMMIT))
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, *, durable: bool = True) -> Iterator[Connection]:
         """A transaction on a Core connection, for a few statements where an ORM session would
-        cost more than the work (e.g. claiming Slack request keys while a request waits)."""
+        cost more than the work (e.g. claiming Slack request keys while a request waits);
+        `durable` as for transaction()."""
         with self._writer or nullcontext(), self.engine.begin() as connection:
+            if not durable and self.is_postgresql:
+                connection.exec_driver_sql(LAZY_COMMIT)
             yield connection
 
     @contextmanager

@@ -10,7 +10,7 @@ from bot.mailrelay.models import MailRelaySlot, MailRelayState
 from bot.outbox.models import OutboxMessage
 from bot.reminders.models import Reminder
 from bot.request_keys import RequestKey
-from bot.scheduler.models import SchedulerRun, scheduled_jobs
+from bot.scheduler.models import SchedulerRun
 from bot.slack.models import PostedMessage
 
 __all__ = [
@@ -34,5 +34,4 @@ __all__ = [
     "SchedulerRun",
     "ServiceAssignment",
     "Subscription",
-    "scheduled_jobs",
 ]

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 
 from bot.access_file import read_access_file
+from bot.accounts.administrators import create_held_user
+from bot.accounts.deletion import delete_held_user
 from bot.accounts.delivery import AccountDelivery
 from bot.app import TimedExecutor, create_app
-from bot.approvals.administrators import create_held_user
-from bot.approvals.deletions import delete_held_user
 from bot.approvals.executors import Executors
 from bot.approvals.policy import ApprovalKind
 from bot.clock import Clock, SystemClock
@@ -27,9 +27,9 @@ from bot.config import Settings
 from bot.db import Database
 from bot.deps import Deps
 from bot.enrollment.approvals import drop_held_batch, record_held_device, release_held_batch
-from bot.enrollment.delivery import EnrollmentDelivery, EnrollmentLinks
+from bot.enrollment.delivery import EnrollmentDelivery
+from bot.enrollment.links import EnrollmentLinks
 from bot.integrations.backup.factory import build_platform
-from bot.integrations.backup.port import BackupPlatform
 from bot.integrations.calls import IntegrationCalls, ObservedDirectory
 from bot.integrations.directory.factory import build_directory
 from bot.integrations.directory.ldap import LdapDirectory
@@ -43,9 +43,9 @@ from bot.mailrelay.pacing import RelayLimits, RelayPacer
 from bot.mailrelay.slots import DatabaseSlots
 from bot.outbox.service import ENQUEUED_FLAG, oldest_undelivered, pending_count
 from bot.outbox.worker import OutboxHandler, OutboxWorker
+from bot.scheduler.jobs import build_jobs
 from bot.scheduler.runner import last_successes
-from bot.scheduler.service import JobScheduler
-from bot.scheduler.wiring import build_scheduler
+from bot.scheduler.service import JobScheduler, replica_name
 from bot.slack.access import HelpdeskAccess, SlackPrincipals
 from bot.slack.approvals import ApprovalDelivery
 from bot.slack.batch_cards import BatchCards
@@ -85,16 +85,16 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
         tokens=LinkTokens(load_or_create_key(secret_key, Path(settings.secret_key_file))),
         directory=observed(directory_from_settings(settings), calls),
         calls=calls,
-        executors=build_executors(settings, platform),
+        executors=build_executors(settings),
     )
 
 
-def build_executors(settings: Settings, platform: BackupPlatform) -> Executors:
+def build_executors(settings: Settings) -> Executors:
     """Every kind of held action approvers can approve, and what carries it out."""
     executors = Executors()
     executors.register(
         ApprovalKind.ADMINISTRATOR,
-        partial(create_held_user, platform=platform, audit_channel=settings.audit_channel),
+        partial(create_held_user, audit_channel=settings.audit_channel),
     )
     executors.register(ApprovalKind.USER_DELETION, delete_held_user)
     executors.register(ApprovalKind.INVITATION_BATCH, release_held_batch, on_closed=drop_held_batch)
@@ -206,6 +206,12 @@ def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
     for part in (accounts, enrollment, user_cards, batch_cards, approvals, reminders, digest):
         handlers.update(part.handlers())
     return handlers
+
+
+def build_scheduler(deps: Deps) -> JobScheduler:
+    """This replica's scheduler, with the jobs this configuration runs."""
+    jobs = build_jobs(deps.settings, platform=deps.platform, db=deps.db, executors=deps.executors)
+    return JobScheduler(deps.db, deps.clock, jobs, replica=replica_name())
 
 
 @dataclass

@@ -138,7 +138,8 @@ def search_directory(
         except DirectoryError as error:
             problem = str(error)
     shown = reading.result()
-    with db.transaction() as session:
+    # Not durable: a search lost in a crash of the database server is searched again.
+    with db.transaction(durable=False) as session:
         draft = drafts.owned_draft(session, command.form.draft_id, command.form.owner)
         state = drafts.record_search(
             session, draft, text=text, mode=command.mode, result=result, problem=problem, now=now

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from apscheduler.triggers.cron import CronTrigger
@@ -118,32 +118,34 @@ def customers_sync(platform: BackupPlatform) -> Callable[[datetime], Callable[[S
     return prepare
 
 
-def build_jobs(
-    settings: Settings,
-    *,
-    platform: BackupPlatform | None = None,
-    db: Database | None = None,
-    executors: Executors | None = None,
-) -> list[ScheduledJob]:
-    """The jobs this configuration runs; `platform` is the backup platform (needed with
-    BACKUP_PROVIDER=acronis, whose customers are synced) and `db` the database the activation
-    read-back reads before it asks the platform (with a platform that keeps its own accounts)."""
-    every = timedelta(seconds=settings.scheduler_interval_seconds)
+# Interval jobs count from this instant on every replica, so replicas agree on each due time
+# (which is the slot a run claims); a trigger's default start, its creation plus one interval,
+# would differ from one process to the next.
+INTERVALS_FROM = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def every(interval: timedelta) -> IntervalTrigger:
+    return IntervalTrigger(seconds=int(interval.total_seconds()), start_date=INTERVALS_FROM, timezone=UTC)
+
+
+def helpdesk_jobs(settings: Settings, executors: Executors) -> list[ScheduledJob]:
+    """Approvals, reminders, the digest and housekeeping: what every configuration runs."""
+    tick = timedelta(seconds=settings.scheduler_interval_seconds)
     at = settings.digest_time
-    jobs = [
+    return [
         ScheduledJob(
             id=JobId.APPROVALS,
-            description=f"approval expiry and re-notification every {every}",
-            trigger=IntervalTrigger(seconds=settings.scheduler_interval_seconds),
-            work=approvals_work(settings, executors or Executors()),
-            grace=every * 2,
+            description=f"approval expiry and re-notification every {tick}",
+            trigger=every(tick),
+            work=approvals_work(settings, executors),
+            grace=tick * 2,
         ),
         ScheduledJob(
             id=JobId.REMINDERS,
-            description=f"invitation expiry and reminders every {every}",
-            trigger=IntervalTrigger(seconds=settings.scheduler_interval_seconds),
+            description=f"invitation expiry and reminders every {tick}",
+            trigger=every(tick),
             work=reminders_work(settings),
-            grace=every * 2,
+            grace=tick * 2,
         ),
         ScheduledJob(
             id=JobId.DIGEST,
@@ -156,36 +158,59 @@ def build_jobs(
         ScheduledJob(
             id=JobId.HOUSEKEEPING,
             description=f"housekeeping every {HOUSEKEEPING_EVERY}",
-            trigger=IntervalTrigger(seconds=int(HOUSEKEEPING_EVERY.total_seconds())),
+            trigger=every(HOUSEKEEPING_EVERY),
             work=housekeeping,
             grace=HOUSEKEEPING_EVERY,
         ),
     ]
+
+
+def customers_sync_job(settings: Settings, platform: BackupPlatform) -> ScheduledJob:
+    sync_every = timedelta(hours=settings.customers_sync_interval_hours)
+    return ScheduledJob(
+        id=JobId.CUSTOMERS_SYNC,
+        description=f"customers and subscriptions from {platform.name} every {sync_every}",
+        trigger=every(sync_every),
+        prepare=customers_sync(platform),
+        grace=sync_every,
+    )
+
+
+def with_activation_read_back(
+    settings: Settings, jobs: list[ScheduledJob], db: Database, platform: BackupPlatform
+) -> list[ScheduledJob]:
+    """With a platform that keeps its own accounts: the activation sync, and reminders that read
+    back the users they would remind first."""
+    tick = timedelta(seconds=settings.scheduler_interval_seconds)
+    read_first = reminders_with_read_back(settings, db, platform, reminders_work(settings))
+    return [
+        replace(job, work=None, prepare=read_first) if job.id == JobId.REMINDERS else job for job in jobs
+    ] + [
+        ScheduledJob(
+            id=JobId.ACTIVATION_SYNC,
+            description=f"activation read back from {platform.name} every {tick}",
+            trigger=every(tick),
+            prepare=activation_sync(db, platform),
+            grace=tick * 2,
+        )
+    ]
+
+
+def build_jobs(
+    settings: Settings,
+    *,
+    platform: BackupPlatform | None = None,
+    db: Database | None = None,
+    executors: Executors | None = None,
+) -> list[ScheduledJob]:
+    """The jobs this configuration runs; `platform` is the backup platform (needed with
+    BACKUP_PROVIDER=acronis, whose customers are synced) and `db` the database the activation
+    read-back reads before it asks the platform (with a platform that keeps its own accounts)."""
+    jobs = helpdesk_jobs(settings, executors or Executors())
     if settings.backup_provider is BackupProviderName.ACRONIS:
         if platform is None:
             raise ValueError("BACKUP_PROVIDER=acronis: the customers sync job needs the backup platform")
-        sync_every = timedelta(hours=settings.customers_sync_interval_hours)
-        jobs.append(
-            ScheduledJob(
-                id=JobId.CUSTOMERS_SYNC,
-                description=f"customers and subscriptions from {platform.name} every {sync_every}",
-                trigger=IntervalTrigger(seconds=int(sync_every.total_seconds())),
-                prepare=customers_sync(platform),
-                grace=sync_every,
-            )
-        )
+        jobs.append(customers_sync_job(settings, platform))
     if platform is not None and platform.keeps_accounts and db is not None:
-        jobs.append(
-            ScheduledJob(
-                id=JobId.ACTIVATION_SYNC,
-                description=f"activation read back from {platform.name} every {every}",
-                trigger=IntervalTrigger(seconds=settings.scheduler_interval_seconds),
-                prepare=activation_sync(db, platform),
-                grace=every * 2,
-            )
-        )
-        read_first = reminders_with_read_back(settings, db, platform, reminders_work(settings))
-        jobs = [
-            replace(job, work=None, prepare=read_first) if job.id == JobId.REMINDERS else job for job in jobs
-        ]
+        jobs = with_activation_read_back(settings, jobs, db, platform)
     return jobs

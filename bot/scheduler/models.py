@@ -1,25 +1,13 @@
-"""Tables of the scheduler: APScheduler's job store, and a claim per job run.
-
-`apscheduler_jobs` is APScheduler 3's SQLAlchemyJobStore table, declared here so that Alembic
-owns it like every other table (the store is told never to create it).
-"""
+"""The scheduler's table: a claim per job run (the schedule itself is in each replica's memory)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Float, LargeBinary, String, Table, Unicode, UniqueConstraint
+from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db import Base
-
-scheduled_jobs = Table(
-    "apscheduler_jobs",
-    Base.metadata,
-    Column("id", Unicode(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", LargeBinary, nullable=False),
-)
 
 
 class SchedulerRun(Base):

@@ -37,15 +37,15 @@ log = logging.getLogger(__name__)
 
 
 def due_time_slot(now: datetime, due_at: datetime | None) -> str | None:
-    """The default slot: the time the run was due (the same on every replica, which share the
-    job store), or now for a run started by hand."""
+    """The default slot: the time the run was due (the same on every replica, which compute it
+    from the same trigger), or now for a run started by hand."""
     return (due_at or now).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
 class ScheduledJob:
     id: str
-    # Says what runs when; a changed description replaces the stored job (e.g. a new DIGEST_TIME).
+    # Says what runs when, for the log (e.g. "daily digest at 08:30 Europe/Amsterdam").
     description: str
     trigger: BaseTrigger
     # The work, in the run's transaction; returns a short summary for the log.

@@ -87,7 +87,10 @@ class RequestClaims:
 
     def _write(self, batch: list[_Claim]) -> None:
         try:
-            with self.db.write() as connection:
+            # Not durable: a claim lost in a crash of the database server lets a retry of its
+            # request through once more, and Slack retries only requests it had no ack for; any
+            # durable commit after it (the listener's own) writes it to disk as well.
+            with self.db.write(durable=False) as connection:
                 firsts = claim_many(connection, [item.key for item in batch], now=self.clock.now())
             for item in batch:  # the same key twice in one batch: only the first one is first
                 item.first = item.key in firsts

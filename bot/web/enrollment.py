@@ -15,8 +15,8 @@ from starlette.routing import BaseRoute, Route
 
 from bot.deps import Deps
 from bot.enrollment.approvals import enroll_or_request_approval
-from bot.enrollment.delivery import EnrollmentLinks
 from bot.enrollment.devices import InvitationLinkInvalid, LinkProblem, WrongPlatform, open_invitation
+from bot.enrollment.links import EnrollmentLinks
 from bot.enrollment.models import Platform
 from bot.i18n.catalogs import N_
 from bot.qr import qr_data_uri

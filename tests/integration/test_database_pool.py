@@ -3,6 +3,8 @@ gets it, without a ping round trip for each unit of work on a connection in use.
 
 from __future__ import annotations
 
+import os
+import resource
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,17 +15,16 @@ from sqlalchemy import text
 
 import bot.db
 from bot.db import Database
-from tests.support.database import create_postgres_database, drop_postgres_database
-
-NAME = "deskops_test_pool"
+from tests.support.database import create_postgres_database, drop_postgres_database, run_database_name
 
 
 @pytest.fixture
 def db() -> Iterator[Database]:
-    database = Database(create_postgres_database(NAME, migrated=False))
+    name = run_database_name("deskops_test_pool")
+    database = Database(create_postgres_database(name, migrated=False))
     yield database
     database.dispose()
-    drop_postgres_database(NAME)
+    drop_postgres_database(name)
 
 
 def _backend(db: Database) -> int:
@@ -64,3 +65,22 @@ def test_a_connection_in_use_is_not_pinged_and_one_left_idle_is(
     time.sleep(0.01)
     assert _backend(db) == first
     assert len(pings) == 1
+
+
+@pytest.fixture
+def many_open_files() -> Iterator[None]:
+    """Descriptors held open up to past select()'s FD_SETSIZE (1024), as on a busy server."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.fail(f"the open-files limit ({hard}) is too low for this test")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    yield
+    for fd in held:
+        os.close(fd)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_live_connection_on_a_high_descriptor_is_kept(db: Database, many_open_files: None) -> None:
+    first = _backend(db)
+    assert _backend(db) == first

@@ -1,7 +1,7 @@
-"""The scheduler on SQLite and PostgreSQL: a slot runs once (also when two runners race), a failed
-run leaves no claim, APScheduler fires jobs from the job store in the database, keeps their
-schedule across restarts and catches up a run missed within its grace time, the digest fires at
-08:30 Amsterdam time across the daylight-saving changes, and housekeeping forgets old rows."""
+"""The scheduler on SQLite and PostgreSQL: a slot runs once (also when two runners or two
+schedulers race), a failed run leaves no claim, APScheduler fires due jobs, a start catches up a
+run missed within its grace time (once) and skips one missed beyond it, the digest fires at 08:30
+Amsterdam time across the daylight-saving changes, and housekeeping forgets old rows."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,9 +21,9 @@ from bot.db import Database
 from bot.enrollment.models import InviteDraft
 from bot.request_keys import claim
 from bot.scheduler.jobs import JobId, build_jobs, housekeeping
-from bot.scheduler.models import SchedulerRun, scheduled_jobs
+from bot.scheduler.models import SchedulerRun
 from bot.scheduler.runner import JobRunner, RunOutcome, ScheduledJob
-from bot.scheduler.service import JobScheduler, JobStore, RunnerExecutor, Scheduler
+from bot.scheduler.service import JobScheduler, latest_due_time
 
 NOW = datetime(2026, 3, 27, 9, 0, tzinfo=UTC)
 
@@ -54,9 +53,17 @@ class Counter:
         return f"run {len(self.runs)}"
 
 
-def job(work: Counter, *, every: float = 3600, description: str = "counting") -> ScheduledJob:
+def job(
+    work: Counter, *, every: float = 3600, first_due: datetime | None = None, grace: float = 600
+) -> ScheduledJob:
+    """A counting job every `every` seconds, counted from `first_due` (default: one interval from
+    now, APScheduler's own default)."""
     return ScheduledJob(
-        id="count", description=description, trigger=IntervalTrigger(seconds=every), work=work
+        id="count",
+        description="counting",
+        trigger=IntervalTrigger(seconds=every, start_date=first_due, timezone=UTC),
+        work=work,
+        grace=timedelta(seconds=grace),
     )
 
 
@@ -124,21 +131,7 @@ def wait_for(predicate: object, timeout: float = 8.0) -> None:
     raise AssertionError("timed out")
 
 
-def set_next_run(db: Database, job_id: str, when: datetime) -> None:
-    """Move a stored job's next run in the job store (no scheduler running here)."""
-    store = JobStore(db.engine)
-    store.start(BackgroundScheduler(timezone=UTC), "default")
-    stored = store.lookup_job(job_id)
-    stored.next_run_time = when
-    store.update_job(stored)
-
-
-def stored_next_run(db: Database) -> float | None:
-    with db.read() as session:
-        return session.scalar(select(scheduled_jobs.c.next_run_time).where(scheduled_jobs.c.id == "count"))
-
-
-def test_apscheduler_runs_due_jobs_from_the_job_store_in_the_database(database: Database) -> None:
+def test_apscheduler_runs_due_jobs(database: Database) -> None:
     work = Counter()
     scheduler = JobScheduler(database, SystemClock(), [job(work, every=1)], replica="here")
     scheduler.start()
@@ -146,51 +139,83 @@ def test_apscheduler_runs_due_jobs_from_the_job_store_in_the_database(database: 
         wait_for(lambda: len(work.runs) >= 2)
     finally:
         scheduler.stop()
-    assert stored_next_run(database) is not None
     assert {replica for _, replica in runs_in_database(database)} == {"here"}
+    assert scheduler.next_runs() == {}
 
 
-def test_a_restart_keeps_the_schedule_and_catches_up_a_run_missed_within_its_grace(
-    database: Database,
-) -> None:
-    first = JobScheduler(database, SystemClock(), [job(Counter())], replica="before")
-    first.start()
-    first.stop()
-    scheduled = stored_next_run(database)
-    assert scheduled is not None and scheduled > time.time() + 3000  # an hour from now
-    # Pretend the process was down when the job was due a minute ago.
-    set_next_run(database, "count", datetime.now(UTC) - timedelta(minutes=1))
+def test_two_schedulers_ticking_together_run_each_due_time_once(database_url: str) -> None:
+    """Two replicas' schedulers (separate engines), each with the job in its own memory, due every
+    second from the same instant: every due time runs on one of them only."""
     work = Counter()
-    second = JobScheduler(database, SystemClock(), [job(work)], replica="after")
-    second.start()
+    anchor = datetime.now(UTC).replace(microsecond=0)
+    databases = [Database(database_url), Database(database_url)]
+    schedulers = [
+        JobScheduler(db, SystemClock(), [job(work, every=1, first_due=anchor, grace=2)], replica=name)
+        for db, name in zip(databases, "ab", strict=True)
+    ]
+    for scheduler in schedulers:
+        scheduler.start()
     try:
-        wait_for(lambda: len(work.runs) == 1)
+        wait_for(lambda: len(work.runs) >= 3)
     finally:
-        second.stop()
-    assert (stored_next_run(database) or 0) > time.time() + 3000
-    # A changed schedule replaces the stored job.
-    changed = JobScheduler(
-        database, SystemClock(), [job(Counter(), every=7200, description="every 2 h")], replica="c"
-    )
-    changed.start()
-    changed.stop()
-    assert (stored_next_run(database) or 0) > time.time() + 7000
+        for scheduler in schedulers:
+            scheduler.stop()
+    runs = runs_in_database(databases[0])
+    for db in databases:
+        db.dispose()
+    slots = [slot for slot, _ in runs]
+    assert len(work.runs) == len(runs) >= 3
+    assert len(set(slots)) == len(slots), slots
 
 
-def test_a_daily_run_missed_beyond_its_grace_is_skipped(database: Database) -> None:
-    before = JobScheduler(database, SystemClock(), [job(Counter(), every=86400)], replica="before")
-    before.start()
-    before.stop()
-    # Due three hours ago, with ten minutes' grace: skipped, and next due in 21 hours.
-    set_next_run(database, "count", datetime.now(UTC) - timedelta(hours=3))
+def claim_run(db: Database, due: datetime, replica: str) -> None:
+    with db.transaction() as session:
+        session.add(
+            SchedulerRun(job="count", slot=due.isoformat(timespec="seconds"), replica=replica, started_at=due)
+        )
+
+
+def test_a_start_catches_up_a_run_missed_within_its_grace_once(database: Database) -> None:
+    # Due a minute ago while no replica was up, with ten minutes' grace: it runs at the start.
+    due = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
     work = Counter()
-    scheduler = JobScheduler(database, SystemClock(), [job(work, every=86400)], replica="after")
+    scheduler = JobScheduler(database, SystemClock(), [job(work, first_due=due)], replica="after")
     scheduler.start()
     try:
-        wait_for(lambda: (stored_next_run(database) or 0) > time.time())
+        wait_for(lambda: len(work.runs) == 1 and scheduler.next_runs()["count"] == due + timedelta(hours=1))
+    finally:
+        scheduler.stop()
+    assert runs_in_database(database) == [(due.isoformat(timespec="seconds"), "after")]
+    # Another start (a second replica, or a restart) does not run that due time again.
+    again = JobScheduler(database, SystemClock(), [job(work, first_due=due)], replica="again")
+    again.start()
+    time.sleep(1)
+    again.stop()
+    assert len(work.runs) == 1
+
+
+def test_a_start_skips_a_run_missed_beyond_its_grace(database: Database) -> None:
+    # A daily job due three hours ago, with ten minutes' grace: skipped, and next due in 21 hours.
+    due = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    work = Counter()
+    scheduler = JobScheduler(database, SystemClock(), [job(work, every=86400, first_due=due)], replica="c")
+    scheduler.start()
+    try:
+        time.sleep(1)
+        assert scheduler.next_runs()["count"] == due + timedelta(days=1)
     finally:
         scheduler.stop()
     assert work.runs == []
+
+
+def test_the_latest_due_time_is_the_same_for_every_replica_within_the_grace() -> None:
+    due = datetime(2026, 3, 27, 8, 0, tzinfo=UTC)
+    hourly = job(Counter(), first_due=due, grace=600)
+    assert latest_due_time(hourly, due) == due
+    assert latest_due_time(hourly, due + timedelta(minutes=9)) == due
+    assert latest_due_time(hourly, due + timedelta(minutes=11)) is None
+    assert latest_due_time(hourly, due + timedelta(hours=2, seconds=1)) == due + timedelta(hours=2)
+    assert latest_due_time(hourly, due - timedelta(seconds=1)) is None
 
 
 def test_the_digest_fires_at_0830_amsterdam_time_on_both_sides_of_the_changes() -> None:
@@ -224,22 +249,3 @@ def test_housekeeping_forgets_old_request_keys_drafts_and_job_runs(database: Dat
     with database.read() as session:
         assert session.scalar(select(func.count()).select_from(InviteDraft)) == 1
         assert session.scalar(select(func.count()).select_from(SchedulerRun)) == 1
-
-
-def test_a_run_due_while_shutting_down_is_kept_for_the_next_start(database: Database) -> None:
-    work = Counter()
-    installer = JobScheduler(database, SystemClock(), [job(work)], replica="installer")
-    installer.start()
-    installer.stop()
-    due = datetime.now(UTC) - timedelta(seconds=5)
-    scheduler = Scheduler(
-        jobstores={"default": JobStore(database.engine)},
-        executors={"default": RunnerExecutor(installer.runner)},
-        timezone=UTC,
-    )
-    scheduler.start(paused=True)
-    set_next_run(database, "count", due)
-    # APScheduler's loop wakes up once more on shutdown; it must not consume the due run.
-    scheduler.shutdown(wait=True)
-    assert stored_next_run(database) == pytest.approx(due.timestamp())
-    assert work.runs == []

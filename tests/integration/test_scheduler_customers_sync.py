@@ -22,7 +22,7 @@ from bot.db import Database
 from bot.integrations.backup.acronis import AcronisBackupPlatform, RetryPolicy
 from bot.integrations.backup.port import PlatformError
 from bot.scheduler.jobs import JobId, build_jobs
-from bot.scheduler.models import SchedulerRun, scheduled_jobs
+from bot.scheduler.models import SchedulerRun
 from bot.scheduler.runner import JobRunner, RunOutcome
 from console import SlackEmulator
 from tests.support.acronis import AcronisEmulator, acronis_emulator
@@ -171,12 +171,7 @@ def test_the_sync_is_scheduled_with_acronis_only_every_customers_sync_interval_h
         acronis_settings(acronis_emulator, customers_sync_interval_hours="0")
 
 
-def stored_jobs(db: Database) -> set[str]:
-    with db.read() as session:
-        return set(session.scalars(select(scheduled_jobs.c.id)))
-
-
-def test_deskops_serve_on_acronis_runs_the_sync_and_on_local_unschedules_it(
+def test_deskops_serve_on_acronis_runs_the_sync_and_on_local_does_not_schedule_it(
     slack_emulator: SlackEmulator,
     acronis_emulator: AcronisEmulator,
     tmp_path: Path,
@@ -186,13 +181,13 @@ def test_deskops_serve_on_acronis_runs_the_sync_and_on_local_unschedules_it(
     database.write_bytes(migrated_sqlite_template.read_bytes())
     url = f"sqlite:///{database}"
     with run_app_on_acronis(slack_emulator, url, tmp_path, acronis_emulator) as app:
-        assert SYNC in stored_jobs(app.deps.db)
+        assert SYNC in app.service.scheduler.next_runs()
         acronis_emulator.add_customer("Hooli Health", ["PAYG"])
         assert "Hooli Health" not in customers(app.deps.db)
         assert app.service.scheduler.run_now(SYNC) is RunOutcome.RAN
         assert customers(app.deps.db)["Hooli Health"] == ["PAYG"]
     with run_app(slack_emulator, url, tmp_path, customers=None) as app:
         assert app.settings.backup_provider == "local"
-        assert SYNC not in stored_jobs(app.deps.db)
-        assert {JobId.APPROVALS, JobId.DIGEST} <= stored_jobs(app.deps.db)
+        assert SYNC not in app.service.scheduler.next_runs()
+        assert {JobId.APPROVALS, JobId.DIGEST} <= set(app.service.scheduler.next_runs())
         assert app.service.scheduler.run_now(SYNC) is RunOutcome.UNKNOWN

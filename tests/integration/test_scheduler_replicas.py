@@ -19,16 +19,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.clock import SystemClock
 from bot.config import load_settings
 from bot.db import Database
 from bot.digest.schedule import digest_period
 from bot.digest.service import queue_digest
 from bot.outbox.models import OutboxMessage, OutboxStatus
-from bot.scheduler.jobs import build_jobs
-from bot.scheduler.service import JobScheduler
 from console import SlackEmulator
-from tests.integration.test_scheduler import set_next_run
 from tests.support.channels import DIGEST_CHANNEL, add_invitation_rows, seed_channels
 from tests.support.database import create_postgres_database, drop_postgres_database
 from tests.support.log_secrets import check_process_log
@@ -47,6 +43,10 @@ def shared_database() -> Iterator[str]:
     drop_postgres_database(name)
 
 
+# Today's digest was due a minute ago, while both replicas were down.
+DIGEST_DUE = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+
+
 def replica_environment(emulator: SlackEmulator, url: str, tmp_path: Path, port: int) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
     return {
@@ -60,7 +60,7 @@ def replica_environment(emulator: SlackEmulator, url: str, tmp_path: Path, port:
         "SECRET_KEY": "test-secret-key-for-link-tokens-0123456789",
         "HELPDESK_CHANNEL": HELPDESK_CHANNEL,
         "DIGEST_CHANNEL": DIGEST_CHANNEL,
-        "DIGEST_TIME": "00:00",
+        "DIGEST_TIME": f"{DIGEST_DUE:%H:%M}",
         "TIMEZONE": "UTC",
         "SCHEDULER_INTERVAL_SECONDS": "1",
         "LOG_LEVEL": "INFO",
@@ -106,8 +106,7 @@ def stop(replica: subprocess.Popen[str]) -> str:
 
 
 def seed(url: str, emulator: SlackEmulator, tmp_path: Path) -> None:
-    """Thirty digests of past days waiting in the outbox, an invitation expiring tomorrow, and
-    today's digest due a minute ago in the job store (the replicas were down at 00:00)."""
+    """Thirty digests of past days waiting in the outbox and an invitation expiring tomorrow."""
     settings = load_settings(
         _env_file=None, **{k.lower(): v for k, v in replica_environment(emulator, url, tmp_path, 1).items()}
     )
@@ -122,10 +121,6 @@ def seed(url: str, emulator: SlackEmulator, tmp_path: Path) -> None:
         add_invitation_rows(
             db, email="sara@acme.example", name="Sara Soon", now=now, expires_in=timedelta(hours=10)
         )
-        scheduler = JobScheduler(db, SystemClock(), build_jobs(settings), replica="installer")
-        scheduler.start()
-        scheduler.stop()
-        set_next_run(db, "digest", now - timedelta(minutes=1))
     finally:
         db.dispose()
 
@@ -154,7 +149,7 @@ def test_two_replicas_run_a_due_job_once_and_deliver_each_outbox_row_once(
     days = Counter(m.text for m in slack_emulator.channel(DIGEST_CHANNEL).messages())
     assert len(days) == PAST_DIGESTS + 1, days
     assert set(days.values()) == {1}, [d for d, n in days.items() if n > 1]
-    today = datetime.now(UTC).date()
+    today = DIGEST_DUE.date()
     assert any(f"{today.day} {today:%B %Y}" in text for text in days)
     [reminder] = slack_emulator.channel(HELPDESK_CHANNEL).messages()
     assert "Sara Soon" in reminder.all_text()
@@ -165,7 +160,7 @@ def test_two_replicas_run_a_due_job_once_and_deliver_each_outbox_row_once(
     finally:
         db.dispose()
     assert statuses == {OutboxStatus.DELIVERED: sum(statuses.values())}
-    # Both replicas ran their schedulers against the shared store, and found runs taken by the other.
+    # Both replicas ran their schedulers, and found runs taken by the other.
     for log in logs:
         assert "scheduler:" in log, log[-3000:]
     skipped = sum(log.count("already ran; skipped") + log.count("running on another replica") for log in logs)

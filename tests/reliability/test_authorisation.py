@@ -137,12 +137,10 @@ def _many_users(matrix: Matrix, count: int) -> None:
             create_user(
                 session,
                 new_user=new_user,
-                backup=None,
                 actor=HELEN,
                 now=deps.clock.now(),
                 request_key=f"many-{n}",
                 notify_channels=[],
-                platform=deps.platform,
             )
     matrix.app.wait_for_outbox()
 

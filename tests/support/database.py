@@ -38,6 +38,11 @@ def _worker() -> str:
     return f"{os.environ.get(RUN_ID_VARIABLE, 'solo')}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
+def run_database_name(prefix: str) -> str:
+    """A database name of this run and xdist worker alone, for tests that need their own."""
+    return f"{prefix}_{_worker()}"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Set once in the controlling process; xdist workers inherit it with the environment.
     os.environ.setdefault(RUN_ID_VARIABLE, uuid.uuid4().hex[:10])
