@@ -140,11 +140,9 @@ def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
     replays = ReplayGuard()
 
     @app.middleware
-    def refuse_replays(
-        req: BoltRequest, body: dict[str, Any], next: Callable[[], BoltResponse]
-    ) -> BoltResponse:
+    def refuse_replays(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
         # After Bolt's own check: only a correctly signed, fresh request gets here.
-        if "x-slack-retry-num" not in req.headers and not _options_request(body):
+        if "x-slack-retry-num" not in req.headers and not _options_request(req.body):
             timestamp = (req.headers.get("x-slack-request-timestamp") or [""])[0]
             signature = (req.headers.get("x-slack-signature") or [""])[0]
             if signature and not replays.first_time(timestamp, signature):
