@@ -19,6 +19,7 @@ from bot.access_file import read_access_file
 from bot.accounts.administrators import create_held_user
 from bot.accounts.deletion import delete_held_user
 from bot.accounts.delivery import AccountDelivery
+from bot.accounts.import_delivery import ImportDelivery
 from bot.app import TimedExecutor, create_app
 from bot.approvals.executors import Executors
 from bot.approvals.policy import ApprovalKind
@@ -51,6 +52,7 @@ from bot.slack.approvals import ApprovalDelivery
 from bot.slack.batch_cards import BatchCards
 from bot.slack.client import make_web_client
 from bot.slack.digest import DigestDelivery
+from bot.slack.import_cards import ImportCards
 from bot.slack.reminders import ReminderDelivery
 from bot.slack.scopes import StaffScopes
 from bot.slack.user_cards import UserCards
@@ -149,6 +151,14 @@ def directory_from_settings(settings: Settings) -> Directory:
     )
 
 
+def import_handlers(deps: Deps) -> dict[str, OutboxHandler]:
+    """CSV imports: each row added as Add New User adds one (its approval policy included), with
+    no card per user (the import's progress card announces them)."""
+    imports = ImportDelivery(db=deps.db, clock=deps.clock, platform=deps.platform, settings=deps.settings)
+    cards = ImportCards(db=deps.db, clock=deps.clock, slack=deps.slack)
+    return {**imports.handlers(), **cards.handlers()}
+
+
 def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
     """Every kind of outbox row and what delivers it: the one list of them."""
     settings = deps.settings
@@ -202,7 +212,7 @@ def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
         per_licence=settings.devices_per_licence,
         timezone=settings.timezone,
     )
-    handlers: dict[str, OutboxHandler] = {}
+    handlers: dict[str, OutboxHandler] = import_handlers(deps)
     for part in (accounts, enrollment, user_cards, batch_cards, approvals, reminders, digest):
         handlers.update(part.handlers())
     return handlers

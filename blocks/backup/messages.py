@@ -109,6 +109,8 @@ HELP_TEXT = "\n".join(
         "`/backup enable <email> [customer]` — the user can sign in again",
         "`/backup reset <email> [customer]` — e-mail the user a one-time link to choose a new password",
         "`/backup delete <email> [customer]` — delete the user (type the e-mail to confirm)",
+        "`/backup import [customer]` — create many users from a CSV file (opens *Import Users*)",
+        "`/backup export [customer]` — a CSV file of a customer's users, posted to the channel",
         "`/backup help` — this help",
     ]
 )
