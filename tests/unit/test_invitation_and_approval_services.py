@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.approvals.decisions import Decide, approve_request, cancel_request, reject_request, rejection_form
 from bot.approvals.executors import Executors
+from bot.approvals.fields import Field as ApprovalField
 from bot.approvals.models import ApprovalRequest, ApprovalState
 from bot.approvals.service import request_approval
 from bot.config import load_settings
@@ -140,7 +141,7 @@ def test_a_rejection_needs_a_reason_and_then_ends_the_request(unit_db: Database)
     assert shown.summary == "Do it" and shown.state is ApprovalState.PENDING
     with pytest.raises(FieldErrors) as refused:
         reject_request(unit_db, Decide(request_id, ANNA), reason="  ", executors=executors, now=NOW)
-    assert list(refused.value.errors) == ["reason"]
+    assert list(refused.value.errors) == [ApprovalField.REASON]
     rejected = reject_request(
         unit_db, Decide(request_id, ANNA), reason="Not now", executors=executors, now=NOW
     )
