@@ -22,7 +22,10 @@ class BuildWithShippedFiles(build_py):  # type: ignore[misc]
             path = ROOT / source
             if path.is_dir():
                 shutil.copytree(
-                    path, target / name, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+                    path,
+                    target / name,
+                    dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
                 )
             else:
                 target.mkdir(parents=True, exist_ok=True)

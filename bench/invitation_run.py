@@ -59,7 +59,7 @@ def _settings(smtp_port: int, database_url: str, slack_api_url: str, **overrides
 
 
 def run_raw(count: int, smtp_port: int) -> dict[str, Any]:
-    from bot.enrollment.delivery import EnrollmentLinks, invitation_with_qr
+    from bot.enrollment.links import EnrollmentLinks, invitation_with_qr
     from bot.enrollment.models import PlatformChoice
     from bot.integrations.mail.message import build_mime, to_bytes
     from bot.integrations.mail.render import MailRenderer

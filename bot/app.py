@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.deps import Deps
-from bot.log_context import slack_context
 from bot.slack.acks import FollowUpGate, GatedAck, RepeatedRequest
-from bot.slack.dedupe import RequestClaims, request_key
-from bot.slack.replays import ReplayGuard
-from bot.slack.sealing import MetadataSeal, SealingWebClient
+from bot.slack.dedupe import RequestClaims
+from bot.slack.sealing import MetadataSeal
 from bot.web.metrics import Metrics
-from bot.web.server import slack_kind
+from bot.web.slack_middleware import DropSlackRetries, LogWhoAsked, ProvideDependencies, RefuseReplays
 
 log = logging.getLogger(__name__)
-SLASH_COMMAND = re.compile(r"^/[a-z0-9_-]{1,32}$")
 
 
 class TimedExecutor(ThreadPoolExecutor):
@@ -87,13 +83,6 @@ class DeskopsApp(App):
             return self.seal.seal_ack(super().dispatch(req))
 
 
-def _acks_first(body: dict[str, Any]) -> bool:
-    """Slash commands and block actions: every listener of these acks before doing anything
-    (commands/ keeps it so), so their retry check can wait until after the ack. Other requests
-    (events, view submissions, options) are checked before their listener runs."""
-    return bool(body.get("command")) or body.get("type") == "block_actions"
-
-
 def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
     assert deps.settings.slack_signing_secret is not None
     seal = MetadataSeal(deps.tokens)
@@ -109,64 +98,10 @@ def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
         raise_error_for_unhandled_request=False,
         logger=logging.getLogger("slack_bolt"),
     )
-
-    @app.middleware
-    def log_who_asked(
-        body: dict[str, Any], context: BoltContext, next: Callable[[], BoltResponse]
-    ) -> BoltResponse:
-        # Verified by Bolt before any middleware: the ids are Slack's, not an outsider's. What
-        # was typed is never logged: only the command's name or the kind of request.
-        with slack_context(context.user_id, context.team_id):
-            command = str(body.get("command") or "")
-            log.info("slack request: %s", command if SLASH_COMMAND.match(command) else slack_kind(body))
-            return next()
-
-    @app.middleware
-    def provide_dependencies(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
-        # Listeners take `deps` by name; each opens its own unit of work with deps.db.transaction(),
-        # because after the ack they run on another thread, when this middleware has returned.
-        context["deps"] = deps
-        # Bolt gives each request a client of its own; ours seals the views it sends.
-        context["client"] = SealingWebClient(seal, context.client)
-        return next()
-
-    replays = ReplayGuard()
-
-    @app.middleware
-    def refuse_replays(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
-        # After Bolt's own check: only a correctly signed, fresh request gets here.
-        if "x-slack-retry-num" not in req.headers:
-            timestamp = (req.headers.get("x-slack-request-timestamp") or [""])[0]
-            signature = (req.headers.get("x-slack-signature") or [""])[0]
-            if signature and not replays.first_time(timestamp, signature):
-                log.warning("refused a replayed Slack request (its signature was seen before)")
-                metrics.slack_replays_refused.inc()
-                return BoltResponse(status=401, body='{"error":"invalid request"}')
-        return next()
-
-    claims = RequestClaims(deps.db, deps.clock)
-
-    @app.middleware
-    def drop_slack_retries(
-        req: BoltRequest,
-        body: dict[str, Any],
-        context: BoltContext,
-        next: Callable[[], BoltResponse],
-    ) -> BoltResponse | None:
-        if body.get("type") == "url_verification" or body.get("ssl_check"):
-            return next()
-        key = request_key(body, req.raw_body)
-        ack = context.ack
-        if _acks_first(body) and isinstance(ack, GatedAck):
-            # The listener acks before anything else: claim right after that ack, off its path.
-            ack.claim_after_ack(claims, key)
-            return next()
-        if not claims.claim(key):
-            retry = req.headers.get("x-slack-retry-num", ["?"])[0]
-            log.info("dropped a repeated Slack request (retry %s)", retry)
-            metrics.slack_retries_dropped.inc()
-            return BoltResponse(status=200, body="")
-        return next()
+    app.use(LogWhoAsked())
+    app.use(ProvideDependencies(deps, seal))
+    app.use(RefuseReplays(metrics))
+    app.use(DropSlackRetries(RequestClaims(deps.db, deps.clock), metrics))
 
     from commands import register_listeners
 

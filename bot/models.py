@@ -1,5 +1,6 @@
 """Every ORM model, imported in one place for Alembic's autogenerate and `alembic check`."""
 
+from bot.accounts.import_models import ImportRow, UserImport
 from bot.accounts.models import ActivationToken, BackupUser, ServiceAssignment
 from bot.approvals.models import ApprovalRequest
 from bot.audit.models import AuditEvent
@@ -22,6 +23,7 @@ __all__ = [
     "Customer",
     "Device",
     "DraftInvitee",
+    "ImportRow",
     "Invitation",
     "InvitationBatch",
     "InviteDraft",
@@ -34,4 +36,5 @@ __all__ = [
     "SchedulerRun",
     "ServiceAssignment",
     "Subscription",
+    "UserImport",
 ]

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 
 from bot.access_file import read_access_file
+from bot.accounts.administrators import create_held_user
+from bot.accounts.deletion import delete_held_user
 from bot.accounts.delivery import AccountDelivery
+from bot.accounts.import_delivery import ImportDelivery
 from bot.app import TimedExecutor, create_app
-from bot.approvals.administrators import create_held_user
-from bot.approvals.deletions import delete_held_user
 from bot.approvals.executors import Executors
 from bot.approvals.policy import ApprovalKind
 from bot.clock import Clock, SystemClock
@@ -27,9 +28,9 @@ from bot.config import Settings
 from bot.db import Database
 from bot.deps import Deps
 from bot.enrollment.approvals import drop_held_batch, record_held_device, release_held_batch
-from bot.enrollment.delivery import EnrollmentDelivery, EnrollmentLinks
+from bot.enrollment.delivery import EnrollmentDelivery
+from bot.enrollment.links import EnrollmentLinks
 from bot.integrations.backup.factory import build_platform
-from bot.integrations.backup.port import BackupPlatform
 from bot.integrations.calls import IntegrationCalls, ObservedDirectory
 from bot.integrations.directory.factory import build_directory
 from bot.integrations.directory.ldap import LdapDirectory
@@ -51,6 +52,7 @@ from bot.slack.approvals import ApprovalDelivery
 from bot.slack.batch_cards import BatchCards
 from bot.slack.client import make_web_client
 from bot.slack.digest import DigestDelivery
+from bot.slack.import_cards import ImportCards
 from bot.slack.reminders import ReminderDelivery
 from bot.slack.scopes import StaffScopes
 from bot.slack.user_cards import UserCards
@@ -85,16 +87,16 @@ def build_deps(settings: Settings, *, clock: Clock | None = None, slack: WebClie
         tokens=LinkTokens(load_or_create_key(secret_key, Path(settings.secret_key_file))),
         directory=observed(directory_from_settings(settings), calls),
         calls=calls,
-        executors=build_executors(settings, platform),
+        executors=build_executors(settings),
     )
 
 
-def build_executors(settings: Settings, platform: BackupPlatform) -> Executors:
+def build_executors(settings: Settings) -> Executors:
     """Every kind of held action approvers can approve, and what carries it out."""
     executors = Executors()
     executors.register(
         ApprovalKind.ADMINISTRATOR,
-        partial(create_held_user, platform=platform, audit_channel=settings.audit_channel),
+        partial(create_held_user, audit_channel=settings.audit_channel),
     )
     executors.register(ApprovalKind.USER_DELETION, delete_held_user)
     executors.register(ApprovalKind.INVITATION_BATCH, release_held_batch, on_closed=drop_held_batch)
@@ -147,6 +149,14 @@ def directory_from_settings(settings: Settings) -> Directory:
         starttls=settings.directory_starttls,
         timeout=settings.directory_timeout_seconds,
     )
+
+
+def import_handlers(deps: Deps) -> dict[str, OutboxHandler]:
+    """CSV imports: each row added as Add New User adds one (its approval policy included), with
+    no card per user (the import's progress card announces them)."""
+    imports = ImportDelivery(db=deps.db, clock=deps.clock, platform=deps.platform, settings=deps.settings)
+    cards = ImportCards(db=deps.db, clock=deps.clock, slack=deps.slack)
+    return {**imports.handlers(), **cards.handlers()}
 
 
 def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
@@ -202,7 +212,7 @@ def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
         per_licence=settings.devices_per_licence,
         timezone=settings.timezone,
     )
-    handlers: dict[str, OutboxHandler] = {}
+    handlers: dict[str, OutboxHandler] = import_handlers(deps)
     for part in (accounts, enrollment, user_cards, batch_cards, approvals, reminders, digest):
         handlers.update(part.handlers())
     return handlers

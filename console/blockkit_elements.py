@@ -42,6 +42,7 @@ ACTIONS_ELEMENTS = SELECT_MENUS | {
 }
 ACCESSORY_ELEMENTS = (ACTIONS_ELEMENTS - {"datetimepicker"}) | {"image"}
 INPUT_ELEMENTS = SELECT_MENUS | {
+    "file_input",
     "plain_text_input",
     "email_text_input",
     "url_text_input",
@@ -223,7 +224,22 @@ class ElementChecker:
             "datepicker": ElementChecker._datepicker,
             "timepicker": ElementChecker._timepicker,
             "image": ElementChecker._image,
+            "file_input": ElementChecker._file_input,
         }
+
+    def _file_input(self, path: str, element: Mapping[str, Any]) -> None:
+        """max_files from 1 to 10 and filetypes a list of extensions (file input element reference)."""
+        if "max_files" in element:
+            low, high = (
+                self.limit("file_input", "max_files", "min"),
+                self.limit("file_input", "max_files", "max"),
+            )
+            count = element["max_files"]
+            if not isinstance(count, int) or not low <= count <= high:
+                self.problem(f"{path}.max_files", f"must be a whole number from {low} to {high}")
+        types = element.get("filetypes")
+        if types is not None and (not isinstance(types, list) or not all(isinstance(t, str) for t in types)):
+            self.problem(f"{path}.filetypes", "must be a list of file extensions")
 
     def _generic(self, path: str, element: Mapping[str, Any]) -> None:
         """Selects fed by Slack itself (users, conversations, channels, external)."""

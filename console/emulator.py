@@ -108,6 +108,7 @@ class SlackEmulator:
 
     def start(self) -> SlackEmulator:
         self.server.start()
+        self.workspace.files.base_url = self.server.base_url
         self.driver = Driver(
             self.workspace,
             self.sender,
@@ -124,6 +125,7 @@ class SlackEmulator:
         if self.driver is not None:
             raise RuntimeError("the emulator is already started")
         self._mounted_at = base_url.rstrip("/")
+        self.workspace.files.base_url = self._mounted_at
         self.driver = Driver(
             self.workspace,
             self.sender,

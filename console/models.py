@@ -169,6 +169,8 @@ class Message:
             body["edited"] = {"user": self.user or identity.bot_user_id, "ts": self.edited_ts}
         if "metadata" in self.extra:
             body["metadata"] = self.extra["metadata"]
+        if "files" in self.extra:  # a message sharing files (files.completeUploadExternal)
+            body["files"] = copy.deepcopy(self.extra["files"])
         return body
 
     @property

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from console.files import FILE_INPUT_MAX_BYTES, file_entry
 from console.models import JSON, iter_texts
 from console.suggestions import EXTERNAL_SELECTS, OfferedOptions, OptionsOutcome
 from console.transport import Delivery, Outcome
@@ -193,6 +194,26 @@ class ViewHandle:
         return self._set(
             block, element, {"type": "timepicker", "selected_time": moment}, {"selected_time": moment}
         )
+
+    def attach_file(self, block_id: str, name: str, data: bytes, *, action_id: str | None = None) -> JSON:
+        """Pick a file in a file input: uploaded to the workspace as this person, then held in the
+        view's state as Slack holds it (the file object, under `files`). Returns that object."""
+        block, element = self._element(block_id, action_id)
+        if element.get("type") != "file_input":
+            raise TypeError(f"{block_id}: {element.get('type')} is not a file input")
+        if len(data) > FILE_INPUT_MAX_BYTES:
+            raise ValueError(f"{block_id}: Slack's file input takes files up to 10 MB")
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        allowed = element.get("filetypes")
+        if allowed and extension not in allowed:
+            raise ValueError(f"{block_id}: this file input takes {', '.join(allowed)} files only")
+        files = self.driver.workspace.files
+        stored = files.add(user=self.user_id, name=name, data=data, now=self.driver.workspace.now())
+        entry = file_entry([stored.to_slack(files.base_url, self.driver.workspace.identity.team_id)])
+        self.driver.workspace.views.set_value(
+            self.id, str(block["block_id"]), str(element["action_id"]), entry
+        )
+        return dict(entry["files"][0])
 
     def click(self, action_id: str, *, value: str | None = None) -> Outcome:
         """Click a button in the view (block_actions with the view and its state)."""

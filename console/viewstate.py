@@ -32,6 +32,8 @@ STATE_KEYS: dict[str, str] = {
     "multi_conversations_select": "selected_conversations",
     "channels_select": "selected_channel",
     "multi_channels_select": "selected_channels",
+    # https://docs.slack.dev/reference/block-kit/block-elements/file-input-element (no initial value)
+    "file_input": "files",
 }
 _INITIAL_KEYS: dict[str, str] = {
     "value": "initial_value",
@@ -47,7 +49,9 @@ _INITIAL_KEYS: dict[str, str] = {
     "selected_channel": "initial_channel",
     "selected_channels": "initial_channels",
 }
-_LIST_KEYS = frozenset({"selected_options", "selected_users", "selected_conversations", "selected_channels"})
+_LIST_KEYS = frozenset(
+    {"files", "selected_options", "selected_users", "selected_conversations", "selected_channels"}
+)
 TEXT_INPUTS = frozenset({"plain_text_input", "email_text_input", "url_text_input", "number_input"})
 
 
@@ -105,6 +109,8 @@ def initial_entry(element: Mapping[str, Any]) -> JSON | None:
     """The state entry the element starts with, None when it has no initial_* value."""
     kind = str(element.get("type"))
     key = STATE_KEYS[kind]
+    if key not in _INITIAL_KEYS:
+        return None
     initial = element.get(_INITIAL_KEYS[key])
     if initial is None:
         return None

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from console.file_methods import FILE_METHODS, download, upload
 from console.methods import METHODS, Args
 from console.models import JSON, SlackError
 from console.socketmode import SocketMode
@@ -76,6 +77,8 @@ class WebApi:
             routes=[
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
                 Route("/response/{target_id}", self._response_url, methods=["POST"]),
+                Route("/files-pri/{team_file}/{rest:path}", self._download, methods=["GET"]),
+                Route("/upload/v1/{ticket}", self._upload, methods=["POST"]),
                 *(socket_mode.routes if socket_mode is not None else []),
             ]
         )
@@ -128,7 +131,7 @@ class WebApi:
             return self._answer(
                 method, recorded, 200, {"ok": True, "url": self.socket_mode.open_url(request)}
             )
-        handler = METHODS.get(method)
+        handler = METHODS.get(method) or FILE_METHODS.get(method)
         if handler is None:
             self.workspace.add_problem(
                 f"{method}: the bot called a Web API method the emulator does not know"
@@ -150,6 +153,12 @@ class WebApi:
         if token == app_token:
             return "not_allowed_token_type"
         return None if token == self.bot_token else "invalid_auth"
+
+    async def _download(self, request: Request) -> Response:
+        return await download(self.workspace, self.bot_token, request)
+
+    async def _upload(self, request: Request) -> Response:
+        return await upload(self.workspace, request)
 
     async def _response_url(self, request: Request) -> Response:
         target_id = request.path_params["target_id"]

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from console.blockkit import BlockKitLimits
 from console.clock import Clock, SystemClock
+from console.files import FileStore
 from console.models import (
     JSON,
     AppIdentity,
@@ -55,6 +56,7 @@ class Workspace:
         self._problems: list[str] = []
         self._last_ts = 0.0
         self.views = ViewStore(self)
+        self.files = FileStore()
         self.add_user(
             self.identity.bot_user_id, name=self.identity.bot_name, real_name="deskops", is_bot=True
         )
@@ -206,7 +208,7 @@ class Workspace:
             channel = self.resolve_target(channel_arg)
             if user is None and not channel.bot_is_member:
                 raise SlackError("not_in_channel")
-            if not text and not blocks and not attachments:
+            if not text and not blocks and not attachments and not (extra or {}).get("files"):
                 raise SlackError("no_text")
             self.check_message(where, blocks, text, attachments)
             message = Message(

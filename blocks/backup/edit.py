@@ -10,9 +10,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from blocks.backup.fields import email_input, text_input
 from blocks.backup.ids import CallbackId
 from blocks.backup.metadata import UserSettingsMetadata
-from blocks.backup.modals import email_input, text_input
 from blocks.text import escape, mrkdwn, option, plain
 from bot.accounts.forms import Field
 from bot.accounts.models import Role

@@ -13,8 +13,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from blocks.backup.card import status_text
 from blocks.backup.ids import ActionId
-from blocks.backup.messages import status_text
 from blocks.backup.metadata import FindPageRef, UserRef
 from blocks.text import escape, mrkdwn, plain
 from bot.accounts.models import UserStatus

@@ -16,21 +16,6 @@ class AddUserMetadata(_Carried):
     customer_id: int | None
 
 
-class AddUserSettingsMetadata(_Carried):
-    """The checked Add New User form travels to the Acronis Backup Settings step."""
-
-    request_key: str
-    channel_id: str | None
-    customer_id: int
-    first_name: str
-    last_name: str
-    email: str
-    role: str
-    address: str | None
-    phone: str | None
-    notification_email: str | None
-
-
 class UserSettingsMetadata(_Carried):
     user_id: int
     channel_id: str | None

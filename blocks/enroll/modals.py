@@ -31,8 +31,9 @@ from blocks.enroll.metadata import (
 from blocks.enroll.search import results_blocks, search_blocks
 from blocks.text import escape, mrkdwn, option, plain
 from bot.customers.service import CustomerLanguages
-from bot.enrollment.batches import DEVICES_MAX, DEVICES_MIN, LicenceForecast
+from bot.enrollment.checks import DEVICES_MAX, DEVICES_MIN
 from bot.enrollment.fields import Field
+from bot.enrollment.licences import LicenceForecast
 from bot.enrollment.models import PlatformChoice
 from bot.enrollment.summary import DraftSummary, InviteeItem
 from bot.i18n.languages import SHIPPED_LANGUAGES, language_label

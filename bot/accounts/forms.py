@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from bot.accounts.models import BackupRole, NotificationLevel, Role
 from bot.errors import FieldErrors
@@ -69,20 +71,6 @@ class NewUserForm:
 
 
 @dataclass(frozen=True)
-class NewUser:
-    """A checked Add New User form."""
-
-    customer_id: int
-    first_name: str
-    last_name: str
-    email: str
-    role: Role
-    address: str | None
-    phone: str | None
-    notification_email: str | None
-
-
-@dataclass(frozen=True)
 class BackupSettingsForm:
     """Acronis Backup Settings / Assign Service / Backup User Settings as typed."""
 
@@ -98,6 +86,55 @@ class BackupSettings:
     notification_level: NotificationLevel
     backup_role: BackupRole
     quotas: Quotas
+
+
+# A checked phone number is kept in E.164 ("+31201234567"), which reads the same in every region.
+ANY_REGION = "ZZ"
+
+
+class NewUser(BaseModel):
+    """One user being added: checked from the Add New User modal (`check_new_user`), carried
+    as-is by its Backup settings step, held as-is by an approval, then created. `backup` is set
+    once the Backup settings are chosen (None: no service)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    customer_id: int
+    first_name: str
+    last_name: str
+    email: str
+    role: Role
+    address: str | None
+    phone: str | None
+    notification_email: str | None
+    backup: BackupSettings | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _checked(cls, data: Any) -> Any:
+        """Every way in is checked as the modal's fields are (`check_new_user`), and holds the
+        checked values: a record read back from Slack (sealed, still not taken on trust) or out
+        of an approval included. A value that does not pass reads as a validation error."""
+        if not isinstance(data, dict):
+            return data
+        checked = dict(data)
+        checked["first_name"] = check_name(data.get("first_name"), what="first name")
+        checked["last_name"] = check_name(data.get("last_name"), what="last name")
+        checked["email"] = check_email(data.get("email"))
+        if data.get("notification_email") is not None:
+            checked["notification_email"] = check_email(data["notification_email"])
+            if checked["notification_email"].lower() == checked["email"].lower():
+                raise ValueError("the notification e-mail is the sign-in e-mail")
+        if str(data.get("role")) == Role.ADMINISTRATOR.value:
+            checked["address"] = check_address(data.get("address"))
+            checked["phone"] = check_phone(data.get("phone"), region=ANY_REGION)
+        else:  # only an Administrator has them, as in the modal
+            checked["address"] = checked["phone"] = None
+        return checked
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
 
 
 def _collect(errors: dict[str, str], field: Field, check: Callable[[], T]) -> T | None:

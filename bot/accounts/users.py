@@ -1,4 +1,9 @@
-"""Creating backup users (and their Backup service) from the checked Add New User form."""
+"""Creating a backup user (and their Backup service) from the checked new-user record.
+
+No remote call here: this runs inside a transaction (the Add New User submission's, or an
+approval's). The e-mail was checked on the platform before (bot/accounts/adding.py); the
+database's unique key on (customer, sign-in e-mail) is the last word here, and the platform's own
+refusal when provisioning creates the account there (the card then shows why)."""
 
 from __future__ import annotations
 
@@ -11,18 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.accounts.assignments import apply_backup
-from bot.accounts.forms import BackupSettings, Field, NewUser
+from bot.accounts.forms import Field, NewUser
 from bot.accounts.jobs import AccountJob, CardHeadline, post_cards
-from bot.accounts.models import (
-    BackupUser,
-    ProvisioningState,
-    UserStatus,
-)
+from bot.accounts.models import BackupUser, ProvisioningState, UserStatus
 from bot.accounts.queries import email_taken, get_user
 from bot.audit.service import record
 from bot.customers.service import get_customer
 from bot.errors import FieldErrors
-from bot.integrations.backup.port import BackupPlatform, PlatformError
 from bot.outbox.service import enqueue
 
 
@@ -33,39 +33,26 @@ class CreatedUser:
     created: bool
 
 
-def check_email_free(session: Session, new_user: NewUser, platform: BackupPlatform) -> None:
-    customer = get_customer(session, new_user.customer_id)
+def email_in_use(customer_name: str) -> FieldErrors:
+    """The answer to a sign-in e-mail the customer has a user for, on the Email field."""
+    return FieldErrors({Field.EMAIL: f"A user with this email already exists for {customer_name}."})
+
+
+def check_email_unused(session: Session, new_user: NewUser) -> None:
     if email_taken(session, new_user.customer_id, new_user.email):
-        raise FieldErrors({Field.EMAIL: f"A user with this email already exists for {customer.name}."})
-    problem = platform.login_problem(new_user.email)
-    if problem:  # the platform would refuse it: say so before asking it anything
-        raise FieldErrors({Field.EMAIL: problem})
-    try:
-        available = platform.login_available(new_user.email)
-    except PlatformError as error:
-        raise FieldErrors(
-            {Field.EMAIL: f"Could not check this sign-in name on the backup platform: {error}"}
-        ) from None
-    if not available:
-        raise FieldErrors({Field.EMAIL: "This sign-in name is already taken on the backup platform."})
+        raise email_in_use(get_customer(session, new_user.customer_id).name)
 
 
-def create_user(
-    session: Session,
-    *,
-    new_user: NewUser,
-    backup: BackupSettings | None,
-    actor: str,
-    now: datetime,
-    request_key: str,
-    notify_channels: Sequence[str],
-    platform: BackupPlatform,
-) -> CreatedUser:
-    """Create the account (and its Backup assignment) and queue provisioning and confirmations."""
-    existing = session.scalar(select(BackupUser).where(BackupUser.request_key == request_key))
-    if existing is not None:
-        return CreatedUser(user=get_user(session, existing.id), created=False)
-    check_email_free(session, new_user, platform)
+def made_by_request(session: Session, request_key: str) -> CreatedUser | None:
+    """The user this request made already (a double-clicked submit, a Slack retry)."""
+    user = session.scalar(select(BackupUser).where(BackupUser.request_key == request_key))
+    return None if user is None else CreatedUser(get_user(session, user.id), created=False)
+
+
+def _insert(
+    session: Session, new_user: NewUser, *, actor: str, now: datetime, request_key: str
+) -> BackupUser:
+    """Add the row; a concurrent submit of the same modal or e-mail meets the unique keys."""
     user = BackupUser(
         customer_id=new_user.customer_id,
         first_name=new_user.first_name,
@@ -82,21 +69,22 @@ def create_user(
         created_at=now,
         request_key=request_key,
     )
-    try:
-        with session.begin_nested():
-            session.add(user)
-            session.flush()
-    except IntegrityError:
-        # A concurrent submit of the same modal, or of the same e-mail, won the race.
-        existing = session.scalar(select(BackupUser).where(BackupUser.request_key == request_key))
-        if existing is not None:
-            return CreatedUser(user=get_user(session, existing.id), created=False)
-        customer = get_customer(session, new_user.customer_id)
-        raise FieldErrors(
-            {Field.EMAIL: f"A user with this email already exists for {customer.name}."}
-        ) from None
-    if backup is not None:
-        apply_backup(session, user, backup, actor=actor, now=now)
+    with session.begin_nested():
+        session.add(user)
+        session.flush()
+    return user
+
+
+def _follow_up(
+    session: Session,
+    user: BackupUser,
+    *,
+    with_backup: bool,
+    actor: str,
+    now: datetime,
+    notify_channels: Sequence[str],
+) -> None:
+    """Audit the creation, queue the account on the platform and the confirmation cards."""
     record(
         session,
         actor=actor,
@@ -104,7 +92,7 @@ def create_user(
         target=user.email,
         now=now,
         customer_id=user.customer_id,
-        details={"role": user.role.value, "backup": backup is not None, "user_id": user.id},
+        details={"role": user.role.value, "backup": with_backup, "user_id": user.id},
     )
     enqueue(
         session,
@@ -122,4 +110,32 @@ def create_user(
         now=now,
         change_key="created",
     )
-    return CreatedUser(user=get_user(session, user.id), created=True)
+
+
+def create_user(
+    session: Session,
+    *,
+    new_user: NewUser,
+    actor: str,
+    now: datetime,
+    request_key: str,
+    notify_channels: Sequence[str],
+) -> CreatedUser:
+    """Create the account (and its Backup assignment) and queue provisioning and confirmations,
+    once per `request_key`."""
+    made = made_by_request(session, request_key)
+    if made is not None:
+        return made
+    check_email_unused(session, new_user)
+    try:
+        user = _insert(session, new_user, actor=actor, now=now, request_key=request_key)
+    except IntegrityError:
+        made = made_by_request(session, request_key)
+        if made is not None:
+            return made
+        raise email_in_use(get_customer(session, new_user.customer_id).name) from None
+    if new_user.backup is not None:
+        apply_backup(session, user, new_user.backup, actor=actor, now=now)
+    with_backup = new_user.backup is not None
+    _follow_up(session, user, with_backup=with_backup, actor=actor, now=now, notify_channels=notify_channels)
+    return CreatedUser(get_user(session, user.id), created=True)

@@ -3,8 +3,9 @@
 The platform is the source of truth: its customers are created or updated here by their
 platform id (a customer or subscription imported from YAML under the same name is linked to
 the platform instead of duplicated), renamed when they are renamed there, their subscriptions
-kept in the platform's order, and their language taken from the platform's when deskops ships it. Nothing is deleted: a customer or subscription the
-platform no longer lists may still have users and assignments, so it is reported instead.
+kept in the platform's order, and their language taken from the platform's when deskops ships
+it. Nothing is deleted: a customer or subscription the platform does not list may still have
+users and assignments, so it is reported instead.
 
 `sync_customers(session, platform, now=…)` is one unit of work; the scheduled job (see
 bot/scheduler/jobs.py) runs the same two steps apart: `platform.list_customers()` before its
@@ -85,6 +86,67 @@ def sync_customers(
     return apply_customers(session, listed, platform=platform.name, now=now, actor=actor)
 
 
+@dataclass
+class _KnownCustomers:
+    """The database's customers, by platform id and by lower-case name, kept current as the sync
+    links, creates and renames them."""
+
+    all: list[Customer]
+    by_id: dict[str, Customer]
+    by_name: dict[str, Customer]
+
+    @classmethod
+    def load(cls, session: Session) -> _KnownCustomers:
+        customers = list(
+            session.scalars(select(Customer).options(selectinload(Customer.subscriptions))).all()
+        )
+        return cls(
+            all=customers,
+            by_id={c.provider_id: c for c in customers if c.provider_id},
+            by_name={c.name.lower(): c for c in customers},
+        )
+
+
+def _link_or_create(
+    session: Session,
+    known: _KnownCustomers,
+    entry: PlatformCustomer,
+    name: str,
+    report: SyncReport,
+    now: datetime,
+) -> Customer | None:
+    """The customer of this platform entry: one of the same name not linked to the platform yet,
+    else a new one; None when another platform customer has the name."""
+    customer = known.by_name.get(name.lower())
+    if customer is not None and _is_platform_id(customer.provider_id):
+        report.problems.append(
+            f"{name}: another platform customer ({customer.provider_id}) already has this name"
+        )
+        return None
+    if customer is None:
+        customer = Customer(name=name, provider_id=entry.provider_id, created_at=now)
+        session.add(customer)
+        known.all.append(customer)
+        report.created.append(name)
+    else:
+        customer.provider_id = entry.provider_id
+        report.updated.append(f"{customer.name} (linked to the platform)")
+    known.by_id[entry.provider_id] = customer
+    known.by_name[name.lower()] = customer
+    return customer
+
+
+def _rename(known: _KnownCustomers, customer: Customer, name: str, report: SyncReport) -> None:
+    holder = known.by_name.get(name.lower())
+    if holder is not None and holder is not customer:
+        report.problems.append(f"{customer.name}: cannot be renamed to {name}, which another customer has")
+        return
+    known.by_name.pop(customer.name.lower(), None)
+    report.updated.append(f"{customer.name} (renamed to {name})")
+    customer.name = name
+    known.by_name[name.lower()] = customer
+
+
 def apply_customers(
     session: Session,
     listed: Sequence[PlatformCustomer],
@@ -96,43 +158,17 @@ def apply_customers(
     """Bring customers and subscriptions in line with what `platform` listed; what changed is
     one audit event."""
     report = SyncReport(platform=platform, listed=len(listed))
-    customers = list(session.scalars(select(Customer).options(selectinload(Customer.subscriptions))).all())
-    by_id = {c.provider_id: c for c in customers if c.provider_id}
-    by_name = {c.name.lower(): c for c in customers}
-    seen: set[str] = set()
+    known = _KnownCustomers.load(session)
     for entry in listed:
-        seen.add(entry.provider_id)
         name = entry.name.strip()[:CUSTOMER_NAME_MAX] or entry.provider_id
-        customer = by_id.get(entry.provider_id)
+        customer = known.by_id.get(entry.provider_id)
         linked_before = customer is not None
         if customer is None:
-            customer = by_name.get(name.lower())
-            if customer is not None and _is_platform_id(customer.provider_id):
-                report.problems.append(
-                    f"{name}: another platform customer ({customer.provider_id}) already has this name"
-                )
-                continue
+            customer = _link_or_create(session, known, entry, name, report, now)
             if customer is None:
-                customer = Customer(name=name, provider_id=entry.provider_id, created_at=now)
-                session.add(customer)
-                customers.append(customer)
-                report.created.append(name)
-            else:
-                customer.provider_id = entry.provider_id
-                report.updated.append(f"{customer.name} (linked to the platform)")
-            by_id[entry.provider_id] = customer
-            by_name[name.lower()] = customer
+                continue
         elif customer.name != name:
-            holder = by_name.get(name.lower())
-            if holder is not None and holder is not customer:
-                report.problems.append(
-                    f"{customer.name}: cannot be renamed to {name}, which another customer has"
-                )
-            else:
-                by_name.pop(customer.name.lower(), None)
-                report.updated.append(f"{customer.name} (renamed to {name})")
-                customer.name = name
-                by_name[name.lower()] = customer
+            _rename(known, customer, name, report)
         # Created or linked just now: that line says it; a language change of a known one is news.
         if apply_platform_language(customer, entry.language) and linked_before:
             report.updated.append(f"{customer.name} (language {customer.language})")
@@ -141,26 +177,31 @@ def apply_customers(
             report.problems.append(
                 f"{customer.name}: the platform offers it no backup subscription, so Backup cannot be assigned"
             )
-    for customer in customers:
-        if _is_platform_id(customer.provider_id) and customer.provider_id not in seen:
-            report.gone.append(customer.name)
+    listed_ids = {entry.provider_id for entry in listed}
+    report.gone += [
+        c.name for c in known.all if _is_platform_id(c.provider_id) and c.provider_id not in listed_ids
+    ]
     session.flush()
     if report.changed:
-        record(
-            session,
-            actor=actor,
-            action="customers.synced",
-            target=report.summary(),
-            now=now,
-            details={
-                "platform": platform,
-                "customers_created": report.created,
-                "customers_updated": report.updated,
-                "subscriptions_added": report.subscriptions_added,
-                "subscriptions_updated": report.subscriptions_updated,
-            },
-        )
+        _record_sync(session, report, actor=actor, now=now)
     return report
+
+
+def _record_sync(session: Session, report: SyncReport, *, actor: str, now: datetime) -> None:
+    record(
+        session,
+        actor=actor,
+        action="customers.synced",
+        target=report.summary(),
+        now=now,
+        details={
+            "platform": report.platform,
+            "customers_created": report.created,
+            "customers_updated": report.updated,
+            "subscriptions_added": report.subscriptions_added,
+            "subscriptions_updated": report.subscriptions_updated,
+        },
+    )
 
 
 def _sync_subscriptions(customer: Customer, entry: PlatformCustomer, report: SyncReport) -> None:

@@ -3,7 +3,7 @@ person of an earlier invitation, from /enroll status or a reminder.
 
 The invitation is a batch of one whose request key comes from the button, so a double click, a
 retried click or two replicas handling the same click send one invitation: the batch's unique
-request key lets only one of them in."""
+request key lets only one of them in (bot/once.insert_once, as for every batch)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.audit.service import record
@@ -19,6 +18,7 @@ from bot.db import Database
 from bot.enrollment.invitations import get_invitation
 from bot.enrollment.jobs import INVITATION, queue_invitation_email
 from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState, PlatformChoice
+from bot.once import insert_once
 from bot.tokens import LinkTokens, new_nonce
 
 KEY_PREFIX = "another-device:"
@@ -43,14 +43,14 @@ def invite_another_device(
         if done is not None:
             return _outcome(done, created=False)
         source = get_invitation(session, invitation_id)
-        try:
-            with session.begin_nested():
-                invitation = _new_invitation(session, source, key=key, actor=actor, now=now, tokens=tokens)
-        except IntegrityError:
+        batch, created = insert_once(
+            session, _batch_of_one(source, key=key, actor=actor, now=now), lambda: _batch_for(session, key)
+        )
+        if not created:  # the same click handled at once elsewhere: its invitation, not a second
             done = _sent_for(session, key)
-            if done is None:
-                raise
+            assert done is not None
             return _outcome(done, created=False)
+        invitation = _new_invitation(session, source, batch, now=now, tokens=tokens)
         queue_invitation_email(session, invitation, now=now)
         record(
             session,
@@ -69,11 +69,13 @@ def _sent_for(session: Session, key: str) -> Invitation | None:
     )
 
 
-def _new_invitation(
-    session: Session, source: Invitation, *, key: str, actor: str, now: datetime, tokens: LinkTokens
-) -> Invitation:
+def _batch_for(session: Session, key: str) -> InvitationBatch | None:
+    return session.scalar(select(InvitationBatch).where(InvitationBatch.request_key == key))
+
+
+def _batch_of_one(source: Invitation, *, key: str, actor: str, now: datetime) -> InvitationBatch:
     days = source.batch.days
-    batch = InvitationBatch(
+    return InvitationBatch(
         created_by=actor,
         created_at=now,
         channel_id=None,  # one e-mail: the person who clicked is told, no progress card
@@ -87,8 +89,11 @@ def _new_invitation(
         state=BatchState.SENDING,
         request_key=key,
     )
-    session.add(batch)
-    session.flush()
+
+
+def _new_invitation(
+    session: Session, source: Invitation, batch: InvitationBatch, *, now: datetime, tokens: LinkTokens
+) -> Invitation:
     nonce = new_nonce()
     invitation = Invitation(
         batch_id=batch.id,

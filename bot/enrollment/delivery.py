@@ -4,45 +4,41 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from typing import cast
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import Table, bindparam, select, tuple_, update
 
-from bot.accounts.delivery import EmailRenderer
 from bot.clock import Clock
-from bot.config import Settings
 from bot.db import Database, Record
 from bot.enrollment.batches import finish_if_done, refresh_batch_card
 from bot.enrollment.jobs import INVITATION, EnrollJob, batch_group
+from bot.enrollment.links import PERSONAL_VALUES, EnrollmentLinks, invitation_with_qr
 from bot.enrollment.models import (
     BatchState,
     Invitation,
     InvitationBatch,
     InvitationState,
-    Platform,
     PlatformChoice,
 )
 from bot.integrations.mail.port import (
     DeferReason,
-    InlineImage,
     MailDeferred,
     Mailer,
     MailError,
     OutgoingEmail,
 )
+from bot.integrations.mail.render import MailRenderer
+from bot.integrations.mail.stencil import Stencil
 from bot.outbox.service import postpone_group, postpone_kind
 from bot.outbox.worker import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler, Outcome, backoff
-from bot.qr import qr_png
 from bot.tokens import LinkTokens
 
 log = logging.getLogger(__name__)
 # Waits that hold back every invitation e-mail, not only the claim that met them.
 BATCH_PAUSES = (DeferReason.SLOW_DOWN, DeferReason.DAILY_QUOTA, DeferReason.DAILY_LIMIT)
-EMAIL_QR_SCALE = 5  # pixels a module: about 225 pixels square for an invitation link
-QR_CONTENT_ID = "invitation-link-qr@deskops"
-STORE_NAMES = {Platform.IOS: "App Store", Platform.ANDROID: "Google Play"}
+STENCILS_KEPT = 32  # batches (by language, platform and expiry) whose rendering is kept
 
 
 def _claim_half_spent(delivery: Delivery, started: datetime, now: datetime) -> bool:
@@ -53,87 +49,6 @@ def _claim_half_spent(delivery: Delivery, started: datetime, now: datetime) -> b
 
 def _deferred(deliveries: Sequence[Delivery], reason: str, until: datetime) -> list[Outcome]:
     return [DeliveryDeferred(reason, until=until) for _ in deliveries]
-
-
-@dataclass(frozen=True)
-class EnrollmentLinks:
-    """Where an invitation's e-mail and landing page send people."""
-
-    public_url: str
-    server: str | None
-    ios_app_url: str
-    android_app_url: str
-    deep_link_template: str
-
-    def store_url(self, platform: Platform) -> str:
-        return self.ios_app_url if platform is Platform.IOS else self.android_app_url
-
-    def store_links(self, platforms: PlatformChoice) -> list[dict[str, str]]:
-        """The store page of each platform the invitation is for (`Both`: both, in one e-mail)."""
-        return [
-            {"platform": p.label, "store": STORE_NAMES[p], "url": self.store_url(p)}
-            for p in platforms.platforms
-        ]
-
-    def deep_link(self, username: str | None) -> str | None:
-        """The app's link with the server (and the user name, when known) filled in."""
-        if not self.server:
-            return None
-        link = self.deep_link_template.format(
-            server=quote(self.server, safe=""), username=quote(username or "", safe="")
-        )
-        if username:
-            return link
-        # The basic URL knows no user: leave out the empty parameter rather than send "username=".
-        scheme, netloc, path, query, fragment = urlsplit(link)
-        kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if v]
-        return urlunsplit((scheme, netloc, path, urlencode(kept, quote_via=quote), fragment))
-
-    @property
-    def basic_url(self) -> str:
-        """The basic enrollment URL: tapped on a device it starts enrollment."""
-        return f"{self.public_url}/enroll"
-
-    def landing_url(self, token: str) -> str:
-        return f"{self.public_url}/enroll/{token}"
-
-    def open_url(self, token: str) -> str:
-        """Records *opened*, then opens Acronis Access (the deep link)."""
-        return f"{self.landing_url(token)}/open"
-
-    def email_context(
-        self, token: str, *, display_name: str, platform: PlatformChoice, username: str, expires_at: datetime
-    ) -> dict[str, object]:
-        """What the invitation e-mail templates show for one invitation link (the HTML part's QR
-        code of the landing link is the inline image `cid:QR_CONTENT_ID`)."""
-        return {
-            "display_name": display_name,
-            "platform": platform.device_label,
-            "store_links": self.store_links(platform),
-            "qr_cid": QR_CONTENT_ID,
-            "deep_link": self.deep_link(username),
-            "server": self.server,
-            "username": username,
-            "landing_url": self.landing_url(token),
-            "open_url": self.open_url(token),
-            "expires_at": expires_at,
-        }
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> EnrollmentLinks:
-        return cls(
-            public_url=settings.public_url,
-            server=settings.enrollment_server,
-            ios_app_url=settings.ios_app_url,
-            android_app_url=settings.android_app_url,
-            deep_link_template=settings.enrollment_deep_link,
-        )
-
-
-def invitation_with_qr(email: OutgoingEmail, link: str) -> OutgoingEmail:
-    """The invitation e-mail with the QR code of its link as the HTML part's inline image."""
-    image = InlineImage(QR_CONTENT_ID, qr_png(link, scale=EMAIL_QR_SCALE), filename="invitation-qr.png")
-    return replace(email, inline_images=(image,))
 
 
 @dataclass(frozen=True)
@@ -153,6 +68,9 @@ class _Letter:
     language: str | None
 
 
+# What the invitation e-mails of a batch share: language, platform, expiry.
+_Shared = tuple[str | None, PlatformChoice, datetime]
+
 # Built once, with expanding parameters, so SQLAlchemy compiles each of them once.
 _LETTERS = (
     select(
@@ -162,24 +80,24 @@ _LETTERS = (
     .join(InvitationBatch, InvitationBatch.id == Invitation.batch_id)
     .where(Invitation.id.in_(bindparam("ids", expanding=True)))
 )
+# The table, not the mapped class: an ORM update costs several times the statement itself.
+_INVITATIONS = cast(Table, Invitation.__table__)
 # By primary key (`ids`), and only while the invitation still has the link that was sent.
 _MARK_SENT = (
-    update(Invitation)
+    update(_INVITATIONS)
     .where(
-        Invitation.id.in_(bindparam("ids", expanding=True)),
-        tuple_(Invitation.id, Invitation.nonce).in_(bindparam("sent", expanding=True)),
-        Invitation.state == InvitationState.QUEUED,
+        _INVITATIONS.c.id.in_(bindparam("ids", expanding=True)),
+        tuple_(_INVITATIONS.c.id, _INVITATIONS.c.nonce).in_(bindparam("sent", expanding=True)),
+        _INVITATIONS.c.state == InvitationState.QUEUED,
     )
     .values(state=InvitationState.SENT, sent_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
 )
-
 _MARK_ONE_SENT = (
-    update(Invitation)
+    update(_INVITATIONS)
     .where(
-        Invitation.id == bindparam("invitation_id"),
-        Invitation.nonce == bindparam("link_nonce"),
-        Invitation.state == InvitationState.QUEUED,
+        _INVITATIONS.c.id == bindparam("invitation_id"),
+        _INVITATIONS.c.nonce == bindparam("link_nonce"),
+        _INVITATIONS.c.state == InvitationState.QUEUED,
     )
     .values(state=InvitationState.SENT, sent_at=bindparam("now"))
 )
@@ -190,10 +108,12 @@ class EnrollmentDelivery:
     db: Database
     clock: Clock
     mailer: Mailer
-    renderer: EmailRenderer
+    renderer: MailRenderer
     tokens: LinkTokens
     links: EnrollmentLinks
     per_licence: int
+    # Shared by the outbox threads: a stencil is filled by any of them (see Stencil).
+    _stencils: dict[_Shared, Stencil] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def handlers(self) -> dict[str, OutboxHandler]:
         return {
@@ -286,20 +206,24 @@ class EnrollmentDelivery:
                 refresh_batch_card(session, batch_id, now=now, paused_until=until)
 
     def _email(self, letter: _Letter) -> OutgoingEmail:
+        """The letter's e-mail, from the one rendering of its batch's language, platform and
+        expiry that every claim of the batch fills in."""
+        shared = (letter.language, letter.platform, letter.expires_at)
+        stencil = self._stencils.get(shared)
+        if stencil is None:
+            if len(self._stencils) >= STENCILS_KEPT:
+                self._stencils.clear()  # batches long done; the few under way render theirs again
+            stencil = self._stencils[shared] = self.renderer.stencil(
+                "enrollment_invitation",
+                context=self.links.batch_context(letter.platform, letter.expires_at),
+                personal=PERSONAL_VALUES,
+                language=letter.language,
+            )
         token = self.tokens.token(INVITATION, letter.nonce)
-        context = self.links.email_context(
-            token,
-            display_name=letter.display_name,
-            platform=letter.platform,
-            username=letter.username,
-            expires_at=letter.expires_at,
-        )
-        email = self.renderer.render_email(
-            "enrollment_invitation",
-            to=letter.email,
-            context=context,
+        email = stencil.email(
+            letter.email,
+            self.links.personal_context(token, display_name=letter.display_name, username=letter.username),
             message_id=f"invitation-{letter.id}-{letter.nonce}",
-            language=letter.language,
         )
         return invitation_with_qr(email, self.links.landing_url(token))
 

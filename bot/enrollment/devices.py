@@ -140,6 +140,17 @@ def known_device(session: Session, platform: Platform, device_id: str) -> Device
     return session.scalar(select(Device).where(Device.platform == platform, Device.device_id == device_id))
 
 
+def _recorded_before(session: Session, device: Device, *, per_licence: int) -> Enrollment:
+    count = device_counts(session, [device.owner_email]).get(device.owner_email, 0)
+    return Enrollment(
+        device=device,
+        created=False,
+        owner_devices=count,
+        owner_licences=licences_for(count, per_licence),
+        licence_added=False,
+    )
+
+
 def record_device(
     session: Session,
     invitation: Invitation,
@@ -155,14 +166,7 @@ def record_device(
     other gets InvitationLinkInvalid, and its transaction, device row included, rolls back)."""
     existing = known_device(session, platform, device_id)
     if existing is not None:
-        count = device_counts(session, [existing.owner_email]).get(existing.owner_email, 0)
-        return Enrollment(
-            device=existing,
-            created=False,
-            owner_devices=count,
-            owner_licences=licences_for(count, per_licence),
-            licence_added=False,
-        )
+        return _recorded_before(session, existing, per_licence=per_licence)
     if not invitation.platform.allows(platform):
         raise WrongPlatform(invitation, platform)
     if invitation.state not in SPENDABLE:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.db import Database
-from bot.enrollment.batches import check_days, retry_batch
+from bot.enrollment.batches import retry_batch
+from bot.enrollment.checks import check_days
 from bot.enrollment.invitations import extend_invitation, get_invitation, resend_invitation, revoke_invitation
 from bot.enrollment.summary import InvitationItem, summarize_invitation
 from bot.tokens import LinkTokens

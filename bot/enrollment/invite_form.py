@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from bot.customers.service import CustomerLanguages, customer_languages
 from bot.db import Database
 from bot.enrollment import drafts
-from bot.enrollment.batches import check_devices, forecast
+from bot.enrollment.checks import check_devices
+from bot.enrollment.licences import forecast
 from bot.enrollment.models import InviteDraft, PlatformChoice
 from bot.enrollment.summary import DraftSummary, InviteeItem, invitee_item, summarize_draft
 from bot.errors import FieldErrors

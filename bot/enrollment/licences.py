@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.enrollment.models import Device, DeviceOwner, DeviceTally, Invitation
+from bot.enrollment.models import Device, DeviceOwner, DeviceTally, DraftInvitee, Invitation, InviteDraft
 
 
 def licences_for(devices: int, per_licence: int) -> int:
@@ -122,3 +122,37 @@ def additional_licences_of_batch(session: Session, batch_id: int, *, per_licence
         owned + per_licence - 1
     ) // per_licence
     return int(session.scalar(select(func.coalesce(func.sum(extra), 0))) or 0)
+
+
+@dataclass(frozen=True)
+class LicenceForecast:
+    invitees: int
+    devices_per_person: int
+    invitations: int
+    additional_licences: int
+    devices_per_licence: int
+
+
+def forecast(
+    session: Session, draft: InviteDraft, devices_per_person: int, *, per_licence: int
+) -> LicenceForecast:
+    """What a batch would consume if every invitee enrolled a device with every invitation (one
+    device each): per person, ceil((devices owned + new) / 3) - ceil(devices owned / 3)."""
+    emails = [
+        e.lower()
+        for e in session.scalars(
+            select(DraftInvitee.email).where(
+                DraftInvitee.draft_id == draft.id, DraftInvitee.email.is_not(None)
+            )
+        )
+        if e
+    ]
+    current = device_counts(session, emails)
+    extra = additional_licences(current, dict.fromkeys(emails, devices_per_person), per_licence=per_licence)
+    return LicenceForecast(
+        invitees=len(emails),
+        devices_per_person=devices_per_person,
+        invitations=len(emails) * devices_per_person,
+        additional_licences=extra,
+        devices_per_licence=per_licence,
+    )

@@ -4,7 +4,7 @@ transaction."""
 from __future__ import annotations
 
 from bot.db import Database
-from bot.enrollment.batches import batch_progress
+from bot.enrollment.batch_progress import batch_progress
 from bot.enrollment.models import InvitationBatch
 from bot.enrollment.summary import BatchSummary, summarize_batch
 

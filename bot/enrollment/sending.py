@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.enrollment import drafts
 from bot.enrollment.approvals import send_or_request_approval
-from bot.enrollment.batches import check_days, check_devices, check_language, check_ready
+from bot.enrollment.checks import check_days, check_devices, check_language, check_ready
 from bot.enrollment.invite_form import FormRef
 from bot.enrollment.models import PlatformChoice
 from bot.errors import FieldErrors

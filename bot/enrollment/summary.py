@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.enrollment.batches import BatchProgress, LicenceForecast
+from bot.enrollment.batch_progress import BatchProgress
 from bot.enrollment.drafts import InviteePage, SearchState
+from bot.enrollment.licences import LicenceForecast
 from bot.enrollment.models import (
     BatchState,
     Device,

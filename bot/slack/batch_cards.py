@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from blocks.enroll.messages import batch_card, batch_card_text
 from bot.clock import Clock
 from bot.db import Database
-from bot.enrollment.batches import BatchProgress, batch_progress
+from bot.enrollment.batch_progress import BatchProgress, batch_progress
 from bot.enrollment.jobs import EnrollJob
 from bot.enrollment.models import BatchState, InvitationBatch
 from bot.enrollment.progress import SendingOutlook, sending_outlook

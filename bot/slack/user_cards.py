@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from blocks.backup.messages import follow_up_text, user_card, user_card_text
+from blocks.backup.card import follow_up_text, user_card, user_card_text
 from bot.accounts.jobs import AccountJob, CardHeadline, FollowUp
 from bot.accounts.reading import user_card_summary
 from bot.clock import Clock

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.deps import Deps
-from bot.enrollment.delivery import EnrollmentLinks
+from bot.enrollment.links import EnrollmentLinks
 from bot.enrollment.models import Platform, PlatformChoice
 from bot.qr import qr_data_uri, qr_png
 from bot.web.pages import browser_language

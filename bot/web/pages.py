@@ -1,4 +1,5 @@
-"""Pages end users open from e-mails: account activation (and, later, enrollment)."""
+"""The page end users open from the activation e-mail: choosing the password of their backup
+account (the enrollment pages are bot/web/enrollment.py)."""
 
 from __future__ import annotations
 
@@ -79,39 +80,42 @@ def password_errors(error: PasswordRejected, language: str) -> dict[str, str]:
     return {error.field: translate(error.message, language) % error.values}
 
 
-def page_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
-    def load(token: str) -> dict[str, Any]:
-        with deps.db.read() as session:
-            user, row = user_for_token(session, token, now=deps.clock.now())
+class ActivationPages:
+    """The activation link's page: the form for a new password, and what its submission shows."""
+
+    def __init__(self, deps: Deps, pages: Pages) -> None:
+        self.deps, self.pages = deps, pages
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/activate/{token}", self.show, methods=["GET"]),
+            Route("/activate/{token}", self.submit, methods=["POST"]),
+        ]
+
+    def _account(self, token: str) -> dict[str, Any]:
+        with self.deps.db.read() as session:
+            user, row = user_for_token(session, token, now=self.deps.clock.now())
             return {
                 "first_name": user.first_name,
                 "login": user.email,
                 "customer": user.customer.name,
-                "language": pages.language(user.customer.language),
+                "language": self.pages.language(user.customer.language),
                 "expires_at": row.expires_at,
             }
 
-    def submit(token: str, password: str, confirmation: str) -> dict[str, Any]:
-        with deps.db.transaction() as session:
+    def _activate(self, token: str, password: str, confirmation: str) -> dict[str, Any]:
+        with self.deps.db.transaction() as session:
             user = activate(
-                session, token=token, password=password, confirmation=confirmation, now=deps.clock.now()
+                session, token=token, password=password, confirmation=confirmation, now=self.deps.clock.now()
             )
             return {
                 "first_name": user.first_name,
                 "login": user.email,
-                "language": pages.language(user.customer.language),
+                "language": self.pages.language(user.customer.language),
             }
 
-    async def activation_page(request: Request) -> Response:
-        token = request.path_params["token"]
-        try:
-            account = await run_in_threadpool(load, token)
-        except ActivationLinkInvalid as error:
-            return problem_page(pages, request, error.problem)
-        return activation_form(account, {})
-
-    def activation_form(account: dict[str, Any], errors: dict[str, str]) -> Response:
-        return pages.render(
+    def _form(self, account: dict[str, Any], errors: dict[str, str]) -> Response:
+        return self.pages.render(
             "activate.html",
             account["language"],
             400 if errors else 200,
@@ -121,30 +125,40 @@ def page_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
             password_max=PASSWORD_MAX,
         )
 
-    async def activation_submit(request: Request) -> Response:
+    async def show(self, request: Request) -> Response:
+        try:
+            account = await run_in_threadpool(self._account, request.path_params["token"])
+        except ActivationLinkInvalid as error:
+            return problem_page(self.pages, request, error.problem)
+        return self._form(account, {})
+
+    async def submit(self, request: Request) -> Response:
         token = request.path_params["token"]
         form = text_form(await request.body())
         password, confirmation = form.get("password", ""), form.get("confirmation", "")
         try:
             if form.get(NOT_UTF8) is not None:
                 raise PasswordRejected("password", NOT_TEXT)
-            account = await run_in_threadpool(submit, token, password, confirmation)
+            account = await run_in_threadpool(self._activate, token, password, confirmation)
         except ActivationLinkInvalid as error:
-            return problem_page(pages, request, error.problem)
+            return problem_page(self.pages, request, error.problem)
         except PasswordRejected as error:
-            try:
-                details = await run_in_threadpool(load, token)
-            except ActivationLinkInvalid as problem:
-                return problem_page(pages, request, problem.problem)
-            return activation_form(details, password_errors(error, details["language"]))
-        return pages.render(
+            return await self._rejected(request, token, error)
+        return self.pages.render(
             "activated.html",
             account["language"],
             account=account,
-            agent_download_url=deps.settings.agent_download_url,
+            agent_download_url=self.deps.settings.agent_download_url,
         )
 
-    return [
-        Route("/activate/{token}", activation_page, methods=["GET"]),
-        Route("/activate/{token}", activation_submit, methods=["POST"]),
-    ]
+    async def _rejected(self, request: Request, token: str, error: PasswordRejected) -> Response:
+        """The form again, with what is wrong with the password next to it."""
+        try:
+            details = await run_in_threadpool(self._account, token)
+        except ActivationLinkInvalid as problem:
+            return problem_page(self.pages, request, problem.problem)
+        return self._form(details, password_errors(error, details["language"]))
+
+
+def page_routes(deps: Deps, pages: Pages) -> list[BaseRoute]:
+    return ActivationPages(deps, pages).routes()

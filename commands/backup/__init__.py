@@ -12,6 +12,7 @@ from commands.backup import (
     delete,
     edit,
     find,
+    import_users,
     lifecycle,
     user_settings,
 )
@@ -27,3 +28,4 @@ def register(app: App) -> None:
     lifecycle.register(app)
     delete.register(app)
     edit.register(app)
+    import_users.register(app)

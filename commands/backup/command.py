@@ -19,6 +19,7 @@ from commands.backup.cards import activate_user, users_page
 from commands.backup.delete import open_delete_user
 from commands.backup.edit import open_edit_user
 from commands.backup.find import found_page
+from commands.backup.import_users import open_import
 from commands.backup.lifecycle import confirm_disable, enable, reset_password
 from commands.backup.parsing import (
     NEEDS_EMAIL,
@@ -86,6 +87,15 @@ def run_backup_command(
         case Subcommand.FIND:
             blocks = found_page(deps, text=parsed.text or "", scope=scope, offset=0)
             _ephemeral(respond, blocks, "Backup users found")
+        case Subcommand.IMPORT:
+            open_import(
+                deps,
+                client,
+                trigger_id=trigger_id,
+                channel_id=channel_id,
+                customer_text=parsed.customer,
+                scope=scope,
+            )
         case Subcommand.USERS:
             list_users_or_customers(deps, respond, parsed.customer, scope)
         case Subcommand.HELP:

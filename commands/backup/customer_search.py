@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
+from blocks.backup.fields import SELECT_OPTIONS_MAX, customer_options
 from blocks.backup.ids import ActionId
-from blocks.backup.modals import SELECT_OPTIONS_MAX, customer_options
 from bot.customers.scope import CustomerTypeAhead, suggest_customers
 from bot.deps import Deps
 from commands.access import require_helpdesk

@@ -13,9 +13,8 @@ from blocks.backup.delete import delete_user_modal
 from blocks.backup.ids import CallbackId
 from blocks.backup.metadata import DeleteUserMetadata
 from bot.accounts.actions import UserAction
-from bot.accounts.deletion import CONFIRM_FIELD
+from bot.accounts.deletion import CONFIRM_FIELD, DeleteUser, delete_or_request_approval
 from bot.accounts.reading import live_user_summary
-from bot.approvals.deletions import DeleteUser, delete_or_request_approval
 from bot.approvals.policy import ApprovalKind, SentForApproval, needs_approval
 from bot.deps import Deps
 from commands.access import require_helpdesk

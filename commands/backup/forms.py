@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_bolt import BoltContext
 
+from blocks.backup.add_user import AddUserChoices
 from blocks.backup.ids import Option
 from blocks.backup.metadata import AddUserMetadata, UserRef
-from blocks.backup.modals import AddUserChoices
 from bot.accounts.actions import UserAction
 from bot.accounts.forms import QUOTA_FIELDS, BackupSettingsForm, Field, NewUserForm
 from bot.accounts.models import BackupRole, NotificationLevel, Role

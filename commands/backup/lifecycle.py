@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from blocks.backup.card import disable_confirmation
 from blocks.backup.ids import ActionId
-from blocks.backup.messages import disable_confirmation
 from bot.accounts import lifecycle
 from bot.accounts.actions import UserAction
 from bot.accounts.lifecycle import StateChange

@@ -22,6 +22,8 @@ class Subcommand(StrEnum):
     DELETE = "delete"
     EDIT = "edit"
     RESET = "reset"
+    IMPORT = "import"
+    EXPORT = "export"
     HELP = "help"
 
 

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from blocks.backup.ids import ActionId, CallbackId
 from blocks.backup.metadata import UserSettingsMetadata
-from blocks.backup.modals import assign_service_modal, settings_values_of, user_settings_modal
+from blocks.backup.settings import assign_service_modal, settings_values_of, user_settings_modal
 from bot.accounts.actions import UserAction
 from bot.accounts.assignments import (
     SaveBackupSettings,

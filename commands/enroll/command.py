@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from blocks.backup.messages import notice, notice_text
 from blocks.enroll.messages import help_message, url_message
 from bot.deps import Deps
-from bot.enrollment.delivery import EnrollmentLinks
+from bot.enrollment.links import EnrollmentLinks
 from commands.access import require_helpdesk
 from commands.backup.parsing import UsageError
 from commands.enroll.invite import open_invite

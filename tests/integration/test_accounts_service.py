@@ -67,23 +67,19 @@ def test_sign_in_email_is_unique_per_customer_case_insensitively(db: Database) -
         create_user(
             session,
             new_user=new_user(ids["Acme Corporation"]),
-            backup=None,
             actor="U1",
             now=NOW,
             request_key="k1",
             notify_channels=["C1"],
-            platform=PLATFORM,
         )
     with pytest.raises(FieldErrors) as error, db.transaction() as session:
         create_user(
             session,
             new_user=new_user(ids["Acme Corporation"], "JOHN.DOE@Example.com"),
-            backup=None,
             actor="U1",
             now=NOW,
             request_key="k2",
             notify_channels=["C1"],
-            platform=PLATFORM,
         )
     assert error.value.errors == {Field.EMAIL: "A user with this email already exists for Acme Corporation."}
     # The same address at another customer is a different account.
@@ -91,12 +87,10 @@ def test_sign_in_email_is_unique_per_customer_case_insensitively(db: Database) -
         other = create_user(
             session,
             new_user=new_user(ids["Globex Logistics"]),
-            backup=None,
             actor="U1",
             now=NOW,
             request_key="k3",
             notify_channels=[],
-            platform=PLATFORM,
         )
         assert other.created
 
@@ -107,24 +101,20 @@ def test_repeated_request_key_returns_the_first_user_and_queues_nothing_more(db:
         first = create_user(
             session,
             new_user=new_user(ids["Acme Corporation"]),
-            backup=None,
             actor="U1",
             now=NOW,
             request_key="same",
             notify_channels=["C1"],
-            platform=PLATFORM,
         )
         queued = len(session.scalars(select(OutboxMessage)).all())
     with db.transaction() as session:
         again = create_user(
             session,
             new_user=new_user(ids["Acme Corporation"]),
-            backup=None,
             actor="U1",
             now=NOW,
             request_key="same",
             notify_channels=["C1"],
-            platform=PLATFORM,
         )
         assert not again.created
         assert again.user.id == first.user.id
@@ -144,13 +134,11 @@ def test_backup_assignment_keeps_quotas_and_unlimited(db: Database) -> None:
         )
         created = create_user(
             session,
-            new_user=new_user(ids["Acme Corporation"]),
-            backup=settings,
+            new_user=new_user(ids["Acme Corporation"]).model_copy(update={"backup": settings}),
             actor="U1",
             now=NOW,
             request_key="k",
             notify_channels=[],
-            platform=PLATFORM,
         )
         [assignment] = created.user.services
         assert assignment.subscription.name == "Capped Storage"
@@ -168,12 +156,10 @@ def test_find_user_names_close_matches_and_ambiguity(db: Database) -> None:
             create_user(
                 session,
                 new_user=new_user(customer),
-                backup=None,
                 actor="U1",
                 now=NOW,
                 request_key=f"k{customer}",
                 notify_channels=[],
-                platform=PLATFORM,
             )
     with pytest.raises(NotFound) as missing, db.transaction() as session:
         find_user(session, "jon.doe@example.com")
@@ -190,12 +176,10 @@ def test_activation_link_is_single_use_and_expires(db: Database) -> None:
         user = create_user(
             session,
             new_user=new_user(ids["Acme Corporation"]),
-            backup=None,
             actor="U1",
             now=NOW,
             request_key="k",
             notify_channels=[],
-            platform=PLATFORM,
         ).user
         request = request_activation(
             session,

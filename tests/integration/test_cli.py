@@ -323,7 +323,13 @@ def test_manifest_carries_the_public_url(env: dict[str, str], tmp_path: Path) ->
     assert set(urls) == {"https://helpdesk.msp.example/slack/events"}
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/backup", "/enroll"]
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
-    assert manifest["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write", "usergroups:read"]
+    assert manifest["oauth_config"]["scopes"]["bot"] == [
+        "commands",
+        "chat:write",
+        "usergroups:read",
+        "files:read",
+        "files:write",
+    ]
 
 
 def test_doctor_binds_to_the_directory(env: dict[str, str], tmp_path: Path, slapd_server: Slapd) -> None:

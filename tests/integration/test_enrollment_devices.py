@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.db import Database
 from bot.enrollment import drafts
 from bot.enrollment.another_device import invite_another_device
-from bot.enrollment.batches import forecast, send_batch
+from bot.enrollment.batches import send_batch
 from bot.enrollment.devices import (
     InvitationLinkInvalid,
     LinkProblem,
@@ -21,6 +21,7 @@ from bot.enrollment.devices import (
     enroll_device,
     open_invitation,
 )
+from bot.enrollment.licences import forecast
 from bot.enrollment.models import Invitation, InvitationState, Platform, PlatformChoice
 from bot.enrollment.status import people_status
 from bot.integrations.directory.port import DirectoryUser

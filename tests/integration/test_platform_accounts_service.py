@@ -66,12 +66,10 @@ def pending_user(db: Database, customer_id: int, email: str, provider_id: str) -
                 phone=None,
                 notification_email=None,
             ),
-            backup=None,
             actor="U0HELP01",
             now=NOW,
             request_key=f"key-{email}",
             notify_channels=[],
-            platform=LocalBackupPlatform(),
         )
         created.user.provider_id = provider_id
         created.user.provisioning = ProvisioningState.DONE

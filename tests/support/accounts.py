@@ -17,7 +17,6 @@ from bot.accounts.users import create_user
 from bot.audit.models import AuditEvent
 from bot.customers.service import CustomerFile, find_customer, import_customers
 from bot.db import Database
-from bot.integrations.backup.local import LocalBackupPlatform
 from bot.outbox.models import OutboxMessage
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -69,12 +68,10 @@ def add_user(db: Database, new_user: NewUser, *, key: str | None = None) -> int:
         created = create_user(
             session,
             new_user=new_user,
-            backup=None,
             actor=HELEN,
             now=NOW,
             request_key=key or f"seed:{new_user.email}",
             notify_channels=["C0HELP001"],
-            platform=LocalBackupPlatform(),
         )
         return created.user.id
 

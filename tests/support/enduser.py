@@ -145,7 +145,7 @@ class Page:
 
 
 def render_pages(language: str) -> dict[str, Page]:
-    from bot.web.enrollment import LINK_PAGES
+    from bot.web.link_pages import LINK_PAGES
     from bot.web.pages import PROBLEM_PAGES
 
     pages = Pages.from_settings(SETTINGS)

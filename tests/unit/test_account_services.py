@@ -10,14 +10,13 @@ import pytest
 from bot.accounts.actions import FindUsers, ListUsers, UserAction
 from bot.accounts.activation import send_activation
 from bot.accounts.assignments import SaveBackupSettings, save_backup_settings, user_to_assign
-from bot.accounts.deletion import CONFIRM_FIELD
+from bot.accounts.deletion import CONFIRM_FIELD, DeleteUser, delete_or_request_approval
 from bot.accounts.editing import EditUser, save_edited_user
 from bot.accounts.forms import QUOTA_FIELDS, BackupSettingsForm, Field, NewUserForm
 from bot.accounts.lifecycle import disable, enable
 from bot.accounts.models import BackupRole, NotificationLevel, Role, UserStatus
 from bot.accounts.reading import CustomersOverview, customer_to_list, customer_users, user_summary
 from bot.accounts.search import find_users_page
-from bot.approvals.deletions import DeleteUser, delete_or_request_approval
 from bot.approvals.models import ApprovalRequest
 from bot.approvals.policy import SentForApproval
 from bot.clock import ManualClock

@@ -7,16 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from blocks.backup.messages import customers_overview, help_message, user_card, users_list
-from blocks.backup.metadata import AddUserMetadata, AddUserSettingsMetadata, UserSettingsMetadata
-from blocks.backup.modals import (
-    AddUserChoices,
-    BackupSettingsValues,
-    add_user_backup_settings_modal,
-    add_user_modal,
-    assign_service_modal,
-    user_settings_modal,
-)
+from blocks.backup.add_user import AddUserChoices, add_user_backup_settings_modal, add_user_modal
+from blocks.backup.card import user_card
+from blocks.backup.messages import customers_overview, help_message, users_list
+from blocks.backup.metadata import AddUserMetadata, UserSettingsMetadata
+from blocks.backup.settings import BackupSettingsValues, assign_service_modal, user_settings_modal
+from bot.accounts.administrators import AddNewUser
+from bot.accounts.forms import NewUser
 from bot.accounts.models import BackupRole, NotificationLevel, ProvisioningState, Role, UserStatus
 from bot.accounts.summary import BackupServiceSummary, UserSummary
 from bot.customers.service import CustomerSummary, SubscriptionSummary
@@ -139,25 +136,26 @@ def test_add_user_modal_with_a_hundred_long_customer_names_fits() -> None:
 
 
 def test_settings_modals_fit_with_the_longest_values() -> None:
-    step = AddUserSettingsMetadata(
-        request_key="k" * 36,
-        channel_id="C0123456789",
+    # Longer than any checked value can be (so not checked): the builder must fit them anyway.
+    longest = NewUser.model_construct(
         customer_id=1,
         first_name=LONG,
         last_name=LONG,
         email="a" * 64 + "@" + "b" * 250 + ".com",
-        role="administrator",
+        role=Role.ADMINISTRATOR,
         address="A" * 500,
         phone="+31201234567",
         notification_email="n" * 64 + "@" + "m" * 250 + ".com",
+        backup=None,
     )
+    step = AddNewUser.model_construct(new_user=longest, request_key="k" * 36, channel_id="C0123456789")
     big = CustomerSummary(
         id=1,
         name="C" * 200,
         subscriptions=tuple(SubscriptionSummary(i, f"Sub {i} " + "s" * 80) for i in range(100)),
     )
     views = [
-        add_user_backup_settings_modal(metadata=step, customer=big, values=BackupSettingsValues()),
+        add_user_backup_settings_modal(request=step, customer=big, values=BackupSettingsValues()),
         assign_service_modal(
             user=longest_user(),
             customer=big,

@@ -10,8 +10,8 @@ import pytest
 from blocks.enroll.messages import batch_card, help_message, status_message, url_message
 from blocks.enroll.metadata import EditEmailMetadata, ExtendMetadata, InviteMetadata
 from blocks.enroll.modals import NO_EMAIL, edit_email_modal, extend_modal, invite_modal
-from bot.enrollment.batches import LicenceForecast
 from bot.enrollment.drafts import FoundGroup, FoundUser, SearchState
+from bot.enrollment.licences import LicenceForecast
 from bot.enrollment.models import BatchState, InvitationState, Platform, PlatformChoice
 from bot.enrollment.summary import (
     BatchSummary,

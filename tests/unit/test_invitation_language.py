@@ -8,7 +8,7 @@ import pytest
 
 from blocks.enroll.modals import LANGUAGES_SHOWN, language_blocks
 from bot.customers.service import CustomerLanguages
-from bot.enrollment.batches import check_language
+from bot.enrollment.checks import check_language
 from bot.errors import FieldErrors
 from tests.unit.blockkit_payloads import LIMITS
 

@@ -11,7 +11,7 @@ through `|moment` (TIMEZONE, the zone named, formatted for the language).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from bot.i18n.brand import Brand
 from bot.i18n.languages import language_or_default
 from bot.i18n.templates import LocalizedTemplates
 from bot.integrations.mail.port import OutgoingEmail
+from bot.integrations.mail.stencil import Stencil, one_line
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -29,11 +30,6 @@ if TYPE_CHECKING:
 TEMPLATE_PACKAGE = "bot.integrations.mail"
 TEMPLATE_FOLDER = "templates"
 PARTS = ("subject.txt", "txt", "html")
-
-
-def one_line(text: str) -> str:
-    """Whitespace (CR, LF, tabs, Unicode line separators) collapsed to single spaces."""
-    return " ".join(text.split())
 
 
 def strong(value: object) -> Markup:
@@ -112,6 +108,24 @@ class MailRenderer:
         return OutgoingEmail(
             to=to, subject=subject, text=text, html=html, message_id=message_id, headers=dict(headers or {})
         )
+
+    def stencil(
+        self,
+        template: str,
+        *,
+        context: Mapping[str, Any],
+        personal: Sequence[str],
+        language: str | None = None,
+    ) -> Stencil:
+        """`template` for many recipients sharing `context`, differing in the `personal` values
+        (and the address): rendered once, each recipient's values filled in (see Stencil)."""
+
+        def render(to: str, values: Mapping[str, object]) -> OutgoingEmail:
+            return self.render_email(
+                template, to=to, context={**context, **values}, message_id="stencil", language=language
+            )
+
+        return Stencil(render, tuple(personal))
 
 
 @functools.cache

@@ -10,31 +10,23 @@ before the message was handed over, so nothing is sent twice.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import smtplib
 import socket
 import ssl
 
-from bot.integrations.mail.message import (
-    MimeMessage,
-    build_mime,
-    envelope_recipients,
-    needs_smtputf8,
-    to_bytes,
-)
-from bot.integrations.mail.port import ConnectionSlots, MailDeferred, MailError, OutgoingEmail
+from bot.integrations.mail.message import build_mime, envelope_recipients
+from bot.integrations.mail.port import ConnectionSlots, MailError, OutgoingEmail
 from bot.integrations.mail.smtp_errors import (
     Phase,
     certificate_names,
     certificate_problem,
     server_text,
-    throttle_problem,
     translate,
 )
 from bot.integrations.mail.smtp_pool import SmtpSessions
-from bot.integrations.mail.smtp_replies import closed_when_idle
+from bot.integrations.mail.smtp_transaction import SmtpTransaction, StaleConnection, close_quietly
 from bot.integrations.mail.smtp_url import (
     SmtpConfig,
     SmtpSecurity,
@@ -54,14 +46,6 @@ def _local_hostname() -> str:
     return socket.getfqdn()
 
 
-class _StaleConnection(Exception):
-    """The connection was gone before the message was handed over: safe to retry on a new one."""
-
-    def __init__(self, error: MailError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 class SmtpMailer:
     def __init__(
         self,
@@ -78,6 +62,7 @@ class SmtpMailer:
         self.mail_from = mail_from
         self._tls = None if config.security is SmtpSecurity.PLAIN else self._tls_context(check_hostname=True)
         self._sessions = SmtpSessions(self._open, size=max_connections, slots=slots, address=config.address)
+        self._transaction = SmtpTransaction(config, mail_from)
 
     @classmethod
     def from_url(
@@ -118,17 +103,17 @@ class SmtpMailer:
         session, reused = self._sessions.checkout()
         try:
             try:
-                self._transaction(session.connection, message, recipients)
-            except _StaleConnection as stale:
+                self._transaction.send(session.connection, message, recipients)
+            except StaleConnection as stale:
                 if not reused:
-                    _close_quietly(session.connection)
+                    close_quietly(session.connection)
                     raise stale.error from None
                 log.info("SMTP connection to %s was closed by the server; reconnecting", self.config.address)
                 self._sessions.open_again(session)
                 try:
-                    self._transaction(session.connection, message, recipients)
-                except _StaleConnection as again:
-                    _close_quietly(session.connection)
+                    self._transaction.send(session.connection, message, recipients)
+                except StaleConnection as again:
+                    close_quietly(session.connection)
                     raise again.error from None
         finally:
             self._sessions.checkin(session)
@@ -176,7 +161,7 @@ class SmtpMailer:
                     )
                 connection.login(config.user, config.password or "")
         except (MailError, smtplib.SMTPException, OSError, UnicodeError) as exc:
-            _close_quietly(connection)
+            close_quietly(connection)
             if isinstance(exc, MailError):
                 error = exc
             elif isinstance(exc, ssl.SSLCertVerificationError):
@@ -223,125 +208,8 @@ class SmtpMailer:
         except (smtplib.SMTPException, OSError, ValueError):
             return []
         finally:
-            _close_quietly(connection)
+            close_quietly(connection)
         return certificate_names(certificate or {})
-
-    # --- one message ----------------------------------------------------------------------
-
-    def _transaction(self, connection: smtplib.SMTP, message: MimeMessage, recipients: list[str]) -> None:
-        data = to_bytes(message)
-        options = self._mail_options(connection, message, data)
-        to = ", ".join(recipients)
-        reply: bytes | str
-        try:
-            code, reply = connection.mail(self.mail_from, options)
-        except (smtplib.SMTPException, OSError) as exc:
-            raise _StaleConnection(translate(exc, self.config, "send")) from None
-        if code == 421:
-            _close_quietly(connection)
-            problem = self._sender_problem(code, reply, ", ".join(recipients), len(data))
-            text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-            if closed_when_idle(code, text):  # a new session may go on at once
-                raise _StaleConnection(problem)
-            raise problem
-        try:
-            if code != 250:
-                raise self._sender_problem(code, reply, to, len(data))
-            for recipient in recipients:
-                code, reply = connection.rcpt(recipient)
-                if code not in (250, 251):
-                    raise self._recipient_problem(code, reply, recipient)
-            try:
-                code, reply = connection.data(data)
-            except smtplib.SMTPDataError as exc:
-                code, reply = exc.smtp_code, exc.smtp_error
-            if code != 250:
-                raise self._content_problem(code, reply, to, len(data))
-        except MailDeferred:
-            _close_quietly(connection)  # the server may count it against a limit: not kept
-            raise
-        except MailError:
-            _reset_quietly(connection)
-            raise
-        except (smtplib.SMTPException, OSError) as exc:
-            _close_quietly(connection)
-            raise translate(exc, self.config, "send") from None
-
-    def _mail_options(self, connection: smtplib.SMTP, message: MimeMessage, data: bytes) -> list[str]:
-        options: list[str] = []
-        if connection.has_extn("size"):
-            options.append(f"SIZE={len(data)}")
-        if needs_smtputf8(message):
-            if not connection.has_extn("smtputf8"):
-                raise MailError(
-                    f"the address {message.to} or MAIL_FROM has non-ASCII characters and the SMTP "
-                    f"server {self.config.address} does not support them (SMTPUTF8)",
-                    permanent=True,
-                )
-            options.append("SMTPUTF8")
-        if not data.isascii() and connection.has_extn("8bitmime"):
-            options.append("BODY=8BITMIME")
-        return options
-
-    def _sender_problem(self, code: int, reply: bytes | str, to: str, size: int) -> MailError:
-        said = server_text(code, reply, self.config)
-        where = self.config.address
-        throttled = throttle_problem(code, reply, self.config)
-        if throttled is not None:
-            return throttled
-        if code == 530:
-            return MailError(
-                f"the SMTP server {where} requires a login before sending: add user:password to SMTP_URL "
-                f"(server said: {said})"
-            )
-        if code == 552:
-            return self._too_large(to, size, said)
-        login = f" (check that {self.config.user} may send as this address)" if self.config.user else ""
-        return MailError(
-            f"the SMTP server {where} refused the sender {self.mail_from}: {said}: check MAIL_FROM{login}"
-        )
-
-    def _recipient_problem(self, code: int, reply: bytes | str, recipient: str) -> MailError:
-        said = server_text(code, reply, self.config)
-        throttled = throttle_problem(code, reply, self.config)
-        if throttled is not None:
-            return throttled
-        if code == 530:
-            return MailError(
-                f"the SMTP server {self.config.address} requires a login before sending: add "
-                f"user:password to SMTP_URL (server said: {said})"
-            )
-        if "relay" in said.lower():
-            return MailError(
-                f"the SMTP server {self.config.address} does not relay mail to {recipient} for deskops: "
-                f"log in (user:password in SMTP_URL) or allow this host on the server (server said: {said})"
-            )
-        return MailError(f"the SMTP server refused the recipient {recipient}: {said}", permanent=code >= 500)
-
-    def _content_problem(self, code: int, reply: bytes | str, to: str, size: int) -> MailError:
-        said = server_text(code, reply, self.config)
-        throttled = throttle_problem(code, reply, self.config)
-        if throttled is not None:
-            return throttled
-        if code == 552:
-            return self._too_large(to, size, said)
-        where = self.config.address
-        permanent = code >= 500
-        return MailError(f"the SMTP server {where} rejected the e-mail to {to}: {said}", permanent=permanent)
-
-    def _too_large(self, to: str, size: int, said: str) -> MailError:
-        return MailError(
-            f"the e-mail to {to} ({size // 1024 + 1} KB) is larger than the SMTP server "
-            f"{self.config.address} accepts: {said}",
-            permanent=True,
-        )
-
-
-def _reset_quietly(connection: smtplib.SMTP) -> None:
-    try:
-        connection.rset()
-    except (smtplib.SMTPException, OSError):
-        connection.close()
 
 
 def _quit(connection: smtplib.SMTP) -> None:
@@ -349,9 +217,3 @@ def _quit(connection: smtplib.SMTP) -> None:
         connection.quit()
     except (smtplib.SMTPException, OSError):
         connection.close()
-
-
-def _close_quietly(connection: smtplib.SMTP | None) -> None:
-    if connection is not None:
-        with contextlib.suppress(OSError):
-            connection.close()

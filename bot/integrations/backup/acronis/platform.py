@@ -13,13 +13,18 @@ README's Acronis section.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from bot.config import Settings
 from bot.integrations.backup.acronis import catalog, lifecycle
+from bot.integrations.backup.acronis.account_settings import (
+    put_grants,
+    put_notifications,
+    read_grants,
+    read_user,
+)
 from bot.integrations.backup.acronis.accounts import (
     contact_of,
     gone,
@@ -31,20 +36,13 @@ from bot.integrations.backup.acronis.client import AcronisClient, AcronisError, 
 from bot.integrations.backup.acronis.notifications import (
     PLATFORM_DEFAULT_NOTIFICATIONS,
     merge_notifications,
-    same_notifications,
 )
 from bot.integrations.backup.acronis.personal import (
-    CONFLICT_ATTEMPTS,
-    CONFLICT_STATUSES,
     backup_state,
     set_quotas,
 )
 from bot.integrations.backup.acronis.roles import (
-    Grant,
     account_role_grants,
-    grants_of,
-    offered_roles,
-    policy_items,
     service_role_grants,
 )
 from bot.integrations.backup.port import (
@@ -166,11 +164,13 @@ class AcronisBackupPlatform:
         versioned PUT /users/{id} so an account starts with none and the level alone decides (None
         is none). Only while the account still has exactly that default and is not activated:
         after a retry it may already hold what the user or the helpdesk chose."""
-        user = self._user(user_id, login)
+        user = read_user(self.client, user_id, login)
         current = [str(n) for n in user.get("notifications") or []]
         if user.get("activated") is True or set(current) != set(PLATFORM_DEFAULT_NOTIFICATIONS):
             return
-        self._put_notifications(user_id, login, lambda _: [], what="switching off its default notifications")
+        put_notifications(
+            self.client, user_id, login, lambda _: [], what="switching off its default notifications"
+        )
 
     def _customer_tenant(self, provider_id: str) -> str:
         return catalog.customer_tenant(self.client, provider_id)
@@ -202,7 +202,7 @@ class AcronisBackupPlatform:
         found = self._in_tenant(login, customer_provider_id)
         if found is None:
             return None
-        grants = self._grants(str(found["id"]), login)
+        grants = read_grants(self.client, str(found["id"]), login)
         return platform_account(found, grants, backup_state(self.client, found, grants))
 
     def read_accounts(self, provider_ids: list[str]) -> dict[str, PlatformAccount]:
@@ -213,55 +213,21 @@ class AcronisBackupPlatform:
             if user.get("id")
         }
 
-    def _user(self, user_id: str, login: str) -> dict[str, Any]:
-        try:
-            body = self.client.get(f"/users/{user_id}", what="reading the account")
-        except AcronisError as error:
-            raise gone(error, login) from None
-        if not isinstance(body, dict):
-            raise PlatformError("Acronis answered the account look-up with something that is not an account")
-        return body
-
     # --- roles ----------------------------------------------------------------------------
-
-    def _grants(self, user_id: str, login: str) -> list[Grant]:
-        try:
-            body = self.client.get(f"/users/{user_id}/access_policies", what="reading the account's roles")
-        except AcronisError as error:
-            raise gone(error, login) from None
-        items = body.get("items", []) if isinstance(body, dict) else []
-        return grants_of([item for item in items if isinstance(item, dict)])
-
-    def _put_grants(self, user_id: str, login: str, grants: list[Grant], *, what: str) -> None:
-        offered: dict[str, set[str]] = {}
-        for tenant_id in {g.tenant_id for g in grants}:
-            answer = self.client.get(f"/tenants/{tenant_id}/applications/roles", what="reading the roles")
-            offered[tenant_id] = offered_roles(answer)
-        missing = sorted({g.role_id for g in grants if g.role_id not in offered[g.tenant_id]})
-        if missing:
-            raise PlatformError(
-                f"Acronis offers no role {', '.join(missing)} in the customer's tenant "
-                "(is the Cyber Protection service enabled for this customer?)",
-                transient=False,
-            )
-        try:
-            self.client.put(
-                f"/users/{user_id}/access_policies",
-                {"items": policy_items(grants, user_id=user_id)},
-                what=what,
-            )
-        except AcronisError as error:
-            raise gone(error, login) from None
 
     def set_role(self, provider_user_id: str, spec: PlatformUserSpec) -> None:
         try:
             tenant_id = self._customer_tenant(spec.customer_provider_id)
             wanted = account_role_grants(
-                self._grants(provider_user_id, spec.login), spec.role, tenant_id=tenant_id
+                read_grants(self.client, provider_user_id, spec.login), spec.role, tenant_id=tenant_id
             )
             if wanted is not None:
-                self._put_grants(
-                    provider_user_id, spec.login, wanted, what=f"giving it the {spec.role.label} role"
+                put_grants(
+                    self.client,
+                    provider_user_id,
+                    spec.login,
+                    wanted,
+                    what=f"giving it the {spec.role.label} role",
                 )
         except PlatformError as error:
             raise unfinished(spec.login, [], error) from None
@@ -272,15 +238,16 @@ class AcronisBackupPlatform:
         login = provider_user_id
         done = ["its role"]
         try:
-            user = self._user(provider_user_id, login)
+            user = read_user(self.client, provider_user_id, login)
             login = str(user.get("login") or provider_user_id)
             wanted = service_role_grants(
-                self._grants(provider_user_id, login),
+                read_grants(self.client, provider_user_id, login),
                 settings.backup_role,
                 tenant_id=str(user.get("tenant_id")),
             )
             if wanted is not None:
-                self._put_grants(
+                put_grants(
+                    self.client,
                     provider_user_id,
                     login,
                     wanted,
@@ -288,39 +255,17 @@ class AcronisBackupPlatform:
                 )
             done = ["its roles"]
             level = settings.notification_level
-            self._put_notifications(
+            put_notifications(
+                self.client,
                 provider_user_id,
                 login,
                 lambda current: merge_notifications(current, level),
                 what=f"setting its notifications to “{level.label}”",
             )
             done.append(f"notifications “{level.label}”")
-            set_quotas(self.client, self._user(provider_user_id, login), settings)
+            set_quotas(self.client, read_user(self.client, provider_user_id, login), settings)
         except PlatformError as error:
             raise unfinished(login, done, error) from None
-
-    def _put_notifications(
-        self, user_id: str, login: str, change: Callable[[list[str]], list[str]], *, what: str
-    ) -> None:
-        # PUT /users/{id} with the current `version` (optimistic concurrency; python samples
-        # how_to_update_user.py, Acronis WHMCS module TenantManager::updateUser).
-        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-            user = self._user(user_id, login)
-            current = [str(n) for n in user.get("notifications") or []]
-            wanted = change(current)
-            if same_notifications(current, wanted):
-                return
-            try:
-                self.client.put(
-                    f"/users/{user_id}", {"notifications": wanted, "version": user.get("version")}, what=what
-                )
-                return
-            except AcronisError as error:
-                if error.status == 404:
-                    raise gone(error, login) from None
-                if error.status not in CONFLICT_STATUSES or attempt == CONFLICT_ATTEMPTS:
-                    raise
-                log.info("notifications of %s changed meanwhile on Acronis; reading them again", login)
 
     # --- activation -----------------------------------------------------------------------
 
