@@ -20,11 +20,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks.text import FIELD_TEXT_MAX, escape, mention, mrkdwn, plain, slack_date
+from bot.approvals.fields import REASON_MAX, Field
 from bot.approvals.models import ApprovalState
 from bot.approvals.summary import ApprovalSummary
 from bot.config import SLACK_USER_ID
 
-REASON_MAX = 500
 FIELDS_MAX = 10
 
 
@@ -41,7 +41,6 @@ class CallbackId(StrEnum):
 
 class BlockId(StrEnum):
     DECIDE = "decide"
-    REASON = "reason"
 
 
 class ApprovalRef(BaseModel):
@@ -194,11 +193,11 @@ def reject_modal(approval: ApprovalSummary) -> View:
                 text=mrkdwn(f"*{escape(approval.summary)}*\nAsked by {asked_by(approval.requester)}")
             ),
             InputBlock(
-                block_id=BlockId.REASON,
+                block_id=Field.REASON,
                 label=plain("Reason", 2000),
                 hint=plain("The requester reads this in the request's thread.", 2000),
                 element=PlainTextInputElement(
-                    action_id=BlockId.REASON,
+                    action_id=Field.REASON,
                     multiline=True,
                     max_length=REASON_MAX,
                     placeholder=plain("What is wrong, or what should change?", 150),

@@ -90,6 +90,13 @@ def cmd_customers_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_import(args: argparse.Namespace) -> int:
+    from bot.cli_users import import_users
+
+    settings = load_or_exit()
+    return import_users(_database(settings), settings, Path(args.file), args.customer)
+
+
 def cmd_customers_sync(_: argparse.Namespace) -> int:
     from bot.clock import utcnow
     from bot.customers.sync import sync_customers
@@ -244,6 +251,15 @@ def build_parser_with_commands() -> tuple[argparse.ArgumentParser, argparse._Sub
     customers_sub.add_parser("list", help="list customers and subscriptions").set_defaults(
         func=cmd_customers_list
     )
+
+    users = sub.add_parser("users", help="backup users")
+    users_sub = users.add_subparsers(dest="users_command", required=True)
+    users_import = users_sub.add_parser(
+        "import", help="create backup users from a CSV file, as /backup import does"
+    )
+    users_import.add_argument("file")
+    users_import.add_argument("--customer", help="the customer (may be left out when there is only one)")
+    users_import.set_defaults(func=cmd_users_import)
 
     audit = sub.add_parser("audit", help="print the audit trail (oldest first)")
     audit.add_argument("--limit", type=int, default=100)

@@ -10,8 +10,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
-from blocks.approvals import ActionId, ApprovalRef, BlockId, CallbackId, reject_modal
+from blocks.approvals import ActionId, ApprovalRef, CallbackId, reject_modal
 from bot.approvals.decisions import Decide, approve_request, cancel_request, reject_request, rejection_form
+from bot.approvals.fields import Field
 from bot.approvals.models import ApprovalState
 from bot.deps import Deps
 from bot.slack.access import is_approver
@@ -78,7 +79,7 @@ def reject_clicked(
 
 def reject_submitted(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     command = Decide(carried(ApprovalRef, view.get("private_metadata")).request_id, str(context.user_id))
-    reason = ViewState(view).text(BlockId.REASON) or ""
+    reason = ViewState(view).text(Field.REASON) or ""
 
     def run() -> dict[str, Any] | None:
         reject_request(deps.db, command, reason=reason, executors=deps.executors, now=deps.clock.now())

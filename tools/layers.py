@@ -30,7 +30,7 @@ LAYERS: tuple[Layer, ...] = (
     ),
     Layer(
         "composition",
-        ("bot.cli", "bot.serve", "bot.wiring", "bot.app", "bot.doctor", "bot.models"),
+        ("bot.cli", "bot.cli_users", "bot.serve", "bot.wiring", "bot.app", "bot.doctor", "bot.models"),
         "entry and the one composition root: builds the app, registers handlers, executors, jobs",
     ),
     Layer("listeners", ("commands",), "Slack listeners: payload -> typed command -> one service call"),

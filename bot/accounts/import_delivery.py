@@ -54,7 +54,11 @@ class ImportDelivery:
         """The rows of one claim: each e-mail checked first (no transaction open), then one
         transaction adds them, each in a savepoint of its own, so what is refused (an e-mail taken
         meanwhile, a sign-in name the platform will not take) fails that row only."""
-        ids = [int(delivery.payload["row_id"]) for delivery in deliveries]
+        self.add_rows([int(delivery.payload["row_id"]) for delivery in deliveries])
+        return [None] * len(deliveries)
+
+    def add_rows(self, ids: Sequence[int]) -> None:
+        """Add these rows of an import (those still queued); `deskops users import` calls it too."""
         with self.db.read() as session:
             rows = session.execute(
                 select(
@@ -80,7 +84,6 @@ class ImportDelivery:
                 checked[row_id] = request
         with self.db.transaction() as session:
             self._add(session, checked, now=self.clock.now())
-        return [None] * len(deliveries)
 
     def _add(self, session: Session, checked: dict[int, AddNewUser | DomainError], *, now: datetime) -> None:
         imports: dict[int, UserImport] = {}

@@ -7,9 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.accounts.import_models import UserImport
+from sqlalchemy import select
+
+from bot.accounts.import_models import ImportRow, RowState, UserImport
 from bot.accounts.imports import CheckedFile, check_rows, read_rows
-from bot.accounts.user_imports import customer_rules, prepare_import, start_import
+from bot.accounts.user_imports import (
+    ImportProgress,
+    customer_rules,
+    import_progress,
+    prepare_import,
+    start_import,
+)
 from bot.customers.scope import CustomerScope
 from bot.customers.service import CustomerSummary, customer_summaries, find_customer, get_customer
 from bot.db import Database
@@ -79,14 +87,14 @@ class StartedImport:
 
 
 def begin_import(
-    db: Database, import_id: int, *, actor: str, scope: CustomerScope, now: datetime
+    db: Database, import_id: int, *, actor: str, scope: CustomerScope, now: datetime, queue_rows: bool = True
 ) -> StartedImport:
     with db.transaction() as session:
         prepared = session.get(UserImport, import_id)
         if prepared is None:
             raise NotFound("That import no longer exists; choose the file again.")
         scope.check(prepared.customer.name)
-        started, now_started = start_import(session, import_id, actor=actor, now=now)
+        started, now_started = start_import(session, import_id, actor=actor, now=now, queue_rows=queue_rows)
         return StartedImport(started.id, started.rows, started.channel_id, now_started)
 
 
@@ -119,3 +127,21 @@ def customer_in_scope(db: Database, customer_id: int, scope: CustomerScope) -> s
         name = get_customer(session, customer_id).name
     scope.check(name)
     return name
+
+
+def queued_rows(db: Database, import_id: int, *, limit: int) -> list[int]:
+    """The next rows of an import still to be added, in file order."""
+    with db.read() as session:
+        return list(
+            session.scalars(
+                select(ImportRow.id)
+                .where(ImportRow.import_id == import_id, ImportRow.state == RowState.QUEUED)
+                .order_by(ImportRow.row_number)
+                .limit(limit)
+            )
+        )
+
+
+def progress_of(db: Database, import_id: int, *, failures_shown: int = 10) -> ImportProgress:
+    with db.read() as session:
+        return import_progress(session, import_id, failures_shown=failures_shown)

@@ -107,8 +107,11 @@ def prepare_import(
     return prepared
 
 
-def start_import(session: Session, import_id: int, *, actor: str, now: datetime) -> tuple[UserImport, bool]:
-    """Queue every row (True), once: a double click or a retried request finds it started (False)."""
+def start_import(
+    session: Session, import_id: int, *, actor: str, now: datetime, queue_rows: bool = True
+) -> tuple[UserImport, bool]:
+    """Queue every row (True), once: a double click or a retried request finds it started (False).
+    Without `queue_rows` the caller adds the rows itself (`deskops users import`, in the foreground)."""
     prepared = session.get(UserImport, import_id)
     if prepared is None:
         raise NotFound("That import no longer exists; choose the file again.")
@@ -119,13 +122,14 @@ def start_import(session: Session, import_id: int, *, actor: str, now: datetime)
     ids = session.scalars(
         select(ImportRow.id).where(ImportRow.import_id == import_id).order_by(ImportRow.row_number)
     ).all()
-    enqueue_many(
-        session,
-        kind=ImportJob.ROW,
-        payloads=[{"row_id": i} for i in ids],
-        now=now,
-        group_key=group(import_id),
-    )
+    if queue_rows:
+        enqueue_many(
+            session,
+            kind=ImportJob.ROW,
+            payloads=[{"row_id": i} for i in ids],
+            now=now,
+            group_key=group(import_id),
+        )
     if prepared.channel_id:
         enqueue(
             session,

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.approvals.executors import Executors
+from bot.approvals.fields import REASON_MAX, Field
 from bot.approvals.models import ApprovalRequest, ApprovalState
 from bot.approvals.policy import approvals_enabled
 from bot.audit.service import record
@@ -29,7 +30,6 @@ from bot.outbox.service import enqueue
 
 SUMMARY_MAX = 300
 DETAIL_MAX = 1000
-REASON_MAX = 500
 
 
 class ApprovalJob(StrEnum):
@@ -174,7 +174,7 @@ def reject(
 ) -> ApprovalRequest:
     text = " ".join((reason or "").split())
     if not text:
-        raise FieldErrors({"reason": "Say why, so the requester knows what to change."})
+        raise FieldErrors({Field.REASON: "Say why, so the requester knows what to change."})
     request = get_request(session, request_id, lock=True)
     if request.requester == approver:
         raise NotAllowed("You asked for this yourself: another approver has to decide.")

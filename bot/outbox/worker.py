@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 
 from bot.clock import Clock
 from bot.db import Database
@@ -84,6 +84,15 @@ def backoff(attempt: int) -> timedelta:
     """5 s, 10 s, 20 s … capped at 30 minutes, with jitter so replicas do not retry in step."""
     seconds = min(5 * 2 ** max(attempt - 1, 0), 1800)
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+# The table, not the mapped class: an ORM update costs several times the statement itself.
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_MARK_DELIVERED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.claimed_by == bindparam("worker"))
+    .values(status=OutboxStatus.DELIVERED, delivered_at=bindparam("now"), last_error=None, claimed_until=None)
+)
 
 
 @dataclass
@@ -270,60 +279,19 @@ class OutboxWorker:
         return [_Outcome(delivery, error) for delivery, error in zip(rows, errors, strict=True)]
 
     def _record(self, outcomes: list[_Outcome]) -> None:
+        """Each outcome written to its row (only while this worker still holds it), then the rows
+        given up on handed to their handler's `gave_up`."""
         now = self.clock.now()
         gave_up: list[tuple[Delivery, str]] = []
         delivered = [outcome.delivery.id for outcome in outcomes if outcome.error is None]
         with self.db.write() as connection:
             if delivered:
-                connection.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(delivered), OutboxMessage.claimed_by == self.worker_id)
-                    .values(
-                        status=OutboxStatus.DELIVERED, delivered_at=now, last_error=None, claimed_until=None
-                    )
-                )
+                connection.execute(_MARK_DELIVERED, {"ids": delivered, "worker": self.worker_id, "now": now})
             for outcome in outcomes:
-                delivery, error = outcome.delivery, outcome.error
-                mine = and_(OutboxMessage.id == delivery.id, OutboxMessage.claimed_by == self.worker_id)
-                if isinstance(error, DeliveryDeferred):
-                    # Back in line as it was: the claim's attempt is given back.
-                    connection.execute(
-                        update(OutboxMessage)
-                        .where(mine)
-                        .values(
-                            status=OutboxStatus.PENDING,
-                            next_attempt_at=error.until,
-                            attempts=OutboxMessage.attempts - 1,
-                            claimed_until=None,
-                        )
-                    )
-                    continue
-                if self.on_outcome is not None:
-                    self.on_outcome(delivery.kind, error is None)
-                if error is None:
-                    continue
-                if error.permanent or delivery.is_last_attempt:
-                    values: dict[str, Any] = {
-                        "status": OutboxStatus.FAILED,
-                        "last_error": str(error),
-                        "claimed_until": None,
-                    }
-                    gave_up.append((delivery, str(error)))
-                    if self.on_gave_up is not None:
-                        self.on_gave_up(delivery.kind)
-                else:
-                    wait = (
-                        timedelta(seconds=error.retry_after)
-                        if error.retry_after is not None
-                        else backoff(delivery.attempt)
-                    )
-                    values = {
-                        "status": OutboxStatus.PENDING,
-                        "next_attempt_at": now + wait,
-                        "last_error": str(error),
-                        "claimed_until": None,
-                    }
-                connection.execute(update(OutboxMessage).where(mine).values(**values))
+                values = self._row_after(outcome, now, gave_up)
+                if values is not None:
+                    mine = and_(_OUTBOX.c.id == outcome.delivery.id, _OUTBOX.c.claimed_by == self.worker_id)
+                    connection.execute(update(_OUTBOX).where(mine).values(**values))
         for delivery, reason in gave_up:
             handler = self.handlers.get(delivery.kind)
             if handler is not None and handler.gave_up is not None:
@@ -331,3 +299,38 @@ class OutboxWorker:
                     handler.gave_up(delivery, reason)
                 except Exception:
                     log.exception("outbox %s #%s: recording the failure crashed", delivery.kind, delivery.id)
+
+    def _row_after(
+        self, outcome: _Outcome, now: datetime, gave_up: list[tuple[Delivery, str]]
+    ) -> dict[str, Any] | None:
+        """What the row becomes after a deferral or a failure (None: delivered, recorded with the
+        claim's other deliveries); a row given up on is added to `gave_up`."""
+        delivery, error = outcome.delivery, outcome.error
+        if isinstance(error, DeliveryDeferred):
+            # Back in line as it was: the claim's attempt is given back.
+            return {
+                "status": OutboxStatus.PENDING,
+                "next_attempt_at": error.until,
+                "attempts": _OUTBOX.c.attempts - 1,
+                "claimed_until": None,
+            }
+        if self.on_outcome is not None:
+            self.on_outcome(delivery.kind, error is None)
+        if error is None:
+            return None
+        if error.permanent or delivery.is_last_attempt:
+            gave_up.append((delivery, str(error)))
+            if self.on_gave_up is not None:
+                self.on_gave_up(delivery.kind)
+            return {"status": OutboxStatus.FAILED, "last_error": str(error), "claimed_until": None}
+        wait = (
+            timedelta(seconds=error.retry_after)
+            if error.retry_after is not None
+            else backoff(delivery.attempt)
+        )
+        return {
+            "status": OutboxStatus.PENDING,
+            "next_attempt_at": now + wait,
+            "last_error": str(error),
+            "claimed_until": None,
+        }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -173,7 +174,49 @@ def _failed_invitation(matrix: Matrix, email: str) -> None:
     matrix.app.wait_for_outbox()
 
 
-def test_every_button_and_modal_action(matrix: Matrix, slack_emulator: SlackEmulator) -> None:
+def _card_click(emu: SlackEmulator, name: str, action_id: str) -> Callable[[str], object]:
+    """The button on the card in #helpdesk that names `name`."""
+    return lambda person: emu.person(person).click(_card(emu, name), action_id)
+
+
+def _own_ephemeral_click(
+    emu: SlackEmulator, command: str, header: str, action_id: str
+) -> Callable[[str], None]:
+    """The person types the command and clicks the button on the answer only they see."""
+    name, _, text = command.partition(" ")
+
+    def act(person: str) -> None:
+        shown = len(emu.ephemerals(user=person))
+        emu.person(person).slash(name, text, channel=HELPDESK_CHANNEL)
+        emu.wait_until(lambda: len(emu.ephemerals(user=person)) > shown)
+        emu.person(person).click(_ephemeral(emu, person, header), action_id)
+
+    return act
+
+
+def _others_ephemeral_click(
+    emu: SlackEmulator, command: str, header: str, action_id: str
+) -> Callable[[str], object]:
+    """The button on the answer Helen got to the command, clicked by someone else (a forger)."""
+    name, _, text = command.partition(" ")
+    emu.person(HELEN).slash(name, text, channel=HELPDESK_CHANNEL)
+    shown = _ephemeral(emu, HELEN, header)
+    return lambda person: ephemeral_click(emu, person, shown, action_id)
+
+
+Row = tuple[str, Callable[[str], object], Callable[[str], object], Callable[[str, str], object]]
+
+
+def _try_every_row(matrix: Matrix, rows: list[Row]) -> None:
+    for surface, refused_act, allowed_act, works in rows:
+        for person in REFUSED:
+            matrix.cell(surface, person, refused_act, refusal=HELPDESK_REFUSAL)
+        for person in ALLOWED:
+            matrix.cell(surface, person, allowed_act, works=works)
+    matrix.assert_all_passed()
+
+
+def test_every_button_on_backup_user_cards_and_lists(matrix: Matrix, slack_emulator: SlackEmulator) -> None:
     emu = slack_emulator
     helen = emu.person(HELEN)
     add_user_with_backup(helen, "Globex", email="alice@globex.example")
@@ -181,7 +224,44 @@ def test_every_button_and_modal_action(matrix: Matrix, slack_emulator: SlackEmul
     add_user_without_backup(helen, "Globex", first="Fay", last="Failed", email="fay@globex.example")
     _many_users(matrix, 21)
     _failed_provisioning(matrix, "fay@globex.example")
-    view = open_invite(helen)
+
+    def retry_provisioning(person: str) -> None:
+        _failed_provisioning(matrix, "fay@globex.example")
+        emu.person(person).click(_card(emu, "Fay Failed"), "backup.user.retry_provisioning")
+
+    users = "users Globex"
+    rows: list[Row] = [
+        (
+            "Activate (user card)",
+            _card_click(emu, "alice@globex.example", "backup.user.activate"),
+            _card_click(emu, "alice@globex.example", "backup.user.activate"),
+            says("Activation e-mail for", "sent moments ago"),
+        ),
+        (
+            "Assign service (user card)",
+            _card_click(emu, "Bob Plain", "backup.user.assign_service"),
+            _card_click(emu, "Bob Plain", "backup.user.assign_service"),
+            modal_opened(emu, "backup.assign_service"),
+        ),
+        (
+            "Retry (user card, platform failed)",
+            _card_click(emu, "Fay Failed", "backup.user.retry_provisioning"),
+            retry_provisioning,
+            says("Trying again to finish Fay Failed"),
+        ),
+        (
+            "Next (users list)",
+            _others_ephemeral_click(emu, f"/backup {users}", "backup users", "backup.users.page.next"),
+            _own_ephemeral_click(emu, f"/backup {users}", "backup users", "backup.users.page.next"),
+            says("Showing 21 to"),
+        ),
+    ]
+    _try_every_row(matrix, rows)
+
+
+def test_every_button_on_invitations_and_batch_cards(matrix: Matrix, slack_emulator: SlackEmulator) -> None:
+    emu = slack_emulator
+    view = open_invite(emu.person(HELEN))
     search(view, "Jo")
     add_result(view, "John Doe")
     add_result(view, "Mary Johnson")
@@ -190,25 +270,7 @@ def test_every_button_and_modal_action(matrix: Matrix, slack_emulator: SlackEmul
     assert view.submit().closed
     matrix.app.wait_for_outbox()
     _failed_invitation(matrix, "mary.johnson@example.com")
-
-    def card_click(name: str, action_id: str) -> Callable[[str], object]:
-        return lambda person: emu.person(person).click(_card(emu, name), action_id)
-
-    def own_ephemeral_click(command: str, text: str, header: str, action_id: str) -> Callable[[str], None]:
-        def act(person: str) -> None:
-            shown = len(emu.ephemerals(user=person))
-            emu.person(person).slash(command, text, channel=HELPDESK_CHANNEL)
-            emu.wait_until(lambda: len(emu.ephemerals(user=person)) > shown)
-            emu.person(person).click(_ephemeral(emu, person, header), action_id)
-
-        return act
-
-    def others_ephemeral_click(
-        command: str, text: str, header: str, action_id: str
-    ) -> Callable[[str], object]:
-        helen.slash(command, text, channel=HELPDESK_CHANNEL)
-        shown = _ephemeral(emu, HELEN, header)
-        return lambda person: ephemeral_click(emu, person, shown, action_id)
+    status = "/enroll status john.doe@example.com"
 
     def revoke(person: str) -> None:
         with matrix.db.transaction() as session:  # live again, as after a Resend
@@ -217,104 +279,54 @@ def test_every_button_and_modal_action(matrix: Matrix, slack_emulator: SlackEmul
                 .where(Invitation.email == "john.doe@example.com")
                 .values(state=InvitationState.SENT)
             )
-        own_ephemeral_click(
-            "/enroll", "status john.doe@example.com", "Enrollment status", "enroll.invitation.revoke"
-        )(person)
+        _own_ephemeral_click(emu, status, "Enrollment status", "enroll.invitation.revoke")(person)
 
     def retry_batch(person: str) -> None:
         _failed_invitation(matrix, "mary.johnson@example.com")
         emu.person(person).click(_card(emu, "Enrollment invitations"), "enroll.batch.retry")
 
-    def retry_provisioning(person: str) -> None:
-        _failed_provisioning(matrix, "fay@globex.example")
-        emu.person(person).click(_card(emu, "Fay Failed"), "backup.user.retry_provisioning")
+    def on_status(action_id: str) -> tuple[Callable[[str], object], Callable[[str], object]]:
+        return (
+            _others_ephemeral_click(emu, status, "Enrollment status", action_id),
+            _own_ephemeral_click(emu, status, "Enrollment status", action_id),
+        )
 
-    rows: list[tuple[str, Callable[[str], object], Callable[[str], object], Callable[[str, str], object]]] = [
-        (
-            "Activate (user card)",
-            card_click("alice@globex.example", "backup.user.activate"),
-            card_click("alice@globex.example", "backup.user.activate"),
-            says("Activation e-mail for", "sent moments ago"),
-        ),
-        (
-            "Assign service (user card)",
-            card_click("Bob Plain", "backup.user.assign_service"),
-            card_click("Bob Plain", "backup.user.assign_service"),
-            modal_opened(emu, "backup.assign_service"),
-        ),
-        (
-            "Retry (user card, platform failed)",
-            card_click("Fay Failed", "backup.user.retry_provisioning"),
-            retry_provisioning,
-            says("Trying again to finish Fay Failed"),
-        ),
-        (
-            "Next (users list)",
-            others_ephemeral_click("/backup", "users Globex", "backup users", "backup.users.page.next"),
-            own_ephemeral_click("/backup", "users Globex", "backup users", "backup.users.page.next"),
-            says("Showing 21 to"),
-        ),
+    rows: list[Row] = [
         (
             "Resend (invitation)",
-            others_ephemeral_click(
-                "/enroll", "status john.doe@example.com", "Enrollment status", "enroll.invitation.resend"
-            ),
-            own_ephemeral_click(
-                "/enroll", "status john.doe@example.com", "Enrollment status", "enroll.invitation.resend"
-            ),
+            *on_status("enroll.invitation.resend"),
             says("invitation is on its way to john.doe@example.com"),
         ),
         (
             "Extend (invitation)",
-            others_ephemeral_click(
-                "/enroll", "status john.doe@example.com", "Enrollment status", "enroll.invitation.extend"
-            ),
-            own_ephemeral_click(
-                "/enroll", "status john.doe@example.com", "Enrollment status", "enroll.invitation.extend"
-            ),
+            *on_status("enroll.invitation.extend"),
             modal_opened(emu, "enroll.invitation.extend_days"),
         ),
         (
             "Revoke (invitation)",
-            others_ephemeral_click(
-                "/enroll", "status john.doe@example.com", "Enrollment status", "enroll.invitation.revoke"
-            ),
+            _others_ephemeral_click(emu, status, "Enrollment status", "enroll.invitation.revoke"),
             revoke,
             says("Revoked the iOS invitation of john.doe@example.com"),
         ),
         (
             "Invite another device (invitation)",
-            others_ephemeral_click(
-                "/enroll",
-                "status john.doe@example.com",
-                "Enrollment status",
-                "enroll.invitation.another_device",
-            ),
-            own_ephemeral_click(
-                "/enroll",
-                "status john.doe@example.com",
-                "Enrollment status",
-                "enroll.invitation.another_device",
-            ),
+            *on_status("enroll.invitation.another_device"),
             says("Another invitation is on its way to John Doe (john.doe@example.com)"),
         ),
         (
             "Retry (batch card)",
-            card_click("Enrollment invitations", "enroll.batch.retry"),
+            _card_click(emu, "Enrollment invitations", "enroll.batch.retry"),
             retry_batch,
             says("Trying again to send the invitations"),
         ),
     ]
-    for surface, refused_act, allowed_act, works in rows:
-        for person in REFUSED:
-            matrix.cell(surface, person, refused_act, refusal=HELPDESK_REFUSAL)
-        for person in ALLOWED:
-            matrix.cell(surface, person, allowed_act, works=works)
-
-    matrix.assert_all_passed()
+    _try_every_row(matrix, rows)
 
 
 # --- inside the modals: every action of Send Enrollment Invitation and of Add New User ---------
+# Anna and Sam send them on a copy of Helen's modal, as a forger would: the exact refusal, and
+# Helen's modal, her draft and every row stay as they were. Helen and Harry use them in their own
+# modal: they work.
 
 
 def _draft_id(view: ViewHandle) -> str:
@@ -386,42 +398,53 @@ def _button_value(view: JSON, action_id: str, name: str | None = None) -> str:
     raise AssertionError(f"no {action_id} button" + (f" for {name}" if name else ""))
 
 
-def test_every_action_inside_the_invitation_and_add_user_modals(
-    matrix: Matrix, slack_emulator: SlackEmulator
-) -> None:
-    """Every block action registered for the Send Enrollment Invitation modal (commands/enroll/
-    invite.py) and the Add New User modal (commands/backup/add_user.py). Anna and Sam send them
-    on a copy of Helen's modal, as a forger would: the exact refusal, and Helen's modal, her draft
-    and every row stay as they were. Helen and Harry use them in their own modal: they work."""
-    emu = slack_emulator
-    helen = emu.person(HELEN)
+def _forged(
+    emu: SlackEmulator,
+    view: ViewHandle,
+    action_id: str,
+    *,
+    row: Callable[[str], str | None] | None = None,
+    **what: Any,
+) -> Callable[[str], object]:
+    """The action on a copy of `view` as it is at that moment, as a forger would send it; with
+    `row`, a button whose value is read from that copy (in the row of the name `row(person)`
+    returns, or the only one)."""
 
-    # Helen's invitation modal: 25 people (Kwame Mensah has no e-mail address: the edit button),
-    # results with a group, then with people, then the second page. The others send what they
-    # would by copying her modal as it is at that moment.
-    helens = open_invite(helen)
+    def act(person: str) -> object:
+        current = copy.deepcopy(view.view)
+        value = None if row is None else _button_value(current, action_id, row(person))
+        return forged_view_action(emu, person, current, action_id, **({"value": value} | what))
+
+    return act
+
+
+def _views_updated(emu: SlackEmulator) -> int:
+    return len([c for c in emu.calls("views.update") if c.ok])
+
+
+@pytest.fixture
+def helens_invitation(matrix: Matrix, slack_emulator: SlackEmulator) -> ViewHandle:
+    """Helen's Send Enrollment Invitation modal: 25 people (Kwame Mensah has no e-mail address:
+    the edit button), and results for "Sales" (a group)."""
+    helens = open_invite(slack_emulator.person(HELEN))
     search(helens, "Field")
     add_result(helens, "Field Engineers")
     _seed_invitees(matrix, helens, 20)
     search(helens, "Sales")
     matrix.app.wait_for_outbox()
+    return helens
+
+
+def test_others_cannot_act_in_helens_invitation_modal(
+    matrix: Matrix, slack_emulator: SlackEmulator, helens_invitation: ViewHandle
+) -> None:
+    """Every block action of the invitation modal (commands/enroll/invite.py), sent by Anna and
+    Sam on a copy of Helen's modal: the exact refusal, and Helen's modal, her draft and every row
+    stay as they were."""
+    emu, helens = slack_emulator, helens_invitation
 
     def untouched() -> tuple[object, ...]:
-        updates = len([c for c in emu.calls("views.update") if c.ok])
-        return helens.hash, _drafts(matrix), updates
-
-    def forged(
-        view: ViewHandle, action_id: str, *, row: Callable[[str], str | None] | None = None, **what: Any
-    ) -> Callable[[str], object]:
-        """The action on a copy of `view` as it is at that moment; with `row`, a button whose value
-        is read from that copy (in the row of the name `row(person)` returns, or the only one)."""
-
-        def act(person: str) -> object:
-            current = copy.deepcopy(view.view)
-            value = None if row is None else _button_value(current, action_id, row(person))
-            return forged_view_action(emu, person, current, action_id, **({"value": value} | what))
-
-        return act
+        return helens.hash, _drafts(matrix), _views_updated(emu)
 
     def refused(surface: str, act: Callable[[str], object]) -> None:
         for person in REFUSED:
@@ -429,22 +452,22 @@ def test_every_action_inside_the_invitation_and_add_user_modals(
                 f"{surface} (invitation modal)", person, act, refusal=HELPDESK_REFUSAL, keeps=untouched
             )
 
-    refused("Add (a group)", forged(helens, "enroll.invite.add_group", row=lambda _person: "Sales"))
+    refused("Add (a group)", _forged(emu, helens, "enroll.invite.add_group", row=lambda _person: "Sales"))
     search(helens, "Jo")
     matrix.app.wait_for_outbox()
     others = {ANNA: "Bjørn Halvorsen", SAM: "Łukasz Wróbel"}  # each tries to remove someone else
     invite_rows: list[tuple[str, Callable[[str], object]]] = [
-        ("Search (button)", forged(helens, "enroll.invite.search")),
-        ("Search (Enter in the search box)", forged(helens, "enroll.invite.search_text", typed="Mary")),
-        ("Add (a person)", forged(helens, "enroll.invite.add_user", row=lambda _person: "John Doe")),
-        ("Remove", forged(helens, "enroll.invite.remove", row=others.__getitem__)),
-        ("Remove all", forged(helens, "enroll.invite.remove_all", value="all")),
-        ("Next (page)", forged(helens, "enroll.invite.page.next", row=lambda _person: None)),
-        ("Platform", forged(helens, "enroll.invite.platform", chosen="android")),
-        ("Devices per person", forged(helens, "enroll.invite.devices", typed="4")),
+        ("Search (button)", _forged(emu, helens, "enroll.invite.search")),
+        ("Search (Enter in the search box)", _forged(emu, helens, "enroll.invite.search_text", typed="Mary")),
+        ("Add (a person)", _forged(emu, helens, "enroll.invite.add_user", row=lambda _person: "John Doe")),
+        ("Remove", _forged(emu, helens, "enroll.invite.remove", row=others.__getitem__)),
+        ("Remove all", _forged(emu, helens, "enroll.invite.remove_all", value="all")),
+        ("Next (page)", _forged(emu, helens, "enroll.invite.page.next", row=lambda _person: None)),
+        ("Platform", _forged(emu, helens, "enroll.invite.platform", chosen="android")),
+        ("Devices per person", _forged(emu, helens, "enroll.invite.devices", typed="4")),
         (
             "No email address assigned (edit e-mail)",
-            forged(helens, "enroll.invite.edit_email", row=lambda _person: "Kwame Mensah"),
+            _forged(emu, helens, "enroll.invite.edit_email", row=lambda _person: "Kwame Mensah"),
         ),
     ]
     for surface, act in invite_rows:
@@ -452,162 +475,199 @@ def test_every_action_inside_the_invitation_and_add_user_modals(
     helens.click("enroll.invite.page.next", value=_button_value(helens.view, "enroll.invite.page.next"))
     helens.wait_for_update()
     matrix.app.wait_for_outbox()
-    refused("Previous (page)", forged(helens, "enroll.invite.page.previous", row=lambda _person: None))
-    matrix.close_modals(HELEN)
+    refused("Previous (page)", _forged(emu, helens, "enroll.invite.page.previous", row=lambda _person: None))
+    matrix.assert_all_passed()
 
-    # Helen's Add New User modal, filled in.
-    helens_add = open_add_user(helen, "Globex")
+
+def test_others_cannot_act_in_helens_add_user_modal(matrix: Matrix, slack_emulator: SlackEmulator) -> None:
+    """Every block action of the Add New User modal (commands/backup/add_user.py), sent by Anna
+    and Sam on a copy of Helen's filled-in modal: the exact refusal, and her modal unchanged."""
+    emu = slack_emulator
+    helens_add = open_add_user(emu.person(HELEN), "Globex")
     fill_user(helens_add, "Nina", "New", "nina@globex.example")
 
-    def add_user_untouched() -> tuple[object, ...]:
-        updates = len([c for c in emu.calls("views.update") if c.ok])
-        return helens_add.hash, helens_add.has_block("address"), updates
+    def untouched() -> tuple[object, ...]:
+        return helens_add.hash, helens_add.has_block("address"), _views_updated(emu)
 
     add_user_rows: list[tuple[str, Callable[[str], object]]] = [
-        ("Role", forged(helens_add, "backup.add_user.role", chosen="administrator")),
+        ("Role", _forged(emu, helens_add, "backup.add_user.role", chosen="administrator")),
         (
             "Use different emails (checkbox)",
-            forged(helens_add, "backup.add_user.separate_notification_email", chosen=["separate"]),
+            _forged(emu, helens_add, "backup.add_user.separate_notification_email", chosen=["separate"]),
         ),
-        ("Assign services", forged(helens_add, "backup.add_user.services", chosen=[])),
+        ("Assign services", _forged(emu, helens_add, "backup.add_user.services", chosen=[])),
     ]
     for surface, act in add_user_rows:
         for person in REFUSED:
-            matrix.cell(
-                f"{surface} (Add New User)", person, act, refusal=HELPDESK_REFUSAL, keeps=add_user_untouched
-            )
-    matrix.close_modals(HELEN)
+            matrix.cell(f"{surface} (Add New User)", person, act, refusal=HELPDESK_REFUSAL, keeps=untouched)
+    matrix.assert_all_passed()
 
-    # Helen and Harry, each in a modal of their own.
-    own: dict[str, ViewHandle] = {}
 
-    def invite(prepare: Callable[[ViewHandle], object]) -> Callable[[str], None]:
+@dataclass
+class OwnModals:
+    """Helen's and Harry's own modals, opened afresh for each cell, and what they show."""
+
+    matrix: Matrix
+    emu: SlackEmulator
+    views: dict[str, ViewHandle] = field(default_factory=dict)
+
+    def invitation(self, prepare: Callable[[ViewHandle], object]) -> Callable[[str], None]:
         def act(person: str) -> None:
-            matrix.close_modals(person)
-            own[person] = view = open_invite(emu.person(person))
+            self.matrix.close_modals(person)
+            self.views[person] = view = open_invite(self.emu.person(person))
             prepare(view)
 
         return act
 
-    def shows(*texts: str) -> Callable[[str, str], bool]:
-        return lambda person, _seen: all(text in own[person].all_text() for text in texts)
-
-    def listed(*names: str) -> Callable[[str, str], bool]:
-        return lambda person, _seen: _invitees(matrix, own[person]) == list(names)
-
-    def search_button(view: ViewHandle) -> None:
-        search(view, "ohn", contains=True)  # types (Enter searches too), picks Contains, clicks Search
-
-    def add_person(view: ViewHandle) -> None:
-        search(view, "Jo")
-        add_result(view, "John Doe")
-
-    def add_group(view: ViewHandle) -> None:
-        search(view, "Sales")
-        add_result(view, "Sales")
-
-    def remove(view: ViewHandle) -> None:
-        add_person(view)
-        add_result(view, "Mary Johnson")
-        remove_invitee(view, "John Doe")
-
-    def remove_all(view: ViewHandle) -> None:
-        add_group(view)
-        view.click("enroll.invite.remove_all", value="all")
-        wait_for_notice(view, "Everyone was removed")
-
-    def next_page(view: ViewHandle) -> None:
-        _seed_invitees(matrix, view, 25)
-        search(view, "Jo")  # shows the list as it is now: 25 people, Next
-        view.click("enroll.invite.page.next", value=_button_value(view.view, "enroll.invite.page.next"))
-        view.wait_for_update()
-
-    def previous_page(view: ViewHandle) -> None:
-        next_page(view)
-        view.click(
-            "enroll.invite.page.previous", value=_button_value(view.view, "enroll.invite.page.previous")
-        )
-        view.wait_for_update()
-
-    def platform(view: ViewHandle) -> None:
-        view.choose("platform", "android")
-        view.wait_for_update()
-
-    def devices(view: ViewHandle) -> None:
-        add_person(view)
-        view.fill("devices", "4")
-        view.wait_for_update()
-
-    def edit_email(view: ViewHandle) -> None:
-        search(view, "Field")
-        add_result(view, "Field Engineers")
-        view.click(
-            "enroll.invite.edit_email",
-            value=_button_value(view.view, "enroll.invite.edit_email", "Kwame Mensah"),
-        )
-
-    def platform_is(choice: PlatformChoice) -> Callable[[str, str], bool]:
-        def chosen(person: str, _seen: str) -> bool:
-            with matrix.db.read() as session:
-                draft = session.get(InviteDraft, _draft_id(own[person]))
-                return draft is not None and draft.platform is choice
-
-        return chosen
-
-    allowed_invite: list[tuple[str, Callable[[str], object], Callable[[str, str], object]]] = [
-        ("Search (button)", invite(search_button), shows("Results* for “ohn” (contains)", "John Doe")),
-        (
-            "Search (Enter in the search box)",
-            invite(lambda view: search(view, "Mary")),
-            shows("Results* for “Mary”", "Mary Johnson"),
-        ),
-        ("Add (a person)", invite(add_person), listed("John Doe")),
-        (
-            "Add (a group)",
-            invite(add_group),
-            listed("Mary Johnson", "Zoë Lefèvre", "François Dubois", "Ana Sofía Pérez"),
-        ),
-        ("Remove", invite(remove), listed("Mary Johnson")),
-        ("Remove all", invite(remove_all), listed()),
-        ("Next (page)", invite(next_page), shows("Showing 21 to 25 of 25")),
-        ("Previous (page)", invite(previous_page), shows("Showing 1 to 20 of 25")),
-        ("Platform", invite(platform), platform_is(PlatformChoice.ANDROID)),
-        ("Devices per person", invite(devices), shows("1 person, 4 devices each = 4 invitations")),
-        (
-            "No email address assigned (edit e-mail)",
-            invite(edit_email),
-            modal_opened(emu, "enroll.invite.edit_email"),
-        ),
-    ]
-    for surface, act, works in allowed_invite:
-        for person in ALLOWED:
-            matrix.cell(f"{surface} (invitation modal)", person, act, works=works)
-
-    def add_user_modal(change: Callable[[ViewHandle], object]) -> Callable[[str], None]:
+    def add_user(self, change: Callable[[ViewHandle], object]) -> Callable[[str], None]:
         def act(person: str) -> None:
-            matrix.close_modals(person)
-            own[person] = view = open_add_user(emu.person(person), "Globex")
+            self.matrix.close_modals(person)
+            self.views[person] = view = open_add_user(self.emu.person(person), "Globex")
             change(view)
             view.wait_for_update()
 
         return act
 
-    def has(*blocks: str) -> Callable[[str, str], bool]:
-        return lambda person, _seen: all(own[person].has_block(block) for block in blocks)
+    def shows(self, *texts: str) -> Callable[[str, str], bool]:
+        return lambda person, _seen: all(text in self.views[person].all_text() for text in texts)
 
-    def submits_as(label: str) -> Callable[[str, str], bool]:
-        return lambda person, _seen: own[person].view["submit"]["text"] == label
+    def listed(self, *names: str) -> Callable[[str, str], bool]:
+        return lambda person, _seen: _invitees(self.matrix, self.views[person]) == list(names)
 
-    allowed_add_user: list[tuple[str, Callable[[str], object], Callable[[str, str], object]]] = [
-        ("Role", add_user_modal(lambda view: view.choose("role", "administrator")), has("address", "phone")),
+    def platform_is(self, choice: PlatformChoice) -> Callable[[str, str], bool]:
+        def chosen(person: str, _seen: str) -> bool:
+            with self.matrix.db.read() as session:
+                draft = session.get(InviteDraft, _draft_id(self.views[person]))
+                return draft is not None and draft.platform is choice
+
+        return chosen
+
+    def has(self, *blocks: str) -> Callable[[str, str], bool]:
+        return lambda person, _seen: all(self.views[person].has_block(block) for block in blocks)
+
+    def submits_as(self, label: str) -> Callable[[str, str], bool]:
+        return lambda person, _seen: self.views[person].view["submit"]["text"] == label
+
+
+def _add_person(view: ViewHandle) -> None:
+    search(view, "Jo")
+    add_result(view, "John Doe")
+
+
+def _add_group(view: ViewHandle) -> None:
+    search(view, "Sales")
+    add_result(view, "Sales")
+
+
+def _remove(view: ViewHandle) -> None:
+    _add_person(view)
+    add_result(view, "Mary Johnson")
+    remove_invitee(view, "John Doe")
+
+
+def _remove_all(view: ViewHandle) -> None:
+    _add_group(view)
+    view.click("enroll.invite.remove_all", value="all")
+    wait_for_notice(view, "Everyone was removed")
+
+
+def _choose_android(view: ViewHandle) -> None:
+    view.choose("platform", "android")
+    view.wait_for_update()
+
+
+def _four_devices(view: ViewHandle) -> None:
+    _add_person(view)
+    view.fill("devices", "4")
+    view.wait_for_update()
+
+
+def _edit_email(view: ViewHandle) -> None:
+    search(view, "Field")
+    add_result(view, "Field Engineers")
+    view.click(
+        "enroll.invite.edit_email",
+        value=_button_value(view.view, "enroll.invite.edit_email", "Kwame Mensah"),
+    )
+
+
+def _turn_page(view: ViewHandle, action_id: str) -> None:
+    view.click(action_id, value=_button_value(view.view, action_id))
+    view.wait_for_update()
+
+
+def test_helpdesk_people_act_in_their_own_invitation_modal(
+    matrix: Matrix, slack_emulator: SlackEmulator
+) -> None:
+    own = OwnModals(matrix, slack_emulator)
+
+    def next_page(view: ViewHandle) -> None:
+        _seed_invitees(matrix, view, 25)
+        search(view, "Jo")  # shows the list as it is now: 25 people, Next
+        _turn_page(view, "enroll.invite.page.next")
+
+    def previous_page(view: ViewHandle) -> None:
+        next_page(view)
+        _turn_page(view, "enroll.invite.page.previous")
+
+    rows: list[tuple[str, Callable[[str], object], Callable[[str, str], object]]] = [
+        (
+            "Search (button)",
+            # types (Enter searches too), picks Contains, clicks Search
+            own.invitation(lambda view: search(view, "ohn", contains=True)),
+            own.shows("Results* for “ohn” (contains)", "John Doe"),
+        ),
+        (
+            "Search (Enter in the search box)",
+            own.invitation(lambda view: search(view, "Mary")),
+            own.shows("Results* for “Mary”", "Mary Johnson"),
+        ),
+        ("Add (a person)", own.invitation(_add_person), own.listed("John Doe")),
+        (
+            "Add (a group)",
+            own.invitation(_add_group),
+            own.listed("Mary Johnson", "Zoë Lefèvre", "François Dubois", "Ana Sofía Pérez"),
+        ),
+        ("Remove", own.invitation(_remove), own.listed("Mary Johnson")),
+        ("Remove all", own.invitation(_remove_all), own.listed()),
+        ("Next (page)", own.invitation(next_page), own.shows("Showing 21 to 25 of 25")),
+        ("Previous (page)", own.invitation(previous_page), own.shows("Showing 1 to 20 of 25")),
+        ("Platform", own.invitation(_choose_android), own.platform_is(PlatformChoice.ANDROID)),
+        (
+            "Devices per person",
+            own.invitation(_four_devices),
+            own.shows("1 person, 4 devices each = 4 invitations"),
+        ),
+        (
+            "No email address assigned (edit e-mail)",
+            own.invitation(_edit_email),
+            modal_opened(slack_emulator, "enroll.invite.edit_email"),
+        ),
+    ]
+    for surface, act, works in rows:
+        for person in ALLOWED:
+            matrix.cell(f"{surface} (invitation modal)", person, act, works=works)
+    matrix.assert_all_passed()
+
+
+def test_helpdesk_people_act_in_their_own_add_user_modal(
+    matrix: Matrix, slack_emulator: SlackEmulator
+) -> None:
+    own = OwnModals(matrix, slack_emulator)
+    rows: list[tuple[str, Callable[[str], object], Callable[[str, str], object]]] = [
+        (
+            "Role",
+            own.add_user(lambda view: view.choose("role", "administrator")),
+            own.has("address", "phone"),
+        ),
         (
             "Use different emails (checkbox)",
-            add_user_modal(lambda view: view.tick("separate_notification_email", ["separate"])),
-            has("notification_email"),
+            own.add_user(lambda view: view.tick("separate_notification_email", ["separate"])),
+            own.has("notification_email"),
         ),
-        ("Assign services", add_user_modal(lambda view: view.tick("services", [])), submits_as("Create")),
+        ("Assign services", own.add_user(lambda view: view.tick("services", [])), own.submits_as("Create")),
     ]
-    for surface, act, works in allowed_add_user:
+    for surface, act, works in rows:
         for person in ALLOWED:
             matrix.cell(f"{surface} (Add New User)", person, act, works=works)
     matrix.assert_all_passed()

@@ -18,8 +18,9 @@ from blocks.approvals import (
     requester_message,
     sent_for_approval_modal,
 )
+from bot.approvals.fields import REASON_MAX
 from bot.approvals.models import ApprovalState
-from bot.approvals.service import DETAIL_MAX, REASON_MAX, SUMMARY_MAX
+from bot.approvals.service import DETAIL_MAX, SUMMARY_MAX
 from bot.approvals.summary import ApprovalSummary
 from console.blockkit import BlockKitLimits
 from tests.support.paths import BLOCKKIT_LIMITS

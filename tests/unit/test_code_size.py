@@ -21,10 +21,7 @@ FUNCTION_LIMIT = 60
 MODULES_OVER: dict[str, int] = {}
 
 # module:qualified name -> lines, at most
-FUNCTIONS_OVER: dict[str, int] = {
-    "bot.integrations.mail.smtp_errors:translate": 94,
-    "bot.outbox.worker:OutboxWorker._record": 62,
-}
+FUNCTIONS_OVER: dict[str, int] = {}
 
 
 def _functions(node: ast.AST, prefix: str) -> Iterable[tuple[str, int]]:

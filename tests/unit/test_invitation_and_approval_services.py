@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.approvals.decisions import Decide, approve_request, cancel_request, reject_request, rejection_form
 from bot.approvals.executors import Executors
+from bot.approvals.fields import Field as ApprovalField
 from bot.approvals.models import ApprovalRequest, ApprovalState
 from bot.approvals.service import request_approval
 from bot.config import load_settings
@@ -18,6 +19,7 @@ from bot.customers.scope import EVERY_CUSTOMER
 from bot.db import Database
 from bot.enrollment import drafts
 from bot.enrollment import invitation_actions as actions
+from bot.enrollment.another_device import invite_another_device
 from bot.enrollment.batches import send_batch
 from bot.enrollment.fields import Field
 from bot.enrollment.invitation_actions import Extend, InvitationAction
@@ -86,6 +88,22 @@ def test_the_extend_form_names_the_person_and_platform(unit_db: Database) -> Non
     assert (form.who, form.days) == ("John Doe (iOS)", 7)
 
 
+def test_invite_another_device_clicked_twice_sends_one_more_invitation(unit_db: Database) -> None:
+    invitation_id = an_invitation(unit_db)
+    first = invite_another_device(
+        unit_db, invitation_id=invitation_id, request_key="button-1", actor=HELEN, now=NOW, tokens=TOKENS
+    )
+    again = invite_another_device(
+        unit_db, invitation_id=invitation_id, request_key="button-1", actor=HELEN, now=NOW, tokens=TOKENS
+    )
+    assert first.created and not again.created and again.email == "john.doe@example.com"
+    assert outbox_kinds(unit_db).count(EnrollJob.INVITATION_EMAIL) == 2  # the batch's and one more
+    other = invite_another_device(
+        unit_db, invitation_id=invitation_id, request_key="button-2", actor=HELEN, now=NOW, tokens=TOKENS
+    )
+    assert other.created and outbox_kinds(unit_db).count(EnrollJob.INVITATION_EMAIL) == 3
+
+
 # --- approvals --------------------------------------------------------------------------------
 
 
@@ -140,7 +158,7 @@ def test_a_rejection_needs_a_reason_and_then_ends_the_request(unit_db: Database)
     assert shown.summary == "Do it" and shown.state is ApprovalState.PENDING
     with pytest.raises(FieldErrors) as refused:
         reject_request(unit_db, Decide(request_id, ANNA), reason="  ", executors=executors, now=NOW)
-    assert list(refused.value.errors) == ["reason"]
+    assert list(refused.value.errors) == [ApprovalField.REASON]
     rejected = reject_request(
         unit_db, Decide(request_id, ANNA), reason="Not now", executors=executors, now=NOW
     )

@@ -100,6 +100,19 @@ def translate(exc: BaseException, config: SmtpConfig, phase: Phase) -> MailError
     Certificate verification failures are handled by `certificate_problem` (it needs the
     names on the certificate, which takes a second connection).
     """
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, TimeoutError):
+        # smtplib reports a read that timed out as "Connection unexpectedly closed: timed out".
+        return translate(exc.__context__, config, phase)
+    if isinstance(exc, smtplib.SMTPException):
+        problem = _smtp_problem(exc, config, phase)
+        if problem is not None:
+            return problem
+    return _connection_problem(exc, config, phase)
+
+
+def _smtp_problem(exc: smtplib.SMTPException, config: SmtpConfig, phase: Phase) -> MailError | None:
+    """What the server answered or how smtplib gave up on the session; None for an error that
+    says no more than any other OSError."""
     where = config.address
     if isinstance(exc, smtplib.SMTPResponseException):
         throttled = throttle_problem(exc.smtp_code, exc.smtp_error, config)
@@ -123,9 +136,6 @@ def translate(exc: BaseException, config: SmtpConfig, phase: Phase) -> MailError
             else "remove user:password from SMTP_URL if it relays mail without login"
         )
         return MailError(f"the SMTP server {where} does not offer login (AUTH) on this connection: {hint}")
-    if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(exc.__context__, TimeoutError):
-        # smtplib reports a read that timed out as "Connection unexpectedly closed: timed out".
-        return translate(exc.__context__, config, phase)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return MailError(
             f"the SMTP server {where} closed the connection unexpectedly (while {_doing(phase)}): "
@@ -143,12 +153,18 @@ def translate(exc: BaseException, config: SmtpConfig, phase: Phase) -> MailError
             f"the SMTP server {where} answered {server_text(exc.smtp_code, exc.smtp_error, config)} "
             f"while {_doing(phase)}"
         )
-    if isinstance(exc, smtplib.SMTPException) and phase == "login":
+    if phase == "login":
         # smtplib: "No suitable authentication method found."
         return MailError(
             f"the SMTP server {where} offers no login method deskops can use (PLAIN, LOGIN or "
             "CRAM-MD5): ask its administrator to enable one"
         )
+    return None
+
+
+def _connection_problem(exc: BaseException, config: SmtpConfig, phase: Phase) -> MailError:
+    """Failures of the connection itself: TLS, name look-up, refusal, time-outs."""
+    where = config.address
     if isinstance(exc, ssl.SSLError):
         reason = exc.reason or exc.__class__.__name__
         if config.security is SmtpSecurity.IMPLICIT_TLS and reason == "WRONG_VERSION_NUMBER":
