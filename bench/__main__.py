@@ -63,11 +63,25 @@ def _mail_relay() -> BenchResult:
     return mail_relay.run()
 
 
+def _type_ahead() -> BenchResult:
+    from bench import type_ahead
+
+    return type_ahead.run()
+
+
+def _user_find() -> BenchResult:
+    from bench import user_find
+
+    return user_find.run()
+
+
 BENCHMARKS: dict[str, Runner] = {
     "ack_latency": _ack_latency,
     "submission_ack": _submission_ack,
     "invite_search": _invite_search,
     "app_home": _app_home,
+    "type_ahead": _type_ahead,
+    "user_find": _user_find,
     "invitations": _invitations,
     "mail_relay": _mail_relay,
     "directory": _directory,

@@ -6,7 +6,9 @@ do nothing but what Slack requires:
 - an Add New User submission, and its Acronis Backup Settings step, ack with
   `response_action: clear` (submission ack);
 - `app_home_opened` publishes a Home view read once from HOME_VIEW.json, the one deskops
-  published (App Home).
+  published (App Home);
+- an options request of the type-ahead Customer field answers a static list of 100 options
+  (type-ahead).
 
     python -m bench.bare_app PORT [HOME_VIEW.json]   # environment: SLACK_SIGNING_SECRET, ...
 """
@@ -25,7 +27,7 @@ import uvicorn
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from blocks.backup.ids import CallbackId
+from blocks.backup.ids import ActionId, CallbackId
 from bot.config import load_settings
 from bot.web.metrics import Metrics
 from bot.web.server import create_web_app
@@ -49,6 +51,14 @@ def bare_bolt_app(signing_secret: str, client: WebClient, home_view: dict[str, A
     @app.view(CallbackId.ADD_USER_BACKUP_SETTINGS)
     def close_modal(ack: Ack) -> None:
         ack(response_action="clear")
+
+    static_options = [
+        {"text": {"type": "plain_text", "text": f"Customer {n:03d}"}, "value": str(n)} for n in range(100)
+    ]
+
+    @app.options(ActionId.CUSTOMER_SEARCH)
+    def answer_static_options(ack: Ack) -> None:
+        ack(options=static_options)
 
     @app.event("app_home_opened")
     def publish_home(event: dict[str, Any], client: WebClient) -> None:

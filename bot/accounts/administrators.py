@@ -18,7 +18,7 @@ from bot.accounts.users import CreatedUser, check_email_unused, create_user
 from bot.approvals.models import ApprovalRequest
 from bot.approvals.policy import ApprovalKind, needs_approval
 from bot.approvals.service import request_approval
-from bot.config import SLACK_CHANNEL_ID, Settings
+from bot.config import SLACK_CHANNEL_ID, SLACK_USER_ID, Settings
 from bot.customers.models import Subscription
 from bot.customers.service import get_customer
 
@@ -31,13 +31,14 @@ class AddNewUser(BaseModel):
     new_user: NewUser
     # The modal's: a double-clicked submit, a Slack retry, creates (or asks) once.
     request_key: str
-    # The channel the command was typed in, where the card goes.
+    # The channel the command was typed in, where the card goes; a person's user id when the modal
+    # came from a global shortcut (no channel): the card then goes to their direct messages.
     channel_id: str | None
 
     @field_validator("channel_id")
     @classmethod
     def _a_channel(cls, value: str | None) -> str | None:
-        if value is not None and not SLACK_CHANNEL_ID.match(value):
+        if value is not None and not (SLACK_CHANNEL_ID.match(value) or SLACK_USER_ID.match(value)):
             raise ValueError("not a Slack channel id")
         return value
 

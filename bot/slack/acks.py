@@ -41,6 +41,7 @@ class FollowUpGate:
         # request has been dispatched for this long.
         self.quiet = quiet
         self._last_dispatched = 0.0
+        self._idle_since = 0.0  # when nothing was last in flight (no dispatch, no listener)
         self._dispatch_starts: deque[float] = deque(maxlen=2)  # when the last two requests came
         self._changed = threading.Condition()
         self._dispatching = 0  # requests inside App.dispatch: their acks are not out yet
@@ -60,6 +61,7 @@ class FollowUpGate:
             with self._changed:
                 self._dispatching -= 1
                 self._last_dispatched = time.monotonic()
+                self._note_if_idle()
                 if self._dispatching == 0:
                     self._changed.notify_all()
 
@@ -83,12 +85,17 @@ class FollowUpGate:
         """How much longer the dispatcher must stay idle before follow-ups go on (0: now)."""
         return max(0.0, self._last_dispatched + self.quiet - time.monotonic())
 
+    def _note_if_idle(self) -> None:
+        if self._dispatching == 0 and self._queued == 0 and self._started == 0:
+            self._idle_since = time.monotonic()
+
     def _alone(self) -> bool:
         """The listener asking is the only one in flight (its own request may still be leaving
-        the dispatcher with its ack), and its request did not come close behind another: no
-        burst to let through first."""
+        the dispatcher with its ack), and its request did not come close behind another still
+        in flight: no burst to let through first. A request that came after the one before it
+        was done is alone, however soon after."""
         starts = self._dispatch_starts
-        spaced = len(starts) < 2 or starts[-1] - starts[-2] > self.quiet
+        spaced = len(starts) < 2 or starts[-1] - starts[-2] > self.quiet or starts[-2] < self._idle_since
         return spaced and self._dispatching <= 1 and self._queued == 0 and self._started <= 1
 
     def _open(self) -> bool:
@@ -117,6 +124,7 @@ class FollowUpGate:
         self._local.holding = False
         with self._changed:
             self._started -= 1
+            self._note_if_idle()
             if holding:
                 self._running -= 1
                 self._changed.notify()

@@ -50,6 +50,13 @@ class ProvideDependencies(Middleware):
         return next()
 
 
+def _options_request(body: dict[str, Any]) -> bool:
+    """An options request (a person typing into a type-ahead field) only reads, carries nothing
+    unique (no trigger_id) and is never retried by Slack: the same text typed again within a second
+    is the same signed body, and must be answered again, not refused as a replay or a retry."""
+    return body.get("type") == "block_suggestion"
+
+
 class RefuseReplays(Middleware):
     """Refuses a first delivery whose signature was seen before (only a correctly signed, fresh
     request gets here: Bolt checks before)."""
@@ -58,7 +65,7 @@ class RefuseReplays(Middleware):
         self.metrics, self.replays = metrics, ReplayGuard()
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Next) -> BoltResponse:
-        if "x-slack-retry-num" not in req.headers:
+        if "x-slack-retry-num" not in req.headers and not _options_request(req.body):
             timestamp = (req.headers.get("x-slack-request-timestamp") or [""])[0]
             signature = (req.headers.get("x-slack-signature") or [""])[0]
             if signature and not self.replays.first_time(timestamp, signature):
@@ -83,7 +90,7 @@ class DropSlackRetries(Middleware):
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Next) -> BoltResponse:
         body = req.body
-        if body.get("type") == "url_verification" or body.get("ssl_check"):
+        if body.get("type") == "url_verification" or body.get("ssl_check") or _options_request(body):
             return next()
         key = request_key(body, req.raw_body)
         ack = req.context.ack

@@ -82,6 +82,13 @@ def test_type_ahead_ranks_any_part_of_the_name_within_the_scope(
     ]
     assert offered(view.type_ahead("customer", "zurich")) == ranked
     assert offered(view.type_ahead("customer", "ZÜRICH")) == ranked
+    # Typed again at once, the request is the same signed body: answered again, not refused as a
+    # replay or dropped as a Slack retry.
+    assert (
+        offered(view.type_ahead("customer", "zurich"))
+        == offered(view.type_ahead("customer", "zurich"))
+        == ranked
+    )
     assert offered(view.type_ahead("customer", "rich ins")) == ["Zurich Insurance"]
     # Out of Helen's scope: never offered, however it is typed.
     assert offered(view.type_ahead("customer", "globex")) == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import app_home, charts, invite_search, submission_ack
+from bench import app_home, charts, invite_search, submission_ack, type_ahead, user_find
 from bench.common import BenchResult
 from tests.support.database import drop_postgres_database
 from tests.support.slapd import require_slapd
@@ -72,3 +72,24 @@ def test_app_home_publishes_for_a_person_with_pending_items(
     assert result.figures["bare Bolt app"]["events"] == 3
     assert result.figures["view_bytes"] > 1000  # the lists were rendered, not an empty Home
     assert "app_home" in _charts(result, tmp_path)
+
+
+def test_type_ahead_answers_options_requests_on_both_servers(
+    database_names: list[str], tmp_path: Path
+) -> None:
+    result = type_ahead.run(rounds=1, customers=300, database=database_names[0])
+    for server in ("bare Bolt app", "deskops serve (postgresql)"):
+        figures = result.figures[server]
+        assert figures["requests"] == type_ahead.CONCURRENCY and figures["errors"] == 0
+    assert result.figures["options_offered_median"] > 0  # deskops offered customers, not nothing
+    assert result.figures["p99_ratio"] > 0
+    assert "type_ahead" in _charts(result, tmp_path)
+
+
+def test_user_find_searches_every_text_in_both_scopes(database_names: list[str], tmp_path: Path) -> None:
+    result = user_find.run(users=2_000, runs=1, database=database_names[0])
+    assert len(result.figures["matches"]) == 2 * len(user_find.TEXTS)
+    assert result.figures["matches"]["every customer: mary.smith1@c2.example"] == 1
+    assert result.figures["matches"]["every customer: zoe"] == 50  # accents folded: Zoë
+    assert result.figures["p99_ms"] > 0 and result.figures["baseline_without_indexes_p99_ms"] > 0
+    assert "user_find" in _charts(result, tmp_path)

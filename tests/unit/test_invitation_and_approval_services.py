@@ -19,6 +19,7 @@ from bot.customers.scope import EVERY_CUSTOMER
 from bot.db import Database
 from bot.enrollment import drafts
 from bot.enrollment import invitation_actions as actions
+from bot.enrollment.another_device import invite_another_device
 from bot.enrollment.batches import send_batch
 from bot.enrollment.fields import Field
 from bot.enrollment.invitation_actions import Extend, InvitationAction
@@ -85,6 +86,22 @@ def test_a_revoked_invitation_cannot_be_extended_but_can_be_sent_again(unit_db: 
 def test_the_extend_form_names_the_person_and_platform(unit_db: Database) -> None:
     form = actions.extension_form(unit_db, an_invitation(unit_db))
     assert (form.who, form.days) == ("John Doe (iOS)", 7)
+
+
+def test_invite_another_device_clicked_twice_sends_one_more_invitation(unit_db: Database) -> None:
+    invitation_id = an_invitation(unit_db)
+    first = invite_another_device(
+        unit_db, invitation_id=invitation_id, request_key="button-1", actor=HELEN, now=NOW, tokens=TOKENS
+    )
+    again = invite_another_device(
+        unit_db, invitation_id=invitation_id, request_key="button-1", actor=HELEN, now=NOW, tokens=TOKENS
+    )
+    assert first.created and not again.created and again.email == "john.doe@example.com"
+    assert outbox_kinds(unit_db).count(EnrollJob.INVITATION_EMAIL) == 2  # the batch's and one more
+    other = invite_another_device(
+        unit_db, invitation_id=invitation_id, request_key="button-2", actor=HELEN, now=NOW, tokens=TOKENS
+    )
+    assert other.created and outbox_kinds(unit_db).count(EnrollJob.INVITATION_EMAIL) == 3
 
 
 # --- approvals --------------------------------------------------------------------------------
