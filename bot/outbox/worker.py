@@ -99,6 +99,10 @@ _MARK_DELIVERED = (
 )
 
 
+# The columns a claim returns, what a Delivery is made of.
+_CLAIMED = ("id", "kind", "payload", "attempts", "max_attempts", "group_key", "claimed_until")
+
+
 @dataclass
 class _Outcome:
     delivery: Delivery
@@ -214,18 +218,7 @@ class OutboxWorker:
                 rows += connection.execute(more).all()
         rows.sort(key=lambda row: int(row.id))
         self._draining = len(rows) >= self.batch_size
-        return [
-            Delivery(
-                id=row.id,
-                kind=row.kind,
-                payload=dict(row.payload),
-                attempt=row.attempts,
-                max_attempts=row.max_attempts,
-                group_key=row.group_key,
-                claimed_until=row.claimed_until,
-            )
-            for row in rows
-        ]
+        return [Delivery(row.id, row.kind, dict(row.payload), row.attempts, *row[4:]) for row in rows]
 
     def _claim_statement(self, due: ColumnElement[bool], now: datetime, limit: int) -> Any:
         """One statement that claims up to `limit` due rows (oldest first) and returns them."""
@@ -245,15 +238,7 @@ class OutboxWorker:
                 claimed_until=now + self.lease,
                 attempts=OutboxMessage.attempts + 1,
             )
-            .returning(
-                OutboxMessage.id,
-                OutboxMessage.kind,
-                OutboxMessage.payload,
-                OutboxMessage.attempts,
-                OutboxMessage.max_attempts,
-                OutboxMessage.group_key,
-                OutboxMessage.claimed_until,
-            )
+            .returning(*(getattr(OutboxMessage, name) for name in _CLAIMED))
         )
 
     def _bulk_kind(self, rows: Sequence[Any]) -> tuple[str, int] | None:
@@ -261,9 +246,8 @@ class OutboxWorker:
         if len(rows) < self.batch_size or len({row.kind for row in rows}) != 1:
             return None
         handler = self.handlers.get(rows[0].kind)
-        if handler is None or handler.deliver_many is None or handler.claim_size is None:
-            return None
-        return (rows[0].kind, handler.claim_size) if handler.claim_size > len(rows) else None
+        size = handler.claim_size if handler is not None and handler.deliver_many is not None else None
+        return (rows[0].kind, size) if size is not None and size > len(rows) else None
 
     def _deliver(self, delivery: Delivery) -> _Outcome:
         handler = self.handlers.get(delivery.kind)
