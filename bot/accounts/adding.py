@@ -103,7 +103,7 @@ def check_email_free(
     return customer
 
 
-def _create_or_hold(
+def _added_or_held(
     session: Session, settings: Settings, request: AddNewUser, *, actor: str, now: datetime
 ) -> UserAdded | SentForApproval:
     channels = [c for c in dict.fromkeys((request.channel_id, settings.audit_channel)) if c]
@@ -119,7 +119,7 @@ def create_user_or_request_approval(
     """Create the user, or hold an Administrator for approval when the policy says so, in one
     transaction with no remote call (the e-mail was checked before, see `check_email_free`)."""
     with db.transaction() as session:
-        return _create_or_hold(session, settings, request, actor=actor, now=now)
+        return _added_or_held(session, settings, request, actor=actor, now=now)
 
 
 def add_new_user(
@@ -166,4 +166,4 @@ def submit_backup_settings(
         backup = check_backup_settings(command.form, subscription_ids=[s.id for s in customer.subscriptions])
         with_backup = new_user.model_copy(update={"backup": backup})
         request = command.request.model_copy(update={"new_user": with_backup})
-        return _create_or_hold(session, settings, request, actor=command.actor, now=now)
+        return _added_or_held(session, settings, request, actor=command.actor, now=now)

@@ -36,6 +36,8 @@ COLUMNS = (
     "notifications",
 )
 REQUIRED_COLUMNS = ("first_name", "last_name", "email")
+# What `/backup export` adds after COLUMNS: an exported file imports again, these ignored.
+EXPORT_COLUMNS = ("state", "created_at", "activated_at")
 # Slack's file input takes files up to 10 MB; 10,000 rows of these columns are about 2 MB.
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -156,7 +158,7 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
 def _check_header(header: list[str]) -> list[str]:
     if not any(header):
         raise ImportFileError(f"The first row must name the columns: {','.join(COLUMNS)}.")
-    unknown = [name for name in header if name not in COLUMNS]
+    unknown = [name for name in header if name not in COLUMNS and name not in EXPORT_COLUMNS]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     doubled = sorted({name for name in header if header.count(name) > 1})
     problems = []

@@ -1,2 +1,2 @@
-"""Scheduled jobs on APScheduler 3 with its job store in the application database; each due run
-happens once across replicas (bot/scheduler/runner.py)."""
+"""Scheduled jobs on APScheduler 3, each replica with its schedule in memory; each due run happens
+once across replicas (bot/scheduler/runner.py)."""

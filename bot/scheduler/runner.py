@@ -126,7 +126,7 @@ class JobRunner:
     def run(self, job_id: str, *, due_at: datetime | None = None) -> RunOutcome:
         job = self.jobs.get(job_id)
         if job is None:
-            log.warning("scheduler: no job %r in this version; skipped", job_id)
+            log.warning("scheduler: no job %r with this configuration; skipped", job_id)
             return RunOutcome.UNKNOWN
         now = self.clock.now()
         slot = job.slot(now, due_at)

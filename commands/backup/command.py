@@ -18,6 +18,7 @@ from commands.backup.add_user import open_add_user
 from commands.backup.cards import activate_user, users_page
 from commands.backup.delete import open_delete_user
 from commands.backup.edit import open_edit_user
+from commands.backup.export_users import export_to_channel
 from commands.backup.find import found_page
 from commands.backup.import_users import open_import
 from commands.backup.lifecycle import confirm_disable, enable, reset_password
@@ -96,6 +97,16 @@ def run_backup_command(
                 customer_text=parsed.customer,
                 scope=scope,
             )
+        case Subcommand.EXPORT:
+            text = export_to_channel(
+                deps,
+                client,
+                channel_id=str(channel_id),
+                user_id=str(command["user_id"]),
+                customer_text=parsed.customer,
+                scope=scope,
+            )
+            _ephemeral(respond, [b.to_dict() for b in notice(text)], notice_text(text))
         case Subcommand.USERS:
             list_users_or_customers(deps, respond, parsed.customer, scope)
         case Subcommand.HELP:

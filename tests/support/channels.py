@@ -108,12 +108,10 @@ def add_backup_user(
                 phone=None,
                 notification_email=None,
             ),
-            backup=None,
             actor=HELPDESK_USER,
             now=deps.clock.now(),
             request_key=f"test-{email}",
             notify_channels=[],
-            platform=deps.platform,
         )
         return created.user.id
 
