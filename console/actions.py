@@ -16,6 +16,7 @@ from typing import Any
 from console.driver import Driver
 from console.models import JSON, SlackError
 from console.pages import ClientErrors
+from console.viewhandle import ViewHandle
 from console.viewstate import STATE_KEYS, TEXT_INPUTS, find_action, find_block, find_element, pick_options
 from console.workspace import Workspace
 
@@ -60,7 +61,7 @@ def state_entry(element: Mapping[str, Any], raw: Any) -> JSON | None:
     """The `state.values` entry for what the browser says the element holds (None: unknown kind)."""
     kind = str(element.get("type"))
     key = STATE_KEYS.get(kind)
-    if key is None:
+    if key is None or kind == "file_input":  # a file is held once uploaded (attach_file)
         return None
     if key in _OPTION_KEYS:
         values = [str(v) for v in (raw if isinstance(raw, list) else [raw]) if v not in (None, "")]
@@ -244,6 +245,18 @@ class ConsoleActions:
         shown = result.view.view["hash"] if result.client_errors and result.view is not None else ""
         self.client_errors.set(view_id, shown, result.client_errors or {})
         return "; ".join(result.problems) or None
+
+    def attach_file(
+        self, user_id: str, view_id: str, block_id: str, action_id: str, name: str, data: bytes
+    ) -> str | None:
+        """The person picked a file in a file input: uploaded and held as Slack holds it."""
+        self._person(user_id)
+        self._open_view(user_id, view_id)
+        try:
+            ViewHandle(self.driver, user_id, view_id).attach_file(block_id, name, data, action_id=action_id)
+        except (TypeError, ValueError, LookupError) as error:
+            raise ConsoleError(str(error)) from None
+        return None
 
     def close(self, user_id: str, view_id: str) -> str | None:
         self._person(user_id)

@@ -123,12 +123,26 @@ def render_element(
         )
     if kind in ("radio_buttons", "checkboxes"):
         return _choices(element, kind, held, surface, common)
+    if kind == "file_input":
+        return _file_input(element, held, common)
     if kind in ("datepicker", "timepicker"):
         input_type = "date" if kind == "datepicker" else "time"
         return Markup("<input{}>").format(
             _attrs(type=input_type, class_="bk-field", value=held or None, **common)
         )
     return Markup('<span class="bk-unsupported">(a {} element)</span>').format(kind)
+
+
+def _file_input(element: Mapping[str, Any], held: Any, common: dict[str, Any]) -> Markup:
+    """A file picker; the browser uploads the chosen file at once (Slack's client does too), and
+    the files the view holds are listed by name."""
+    types = element.get("filetypes")
+    accept = ",".join(f".{t}" for t in types) if isinstance(types, list) and types else None
+    chosen = [str(f.get("name")) for f in held or [] if isinstance(f, Mapping)]
+    names = Markup("").join(Markup('<li class="bk-file">{}</li>').format(name) for name in chosen)
+    return Markup('<input{}><ul class="bk-files">{}</ul>').format(
+        _attrs(type="file", class_="bk-field", accept=accept, **common), names
+    )
 
 
 def _text_input(element: Mapping[str, Any], kind: str, held: Any, common: dict[str, Any]) -> Markup:

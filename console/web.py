@@ -16,6 +16,8 @@ The console is for this machine only: it answers only requests addressed to a lo
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -91,6 +93,7 @@ class ConsoleWeb:
             Route(PREFIX + "/api/act", self._post(self.act), methods=["POST"]),
             Route(PREFIX + "/api/submit", self._post(self.submit), methods=["POST"]),
             Route(PREFIX + "/api/close", self._post(self.close), methods=["POST"]),
+            Route(PREFIX + "/api/file", self._post(self.attach_file), methods=["POST"]),
             Route(PREFIX + "/api/home", self._post(self.home), methods=["POST"]),
             Route(PREFIX + "/api/dismiss", self._post(self.dismiss), methods=["POST"]),
             Route(PREFIX + "/outbox/{name}/html", self._guard(self.mail_html), methods=["GET"]),
@@ -210,6 +213,20 @@ class ConsoleWeb:
 
     def submit(self, body: dict[str, Any]) -> str | None:
         return self.actions.submit(str(body["user"]), str(body["view"]), _values(body))
+
+    def attach_file(self, body: dict[str, Any]) -> str | None:
+        try:
+            data = base64.b64decode(str(body["data"]), validate=True)
+        except binascii.Error:
+            raise ConsoleError("the file's data is not base64") from None
+        return self.actions.attach_file(
+            str(body["user"]),
+            str(body["view"]),
+            str(body["block_id"]),
+            str(body["action_id"]),
+            str(body["name"]),
+            data,
+        )
 
     def close(self, body: dict[str, Any]) -> str | None:
         return self.actions.close(str(body["user"]), str(body["view"]))

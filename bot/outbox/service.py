@@ -195,14 +195,23 @@ def oldest_undelivered(session: Session) -> datetime | None:
 
 
 def postpone_kind(session: Session, *, kind: str, until: datetime) -> int:
-    """Hold back every waiting row of a kind (e.g. all e-mails while the mail relay is paused)."""
-    result = session.execute(
-        update(OutboxMessage)
+    """Hold back every waiting row of a kind (e.g. all e-mails while the mail relay is paused).
+
+    Rows another replica is holding back at the same moment are left to it: two such updates
+    locking the same rows in different orders would deadlock (PostgreSQL)."""
+    waiting = (
+        select(OutboxMessage.id)
         .where(
             OutboxMessage.kind == kind,
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.next_attempt_at < until,
         )
+        .with_for_update(skip_locked=True)
+    )
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(waiting))
         .values(next_attempt_at=until)
+        .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

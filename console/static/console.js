@@ -164,7 +164,7 @@
     const values = {};
     for (const block of surfaceNode.querySelectorAll("[data-input-block]")) {
       const control = block.querySelector("[data-action-id]");
-      if (!control) continue;
+      if (!control || control.dataset.type === "file_input") continue;  // uploaded when picked
       const blockId = block.dataset.inputBlock;
       values[blockId] = { [control.dataset.actionId]: chosenOf(control) };
     }
@@ -231,7 +231,25 @@
     }
   });
 
+  // A file picked in a file input is uploaded at once, as Slack's client does; the view then
+  // holds it (its name is listed under the picker).
+  function uploadFile(control) {
+    const file = control.files && control.files[0];
+    const found = surfaceOf(control);
+    if (!file || !found) return;
+    const reader = new FileReader();
+    reader.onload = () => {
+      const data = String(reader.result).split(",", 2)[1] || "";
+      post("file", {
+        view: found.ref.view, block_id: control.dataset.blockId, action_id: control.dataset.actionId,
+        name: file.name, data,
+      });
+    };
+    reader.readAsDataURL(file);
+  }
+
   document.addEventListener("change", (event) => {
+    if (event.target.dataset && event.target.dataset.type === "file_input") { uploadFile(event.target); return; }
     const control = event.target.closest("[data-action-id]");
     if (!control || !control.dataset.dispatch || control.tagName === "BUTTON") return;
     const value = control.dataset.type === "overflow" ? control.value : chosenOf(control);

@@ -19,13 +19,14 @@ import os
 import shutil
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 
 from bot.db import Database
 from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState
@@ -88,6 +89,70 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, what: str) -> N
     raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
 
 
+def crash_server(
+    emulator: SlackEmulator, smtp_sink: SmtpSink, url: str, tmp_path: Path, people: int
+) -> DeskopsProcess:
+    """`deskops serve` with a directory of `people` in one group, mail to the sink, and a short
+    outbox lease so that a dead process's claims are taken over soon."""
+    return DeskopsProcess(
+        {
+            **bot_environment(emulator),
+            "DATABASE_URL": url,
+            "SMTP_URL": smtp_sink.url,
+            "MAIL_FROM": "helpdesk@msp.example",
+            "HELPDESK_USERS": HELPDESK_GROUP,
+            "SECRET_KEY": SECRET_KEY,
+            "ENROLLMENT_SERVER": "access.msp.example",
+            "DIRECTORY_URL": str(bulk_directory(tmp_path / "directory.yaml", people)),
+            "OUTBOX_THREADS": str(THREADS),
+            "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
+            "LOG_LEVEL": "INFO",
+        },
+        log_path=tmp_path / "serve.log",
+        cwd=tmp_path,
+    )
+
+
+def expected_emails(invitations: Sequence[Row[Any]], url: str) -> dict[str, tuple[str, str]]:
+    """Message-ID -> (recipient, enrollment link) of each invitation, as deskops derives them."""
+    tokens = LinkTokens(SECRET_KEY.encode())
+    return {
+        f"<invitation-{id_}-{nonce}@deskops>": (email, f"{url}/enroll/{tokens.token('invitation', nonce)}")
+        for id_, email, nonce in invitations
+    }
+
+
+def check_deliveries(
+    messages: Sequence[EmailMessage], expected: dict[str, tuple[str, str]]
+) -> tuple[int, int]:
+    """Every invitation e-mailed, to its person with its link; a repeat the same e-mail. Returns
+    (invitations lost, e-mails delivered twice)."""
+    received: dict[str, list[EmailMessage]] = defaultdict(list)
+    for message in messages:
+        received[str(message["Message-ID"])].append(message)
+    lost = set(expected) - set(received)
+    unknown = set(received) - set(expected)
+    assert not lost and not unknown
+    duplicates = 0
+    for message_id, copies in received.items():
+        email, link = expected[message_id]
+        for message in copies:
+            assert message["To"] == email
+            assert set(LANDING_LINK.findall(plain_body(message))) == {link}
+        duplicates += len(copies) - 1
+        bodies = {(str(m["Subject"]), plain_body(m)) for m in copies}
+        assert len(bodies) == 1, f"{message_id} was delivered twice with different content"
+    return len(lost), duplicates
+
+
+def assert_no_link_in_the_log(server: DeskopsProcess, expected: dict[str, tuple[str, str]]) -> None:
+    """The process's own log (formatted by deskops) holds none of the links it e-mailed."""
+    for _, link in expected.values():
+        register_secret(link.rsplit("/", 1)[1], "link token (from an e-mail deskops serve sent)")
+    leaks = find_leaks_in_text(server.log_text(), known_secrets(), source="deskops serve")
+    assert not leaks, leaks[:3]
+
+
 @pytest.fixture
 def crash_database(
     request: pytest.FixtureRequest, migrated_sqlite_template: Path, tmp_path: Path
@@ -122,23 +187,7 @@ def test_kill_9_in_the_middle_of_a_batch_loses_nothing_and_repeats_only_in_fligh
     url = crash_database
     seed_helpdesk(slack_emulator)
     figures.watch(slack_emulator)
-    server = DeskopsProcess(
-        {
-            **bot_environment(slack_emulator),
-            "DATABASE_URL": url,
-            "SMTP_URL": smtp_sink.url,
-            "MAIL_FROM": "helpdesk@msp.example",
-            "HELPDESK_USERS": HELPDESK_GROUP,
-            "SECRET_KEY": SECRET_KEY,
-            "ENROLLMENT_SERVER": "access.msp.example",
-            "DIRECTORY_URL": str(bulk_directory(tmp_path / "directory.yaml", people)),
-            "OUTBOX_THREADS": str(THREADS),
-            "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS),
-            "LOG_LEVEL": "INFO",
-        },
-        log_path=tmp_path / "serve.log",
-        cwd=tmp_path,
-    )
+    server = crash_server(slack_emulator, smtp_sink, url, tmp_path, people)
     db = Database(url)
     try:
         server.start()
@@ -186,36 +235,10 @@ def test_kill_9_in_the_middle_of_a_batch_loses_nothing_and_repeats_only_in_fligh
         server.stop()
         db.dispose()
 
-    tokens = LinkTokens(SECRET_KEY.encode())
-    expected = {
-        f"<invitation-{id_}-{nonce}@deskops>": (
-            email,
-            f"{server.url}/enroll/{tokens.token('invitation', nonce)}",
-        )
-        for id_, email, nonce in invitations
-    }
-    received: dict[str, list[EmailMessage]] = defaultdict(list)
-    for message in smtp_sink.messages:
-        received[str(message["Message-ID"])].append(message)
-    lost = set(expected) - set(received)
-    unknown = set(received) - set(expected)
-    assert not lost and not unknown
-    duplicates = 0
-    for message_id, copies in received.items():
-        email, link = expected[message_id]
-        for message in copies:
-            assert message["To"] == email
-            assert set(LANDING_LINK.findall(plain_body(message))) == {link}
-        duplicates += len(copies) - 1
-        bodies = {(str(m["Subject"]), plain_body(m)) for m in copies}
-        assert len(bodies) == 1, f"{message_id} was delivered twice with different content"
+    expected = expected_emails(invitations, server.url)
+    lost, duplicates = check_deliveries(smtp_sink.messages, expected)
     assert duplicates <= THREADS, f"{duplicates} e-mails sent twice: more than one per outbox thread"
-
-    # The process's own log (formatted by deskops) holds none of the links it e-mailed.
-    for _, link in expected.values():
-        register_secret(link.rsplit("/", 1)[1], "link token (from an e-mail deskops serve sent)")
-    leaks = find_leaks_in_text(server.log_text(), known_secrets(), source="deskops serve")
-    assert not leaks, leaks[:3]
+    assert_no_link_in_the_log(server, expected)
 
     figures.add("invitations in the batch", people)
     figures.add("kill -9 of deskops serve", 1)
@@ -224,5 +247,5 @@ def test_kill_9_in_the_middle_of_a_batch_loses_nothing_and_repeats_only_in_fligh
     figures.add("invitations recorded as sent before the kill", sent_at_kill)
     figures.add("outbox rows claimed at the kill (in flight)", in_flight)
     figures.add("e-mails delivered twice (same Message-ID and link)", duplicates)
-    figures.add("items lost", len(lost))
+    figures.add("items lost", lost)
     figures.add("seconds to finish after the restart", round(recovery))

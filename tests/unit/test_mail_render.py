@@ -168,3 +168,23 @@ def test_adding_an_email_is_dropping_three_files(tmp_path: Path) -> None:
 
 def test_bundled_templates_are_complete() -> None:
     assert "test_message" in MailRenderer().template_names()
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Richten Sie Acronis Access auf Ihrem iOS-Gerät ein",
+        "Configurez « Acronis Access » sur votre appareil iOS / Android — dès aujourd'hui, s'il vous plaît",
+        "山田さん、iOS デバイスに Acronis Access を設定してください 🙂 " * 3,
+        "=?utf-8?q?not-a-word?= and 100% ünïcödé",
+    ],
+)
+def test_a_subject_in_any_language_reads_back_the_same_within_78_characters_a_line(subject: str) -> None:
+    email = OutgoingEmail(to="jane@example.com", subject=subject, text="t", html="<p>h</p>", message_id="1")
+
+    raw = to_bytes(build_mime(email, "helpdesk@example.com"))
+
+    headers = raw.split(b"\r\n\r\n", 1)[0]
+    assert raw.isascii()
+    assert all(len(line) <= 78 for line in headers.split(b"\r\n"))
+    assert parse(raw)["Subject"] == subject

@@ -1,11 +1,12 @@
 """Turning an OutgoingEmail into an RFC 5322 message, the same way for every mailer.
 
-Most of deskops' mail has plain ASCII headers (addresses, a subject, ids). Those messages are
-written directly: headers as given (folded at spaces past 78 characters), both bodies
-quoted-printable (binascii). Anything else - a non-ASCII subject or address, a header too long
-to fold - goes through Python's `email` package with its default policy, as all mail once did.
+Most of deskops' mail has plain ASCII headers (addresses, ids) and a subject in the reader's
+language. Those messages are written directly: headers as given (folded at spaces past 78
+characters), a non-ASCII subject as RFC 2047 encoded-words, both bodies quoted-printable
+(binascii). Anything else - a non-ASCII address or other header, a header too long to fold -
+goes through Python's `email` package with its default policy.
 Both refuse a header with a line break, so no header can be injected; the direct way is about
-twenty times faster, which is most of the cost of sending an invitation.
+twenty-five times faster (an invitation: about 0.15 ms against 4 ms).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ RESERVED_HEADERS = frozenset({"from", "to", "subject", "date", "message-id", "mi
 LINE_BREAK_REFUSAL = "Header values may not contain linefeed or carriage return characters"
 FOLD_AT = 78  # RFC 5322's recommended line length; 998 is the hard limit
 HARD_LIMIT = 998
+# "Subject: " and "=?utf-8?b?...?=" around 56 base64 characters: 77 characters a line.
+ENCODED_WORD_BYTES = 42
 # Printable ASCII and spaces: what the direct way writes as it is.
 _PLAIN_VALUE = re.compile(r"[ -~]*")
 _HEADER_NAME = re.compile(r"[!-9;-~]+")  # printable ASCII without ':' (RFC 5322 ftext)
@@ -107,16 +110,36 @@ def build_mime(email: OutgoingEmail, mail_from: str, *, now: datetime | None = N
 
 
 def _plain_header_lines(headers: list[tuple[str, str]]) -> list[str] | None:
-    """The header lines, folded, when every header can be written as it is; else None."""
+    """The header lines, folded, when every header can be written as it is (a non-ASCII subject
+    as encoded-words); else None."""
     lines: list[str] = []
     for name, value in headers:
         if not _PLAIN_VALUE.fullmatch(value):
-            return None
+            if name != "Subject" or not value.isprintable():
+                return None
+            lines.append(f"{name}: {_encoded_words(value)}")
+            continue
         folded = _fold(f"{name}: {value}")
         if folded is None:
             return None
         lines.append(folded)
     return lines
+
+
+def _encoded_words(text: str) -> str:
+    """RFC 2047 encoded-words (UTF-8, base64) of `text`, one a line after the first: whole
+    characters of at most ENCODED_WORD_BYTES bytes each, so that every line stays within 78
+    characters. The white space between encoded-words is not part of the text (RFC 2047 6.2)."""
+    words: list[bytes] = []
+    chunk = b""
+    for char in text:
+        encoded = char.encode("utf-8")
+        if len(chunk) + len(encoded) > ENCODED_WORD_BYTES:
+            words.append(chunk)
+            chunk = b""
+        chunk += encoded
+    words.append(chunk)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(word).decode('ascii')}?=" for word in words)
 
 
 def _fold(line: str) -> str | None:
