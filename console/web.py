@@ -7,6 +7,7 @@ previews, and the emulated Slack Web API itself (`/console/slack/api/<method>`, 
     POST /console/api/act                 {user, surface, block_id, action_id, …, values}
     POST /console/api/submit | close      {user, view, values}
     POST /console/api/home                {user}: open the app's Home tab (app_home_opened)
+    POST /console/api/shortcut            {user, callback_id}: a global shortcut from the ⚡ menu
     POST /console/api/dismiss             {user, ephemeral}
     GET  /console/outbox/<file>/html      an e-mail's HTML, sandboxed, for the preview iframe
 
@@ -96,6 +97,7 @@ class ConsoleWeb:
             Route(PREFIX + "/api/close", self._post(self.close), methods=["POST"]),
             Route(PREFIX + "/api/file", self._post(self.attach_file), methods=["POST"]),
             Route(PREFIX + "/api/home", self._post(self.home), methods=["POST"]),
+            Route(PREFIX + "/api/shortcut", self._post(self.shortcut), methods=["POST"]),
             Route(PREFIX + "/api/dismiss", self._post(self.dismiss), methods=["POST"]),
             Route(PREFIX + "/outbox/{name}/html", self._guard(self.mail_html), methods=["GET"]),
             Route(PREFIX + "/files/{file_id}", self._guard(self.shared_file), methods=["GET"]),
@@ -162,6 +164,7 @@ class ConsoleWeb:
             listen=self.listen,
             team=ws.identity.team_name,
             suggestions=[s for c in self.commands for s in c.suggestions()],
+            shortcuts=list(self.actions.driver.app.global_shortcuts.values()),
         )
         return HTMLResponse(html, headers=PAGE_HEADERS)
 
@@ -246,6 +249,9 @@ class ConsoleWeb:
 
     def home(self, body: dict[str, Any]) -> str | None:
         return self.actions.open_home(str(body["user"]))
+
+    def shortcut(self, body: dict[str, Any]) -> str | None:
+        return self.actions.use_shortcut(str(body["user"]), str(body["callback_id"]))
 
     def dismiss(self, body: dict[str, Any]) -> str | None:
         self.actions.dismiss(str(body["user"]), str(body["ephemeral"]))

@@ -6,10 +6,11 @@ APScheduler 3's user guide says a job store "must never be shared between schedu
 (https://apscheduler.readthedocs.io/en/3.x/userguide.html, Basic concepts), so no schedule is
 kept in the database: the schedule is the triggers' (interval jobs count from one fixed instant,
 see bot/scheduler/jobs.py), which every replica computes alike, and the database only records
-which runs happened. A run missed while no replica was up is caught up when one starts, if it is
-still within the job's grace time and nobody ran it: the job is added with that due time as its
-first `next_run_time` (an `add_job` option), and APScheduler's coalescing and misfire grace time
-(user guide, "Missed job executions and coalescing") then run the latest due time once.
+which runs happened. A run of a job that has run before, missed while no replica was up, is
+caught up when one starts if it is still within the job's grace time and nobody ran it: the job
+is added with that due time as its first `next_run_time` (an `add_job` option), and APScheduler's
+coalescing and misfire grace time (user guide, "Missed job executions and coalescing") then run
+the latest due time once. A job that never ran waits for its first due time.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.clock import Clock
 from bot.db import Database
-from bot.scheduler.runner import JobRunner, RunOutcome, ScheduledJob
+from bot.scheduler.runner import JobRunner, RunOutcome, ScheduledJob, last_successes
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class JobScheduler:
     def __init__(
         self, db: Database, clock: Clock, jobs: Sequence[ScheduledJob], *, replica: str, workers: int = 2
     ) -> None:
+        self.db = db
         self.jobs = list(jobs)
         self.runner = JobRunner(db, clock, jobs, replica=replica)
         self.workers = workers
@@ -67,8 +69,10 @@ class JobScheduler:
             timezone=UTC,
         )
         now = datetime.now(UTC)
+        with self.db.read() as session:
+            ran_before = last_successes(session, [job.id for job in self.jobs])
         for job in self.jobs:
-            missed = latest_due_time(job, now)
+            missed = latest_due_time(job, now) if job.id in ran_before else None
             options = {"next_run_time": missed} if missed is not None else {}
             scheduler.add_job(
                 self._run_due,

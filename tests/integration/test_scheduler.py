@@ -176,8 +176,10 @@ def claim_run(db: Database, due: datetime, replica: str) -> None:
 
 
 def test_a_start_catches_up_a_run_missed_within_its_grace_once(database: Database) -> None:
-    # Due a minute ago while no replica was up, with ten minutes' grace: it runs at the start.
+    # It ran an hour ago; due again a minute ago while no replica was up, with ten minutes'
+    # grace: it runs at the start.
     due = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    claim_run(database, due - timedelta(hours=1), "before")
     work = Counter()
     scheduler = JobScheduler(database, SystemClock(), [job(work, first_due=due)], replica="after")
     scheduler.start()
@@ -185,7 +187,7 @@ def test_a_start_catches_up_a_run_missed_within_its_grace_once(database: Databas
         wait_for(lambda: len(work.runs) == 1 and scheduler.next_runs()["count"] == due + timedelta(hours=1))
     finally:
         scheduler.stop()
-    assert runs_in_database(database) == [(due.isoformat(timespec="seconds"), "after")]
+    assert runs_in_database(database)[-1] == (due.isoformat(timespec="seconds"), "after")
     # Another start (a second replica, or a restart) does not run that due time again.
     again = JobScheduler(database, SystemClock(), [job(work, first_due=due)], replica="again")
     again.start()
@@ -195,14 +197,29 @@ def test_a_start_catches_up_a_run_missed_within_its_grace_once(database: Databas
 
 
 def test_a_start_skips_a_run_missed_beyond_its_grace(database: Database) -> None:
-    # A daily job due three hours ago, with ten minutes' grace: skipped, and next due in 21 hours.
+    # A daily job that ran yesterday, due three hours ago, with ten minutes' grace: skipped, and
+    # next due in 21 hours.
     due = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    claim_run(database, due - timedelta(days=1), "before")
     work = Counter()
     scheduler = JobScheduler(database, SystemClock(), [job(work, every=86400, first_due=due)], replica="c")
     scheduler.start()
     try:
         time.sleep(1)
         assert scheduler.next_runs()["count"] == due + timedelta(days=1)
+    finally:
+        scheduler.stop()
+    assert work.runs == []
+
+
+def test_a_job_that_never_ran_waits_for_its_first_due_time(database: Database) -> None:
+    due = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    work = Counter()
+    scheduler = JobScheduler(database, SystemClock(), [job(work, first_due=due)], replica="new")
+    scheduler.start()
+    try:
+        time.sleep(1)
+        assert scheduler.next_runs()["count"] == due + timedelta(hours=1)
     finally:
         scheduler.stop()
     assert work.runs == []

@@ -24,6 +24,7 @@ from bot.db import Database
 from bot.digest.schedule import digest_period
 from bot.digest.service import queue_digest
 from bot.outbox.models import OutboxMessage, OutboxStatus
+from bot.scheduler.models import SchedulerRun
 from console import SlackEmulator
 from tests.support.channels import DIGEST_CHANNEL, add_invitation_rows, seed_channels
 from tests.support.database import create_postgres_database, drop_postgres_database
@@ -106,7 +107,8 @@ def stop(replica: subprocess.Popen[str]) -> str:
 
 
 def seed(url: str, emulator: SlackEmulator, tmp_path: Path) -> None:
-    """Thirty digests of past days waiting in the outbox and an invitation expiring tomorrow."""
+    """Thirty digests of past days waiting in the outbox, yesterday's digest run, and an invitation
+    expiring tomorrow."""
     settings = load_settings(
         _env_file=None, **{k.lower(): v for k, v in replica_environment(emulator, url, tmp_path, 1).items()}
     )
@@ -118,6 +120,11 @@ def seed(url: str, emulator: SlackEmulator, tmp_path: Path) -> None:
                 day = date(2020, 1, 1) + timedelta(days=offset)
                 start, end = digest_period(day, settings.digest_time, settings.zone)
                 queue_digest(session, channel=DIGEST_CHANNEL, day=day, start=start, end=end, now=now)
+            # The digest ran yesterday (so a missed run is caught up at the next start).
+            yesterday = DIGEST_DUE.date() - timedelta(days=1)
+            session.add(
+                SchedulerRun(job="digest", slot=yesterday.isoformat(), replica="before", started_at=now)
+            )
         add_invitation_rows(
             db, email="sara@acme.example", name="Sara Soon", now=now, expires_in=timedelta(hours=10)
         )
