@@ -274,6 +274,15 @@ class ConsoleActions:
         outcome = self.driver.person(user_id).open_home()
         return "; ".join(outcome.problems) or None
 
+    def use_shortcut(self, user_id: str, callback_id: str) -> str | None:
+        """A global shortcut of the app's manifest, picked from the console's shortcuts menu."""
+        self._person(user_id)
+        try:
+            outcome = self.driver.person(user_id).shortcut(callback_id)
+        except LookupError as error:
+            raise ConsoleError(str(error)) from None
+        return "; ".join(outcome.problems) or None
+
     def dismiss(self, user_id: str, ephemeral_id: str) -> None:
         self._person(user_id)
         with self.ws.lock:

@@ -7,6 +7,7 @@ previews, and the emulated Slack Web API itself (`/console/slack/api/<method>`, 
     POST /console/api/act                 {user, surface, block_id, action_id, …, values}
     POST /console/api/submit | close      {user, view, values}
     POST /console/api/home                {user}: open the app's Home tab (app_home_opened)
+    POST /console/api/shortcut            {user, callback_id}: a global shortcut from the ⚡ menu
     POST /console/api/dismiss             {user, ephemeral}
     GET  /console/outbox/<file>/html      an e-mail's HTML, sandboxed, for the preview iframe
 
@@ -26,12 +27,13 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from console.actions import ConsoleActions, ConsoleError, ElementRef, SlashCommand
+from console.models import SlackError
 from console.outbox import framed_html
 from console.pages import TEMPLATES, ConsolePages, Place
 
@@ -95,8 +97,10 @@ class ConsoleWeb:
             Route(PREFIX + "/api/close", self._post(self.close), methods=["POST"]),
             Route(PREFIX + "/api/file", self._post(self.attach_file), methods=["POST"]),
             Route(PREFIX + "/api/home", self._post(self.home), methods=["POST"]),
+            Route(PREFIX + "/api/shortcut", self._post(self.shortcut), methods=["POST"]),
             Route(PREFIX + "/api/dismiss", self._post(self.dismiss), methods=["POST"]),
             Route(PREFIX + "/outbox/{name}/html", self._guard(self.mail_html), methods=["GET"]),
+            Route(PREFIX + "/files/{file_id}", self._guard(self.shared_file), methods=["GET"]),
             Mount(PREFIX + "/static", app=static),
             Mount(PREFIX + "/slack", app=slack_api),
         ]
@@ -160,6 +164,7 @@ class ConsoleWeb:
             listen=self.listen,
             team=ws.identity.team_name,
             suggestions=[s for c in self.commands for s in c.suggestions()],
+            shortcuts=list(self.actions.driver.app.global_shortcuts.values()),
         )
         return HTMLResponse(html, headers=PAGE_HEADERS)
 
@@ -180,6 +185,17 @@ class ConsoleWeb:
             "regions": {name: {"key": r.key, "html": r.html} for name, r in regions.items()},
         }
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    async def shared_file(self, request: Request) -> Response:
+        """A file shared in a channel, as a member downloads it in Slack's client."""
+        try:
+            stored = self.actions.ws.files.get(str(request.path_params["file_id"]))
+        except SlackError:
+            return PlainTextResponse("No such file.", status_code=404)
+        disposition = f'attachment; filename="{stored.name.replace(chr(34), "")}"'
+        return Response(
+            stored.data or b"", media_type="text/csv", headers={"Content-Disposition": disposition}
+        )
 
     async def mail_html(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -233,6 +249,9 @@ class ConsoleWeb:
 
     def home(self, body: dict[str, Any]) -> str | None:
         return self.actions.open_home(str(body["user"]))
+
+    def shortcut(self, body: dict[str, Any]) -> str | None:
+        return self.actions.use_shortcut(str(body["user"]), str(body["callback_id"]))
 
     def dismiss(self, body: dict[str, Any]) -> str | None:
         self.actions.dismiss(str(body["user"]), str(body["ephemeral"]))

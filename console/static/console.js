@@ -358,6 +358,27 @@
     if (!answer.ok) input.value = text;
   });
 
+  // --- the shortcuts (lightning) menu: the app's global shortcuts -----------------------------
+
+  const shortcutsButton = el("shortcuts-button");
+  const shortcutMenu = el("shortcut-menu");
+  function showShortcuts(open) {
+    shortcutMenu.hidden = !open;
+    shortcutsButton.setAttribute("aria-expanded", String(open));
+    if (open) { const first = shortcutMenu.querySelector("li[data-shortcut]"); if (first) first.focus(); }
+  }
+  shortcutsButton.addEventListener("click", () => showShortcuts(shortcutMenu.hidden));
+  shortcutMenu.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { showShortcuts(false); shortcutsButton.focus(); }
+    if (event.key === "Enter" && event.target.dataset.shortcut) event.target.click();
+  });
+  shortcutMenu.addEventListener("click", (event) => {
+    const item = event.target.closest("li[data-shortcut]");
+    if (!item) return;
+    showShortcuts(false);
+    post("shortcut", { callback_id: item.dataset.shortcut });
+  });
+
   // --- navigation --------------------------------------------------------------------------
 
   function updatePlaceholder() {
