@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Executable
@@ -276,3 +276,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """The database refused or dropped the connection (also when wrapped, e.g. by ClaimFailed)."""
+    for _ in range(5):
+        if error is None:
+            return False
+        if isinstance(error, OperationalError) or (
+            isinstance(error, DBAPIError) and error.connection_invalidated
+        ):
+            return True
+        error = error.__cause__ or error.__context__
+    return False

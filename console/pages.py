@@ -180,7 +180,7 @@ class ConsolePages:
         items += [self._ephemeral(e, i, ctx) for i, e in enumerate(ephemerals)]
         items.sort(key=lambda item: (item["sort"], item["ts"]))
         return TEMPLATES.get_template("channel.html").render(
-            channel=channel, app=ws.identity.bot_name, items=items
+            channel=channel, app=ws.identity.bot_name, items=items, prefix=self.prefix
         )
 
     def home(self, user_id: str, ctx: RenderContext) -> str:
@@ -254,6 +254,12 @@ class ConsolePages:
             "when": self._when(message.ts, ctx),
             "edited": message.edited,
             "body": body,
+            # Files shared with the message (files.completeUploadExternal), offered for download.
+            "files": [
+                {"id": str(f.get("id")), "name": str(f.get("name")), "size": int(f.get("size") or 0)}
+                for f in message.extra.get("files", [])
+                if isinstance(f, dict)
+            ],
         }
 
     def _ephemeral(self, ephemeral: Ephemeral, index: int, ctx: RenderContext) -> dict[str, Any]:
@@ -269,6 +275,7 @@ class ConsolePages:
             "when": self._when(ephemeral.ts, ctx),
             "edited": False,
             "body": body,
+            "files": [],
         }
 
     def _body(

@@ -27,12 +27,13 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from console.actions import ConsoleActions, ConsoleError, ElementRef, SlashCommand
+from console.models import SlackError
 from console.outbox import framed_html
 from console.pages import TEMPLATES, ConsolePages, Place
 
@@ -99,6 +100,7 @@ class ConsoleWeb:
             Route(PREFIX + "/api/shortcut", self._post(self.shortcut), methods=["POST"]),
             Route(PREFIX + "/api/dismiss", self._post(self.dismiss), methods=["POST"]),
             Route(PREFIX + "/outbox/{name}/html", self._guard(self.mail_html), methods=["GET"]),
+            Route(PREFIX + "/files/{file_id}", self._guard(self.shared_file), methods=["GET"]),
             Mount(PREFIX + "/static", app=static),
             Mount(PREFIX + "/slack", app=slack_api),
         ]
@@ -183,6 +185,17 @@ class ConsoleWeb:
             "regions": {name: {"key": r.key, "html": r.html} for name, r in regions.items()},
         }
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    async def shared_file(self, request: Request) -> Response:
+        """A file shared in a channel, as a member downloads it in Slack's client."""
+        try:
+            stored = self.actions.ws.files.get(str(request.path_params["file_id"]))
+        except SlackError:
+            return PlainTextResponse("No such file.", status_code=404)
+        disposition = f'attachment; filename="{stored.name.replace(chr(34), "")}"'
+        return Response(
+            stored.data or b"", media_type="text/csv", headers={"Content-Disposition": disposition}
+        )
 
     async def mail_html(self, request: Request) -> Response:
         name = request.path_params["name"]

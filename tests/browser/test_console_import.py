@@ -1,8 +1,10 @@
 """A helpdesk person imports users from a CSV in the offline console, in a real browser: `/backup
 import`, the file picked in **Import Users**, its problems listed by row, a corrected file, the
-preview, **Import**, and the progress card in #helpdesk."""
+preview, **Import**, the progress card in #helpdesk; then `/backup export` and its file."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -44,8 +46,21 @@ def test_import_users_from_a_csv_with_its_preview(page: Page, console: OfflineCo
     expect(preview).to_contain_text("Row 2 · Zoë Meyer · zoe.meyer@acme.example · User · Backup")
     shoot(page, "import-02-preview")
     preview.get_by_role("button", name="Import").click()
-    expect(modal(page, "Import Users")).to_contain_text("Importing 2 users")
+    started = modal(page, "Import Users")
+    expect(started).to_contain_text("Importing 2 users")
+    started.get_by_role("button", name="Done").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
 
     card = message(page, "Import finished")
     expect(card).to_contain_text("Created: 2")
     shoot(page, "import-03-progress-card")
+
+    # /backup export shares the users as a CSV in the channel, downloadable from the message.
+    type_command(page, "/backup export Acme")
+    shared = page.locator("li.msg a.msg-file", has_text="acme-corporation-users-")
+    expect(shared).to_be_visible()
+    with page.expect_download() as download:
+        shared.click()
+    text = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    assert "zoe.meyer@acme.example" in text and "bo@acme.example" in text
+    shoot(page, "import-04-export")
