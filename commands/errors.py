@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import DBAPIError, OperationalError
 
+from bot.db import database_unavailable
 from bot.errors import Ambiguous, DomainError, NotFound
 from commands.replies import tell_person
 from commands.submissions import errors_for_view
@@ -39,7 +39,7 @@ def answer_for(error: Exception) -> tuple[str, list[str]]:
             "Nothing was changed; please try again in a moment.",
             [],
         )
-    if _database_unavailable(error):
+    if database_unavailable(error):
         log.error("the database cannot be used", exc_info=error)
         return (
             "deskops cannot use its database just now, so nothing was changed. Please try again in a "
@@ -54,19 +54,6 @@ def answer_for(error: Exception) -> tuple[str, list[str]]:
         f"Something went wrong on our side (reference {reference}). Nothing was changed; please try again.",
         [],
     )
-
-
-def _database_unavailable(error: BaseException | None) -> bool:
-    """The database refused or dropped the connection (also when wrapped, e.g. by ClaimFailed)."""
-    for _ in range(5):
-        if error is None:
-            return False
-        if isinstance(error, OperationalError) or (
-            isinstance(error, DBAPIError) and error.connection_invalidated
-        ):
-            return True
-        error = error.__cause__ or error.__context__
-    return False
 
 
 def report(error: Exception, *, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
