@@ -155,6 +155,31 @@ def _answers_ping(engine: Engine, dbapi_connection: Any) -> bool:
 Record = Callable[[Executable, dict[str, Any]], None]
 
 
+class _Prepared:
+    """A statement compiled for the driver once, with what turns values into its parameters."""
+
+    def __init__(self, statement: Executable, dialect: Dialect) -> None:
+        self.statement = statement
+        self.compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        binds = self.compiled.binds
+        if any(bind.expanding for bind in binds.values()):
+            raise ValueError("a record cannot have expanding parameters")
+        self.sql: str = self.compiled.string
+        self.processors = {name: bind.type.bind_processor(dialect) for name, bind in binds.items()}
+        self.positions: list[str] | None = self.compiled.positiontup
+
+    def parameters(self, values: dict[str, Any]) -> Any:
+        """The driver's parameters: processed as SQLAlchemy would, positional or by name."""
+        given = self.compiled.construct_params(values)
+        processed = {
+            name: (process(value) if (process := self.processors.get(name)) is not None else value)
+            for name, value in given.items()
+        }
+        if self.positions is not None:
+            return tuple(processed[name] for name in self.positions)
+        return processed
+
+
 class Database:
     """Engine plus session factory. `transaction()` is the unit of work that changes state;
     `read()` is one that only reads."""
@@ -199,31 +224,37 @@ class Database:
     @contextmanager
     def records(self) -> Iterator[Record]:
         """For a run of small records written one at a time, each committed at once (e.g. "this
-        e-mail was sent"). PostgreSQL: one connection in autocommit, not waiting for the WAL
-        flush (a database crash may lose the last ones: only for records whose loss repeats
-        work, never loses it). SQLite: one connection, each record a transaction of its own
-        under the process's write lock."""
-        if not self.is_postgresql:
-            with self.engine.connect() as connection:
-
-                def write_one(statement: Executable, parameters: dict[str, Any]) -> None:
-                    with self._writer or nullcontext(), connection.begin():
-                        connection.execute(statement, parameters)
-
-                yield write_one
-            return
+        e-mail was sent"). Each statement is compiled once and written through the driver, a
+        statement of its own in autocommit: SQLAlchemy's execution around it costs more than the
+        write. PostgreSQL: not waiting for the WAL flush (a database crash may lose the last ones:
+        only for records whose loss repeats work, never loses it). SQLite: under the process's
+        write lock. Statements with expanding parameters (IN lists) are not accepted."""
+        prepared: dict[int, _Prepared] = {}
         with self.engine.connect() as connection:
-            quick = connection.execution_options(isolation_level="AUTOCOMMIT")
-            quick.exec_driver_sql("SET synchronous_commit TO OFF")
+            # SQLite's driver connections are in autocommit already (see _configure_sqlite).
+            quick = (
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+                if self.is_postgresql
+                else connection
+            )
+            if self.is_postgresql:
+                quick.exec_driver_sql("SET synchronous_commit TO OFF")
+            cursor = quick.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
-            def execute_one(statement: Executable, parameters: dict[str, Any]) -> None:
-                quick.execute(statement, parameters)
+            def write_one(statement: Executable, parameters: dict[str, Any]) -> None:
+                known = prepared.get(id(statement))
+                if known is None or known.statement is not statement:
+                    known = prepared[id(statement)] = _Prepared(statement, self.engine.dialect)
+                with self._writer or nullcontext():
+                    cursor.execute(known.sql, known.parameters(parameters))
 
             try:
-                yield execute_one
+                yield write_one
             finally:
-                with suppress(DBAPIError):
-                    quick.exec_driver_sql("RESET synchronous_commit")
+                cursor.close()
+                if self.is_postgresql:
+                    with suppress(DBAPIError):
+                        quick.exec_driver_sql("RESET synchronous_commit")
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -29,6 +29,21 @@ class RequestKey(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class AlreadyClaimed(Exception):
+    """The request this unit of work was to do once was done before (a retry of it)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def claim_or_stop(session: Session, key: str | None, *, now: datetime) -> None:
+    """Claims `key` in the caller's transaction (None: nothing to claim); AlreadyClaimed when it
+    was claimed before, which rolls the transaction back with everything it did."""
+    if key is not None and not claim(session, key, now=now):
+        raise AlreadyClaimed(key)
+
+
 def claim(session: Session, key: str, *, now: datetime) -> bool:
     """True the first time a key is seen, False for a repeat."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

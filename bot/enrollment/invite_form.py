@@ -23,6 +23,7 @@ from bot.enrollment.models import InviteDraft, PlatformChoice
 from bot.enrollment.summary import DraftSummary, InviteeItem, invitee_item, summarize_draft
 from bot.errors import FieldErrors
 from bot.integrations.directory.port import Directory, DirectoryError, DirectoryUser, MatchMode
+from bot.request_keys import claim_or_stop
 
 PAGE_SIZE = 20
 RESULTS = 8
@@ -121,9 +122,17 @@ def show_form(db: Database, form: FormRef, *, settings: FormSettings) -> InviteF
 
 
 def search_directory(
-    db: Database, directory: Directory, command: Search, *, now: datetime, settings: FormSettings
+    db: Database,
+    directory: Directory,
+    command: Search,
+    *,
+    now: datetime,
+    settings: FormSettings,
+    once: str | None = None,
 ) -> InviteForm:
     """Results replace the previous search's; a directory that fails is said in the results.
+    `once`: a request key claimed by the write that records them (AlreadyClaimed for a repeat,
+    which changes nothing).
 
     The rest of the form (the page of invitees, the forecast, the languages) does not depend on
     the answer: it is read on another thread while the directory answers, so a person waits for
@@ -141,6 +150,7 @@ def search_directory(
     shown = reading.result()
     # Not durable: a search lost in a crash of the database server is searched again.
     with db.transaction(durable=False) as session:
+        claim_or_stop(session, once, now=now)
         draft = drafts.owned_draft(session, command.form.draft_id, command.form.owner)
         state = drafts.record_search(
             session, draft, text=text, mode=command.mode, result=result, problem=problem, now=now

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
 
 from bot.clock import Clock
 from bot.db import Database
@@ -70,6 +70,10 @@ class OutboxHandler:
     # Delivers the rows of this kind that one claim took, in order, and returns what became of
     # each (None: delivered): lets a handler share reads and writes across the claim.
     deliver_many: Callable[[Sequence[Delivery]], Sequence[Outcome]] | None = None
+    # With `deliver_many`: how many rows of this kind one claim may take when they are all that
+    # is due first (the worker's batch size otherwise). Only for a handler that keeps its work
+    # within the lease (`Delivery.claimed_until`), since a longer claim must not outlive it.
+    claim_size: int | None = None
 
 
 def _by_kind(deliveries: list[Delivery]) -> dict[str, list[Delivery]]:
@@ -93,6 +97,10 @@ _MARK_DELIVERED = (
     .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.claimed_by == bindparam("worker"))
     .values(status=OutboxStatus.DELIVERED, delivered_at=bindparam("now"), last_error=None, claimed_until=None)
 )
+
+
+# The columns a claim returns, what a Delivery is made of.
+_CLAIMED = ("id", "kind", "payload", "attempts", "max_attempts", "group_key", "claimed_until")
 
 
 @dataclass
@@ -199,15 +207,29 @@ class OutboxWorker:
             with self.db.read() as session:
                 if session.scalar(select(OutboxMessage.id).where(due).limit(1)) is None:
                     return []
+        with self.db.write() as connection:
+            rows = list(connection.execute(self._claim_statement(due, now, self.batch_size)).all())
+            bulk = self._bulk_kind(rows)
+            if bulk is not None:
+                # A full claim of one kind that takes more at once: the rest of its due rows up to
+                # its claim size, in the same transaction (one outcome record, one bookkeeping).
+                kind, size = bulk
+                more = self._claim_statement(and_(due, OutboxMessage.kind == kind), now, size - len(rows))
+                rows += connection.execute(more).all()
+        rows.sort(key=lambda row: int(row.id))
+        self._draining = len(rows) >= self.batch_size
+        return [Delivery(row.id, row.kind, dict(row.payload), row.attempts, *row[4:]) for row in rows]
+
+    def _claim_statement(self, due: ColumnElement[bool], now: datetime, limit: int) -> Any:
+        """One statement that claims up to `limit` due rows (oldest first) and returns them."""
         chosen = (
             select(OutboxMessage.id)
             .where(due)
             .order_by(OutboxMessage.id)
-            .limit(self.batch_size)
+            .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        # One statement claims the rows and returns them.
-        claim = (
+        return (
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(chosen))
             .values(
@@ -216,31 +238,16 @@ class OutboxWorker:
                 claimed_until=now + self.lease,
                 attempts=OutboxMessage.attempts + 1,
             )
-            .returning(
-                OutboxMessage.id,
-                OutboxMessage.kind,
-                OutboxMessage.payload,
-                OutboxMessage.attempts,
-                OutboxMessage.max_attempts,
-                OutboxMessage.group_key,
-                OutboxMessage.claimed_until,
-            )
+            .returning(*(getattr(OutboxMessage, name) for name in _CLAIMED))
         )
-        with self.db.write() as connection:
-            rows = sorted(connection.execute(claim).all(), key=lambda row: int(row.id))
-        self._draining = len(rows) == self.batch_size
-        return [
-            Delivery(
-                id=row.id,
-                kind=row.kind,
-                payload=dict(row.payload),
-                attempt=row.attempts,
-                max_attempts=row.max_attempts,
-                group_key=row.group_key,
-                claimed_until=row.claimed_until,
-            )
-            for row in rows
-        ]
+
+    def _bulk_kind(self, rows: Sequence[Any]) -> tuple[str, int] | None:
+        """(kind, claim size) when a full claim is all of one kind whose handler takes more."""
+        if len(rows) < self.batch_size or len({row.kind for row in rows}) != 1:
+            return None
+        handler = self.handlers.get(rows[0].kind)
+        size = handler.claim_size if handler is not None and handler.deliver_many is not None else None
+        return (rows[0].kind, size) if size is not None and size > len(rows) else None
 
     def _deliver(self, delivery: Delivery) -> _Outcome:
         handler = self.handlers.get(delivery.kind)

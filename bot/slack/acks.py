@@ -27,7 +27,8 @@ from typing import Any
 
 from slack_bolt import Ack, BoltResponse
 
-from bot.slack.dedupe import RequestClaims
+from bot.request_keys import AlreadyClaimed
+from bot.slack.dedupe import ClaimFailed, RequestClaims
 
 
 class FollowUpGate:
@@ -150,16 +151,61 @@ class GatedAck(Ack):
         self._gate = gate
         self._dispatcher = threading.get_ident()
         self._claim: tuple[RequestClaims, str] | None = None
+        self.answered = threading.Event()  # set once the listener has acked (bot.slack.ack_wait)
 
     def claim_after_ack(self, claims: RequestClaims, key: str) -> None:
         """Claim `key` once the listener has acked, before its first side effect."""
         self._claim = (claims, key)
 
+    def claim_in_listener(self) -> PendingClaim:
+        """The listener claims its request key in its own first write (one commit instead of
+        two) rather than after this ack: see PendingClaim."""
+        claim, self._claim = self._claim, None
+        return PendingClaim(*claim) if claim is not None else PendingClaim(None, None)
+
     def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
         response = super().__call__(*args, **kwargs)
+        self.answered.set()
         if threading.get_ident() != self._dispatcher:
             self._gate.follow_up()
             claim, self._claim = self._claim, None
             if claim is not None and not claim[0].claim(claim[1]):
                 raise RepeatedRequest(claim[1])
         return response
+
+
+class PendingClaim:
+    """A request key its listener claims in the first transaction it writes
+    (bot.request_keys.claim_or_stop with `key`). Until that commits, the listener only reads;
+    `settled()` around the work stops a repeat (RepeatedRequest) and, when the work fails before
+    its write, claims the key alone so that a retry of a failed request is not answered twice.
+    `key` is None when there is nothing to claim (no retry check for this request)."""
+
+    def __init__(self, claims: RequestClaims | None, key: str | None) -> None:
+        self.claims = claims
+        self.key = key
+
+    @contextmanager
+    def settled(self) -> Iterator[None]:
+        try:
+            yield
+        except AlreadyClaimed as repeated:
+            raise RepeatedRequest(repeated.key) from None
+        except Exception:
+            if self.claims is not None and self.key is not None:
+                _claim_alone(self.claims, self.key)
+            raise
+
+
+def _claim_alone(claims: RequestClaims, key: str) -> None:
+    try:
+        first = claims.claim(key)
+    except ClaimFailed:
+        return  # the listener's own error (most likely the same database) is what it reports
+    if not first:
+        raise RepeatedRequest(key) from None
+
+
+def claim_in_listener(ack: Ack) -> PendingClaim:
+    """`ack.claim_in_listener()` for the ack Bolt gives a listener (any other: nothing to claim)."""
+    return ack.claim_in_listener() if isinstance(ack, GatedAck) else PendingClaim(None, None)

@@ -25,6 +25,7 @@ from bot.enrollment.models import PlatformChoice
 from bot.enrollment.sending import CheckedInvitations, SendInvitations, check_invitations, send_invitations
 from bot.errors import InvalidState
 from bot.integrations.directory.port import MatchMode
+from bot.slack.acks import claim_in_listener
 from commands.access import require_helpdesk
 from commands.errors import answers_errors, report
 from commands.state import ViewState, carried
@@ -83,14 +84,17 @@ def _value(body: dict[str, Any]) -> str | None:
 
 @answers_errors
 def search(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
+    # The retry check is made by the write that records the results: one commit, not two.
+    pending = claim_in_listener(ack)
     ack()
     view_id, form = _form(body)
     state = ViewState(body["view"])
     mode = MatchMode(state.selected(BlockId.MATCH_MODE) or MatchMode.BEGINS_WITH)
     command = Search(form, state.text(BlockId.SEARCH) or "", mode)
-    found = invite_form.search_directory(
-        deps.db, deps.directory, command, now=deps.clock.now(), settings=_settings(deps)
-    )
+    with pending.settled():
+        found = invite_form.search_directory(
+            deps.db, deps.directory, command, now=deps.clock.now(), settings=_settings(deps), once=pending.key
+        )
     _show(deps, client, view_id, found)
 
 

@@ -29,6 +29,7 @@ import yaml
 from sqlalchemy import Row, func, select
 
 from bot.db import Database
+from bot.enrollment.delivery import CLAIM_SIZE
 from bot.enrollment.models import BatchState, Invitation, InvitationBatch, InvitationState
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.tokens import LinkTokens
@@ -49,7 +50,7 @@ from tests.support.slack import (
 from tests.support.smtp_sink import SmtpSink
 
 SECRET_KEY = "crash-test-secret-key-0123456789abcdef"
-THREADS, CLAIM_SIZE = 2, 20  # OUTBOX_THREADS, and the rows one worker thread claims at a time
+THREADS = 2  # OUTBOX_THREADS; each thread holds at most CLAIM_SIZE invitation e-mails at a time
 LEASE_SECONDS = 2
 
 
