@@ -16,6 +16,8 @@ from typing import Any
 from console.driver import Driver
 from console.models import JSON, SlackError
 from console.pages import ClientErrors
+from console.suggestions import EXTERNAL_SELECTS
+from console.typeahead import offer, pickable
 from console.viewhandle import ViewHandle
 from console.viewstate import STATE_KEYS, TEXT_INPUTS, find_action, find_block, find_element, pick_options
 from console.workspace import Workspace
@@ -57,8 +59,9 @@ class ElementRef:
     chosen: Any = None  # option value(s), text, date… for anything that is not a button
 
 
-def state_entry(element: Mapping[str, Any], raw: Any) -> JSON | None:
-    """The `state.values` entry for what the browser says the element holds (None: unknown kind)."""
+def state_entry(element: Mapping[str, Any], raw: Any, offered: list[JSON] | None = None) -> JSON | None:
+    """The `state.values` entry for what the browser says the element holds (None: unknown kind);
+    an external select's options are those `offered` (see typeahead.pickable)."""
     kind = str(element.get("type"))
     key = STATE_KEYS.get(kind)
     if key is None or kind == "file_input":  # a file is held once uploaded (attach_file)
@@ -66,7 +69,9 @@ def state_entry(element: Mapping[str, Any], raw: Any) -> JSON | None:
     if key in _OPTION_KEYS:
         values = [str(v) for v in (raw if isinstance(raw, list) else [raw]) if v not in (None, "")]
         try:
-            options = pick_options(element, values)
+            options = pick_options(
+                {"options": offered or []} if kind in EXTERNAL_SELECTS else element, values
+            )
         except LookupError as error:
             raise ConsoleError(str(error)) from None
         held: Any = options if key == "selected_options" else (options[0] if options else None)
@@ -209,7 +214,8 @@ class ConsoleActions:
             typed = values.get(str(block.get("block_id")))
             if not isinstance(typed, Mapping) or str(element.get("action_id")) not in typed:
                 continue
-            entry = state_entry(element, typed[str(element["action_id"])])
+            offered = pickable(self.driver, view_id, str(block["block_id"]), element)
+            entry = state_entry(element, typed[str(element["action_id"])], offered)
             if entry is not None:
                 self.ws.views.set_value(view_id, str(block["block_id"]), str(element["action_id"]), entry)
 
@@ -223,7 +229,8 @@ class ConsoleActions:
             element = find_element(view["blocks"], ref.block_id, ref.action_id)
         selection: JSON = {}
         if element.get("type") != "button":
-            entry = state_entry(element, ref.chosen)
+            offered = pickable(self.driver, ref.view, str(block["block_id"]), element)
+            entry = state_entry(element, ref.chosen, offered)
             if entry is None:
                 raise ConsoleError(f"a {element.get('type')} cannot be used here")
             self.ws.views.set_value(ref.view, str(block["block_id"]), str(element["action_id"]), entry)
@@ -232,6 +239,14 @@ class ConsoleActions:
                 return None  # Slack sends nothing for a plain input
         outcome = self.driver.view_action(user_id, ref.view, block, element, selection)
         return "; ".join(outcome.problems) or None
+
+    def suggest(self, user_id: str, view_id: str, block_id: str, action_id: str, typed: str) -> list[JSON]:
+        """The person typed into a type-ahead: the options the app offers (Slack's options request)."""
+        self._person(user_id)
+        try:
+            return offer(self.driver, user_id, view_id, block_id, action_id, typed)
+        except (LookupError, ValueError, TypeError) as error:
+            raise ConsoleError(str(error)) from None
 
     # --- modals ---------------------------------------------------------------------------
 

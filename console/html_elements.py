@@ -14,6 +14,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from console.mrkdwn import RenderContext, render_mrkdwn, render_plain, safe_href
+from console.typeahead import render_type_ahead
 from console.viewstate import STATE_KEYS, all_options
 
 JSON = dict[str, Any]
@@ -117,6 +118,8 @@ def render_element(
     held = surface.held(block_id, element)
     if kind in TEXT_TYPES or kind == "number_input":
         return _text_input(element, kind, held, common)
+    if kind == "external_select":
+        return render_type_ahead(element, held, _attrs(**common), dom_id)
     if kind in SELECTS or kind in PICKERS:
         return _select(
             element, block_id, surface, dom_id=dom_id, dispatch=dispatch, label=label, extra=common

@@ -5,6 +5,7 @@ previews, and the emulated Slack Web API itself (`/console/slack/api/<method>`, 
     GET  /console/api/state?user=&place=&v=   the page's regions (only those whose key changed)
     POST /console/api/type                {user, channel, text}: a slash command or a message
     POST /console/api/act                 {user, surface, block_id, action_id, …, values}
+    POST /console/api/suggest             {user, view, block_id, action_id, typed}: a type-ahead's options
     POST /console/api/submit | close      {user, view, values}
     POST /console/api/home                {user}: open the app's Home tab (app_home_opened)
     POST /console/api/shortcut            {user, callback_id}: a global shortcut from the ⚡ menu
@@ -33,7 +34,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from console.actions import ConsoleActions, ConsoleError, ElementRef, SlashCommand
-from console.models import SlackError
+from console.models import JSON, SlackError
 from console.outbox import framed_html
 from console.pages import TEMPLATES, ConsolePages, Place
 
@@ -93,6 +94,7 @@ class ConsoleWeb:
             Route(PREFIX + "/api/state", self._guard(self.state), methods=["GET"]),
             Route(PREFIX + "/api/type", self._post(self.type_text), methods=["POST"]),
             Route(PREFIX + "/api/act", self._post(self.act), methods=["POST"]),
+            Route(PREFIX + "/api/suggest", self._post(self.suggest), methods=["POST"]),
             Route(PREFIX + "/api/submit", self._post(self.submit), methods=["POST"]),
             Route(PREFIX + "/api/close", self._post(self.close), methods=["POST"]),
             Route(PREFIX + "/api/file", self._post(self.attach_file), methods=["POST"]),
@@ -119,7 +121,7 @@ class ConsoleWeb:
 
         return guarded
 
-    def _post(self, action: Callable[[dict[str, Any]], str | None]) -> Handler:
+    def _post(self, action: Callable[[dict[str, Any]], str | JSON | None]) -> Handler:
         async def post(request: Request) -> Response:
             if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
                 return _problem("send JSON (Content-Type: application/json)", 415)
@@ -138,6 +140,8 @@ class ConsoleWeb:
                 return _problem(str(error))
             except KeyError as error:
                 return _problem(f"missing field {error}")
+            if isinstance(notice, dict):  # an answer with data, not a notice to show
+                return JSONResponse({"ok": True, **notice})
             return JSONResponse({"ok": True, "notice": notice})
 
         return self._guard(post)
@@ -226,6 +230,16 @@ class ConsoleWeb:
             chosen=body.get("chosen"),
         )
         return self.actions.act(str(body["user"]), ref, _values(body))
+
+    def suggest(self, body: dict[str, Any]) -> JSON:
+        options = self.actions.suggest(
+            str(body["user"]),
+            str(body["view"]),
+            str(body["block_id"]),
+            str(body["action_id"]),
+            str(body["typed"]),
+        )
+        return {"options": options}
 
     def submit(self, body: dict[str, Any]) -> str | None:
         return self.actions.submit(str(body["user"]), str(body["view"]), _values(body))

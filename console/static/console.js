@@ -110,7 +110,7 @@
     const focusedId = document.activeElement ? document.activeElement.id : "";
     if (old) {
       for (const field of old.querySelectorAll("input.bk-field, textarea.bk-field")) {
-        if (field.value !== field.defaultValue) typed[fieldKey(field)] = field.value;
+        if (field.value !== field.defaultValue) typed[fieldKey(field)] = [field.value, field.dataset.value];
       }
     }
     regionNodes.modal.innerHTML = html;
@@ -122,7 +122,9 @@
     }
     if (modal.dataset.view === oldId) {
       for (const field of modal.querySelectorAll("input.bk-field, textarea.bk-field")) {
-        if (fieldKey(field) in typed) field.value = typed[fieldKey(field)];
+        if (!(fieldKey(field) in typed)) continue;
+        field.value = typed[fieldKey(field)][0];
+        if (field.dataset.type === "external_select") field.dataset.value = typed[fieldKey(field)][1] || "";
       }
     }
     const again = focusedId && document.getElementById(focusedId);
@@ -156,6 +158,7 @@
       return type === "checkboxes" ? picked : picked[0] || null;
     }
     if (control.multiple) return [...control.selectedOptions].map((o) => o.value);
+    if (type === "external_select") return control.dataset.value || null;
     return control.value;
   }
 
@@ -280,6 +283,7 @@
 
   document.addEventListener("keydown", (event) => {
     trapFocus(event);
+    if (typeAheadKey(event)) return;
     if (event.key === "Escape" && el("confirm-layer").hidden) {
       const modal = regionNodes.modal.querySelector(".modal");
       if (modal) post("close", { view: modal.dataset.view });
@@ -289,6 +293,104 @@
       event.preventDefault();
       act(field, { chosen: field.value });
     }
+  });
+
+  // --- type-ahead (external_select): typing asks the app for options, as Slack's client does ---
+
+  const TYPE_AHEAD_MS = 250;  // wait for a pause in typing before asking
+  let typeAheadTimer = null;
+  let typeAheadAsked = 0;
+
+  function listOf(box) { return document.getElementById(box.getAttribute("aria-controls")); }
+
+  function showOptions(box, options) {
+    const list = listOf(box);
+    list.replaceChildren(...options.map((option, index) => {
+      const item = document.createElement("li");
+      item.setAttribute("role", "option");
+      item.id = `${list.id}-${index}`;
+      item.dataset.value = option.value;
+      item.textContent = option.label;
+      return item;
+    }));
+    if (!options.length) {
+      const none = document.createElement("li");
+      none.className = "bk-typeahead-none";
+      none.textContent = "No matches";
+      list.append(none);
+    }
+    list.hidden = false;
+    box.setAttribute("aria-expanded", "true");
+  }
+
+  function hideOptions(box) {
+    listOf(box).hidden = true;
+    box.setAttribute("aria-expanded", "false");
+    box.removeAttribute("aria-activedescendant");
+  }
+
+  async function askOptions(box) {
+    const found = surfaceOf(box);
+    const typed = box.value;
+    if (!found || typed.length < Number(box.dataset.minQuery || 3)) { hideOptions(box); return; }
+    const asked = ++typeAheadAsked;
+    const response = await fetch(`${prefix}/api/suggest`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        user, view: found.ref.view, block_id: box.dataset.blockId, action_id: box.dataset.actionId, typed,
+      }),
+    });
+    let answer = {};
+    try { answer = await response.json(); } catch (e) { answer = { ok: false, error: `HTTP ${response.status}` }; }
+    if (asked !== typeAheadAsked || !box.isConnected) return;  // the person typed on meanwhile
+    if (!answer.ok) { note(answer.error || "something went wrong", true); hideOptions(box); return; }
+    showOptions(box, answer.options || []);
+  }
+
+  function pickOption(box, item) {
+    box.value = item.textContent;
+    box.defaultValue = item.textContent;
+    box.dataset.value = item.dataset.value;
+    hideOptions(box);
+    if (box.dataset.dispatch) act(box, { chosen: item.dataset.value });
+  }
+
+  function typeAheadKey(event) {
+    const box = event.target;
+    if (!box.matches || !box.matches("input[data-type='external_select']")) return false;
+    const list = listOf(box);
+    const items = [...list.querySelectorAll("li[role='option']")];
+    const current = items.findIndex((item) => item.id === box.getAttribute("aria-activedescendant"));
+    if ((event.key === "ArrowDown" || event.key === "ArrowUp") && !list.hidden && items.length) {
+      event.preventDefault();
+      const next = (current + (event.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
+      items.forEach((item, index) => item.setAttribute("aria-selected", String(index === next)));
+      box.setAttribute("aria-activedescendant", items[next].id);
+      return true;
+    }
+    if (event.key === "Enter") {
+      event.preventDefault();
+      if (!list.hidden && current >= 0) pickOption(box, items[current]);
+      return true;
+    }
+    if (event.key === "Escape" && !list.hidden) { hideOptions(box); return true; }
+    return false;
+  }
+
+  document.addEventListener("input", (event) => {
+    const box = event.target;
+    if (!box.matches || !box.matches("input[data-type='external_select']")) return;
+    box.dataset.value = "";  // what is typed is a search, not a choice, until an option is picked
+    clearTimeout(typeAheadTimer);
+    typeAheadTimer = setTimeout(() => askOptions(box), TYPE_AHEAD_MS);
+  });
+
+  document.addEventListener("mousedown", (event) => {
+    const item = event.target.closest && event.target.closest(".bk-typeahead-list li[role='option']");
+    if (!item) return;
+    event.preventDefault();  // keep the focus in the box
+    pickOption(item.closest(".bk-typeahead").querySelector("input"), item);
   });
 
   // --- the message box ---------------------------------------------------------------------

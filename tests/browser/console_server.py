@@ -11,14 +11,16 @@ from pathlib import Path
 from bot.config import load_settings
 from console.server import BackgroundServer
 from deskops.offline import OfflineConsole, load_limits
-from tests.support.app import import_sample_customers
+from tests.support.app import SAMPLE_CUSTOMERS, import_sample_customers
 from tests.support.net import free_port
 from tests.support.paths import BLOCKKIT_LIMITS
 
 
 @contextmanager
-def running_console(folder: Path, migrated_sqlite: Path) -> Iterator[OfflineConsole]:
-    """Fails at exit when Slack would have refused anything the app sent (as `slack_emulator` does)."""
+def running_console(
+    folder: Path, migrated_sqlite: Path, customers: Path = SAMPLE_CUSTOMERS
+) -> Iterator[OfflineConsole]:
+    """With the customers of `customers` (a `deskops customers import` file). Fails at exit when Slack would have refused anything the app sent (as `slack_emulator` does)."""
     database = folder / "deskops.db"
     shutil.copy(migrated_sqlite, database)
     port = free_port()
@@ -31,7 +33,7 @@ def running_console(folder: Path, migrated_sqlite: Path) -> Iterator[OfflineCons
     console = OfflineConsole.build(
         settings, port=port, limits=load_limits(BLOCKKIT_LIMITS), poll_interval=0.05
     )
-    import_sample_customers(console.service.deps)
+    import_sample_customers(console.service.deps, customers)
     server = BackgroundServer(console.app, port=port)
     server.start()
     console.start_background()
