@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from deskops.offline import OfflineConsole
+from deskops.offline import HELPDESK_CHANNEL, HELPDESK_PERSON, OfflineConsole
 from tests.browser.conftest import shoot
 from tests.browser.console_server import running_console
 from tests.browser.steps import field, message, modal, open_console, type_command
+from tests.support.app import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -29,7 +32,9 @@ def console(
     """The console with 113 customers, imported as `deskops customers import FILE.yaml` does."""
     folder = tmp_path_factory.mktemp("console")
     customers = folder / "customers.yaml"
-    entries = "".join(f'  - name: "{name}"\n    subscriptions: [PAYG, Capped Storage]\n' for name in BRANCHES + ZURICH)
+    entries = "".join(
+        f'  - name: "{name}"\n    subscriptions: [PAYG, Capped Storage]\n' for name in BRANCHES + ZURICH
+    )
     customers.write_text(f"customers:\n{entries}", encoding="utf-8")
     with running_console(folder, migrated_sqlite_template, customers) as running:
         yield running
@@ -88,3 +93,35 @@ def test_a_customer_must_be_picked_not_just_typed(page: Page, console: OfflineCo
     field(first_step, "Email").fill("nora@northwind.example")
     first_step.get_by_role("button", name="Next").click()
     expect(first_step.locator(".bk-input.has-error")).to_contain_text("Customer")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def test_only_an_offered_customer_can_be_picked_over_the_api(console: OfflineConsole) -> None:
+    """The console server takes a pick only among the options the app offered for the view."""
+    with httpx.Client(base_url=console.base_url, timeout=10, trust_env=False) as http:
+
+        def call(path: str, **body: Any) -> dict[str, Any]:
+            answer: dict[str, Any] = http.post(
+                f"/console/api/{path}", json={"user": HELPDESK_PERSON, **body}
+            ).json()
+            return answer
+
+        assert call("type", channel=HELPDESK_CHANNEL, text="/backup add")["ok"]
+        view = wait_until(lambda: console.emulator.modal_stack(HELPDESK_PERSON), what="the modal")[-1]
+        field_ids = {"view": view["id"], "block_id": "customer", "action_id": view_action_id(view)}
+        answer = call("suggest", typed="zurich ins", **field_ids)
+        assert answer["ok"], answer
+        assert [o["label"] for o in answer["options"]] == ["Zurich Insurance"]
+        other = next(o for o in call("suggest", typed="branch 042", **field_ids)["options"])
+        insurance = answer["options"][0]["value"]
+        refused = call("submit", view=view["id"], values={"customer": {field_ids["action_id"]: insurance}})
+        assert not refused["ok"] and "has no option" in refused["error"]
+        assert other["label"] == "Northwind Branch 042"
+        assert call("close", view=view["id"])["ok"]
+        assert not call("suggest", typed="zurich", **field_ids)["ok"]  # the view is closed
+
+
+def view_action_id(view: dict[str, Any]) -> str:
+    block = next(b for b in view["blocks"] if b.get("block_id") == "customer")
+    return str(block["element"]["action_id"])
