@@ -110,8 +110,7 @@ def cmd_customers_sync(_: argparse.Namespace) -> int:
         print("BACKUP_PROVIDER=local keeps customers in deskops: use `deskops customers import FILE.yaml`")
         return 0
     try:
-        with db.transaction() as session:
-            report = sync_customers(session, platform, now=utcnow(), actor="cli")
+        report = sync_customers(db, platform, now=utcnow(), actor="cli")
     except PlatformError as error:
         print(f"customers not synced: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -7,10 +7,9 @@ kept in the platform's order, and their language taken from the platform's when 
 it. Nothing is deleted: a customer or subscription the platform does not list may still have
 users and assignments, so it is reported instead.
 
-`sync_customers(session, platform, now=…)` is one unit of work; the scheduled job (see
-bot/scheduler/jobs.py) runs the same two steps apart: `platform.list_customers()` before its
-transaction, `apply_customers(…)` in it. The platform is read before the database is touched, so
-no transaction waits on the network.
+`sync_customers(db, platform, now=…)` reads the platform, then applies what it listed in one
+unit of work; the scheduled job (see bot/scheduler/jobs.py) runs the same two steps. The platform
+is read before the database is touched, so no transaction waits on the network.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from bot.audit.service import record
 from bot.customers.models import Customer, Subscription
 from bot.customers.service import apply_platform_language
+from bot.db import Database
 from bot.integrations.backup.port import BackupPlatform, PlatformCustomer
 
 CUSTOMER_NAME_MAX = 200
@@ -79,11 +79,12 @@ def _is_platform_id(provider_id: str | None) -> bool:
 
 
 def sync_customers(
-    session: Session, platform: BackupPlatform, *, now: datetime, actor: str = "deskops"
+    db: Database, platform: BackupPlatform, *, now: datetime, actor: str = "deskops"
 ) -> SyncReport:
     """Bring customers and subscriptions in line with `platform.list_customers()`."""
     listed = platform.list_customers()  # network first; PlatformError leaves the database untouched
-    return apply_customers(session, listed, platform=platform.name, now=now, actor=actor)
+    with db.transaction() as session:
+        return apply_customers(session, listed, platform=platform.name, now=now, actor=actor)
 
 
 @dataclass

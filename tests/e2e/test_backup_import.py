@@ -76,7 +76,9 @@ def check(person: Person, data: bytes, name: str = "users.csv") -> ViewHandle:
 
 def emails(app: RunningApp) -> list[tuple[str, Role]]:
     with app.deps.db.read() as session:
-        return sorted(session.execute(select(BackupUser.email, BackupUser.role)).tuples())
+        return sorted(
+            (email, role) for email, role in session.execute(select(BackupUser.email, BackupUser.role))
+        )
 
 
 def progress_card(emu: SlackEmulator, *, timeout: float = 60) -> str:

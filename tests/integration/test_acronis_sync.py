@@ -50,8 +50,7 @@ def customers(db: Database) -> dict[str, tuple[str | None, list[tuple[str, str |
 def test_an_empty_database_gets_the_platforms_customers(
     db: Database, platform: AcronisBackupPlatform, acronis_emulator: AcronisEmulator
 ) -> None:
-    with db.transaction() as session:
-        report = sync_customers(session, platform, now=NOW)
+    report = sync_customers(db, platform, now=NOW)
     assert sorted(report.created) == ["Acme Corporation", "Globex Logistics", "Initech Dental"]
     assert report.subscriptions_added == 6 and not report.problems
     found = customers(db)
@@ -76,15 +75,13 @@ def test_customers_imported_by_name_are_linked_not_duplicated_and_a_second_sync_
 ) -> None:
     with db.transaction() as session:
         import_customers(session, parse_customer_file(yaml.safe_load(SAMPLE_CUSTOMERS.read_text())), now=NOW)
-    with db.transaction() as session:
-        report = sync_customers(session, platform, now=NOW)
+    report = sync_customers(db, platform, now=NOW)
     assert report.created == [] and len(report.updated) == 3 and report.subscriptions_added == 0
     assert customers(db)["Globex Logistics"] == (
         acronis_emulator.tenant_id("Globex Logistics"),
         [("PAYG", acronis_emulator.storage_id("PAYG"))],
     )
-    with db.transaction() as session:
-        again = sync_customers(session, platform, now=NOW, actor="scheduler")
+    again = sync_customers(db, platform, now=NOW, actor="scheduler")
     assert not again.changed and not again.gone and not again.subscriptions_gone
     # The audit trail: the import and the sync that linked them; the sync that changed nothing is not there.
     with db.read() as session:
@@ -95,8 +92,7 @@ def test_customers_imported_by_name_are_linked_not_duplicated_and_a_second_sync_
 def test_renames_additions_and_removals_on_the_platform(
     db: Database, platform: AcronisBackupPlatform, acronis_emulator: AcronisEmulator
 ) -> None:
-    with db.transaction() as session:
-        sync_customers(session, platform, now=NOW)
+    sync_customers(db, platform, now=NOW)
     state = acronis_emulator.state
     with state.lock:
         state.tenants[acronis_emulator.tenant_id("Globex Logistics")].name = "Globex Freight"
@@ -110,8 +106,7 @@ def test_renames_additions_and_removals_on_the_platform(
         acme.enabled = False  # Acme left
         globex = state.offering[state.customer_by_name("Globex Freight").id]
         next(i for i in globex if i.infra_id).status = 0  # Globex's only storage switched off
-    with db.transaction() as session:
-        report = sync_customers(session, platform, now=NOW)
+    report = sync_customers(db, platform, now=NOW)
     found = customers(db)
     assert "Globex Freight" in found and "Globex Logistics" not in found
     assert [name for name, _ in found["Initech Dental"][1]] == ["PAYG", "Capped Storage 1 TB"]
@@ -128,8 +123,8 @@ def test_a_platform_failure_changes_nothing(
     db: Database, platform: AcronisBackupPlatform, acronis_emulator: AcronisEmulator
 ) -> None:
     acronis_emulator.fail("GET", r"/tenants/.+/offering_items", status=500, times=None)
-    with pytest.raises(PlatformError), db.transaction() as session:
-        sync_customers(session, platform, now=NOW)
+    with pytest.raises(PlatformError):
+        sync_customers(db, platform, now=NOW)
     assert customers(db) == {}
 
 
@@ -173,8 +168,7 @@ def test_a_customers_language_comes_from_its_tenant_when_deskops_ships_it(
     with state.lock:
         state.customer_by_name("Acme Corporation").language = "de"
         state.customer_by_name("Globex Logistics").language = "ja"  # no catalog here: LANGUAGE
-    with db.transaction() as session:
-        sync_customers(session, platform, now=NOW)
+    sync_customers(db, platform, now=NOW)
 
     def languages() -> dict[str, str | None]:
         with db.transaction() as session:
@@ -183,7 +177,6 @@ def test_a_customers_language_comes_from_its_tenant_when_deskops_ships_it(
     assert languages() == {"Acme Corporation": "de", "Globex Logistics": None, "Initech Dental": "en"}
     with state.lock:
         state.customer_by_name("Acme Corporation").language = "fr"
-    with db.transaction() as session:
-        report = sync_customers(session, platform, now=NOW)
+    report = sync_customers(db, platform, now=NOW)
     assert report.updated == ["Acme Corporation (language fr)"]
     assert languages()["Acme Corporation"] == "fr"

@@ -17,7 +17,6 @@ from bot.accounts.models import Role
 from bot.accounts.users import create_user
 from bot.customers.service import find_customer, import_customers, parse_customer_file
 from bot.db import Database
-from bot.integrations.backup.local import LocalBackupPlatform
 from bot.migrations import upgrade
 from console import SlackEmulator
 from tests.support.app import SAMPLE_CUSTOMERS
@@ -47,12 +46,10 @@ def database(tmp_path: Path) -> str:
                 phone=None,
                 notification_email=None,
             ),
-            backup=None,
             actor="U0HELP01",
             now=now,
             request_key="cli-digest",
             notify_channels=[],
-            platform=LocalBackupPlatform(),
         )
     db.dispose()
     return url
