@@ -13,7 +13,6 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.deps import Deps
-from bot.slack import ack_wait
 from bot.slack.acks import FollowUpGate, GatedAck, RepeatedRequest
 from bot.slack.dedupe import RequestClaims
 from bot.slack.sealing import MetadataSeal
@@ -74,15 +73,13 @@ class DeskopsApp(App):
         super().__init__(**kwargs)
         self.gate = gate
         self.seal = seal
-        ack_wait.install()
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         # Here rather than in a middleware: Bolt's middleware cannot see the ack's answer, and
         # Socket Mode dispatches here too.
         self.seal.open_request(req.body)
-        ack = GatedAck(self.gate)
-        with self.gate.dispatching(), ack_wait.waiting_for(ack.answered):
-            req.context["ack"] = ack
+        with self.gate.dispatching():
+            req.context["ack"] = GatedAck(self.gate)
             return self.seal.seal_ack(super().dispatch(req))
 
 

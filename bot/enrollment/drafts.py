@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.enrollment.fields import Field
@@ -91,7 +91,7 @@ class SearchState:
 
 def record_search(
     session: Session,
-    draft: InviteDraft,
+    draft: DraftRef,
     *,
     text: str,
     mode: MatchMode,
@@ -99,26 +99,44 @@ def record_search(
     problem: str | None,
     now: datetime,
 ) -> SearchState:
-    users = [
-        FoundUser(u.id, u.display_name, u.account_name, u.email) for u in (result.users if result else [])
-    ]
-    groups = [
-        FoundGroup(g.id, g.name, g.description, g.member_count) for g in (result.groups if result else [])
-    ]
-    draft.search = {
+    """Replaces the draft's search results and clears its notice, in one UPDATE (no read of the
+    draft first: a person waits for this write)."""
+    data = {
         "text": text,
         "mode": mode.value,
-        "users": [vars(u) for u in users],
-        "groups": [vars(g) for g in groups],
+        "users": [
+            vars(FoundUser(u.id, u.display_name, u.account_name, u.email))
+            for u in (result.users if result else [])
+        ],
+        "groups": [
+            vars(FoundGroup(g.id, g.name, g.description, g.member_count))
+            for g in (result.groups if result else [])
+        ],
         "truncated": bool(result and result.truncated),
         "problem": problem,
     }
-    draft.updated_at = now
-    return search_state(draft)
+    updated = session.execute(
+        update(InviteDraft)
+        .where(InviteDraft.id == draft.draft_id, InviteDraft.owner == draft.owner)
+        .values(search=data, notice=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not updated.rowcount:  # type: ignore[attr-defined]
+        owned_draft(session, draft.draft_id, draft.owner)  # says why: gone, or someone else's
+    return _search_state(data)
+
+
+@dataclass(frozen=True)
+class DraftRef:
+    draft_id: str
+    owner: str
 
 
 def search_state(draft: InviteDraft) -> SearchState:
-    data: dict[str, Any] = draft.search or {}
+    return _search_state(draft.search or {})
+
+
+def _search_state(data: dict[str, Any]) -> SearchState:
     return SearchState(
         text=str(data.get("text") or ""),
         mode=MatchMode(data.get("mode") or MatchMode.BEGINS_WITH),

@@ -151,11 +151,10 @@ def search_directory(
     # Not durable: a search lost in a crash of the database server is searched again.
     with db.transaction(durable=False) as session:
         claim_or_stop(session, once, now=now)
-        draft = drafts.owned_draft(session, command.form.draft_id, command.form.owner)
+        ref = drafts.DraftRef(command.form.draft_id, command.form.owner)
         state = drafts.record_search(
-            session, draft, text=text, mode=command.mode, result=result, problem=problem, now=now
+            session, ref, text=text, mode=command.mode, result=result, problem=problem, now=now
         )
-        note(draft, None)
     return replace(shown, summary=replace(shown.summary, search=state, notice=None))
 
 

@@ -151,7 +151,6 @@ class GatedAck(Ack):
         self._gate = gate
         self._dispatcher = threading.get_ident()
         self._claim: tuple[RequestClaims, str] | None = None
-        self.answered = threading.Event()  # set once the listener has acked (bot.slack.ack_wait)
 
     def claim_after_ack(self, claims: RequestClaims, key: str) -> None:
         """Claim `key` once the listener has acked, before its first side effect."""
@@ -165,7 +164,6 @@ class GatedAck(Ack):
 
     def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
         response = super().__call__(*args, **kwargs)
-        self.answered.set()
         if threading.get_ident() != self._dispatcher:
             self._gate.follow_up()
             claim, self._claim = self._claim, None

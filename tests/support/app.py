@@ -161,8 +161,7 @@ def run_app(
 
 def sync_platform_customers(app: RunningApp) -> None:
     """`deskops customers sync`: the platform's customers and subscriptions into the database."""
-    with app.deps.db.transaction() as session:
-        sync_customers(session, app.deps.platform, now=app.deps.clock.now())
+    sync_customers(app.deps.db, app.deps.platform, now=app.deps.clock.now())
 
 
 @contextmanager
