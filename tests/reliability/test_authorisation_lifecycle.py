@@ -4,8 +4,8 @@ and options requests — tried by Helen (helpdesk), Harry (helpdesk and approver
 only) and Sam (neither); then ACCESS_FILE: Helen scoped to Acme is refused on a Globex user by
 every one of them, the refusal naming the customer.
 
-/backup import and export are here as commands (helpdesk only, in scope only); the Import Users
-modal's two submissions (a file Helen uploaded, submitted by someone else) are not yet."""
+/backup import and export are here as commands (helpdesk only, in scope only), and so are the Import
+Users modal's two submissions (the file Helen picked; Import on her preview) sent by someone else."""
 
 from __future__ import annotations
 
@@ -209,6 +209,41 @@ def test_every_lifecycle_button_and_submission(matrix: Matrix, slack_emulator: S
         works=lambda _p, _s: _status(matrix, "dee@globex.example") is UserStatus.DELETED,
     )
     matrix.assert_all_passed()
+
+
+def test_import_users_submissions_by_someone_outside_the_helpdesk(
+    matrix: Matrix, slack_emulator: SlackEmulator
+) -> None:
+    """Helen's Import Users modal, submitted by Anna and Sam: with her file (nothing is read:
+    no files.info), then Import on her preview (nothing is imported)."""
+    emu = slack_emulator
+    helen = emu.person(HELEN)
+    helen.slash("/backup", "import Globex", channel=HELPDESK_CHANNEL)
+    picking = helen.wait_for_view(callback_id="backup.import_users")
+    picking.attach_file("import_file", "users.csv", IMPORT_CSV)
+    with_file = picking.view
+    reads = lambda: len([c for c in emu.calls() if c.method == "files.info"])  # noqa: E731
+    for person in REFUSED:
+        matrix.cell("Import Users (file submitted)", person, lambda p: submit_again(emu, p, with_file),
+                    refusal=HELPDESK_REFUSAL, keeps=reads)  # fmt: skip
+    result = picking.submit()
+    assert result.view is not None
+    preview = emu.wait_until(
+        lambda: [v for v in [result.view] if v.is_open and v.callback_id == "backup.import_users.confirm"],
+        timeout=30,
+    )[0]
+    previewed = preview.view
+    assert "Import" in preview.all_text() and reads() >= 1  # Helen's own submission read the file
+    for person in REFUSED:
+        matrix.cell("Import Users (Import pressed)", person, lambda p: submit_again(emu, p, previewed),
+                    refusal=HELPDESK_REFUSAL)  # fmt: skip
+    matrix.assert_all_passed()
+
+
+IMPORT_CSV = (
+    b"first_name,last_name,email,role,notification_email,address,phone,subscription,notifications\r\n"
+    b"Ira,Import,ira.import@globex.example,User,,,,PAYG,All\r\n"
+)
 
 
 def _request_about(emu: SlackEmulator, email: str) -> Message | None:
