@@ -204,6 +204,9 @@ def test_a_customer_outside_the_persons_scope_is_refused(
 
 
 @pytest.mark.backup_provider("local")
+# The size is checked on one database, PostgreSQL, which an MSP importing thousands of users runs;
+# each variant costs one to two minutes of the suite.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.timeout(400)
 def test_five_thousand_rows_are_previewed_within_block_kit_limits_and_all_created(
     importing: RunningApp, slack_emulator: SlackEmulator
