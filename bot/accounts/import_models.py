@@ -53,7 +53,7 @@ class ImportRow(Base):
     # As a spreadsheet numbers it (the header is row 1).
     row_number: Mapped[int]
     email: Mapped[str] = mapped_column(String(320))
-    # The checked row (bot.approvals.administrators.HeldUser's fields), as plain JSON values.
+    # The checked row: a NewUser (bot/accounts/forms.py) as JSON, read back checked again.
     values: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[RowState] = mapped_column(
         Enum(
