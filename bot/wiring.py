@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.deps import Deps
 from bot.enrollment.approvals import drop_held_batch, record_held_device, release_held_batch
-from bot.enrollment.delivery import EnrollmentDelivery
+from bot.enrollment.delivery import CLAIM_SIZE, EnrollmentDelivery
 from bot.enrollment.links import EnrollmentLinks
 from bot.integrations.backup.factory import build_platform
 from bot.integrations.calls import IntegrationCalls, ObservedDirectory
@@ -182,6 +182,7 @@ def outbox_handlers(deps: Deps) -> dict[str, OutboxHandler]:
         tokens=deps.tokens,
         links=EnrollmentLinks.from_settings(settings),
         per_licence=settings.devices_per_licence,
+        claim_size=None if settings.smtp_rate_per_minute else CLAIM_SIZE,
     )
     user_cards = UserCards(db=deps.db, clock=deps.clock, slack=deps.slack)
     batch_cards = BatchCards(

@@ -116,6 +116,10 @@ class EnrollmentDelivery:
     tokens: LinkTokens
     links: EnrollmentLinks
     per_licence: int
+    # How many invitation e-mails one outbox claim takes (see CLAIM_SIZE); the worker's default
+    # when the relay is paced, where the relay is the bottleneck and a thread holding 100 rows
+    # would keep them from the other replicas' connections.
+    claim_size: int | None = CLAIM_SIZE
     # Shared by the outbox threads: a stencil is filled by any of them (see Stencil).
     _stencils: dict[_Shared, Stencil] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -125,7 +129,7 @@ class EnrollmentDelivery:
                 self.send_invitation,
                 gave_up=self.invitation_failed,
                 deliver_many=self.send_invitations,
-                claim_size=CLAIM_SIZE,
+                claim_size=self.claim_size,
             ),
         }
 
