@@ -16,6 +16,7 @@ import binascii
 import random
 import re
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -76,7 +77,7 @@ def build_mime(email: OutgoingEmail, mail_from: str, *, now: datetime | None = N
         ("From", mail_from),
         ("To", email.to),
         ("Subject", email.subject),
-        ("Date", format_datetime(now or datetime.now(UTC))),
+        ("Date", format_datetime(now) if now is not None else _date_now()),
         ("Message-ID", message_id_header(email.message_id)),
     ]
     for name, value in email.headers.items():
@@ -107,6 +108,20 @@ def build_mime(email: OutgoingEmail, mail_from: str, *, now: datetime | None = N
         "",
     ]
     return MimeMessage(data="\r\n".join(parts).encode("ascii"), to=email.to, smtputf8=False)
+
+
+# The Date header of the current second (one entry): a batch writes the same one many times.
+_dates_by_second: dict[int, str] = {}
+
+
+def _date_now() -> str:
+    second = int(time.time())
+    text = _dates_by_second.get(second)
+    if text is None:
+        text = format_datetime(datetime.fromtimestamp(second, UTC))
+        _dates_by_second.clear()
+        _dates_by_second[second] = text
+    return text
 
 
 def _plain_header_lines(headers: list[tuple[str, str]]) -> list[str] | None:
