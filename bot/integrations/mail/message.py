@@ -181,8 +181,7 @@ def _boundary() -> str:
 
 
 def _text_part(content: str, subtype: str) -> str:
-    encoded = binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii")
-    body = encoded.replace("\r\n", "\n").replace("\n", "\r\n")
+    body = quoted_printable(content)
     if not body.endswith("\r\n"):
         body += "\r\n"
     return (
@@ -190,6 +189,33 @@ def _text_part(content: str, subtype: str) -> str:
         "Content-Transfer-Encoding: quoted-printable\r\n"
         f"\r\n{body}"
     )
+
+
+# Lines of bodies already encoded: the e-mails of a batch share most of their lines.
+_ENCODED_LINES: dict[str, str] = {}
+ENCODED_LINES_KEPT = 4096
+
+
+def quoted_printable(content: str) -> str:
+    """`content` quoted-printable (UTF-8), lines ending in CRLF: what binascii.b2a_qp writes, line
+    by line, the lines met before taken as they were encoded then."""
+    if "\r" in content:
+        encoded = binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii")
+        return encoded.replace("\r\n", "\n").replace("\n", "\r\n")
+    # b2a_qp encodes each line on its own (soft breaks and trailing white space depend on the
+    # line alone), so the lines can be encoded apart and joined.
+    known = _ENCODED_LINES
+    encoded: list[str] = []
+    for line in content.split("\n"):
+        found = known.get(line)
+        if found is None:
+            # A long line gets soft breaks ("=" and a line break), in CRLF like the others.
+            found = binascii.b2a_qp(line.encode("utf-8"), istext=True).decode("ascii").replace("\n", "\r\n")
+            if len(known) >= ENCODED_LINES_KEPT:
+                known.clear()
+            known[line] = found
+        encoded.append(found)
+    return "\r\n".join(encoded)
 
 
 _CONTENT_ID = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
