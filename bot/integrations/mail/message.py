@@ -193,7 +193,7 @@ def _text_part(content: str, subtype: str) -> str:
 
 # Lines of bodies already encoded: the e-mails of a batch share most of their lines.
 _ENCODED_LINES: dict[str, str] = {}
-ENCODED_LINES_KEPT = 4096
+ENCODED_LINES_KEPT = 1024  # about 80 shared lines an invitation, a few of its own
 
 
 def quoted_printable(content: str) -> str:
