@@ -11,8 +11,8 @@ from bot.db import Database
 from bot.enrollment import drafts
 from bot.enrollment.batch_progress import batch_progress
 from bot.enrollment.batches import send_batch
-from bot.enrollment.draft_reads import read_draft_page
 from bot.enrollment.devices import InvitationLinkInvalid, LinkProblem, enroll_device
+from bot.enrollment.draft_reads import read_draft_page
 from bot.enrollment.invitations import expire_due, resend_invitation
 from bot.enrollment.licences import additional_licences, additional_licences_of_batch, licences_for
 from bot.enrollment.models import Device, Invitation, InvitationState, InviteDraft, Platform, PlatformChoice
