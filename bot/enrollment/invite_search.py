@@ -13,10 +13,11 @@ next change)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -30,8 +31,11 @@ from bot.request_keys import AlreadyClaimed, claim_many
 
 RESULTS = 8
 EMPTY_SEARCH = "Type a name, an account name or an e-mail address, then press Search."
+log = logging.getLogger(__name__)
 # Reads the rest of the form while the directory answers a Search.
 _readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="invite-form")
+# Keeps the results with the draft once they are shown.
+_keepers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="invite-keep")
 
 
 @dataclass(frozen=True)
@@ -97,16 +101,35 @@ def _read(db: Database, form: FormRef, settings: FormSettings, once: str | None,
         return read_owned_form(connection, form, settings)
 
 
-def show_and_keep(db: Database, found: Found, *, now: datetime, show: Callable[[InviteForm], None]) -> bool:
-    """Shows the form (unless a newer search of the draft was shown) and then keeps the results
-    with the draft (unless it keeps a newer search's); whether they were kept."""
+def show_and_keep(
+    db: Database, found: Found, *, now: datetime, show: Callable[[InviteForm], None]
+) -> Future[bool]:
+    """Shows the form (unless a newer search of the draft was shown), then keeps the results
+    with the draft (unless it keeps a newer search's) on another thread: whether they were kept.
+
+    The listener is done once the modal is shown: a listener still running when the next click
+    comes makes that click wait as if in a burst (bot/slack/acks.py)."""
     with _order.turn(found.ref.draft_id, found.at) as newest:
-        if not newest:
-            return False
-        show(found.form)
+        if newest:
+            show(found.form)
+    if not newest:
+        shown: Future[bool] = Future()
+        shown.set_result(False)
+        return shown
+    keeping = _keepers.submit(_keep, db, found, now)
+    keeping.add_done_callback(_log_failure)
+    return keeping
+
+
+def _keep(db: Database, found: Found, now: datetime) -> bool:
     # Not durable: results lost in a crash of the database server are searched again.
     with db.write(durable=False) as connection:
         return drafts.record_search(connection, found.ref, found.search, at=found.at, now=now)
+
+
+def _log_failure(keeping: Future[bool]) -> None:
+    if (error := keeping.exception()) is not None:
+        log.error("a search's results were shown but could not be kept with the draft", exc_info=error)
 
 
 @dataclass

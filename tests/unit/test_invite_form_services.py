@@ -61,7 +61,7 @@ def search(db: Database, directory: InMemoryDirectory, form: FormRef, text: str)
     command = Search(form, text, MatchMode.BEGINS_WITH, at=next(_pressed))
     found = invite_search.find(db, directory, command, now=NOW, settings=SETTINGS)
     shown: list[InviteForm] = []
-    assert invite_search.show_and_keep(db, found, now=NOW, show=shown.append)
+    assert invite_search.show_and_keep(db, found, now=NOW, show=shown.append).result(timeout=10)
     [form_shown] = shown
     return form_shown
 
@@ -150,8 +150,10 @@ def test_a_search_that_finishes_after_a_newer_one_replaces_nothing(
     found_older = invite_search.find(unit_db, directory, older, now=NOW, settings=SETTINGS)
     found_newer = invite_search.find(unit_db, directory, newer, now=NOW, settings=SETTINGS)
     shown: list[InviteForm] = []
-    assert invite_search.show_and_keep(unit_db, found_newer, now=NOW, show=shown.append)
-    assert not invite_search.show_and_keep(unit_db, found_older, now=NOW, show=shown.append)
+    assert invite_search.show_and_keep(unit_db, found_newer, now=NOW, show=shown.append).result(timeout=10)
+    assert not invite_search.show_and_keep(unit_db, found_older, now=NOW, show=shown.append).result(
+        timeout=10
+    )
     assert [[u.display_name for u in f.summary.search.users] for f in shown] == [["Mary Johnson"]]
     kept = invite_form.show_form(unit_db, form, settings=SETTINGS).summary.search
     assert kept.text == "mary" and [u.display_name for u in kept.users] == ["Mary Johnson"]
