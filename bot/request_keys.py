@@ -10,7 +10,18 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, String, Table, delete
+from sqlalchemy import (
+    CTE,
+    BindParameter,
+    ColumnElement,
+    Connection,
+    String,
+    Table,
+    delete,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -63,6 +74,19 @@ def _insert_keys(dialect: str) -> Insert:
 
 
 _INSERT_KEYS = {dialect: _insert_keys(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def claim_cte(key: BindParameter[str], now: BindParameter[datetime], *, when: ColumnElement[bool]) -> CTE:
+    """PostgreSQL: a claim of `key` made by the statement that selects from this CTE (one row,
+    with the key, when this statement inserted it; none for a repeat, or when `when` is false),
+    and committed without waiting for the disk (as Database.write(durable=False)) when that
+    statement is a transaction of its own (Database.statements)."""
+    table = cast(Table, RequestKey.__table__)
+    # Volatile: evaluated once, before the insert reads its one row from it.
+    lazy = select(func.set_config("synchronous_commit", "off", true()).label("lazy")).cte("lazy_commit")
+    row = select(key, now).select_from(lazy).where(when)
+    insert = pg_insert(table).from_select(["key", "created_at"], row).on_conflict_do_nothing()
+    return insert.returning(table.c.key).cte("claimed")
 
 
 def claim_many(connection: Connection, keys: Iterable[str], *, now: datetime) -> set[str]:

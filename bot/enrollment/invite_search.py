@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.db import Database
 from bot.enrollment import drafts
+from bot.enrollment.draft_reads import Claim
 from bot.enrollment.invite_form import FormRef, FormSettings, InviteForm, read_owned_form
 from bot.integrations.directory.port import Directory, DirectoryError, MatchMode
 from bot.request_keys import AlreadyClaimed, claim_many
@@ -94,6 +95,11 @@ def _read(db: Database, form: FormRef, settings: FormSettings, once: str | None,
     if once is None:
         with db.read() as session:
             return read_owned_form(session.connection(), form, settings)
+    if db.is_postgresql:
+        # The claim and the read in one statement, a transaction of its own: one round trip
+        # (each is also a wait for this thread to get the GIL back from the directory's).
+        with db.statements() as connection:
+            return read_owned_form(connection, form, settings, claim=Claim(once, form.owner, now))
     # Not durable: a claim lost in a crash of the database server lets a retry search again.
     with db.write(durable=False) as connection:
         if not claim_many(connection, [once], now=now):
