@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bot.audit.service import record
+from bot.customers import language_cache
 from bot.customers.models import Customer, Subscription
 from bot.customers.scope import EVERY_CUSTOMER, CustomerScope
 from bot.errors import DomainError, NotFound
@@ -224,8 +225,13 @@ class CustomerLanguages:
     others: int
 
 
-def customer_languages(session: Session, default: str) -> CustomerLanguages:
-    rows = session.execute(select(Customer.name, Customer.language).order_by(func.lower(Customer.name))).all()
+def customer_languages(bind: Session | Connection, default: str) -> CustomerLanguages:
+    """Kept for a short while by each process (bot/customers/language_cache.py)."""
+    return language_cache.languages.get(bind, default, lambda: _read_languages(bind, default))
+
+
+def _read_languages(bind: Session | Connection, default: str) -> CustomerLanguages:
+    rows = bind.execute(select(Customer.name, Customer.language).order_by(func.lower(Customer.name))).all()
     own = tuple((name, language) for name, language in rows if language and language != default)
     return CustomerLanguages(default=default, own=own, others=len(rows) - len(own))
 

@@ -12,6 +12,7 @@ from bot.enrollment import drafts
 from bot.enrollment.batch_progress import batch_progress
 from bot.enrollment.batches import send_batch
 from bot.enrollment.devices import InvitationLinkInvalid, LinkProblem, enroll_device
+from bot.enrollment.draft_reads import read_draft_page
 from bot.enrollment.invitations import expire_due, resend_invitation
 from bot.enrollment.licences import additional_licences, additional_licences_of_batch, licences_for
 from bot.enrollment.models import Device, Invitation, InvitationState, InviteDraft, Platform, PlatformChoice
@@ -74,6 +75,34 @@ def test_a_batch_counts_the_licences_its_invitations_would_add(db: Database) -> 
         # five devices a licence: only user3, who has none yet, needs one more
         assert batch_progress(session, batch.id, per_licence=5).additional_licences == 1
         assert additional_licences_of_batch(session, batch.id, per_licence=1) == 6
+
+
+def test_the_form_reads_its_page_counts_and_forecast_in_one_query(db: Database) -> None:
+    """The page of invitees, both counts and the licence forecast the modal shows; a page past
+    the end (people removed meanwhile) shows the last one."""
+    with db.transaction() as session:
+        session.add(
+            Device(owner_email="user1@example.com", platform=Platform.IOS, device_id="i1", enrolled_at=NOW)
+        )
+        draft = drafts.start_draft(session, owner="U1", channel_id="C1", now=NOW)
+        people = [person(1, "USER1@example.com"), *(person(n) for n in range(2, 25)), person(25, None)]
+        drafts.add_invitees(session, draft, people, source=None, now=NOW)
+        draft.devices_per_person = 2
+        session.flush()
+        page = read_draft_page(session.connection(), draft.id, offset=20, limit=20, per_licence=3)
+        assert page is not None and (page.offset, page.total, page.without_email) == (20, 25, 1)
+        assert [p.display_name for p in page.invitees] == [f"User {n}" for n in range(21, 26)]
+        # 24 with an address, 2 devices each: user1's third device fits the licence they have.
+        assert (page.forecast.invitees, page.forecast.invitations, page.forecast.additional_licences) == (
+            24,
+            48,
+            23,
+        )
+        past = read_draft_page(session.connection(), draft.id, offset=60, limit=20, per_licence=3)
+        assert past is not None and past.offset == 20 and len(past.invitees) == 5
+        assert (
+            read_draft_page(session.connection(), "no-such-draft", offset=0, limit=20, per_licence=3) is None
+        )
 
 
 def test_duplicates_merge_by_email_case_insensitively(db: Database) -> None:

@@ -1,0 +1,142 @@
+"""Search in the Send Enrollment Invitation form, from the click to the results kept.
+
+A person waits from pressing Search to the updated modal. Only what the modal needs is done
+before it is shown: the directory search and, on another thread meanwhile, the request's retry
+claim with the rest of the form (one short transaction, `find`). The results are kept with the
+draft after the modal shows them (`show_and_keep`): Add carries the person it adds, so it needs
+them kept only for later changes that show the form again.
+
+Searches are ordered by when they were pressed (Slack's `action_ts`): a search that finishes
+after a newer one is not shown (within this process) and never replaces the newer one's results
+in the draft (across replicas too; another replica's older search may still be shown until the
+next change)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from bot.db import Database
+from bot.enrollment import drafts
+from bot.enrollment.invite_form import FormRef, FormSettings, InviteForm, read_owned_form
+from bot.integrations.directory.port import Directory, DirectoryError, MatchMode
+from bot.request_keys import AlreadyClaimed, claim_many
+
+RESULTS = 8
+EMPTY_SEARCH = "Type a name, an account name or an e-mail address, then press Search."
+# Reads the rest of the form while the directory answers a Search.
+_readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="invite-form")
+
+
+@dataclass(frozen=True)
+class Search:
+    form: FormRef
+    text: str
+    mode: MatchMode
+    # When it was pressed, in microseconds since the epoch: a later search's results win.
+    at: int
+
+
+@dataclass(frozen=True)
+class Found:
+    """A search's answer: the form to show, and the results to keep with the draft."""
+
+    form: InviteForm
+    search: dict[str, Any]
+    ref: drafts.DraftRef
+    at: int
+
+
+def find(
+    db: Database,
+    directory: Directory,
+    command: Search,
+    *,
+    now: datetime,
+    settings: FormSettings,
+    once: str | None = None,
+) -> Found:
+    """The form with the search's results; a directory that fails is said in the results.
+    `once`: a request key claimed with the form's read (AlreadyClaimed for a repeat, which is
+    neither shown nor kept). Nothing is changed but the claim.
+
+    The rest of the form (the invitees, the forecast, the languages) does not depend on the
+    answer: it is read on another thread while the directory answers, so a person waits for the
+    slower of the two, not for one after the other."""
+    text = command.text.strip()
+    reading = _readers.submit(_read, db, command.form, settings, once, now)
+    result, problem = None, None
+    if not text:
+        problem = EMPTY_SEARCH
+    else:
+        try:
+            result = directory.search(text, command.mode, limit=RESULTS)
+        except DirectoryError as error:
+            problem = str(error)
+    shown = reading.result()
+    data = drafts.search_data(text=text, mode=command.mode, result=result, problem=problem)
+    summary = replace(shown.summary, search=drafts.search_state_of(data), notice=None)
+    ref = drafts.DraftRef(command.form.draft_id, command.form.owner)
+    return Found(replace(shown, summary=summary), data, ref, command.at)
+
+
+def _read(db: Database, form: FormRef, settings: FormSettings, once: str | None, now: datetime) -> InviteForm:
+    if once is None:
+        with db.read() as session:
+            return read_owned_form(session.connection(), form, settings)
+    # Not durable: a claim lost in a crash of the database server lets a retry search again.
+    with db.write(durable=False) as connection:
+        if not claim_many(connection, [once], now=now):
+            raise AlreadyClaimed(once)
+        return read_owned_form(connection, form, settings)
+
+
+def show_and_keep(db: Database, found: Found, *, now: datetime, show: Callable[[InviteForm], None]) -> bool:
+    """Shows the form (unless a newer search of the draft was shown) and then keeps the results
+    with the draft (unless it keeps a newer search's); whether they were kept."""
+    with _order.turn(found.ref.draft_id, found.at) as newest:
+        if not newest:
+            return False
+        show(found.form)
+    # Not durable: results lost in a crash of the database server are searched again.
+    with db.write(durable=False) as connection:
+        return drafts.record_search(connection, found.ref, found.search, at=found.at, now=now)
+
+
+@dataclass
+class _Shown:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    at: int = -1
+
+
+class SearchOrder:
+    """The newest search shown of each draft, in this process: one of a draft's searches is
+    shown at a time, and only if none pressed later was shown before it. Remembers the last
+    `keep` drafts searched."""
+
+    def __init__(self, keep: int = 1000) -> None:
+        self._keep = keep
+        self._guard = threading.Lock()
+        self._drafts: OrderedDict[str, _Shown] = OrderedDict()
+
+    @contextmanager
+    def turn(self, draft_id: str, at: int) -> Iterator[bool]:
+        with self._guard:
+            shown = self._drafts.pop(draft_id, None) or _Shown()
+            self._drafts[draft_id] = shown
+            while len(self._drafts) > self._keep:
+                self._drafts.popitem(last=False)
+        with shown.lock:
+            newest = at > shown.at
+            yield newest
+            if newest:
+                shown.at = at
+
+
+_order = SearchOrder()
