@@ -22,8 +22,8 @@ from bot.accounts.forms import (
     check_backup_settings,
     check_new_user,
 )
-from bot.accounts.queries import email_taken
-from bot.accounts.users import CreatedUser, email_in_use, made_by_request
+from bot.accounts.queries import request_or_email_holders
+from bot.accounts.users import CreatedUser, email_in_use
 from bot.approvals.policy import SentForApproval
 from bot.config import Settings
 from bot.customers.scope import CustomerScope
@@ -94,10 +94,10 @@ def check_email_free(
     with db.read() as session:
         customer = summarize_customer(get_customer(session, new_user.customer_id))
         scope.check(customer.name)
-        if made_by_request(session, request.request_key) is not None:
-            return customer
-        taken = email_taken(session, new_user.customer_id, new_user.email)
-    if taken:
+        holders = request_or_email_holders(session, new_user.customer_id, new_user.email, request.request_key)
+    if request.request_key in holders:
+        return customer
+    if holders:
         raise email_in_use(customer.name)
     _login_on_platform(platform, new_user.email)
     return customer

@@ -29,16 +29,26 @@ from bot.request_keys import claim
 
 
 def apply_backup(
-    session: Session, user: BackupUser, settings: BackupSettings, *, actor: str, now: datetime
+    session: Session,
+    user: BackupUser,
+    settings: BackupSettings,
+    *,
+    actor: str,
+    now: datetime,
+    new: bool = False,
 ) -> ServiceAssignment:
+    """The user's Backup service with these settings; `new`: the user was created in this
+    transaction, so it has none yet (nothing to look up)."""
     customer = get_customer(session, user.customer_id)
     if settings.subscription_id not in {s.id for s in customer.subscriptions}:
         raise FieldErrors({Field.SUBSCRIPTION: f"That subscription does not belong to {customer.name}."})
-    assignment = session.scalar(
-        select(ServiceAssignment).where(
-            ServiceAssignment.user_id == user.id, ServiceAssignment.service == Service.BACKUP
+    assignment = None
+    if not new:
+        assignment = session.scalar(
+            select(ServiceAssignment).where(
+                ServiceAssignment.user_id == user.id, ServiceAssignment.service == Service.BACKUP
+            )
         )
-    )
     if assignment is None:
         assignment = ServiceAssignment(
             user_id=user.id, service=Service.BACKUP, assigned_by=actor, assigned_at=now

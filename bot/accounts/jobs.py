@@ -46,8 +46,10 @@ def post_cards(
     actor: str,
     now: datetime,
     change_key: str,
+    new_user: bool = False,
 ) -> None:
-    """Queue the user's card for each channel, once per change (`change_key`)."""
+    """Queue the user's card for each channel, once per change (`change_key`); `new_user`: the
+    user was created in this transaction, so no card of theirs can be queued yet."""
     for channel in dict.fromkeys(channels):
         enqueue(
             session,
@@ -55,6 +57,7 @@ def post_cards(
             payload={"user_id": user_id, "channel": channel, "requester": actor, "headline": headline.value},
             now=now,
             dedupe_key=f"user-card:{user_id}:{channel}:{change_key}",
+            unseen=new_user,
         )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.accounts.models import (
@@ -98,6 +98,25 @@ def email_taken(session: Session, customer_id: int, email: str) -> bool:
             )
         )
         is not None
+    )
+
+
+def request_or_email_holders(
+    session: Session, customer_id: int, email: str, request_key: str
+) -> list[str | None]:
+    """In one query, the request keys of the users made by this request (a retry, a double
+    submit) or signing in with this e-mail at the customer: none when the e-mail is free."""
+    return list(
+        session.scalars(
+            select(BackupUser.request_key).where(
+                or_(
+                    BackupUser.request_key == request_key,
+                    and_(
+                        BackupUser.customer_id == customer_id, BackupUser.email_key == email.strip().lower()
+                    ),
+                )
+            )
+        )
     )
 
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.accounts.assignments import apply_backup
 from bot.accounts.forms import Field, NewUser
 from bot.accounts.jobs import AccountJob, CardHeadline, post_cards
-from bot.accounts.models import BackupUser, ProvisioningState, UserStatus
+from bot.accounts.models import BackupUser, ProvisioningState, UserStatus, search_text_of
 from bot.accounts.queries import email_taken, get_user
 from bot.audit.service import record
 from bot.customers.service import get_customer
@@ -51,28 +52,31 @@ def made_by_request(session: Session, request_key: str) -> CreatedUser | None:
 
 def _insert(
     session: Session, new_user: NewUser, *, actor: str, now: datetime, request_key: str
-) -> BackupUser:
-    """Add the row; a concurrent submit of the same modal or e-mail meets the unique keys."""
-    user = BackupUser(
-        customer_id=new_user.customer_id,
-        first_name=new_user.first_name,
-        last_name=new_user.last_name,
-        email=new_user.email,
-        email_key=new_user.email.lower(),
-        notification_email=new_user.notification_email,
-        role=new_user.role,
-        address=new_user.address,
-        phone=new_user.phone,
-        status=UserStatus.PENDING_ACTIVATION,
-        provisioning=ProvisioningState.PENDING,
-        created_by=actor,
-        created_at=now,
-        request_key=request_key,
-    )
-    with session.begin_nested():
-        session.add(user)
-        session.flush()
-    return user
+) -> BackupUser | None:
+    """Add the row in one statement; None when a unique key already holds it (this request made
+    its user before, or the customer has a user with this e-mail), which writes nothing. A
+    concurrent submit of the same modal or e-mail waits for the other to end, then finds it."""
+    values = {
+        "customer_id": new_user.customer_id,
+        "first_name": new_user.first_name,
+        "last_name": new_user.last_name,
+        "email": new_user.email,
+        "email_key": new_user.email.lower(),
+        "notification_email": new_user.notification_email,
+        "role": new_user.role,
+        "address": new_user.address,
+        "phone": new_user.phone,
+        "status": UserStatus.PENDING_ACTIVATION,
+        "provisioning": ProvisioningState.PENDING,
+        "created_by": actor,
+        "created_at": now,
+        "request_key": request_key,
+    }
+    # A statement, not the unit of work: no mapper event, so the search text is filled in here.
+    values["search_text"] = search_text_of(BackupUser(**values))
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(BackupUser).values(values).on_conflict_do_nothing().returning(BackupUser)
+    return session.scalars(statement).first()
 
 
 def _follow_up(
@@ -100,6 +104,7 @@ def _follow_up(
         payload={"user_id": user.id},
         now=now,
         dedupe_key=f"provision:{user.id}",
+        unseen=True,  # the user is this transaction's
     )
     post_cards(
         session,
@@ -109,6 +114,7 @@ def _follow_up(
         actor=actor,
         now=now,
         change_key="created",
+        new_user=True,
     )
 
 
@@ -123,19 +129,14 @@ def create_user(
 ) -> CreatedUser:
     """Create the account (and its Backup assignment) and queue provisioning and confirmations,
     once per `request_key`."""
-    made = made_by_request(session, request_key)
-    if made is not None:
-        return made
-    check_email_unused(session, new_user)
-    try:
-        user = _insert(session, new_user, actor=actor, now=now, request_key=request_key)
-    except IntegrityError:
+    user = _insert(session, new_user, actor=actor, now=now, request_key=request_key)
+    if user is None:
         made = made_by_request(session, request_key)
         if made is not None:
             return made
-        raise email_in_use(get_customer(session, new_user.customer_id).name) from None
+        raise email_in_use(get_customer(session, new_user.customer_id).name)
     if new_user.backup is not None:
-        apply_backup(session, user, new_user.backup, actor=actor, now=now)
+        apply_backup(session, user, new_user.backup, actor=actor, now=now, new=True)
     with_backup = new_user.backup is not None
     _follow_up(session, user, with_backup=with_backup, actor=actor, now=now, notify_channels=notify_channels)
     return CreatedUser(get_user(session, user.id), created=True)

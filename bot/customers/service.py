@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import Connection, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bot.audit.service import record
 from bot.customers import language_cache
@@ -27,7 +27,8 @@ def list_customers(session: Session) -> Sequence[Customer]:
 
 
 def get_customer(session: Session, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id, options=[selectinload(Customer.subscriptions)])
+    # Joined: the customer and its subscriptions in one round trip.
+    customer = session.get(Customer, customer_id, options=[joinedload(Customer.subscriptions)])
     if customer is None:
         raise NotFound("That customer no longer exists.")
     return customer

@@ -52,9 +52,12 @@ def enqueue(
     group_key: str | None = None,
     delay: timedelta = timedelta(0),
     max_attempts: int = 8,
+    unseen: bool = False,
 ) -> OutboxMessage:
-    """Queue one side effect; with a `dedupe_key` already queued, return that row instead."""
-    if dedupe_key is not None:
+    """Queue one side effect; with a `dedupe_key` already queued, return that row instead.
+    `unseen`: no row can have this key yet (it names what this transaction created), so it is
+    not looked up; the key's unique index still has the last word."""
+    if dedupe_key is not None and not unseen:
         existing = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
         if existing is not None:
             return existing
