@@ -17,7 +17,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -124,7 +124,16 @@ def show_and_keep(
         return shown
     keeping = _keepers.submit(_keep, db, found, now)
     keeping.add_done_callback(_log_failure)
+    _order.keeping(found.ref.draft_id, keeping)
     return keeping
+
+
+def settled(draft_id: str, *, timeout: float = 2.0) -> None:
+    """Waits (at most `timeout`) until the results this process last showed in the draft's form
+    are kept: a change that shows the form again (an Add, a Remove) then shows them too."""
+    keeping = _order.kept(draft_id)
+    if keeping is not None:
+        wait([keeping], timeout=timeout)
 
 
 def _keep(db: Database, found: Found, now: datetime) -> bool:
@@ -142,6 +151,7 @@ def _log_failure(keeping: Future[bool]) -> None:
 class _Shown:
     lock: threading.Lock = field(default_factory=threading.Lock)
     at: int = -1
+    keeping: Future[bool] | None = None  # the newest shown search's results being kept
 
 
 class SearchOrder:
@@ -154,13 +164,25 @@ class SearchOrder:
         self._guard = threading.Lock()
         self._drafts: OrderedDict[str, _Shown] = OrderedDict()
 
-    @contextmanager
-    def turn(self, draft_id: str, at: int) -> Iterator[bool]:
+    def _entry(self, draft_id: str) -> _Shown:
         with self._guard:
             shown = self._drafts.pop(draft_id, None) or _Shown()
             self._drafts[draft_id] = shown
             while len(self._drafts) > self._keep:
                 self._drafts.popitem(last=False)
+            return shown
+
+    def keeping(self, draft_id: str, keeping: Future[bool]) -> None:
+        self._entry(draft_id).keeping = keeping
+
+    def kept(self, draft_id: str) -> Future[bool] | None:
+        with self._guard:
+            shown = self._drafts.get(draft_id)
+            return shown.keeping if shown is not None else None
+
+    @contextmanager
+    def turn(self, draft_id: str, at: int) -> Iterator[bool]:
+        shown = self._entry(draft_id)
         with shown.lock:
             newest = at > shown.at
             yield newest
