@@ -57,17 +57,15 @@ def claim_or_stop(session: Session, key: str | None, *, now: datetime) -> None:
 
 def claim(session: Session, key: str, *, now: datetime) -> bool:
     """True the first time a key is seen, False for a repeat."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(RequestKey).values(key=key, created_at=now).on_conflict_do_nothing().returning(RequestKey.key)
-    )
+    statement = _INSERT_KEYS[session.get_bind().dialect.name]
     # A row comes back only when this call inserted it (rowcount is not reliable here).
-    return session.execute(statement).first() is not None
+    return session.execute(statement, {"key": key, "created_at": now}).first() is not None
 
 
 def _insert_keys(dialect: str) -> Insert:
     """INSERT … ON CONFLICT DO NOTHING RETURNING key, built once per dialect (so it is compiled
-    once): executed with many rows, SQLAlchemy sends it as one multi-row statement."""
+    and keyed once, not at every claim): executed with many rows, SQLAlchemy sends it as one
+    multi-row statement."""
     table = cast(Table, RequestKey.__table__)
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return insert(table).on_conflict_do_nothing().returning(table.c.key)
