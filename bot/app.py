@@ -104,9 +104,10 @@ def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
     app.use(LogWhoAsked())
     app.use(ProvideDependencies(deps, seal))
     app.use(RefuseReplays(metrics))
-    app.use(DropSlackRetries(RequestClaims(deps.db, deps.clock), metrics))
+    from commands import register_listeners, views_claimed_by_listener
 
-    from commands import register_listeners
+    claims = RequestClaims(deps.db, deps.clock)
+    app.use(DropSlackRetries(claims, metrics, claimed_by_listener=views_claimed_by_listener()))
 
     register_listeners(app)
     return app

@@ -32,6 +32,7 @@ from bot.customers.service import CustomerSummary, customer_names, get_customer,
 from bot.db import Database
 from bot.errors import DomainError, FieldErrors, NotFound
 from bot.integrations.backup.port import BackupPlatform, PlatformError
+from bot.request_keys import claim_or_stop
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class NewUserSubmitted:
     channel_id: str | None
     actor: str
     scope: CustomerScope
+    # The Slack request's own key, claimed by the write that creates the user (None: not here).
+    once: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class BackupSettingsSubmitted:
     form: BackupSettingsForm
     actor: str
     scope: CustomerScope
+    # The Slack request's own key, claimed by the write that creates the user (None: not here).
+    once: str | None = None
 
 
 def _login_on_platform(platform: BackupPlatform, email: str) -> None:
@@ -155,11 +160,19 @@ def _added_or_held(
 
 
 def create_user_or_request_approval(
-    db: Database, settings: Settings, request: AddNewUser, *, actor: str, now: datetime
+    db: Database,
+    settings: Settings,
+    request: AddNewUser,
+    *,
+    actor: str,
+    now: datetime,
+    once: str | None = None,
 ) -> UserAdded | SentForApproval:
     """Create the user, or hold an Administrator for approval when the policy says so, in one
-    transaction with no remote call (the e-mail was checked before, see `check_email_free`)."""
+    transaction with no remote call (the e-mail was checked before, see `check_email_free`).
+    `once`: a request key claimed in the same transaction (AlreadyClaimed for a repeat)."""
     with db.transaction() as session:
+        claim_or_stop(session, once, now=now)
         return _added_or_held(session, settings, request, actor=actor, now=now)
 
 
@@ -172,11 +185,12 @@ def add_new_user(
     actor: str,
     scope: CustomerScope,
     now: datetime,
+    once: str | None = None,
 ) -> UserAdded | SentForApproval:
     """Add one checked new user (with its Backup settings, if any): the e-mail checked once, then
     created or held for approval. The entry point for adding a user from anywhere."""
     check_email_free(db, platform, request, scope)
-    return create_user_or_request_approval(db, settings, request, actor=actor, now=now)
+    return create_user_or_request_approval(db, settings, request, actor=actor, now=now, once=once)
 
 
 def submit_new_user(
@@ -188,7 +202,14 @@ def submit_new_user(
     request = AddNewUser(new_user=new_user, request_key=command.request_key, channel_id=command.channel_id)
     if not command.form.assign_backup:
         return add_new_user(
-            db, platform, settings, request, actor=command.actor, scope=command.scope, now=now
+            db,
+            platform,
+            settings,
+            request,
+            actor=command.actor,
+            scope=command.scope,
+            now=now,
+            once=command.once,
         )
     customer = check_email_free(db, platform, request, command.scope)
     return ChooseBackupSettings(request=request, customer=customer)
@@ -197,11 +218,13 @@ def submit_new_user(
 def submit_backup_settings(
     db: Database, settings: Settings, command: BackupSettingsSubmitted, *, now: datetime
 ) -> UserAdded | SentForApproval:
-    """The second step, in one transaction: the settings checked against the customer's
-    subscriptions (a refusal writes nothing), then the user created (or held). The e-mail was
-    checked on the platform by the first step; here the database has the last word."""
+    """The second step, in one transaction: the Slack request claimed (`once`), the settings
+    checked against the customer's subscriptions (a refusal writes nothing), then the user
+    created (or held). The e-mail was checked on the platform by the first step; here the
+    database has the last word."""
     new_user = command.request.new_user
     with db.transaction() as session:
+        claim_or_stop(session, command.once, now=now)
         customer = get_customer(session, new_user.customer_id)
         command.scope.check(customer.name)
         backup = check_backup_settings(command.form, subscription_ids=[s.id for s in customer.subscriptions])

@@ -65,7 +65,8 @@ def apply_backup(
     assignment.quota_mobile_devices = quotas.mobile_devices
     assignment.quota_m365_seats = quotas.m365_seats
     assignment.updated_at = now
-    session.flush()
+    if not new:  # a new user's service is written with the rest of its transaction, at once
+        session.flush()
     session.expire(user, ["services"])
     return assignment
 

@@ -26,6 +26,12 @@ from bot.customers.service import get_customer
 from bot.errors import FieldErrors
 from bot.outbox.service import enqueue
 
+# INSERT … ON CONFLICT DO NOTHING RETURNING the user, built once per dialect (keyed once).
+_INSERT_USER = {
+    "postgresql": pg_insert(BackupUser).on_conflict_do_nothing().returning(BackupUser),
+    "sqlite": sqlite_insert(BackupUser).on_conflict_do_nothing().returning(BackupUser),
+}
+
 
 @dataclass(frozen=True)
 class CreatedUser:
@@ -74,9 +80,7 @@ def _insert(
     }
     # A statement, not the unit of work: no mapper event, so the search text is filled in here.
     values["search_text"] = search_text_of(BackupUser(**values))
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(BackupUser).values(values).on_conflict_do_nothing().returning(BackupUser)
-    return session.scalars(statement).first()
+    return session.scalars(_INSERT_USER[session.get_bind().dialect.name], values).first()
 
 
 def _follow_up(

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Select, String, bindparam, func, select, true
+from sqlalchemy import Connection, Integer, Select, String, bindparam, exists, func, select, true
 
 from bot.enrollment.licences import LicenceForecast, forecast_of, forecast_query
 from bot.enrollment.models import DraftInvitee, InviteDraft, PlatformChoice
 from bot.enrollment.summary import InviteeItem
+from bot.request_keys import AlreadyClaimed, RequestKey, claim_cte
 
 _DRAFT_ID = bindparam("draft_id", type_=String)
 
@@ -85,20 +87,59 @@ def _statement() -> Select[Any]:
     )
 
 
+def _claiming(read: Select[Any]) -> Select[Any]:
+    """`read` that also claims a request key (bot.request_keys.claim_cte), only when the draft
+    is its owner's: a refused read claims nothing."""
+    draft = InviteDraft.__table__.c
+    owned = exists().where(draft.id == _DRAFT_ID, draft.owner == bindparam("owner", type_=String))
+    keys = RequestKey.__table__.c
+    claimed = claim_cte(
+        bindparam("key", type_=keys.key.type), bindparam("claimed_at", type_=keys.created_at.type), when=owned
+    )
+    return read.add_columns(select(func.count()).select_from(claimed).scalar_subquery().label("claimed"))
+
+
 _READ = _statement()
+_CLAIMING_READ = _claiming(_READ)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A request key to claim with the read (PostgreSQL), for `owner`'s draft only."""
+
+    key: str
+    owner: str
+    now: datetime
 
 
 def read_draft_page(
-    connection: Connection, draft_id: str, *, offset: int, limit: int, per_licence: int
+    connection: Connection,
+    draft_id: str,
+    *,
+    offset: int,
+    limit: int,
+    per_licence: int,
+    claim: Claim | None = None,
 ) -> DraftPage | None:
     """None when there is no such draft. The counts ride on the page's rows (window counts); a
-    page past the end (people removed) is read again at the last page that has anyone."""
+    page past the end (people removed) is read again at the last page that has anyone.
+    `claim` (PostgreSQL): AlreadyClaimed when the draft is its owner's and the key was claimed
+    before."""
     offset = max(offset, 0)
-    parameters = {"draft_id": draft_id, "offset": offset, "limit": limit, "per_licence": per_licence}
-    rows = connection.execute(_READ, parameters).all()
+    parameters: dict[str, Any] = {
+        "draft_id": draft_id,
+        "offset": offset,
+        "limit": limit,
+        "per_licence": per_licence,
+    }
+    if claim is not None:
+        parameters.update(key=claim.key, owner=claim.owner, claimed_at=claim.now)
+    rows = connection.execute(_READ if claim is None else _CLAIMING_READ, parameters).all()
     if not rows:
         return None
     first = rows[0]
+    if claim is not None and first.owner == claim.owner and not first.claimed:
+        raise AlreadyClaimed(claim.key)
     draft = FormDraft(
         id=first.id,
         owner=first.owner,

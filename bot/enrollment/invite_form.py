@@ -18,7 +18,7 @@ from bot.customers.service import CustomerLanguages, customer_languages
 from bot.db import Database
 from bot.enrollment import drafts
 from bot.enrollment.checks import check_devices
-from bot.enrollment.draft_reads import read_draft_page
+from bot.enrollment.draft_reads import Claim, read_draft_page
 from bot.enrollment.models import InviteDraft, PlatformChoice
 from bot.enrollment.summary import DraftSummary, InviteeItem, invitee_item
 from bot.errors import FieldErrors
@@ -83,14 +83,18 @@ def read_form(session: Session, draft: InviteDraft, offset: int, settings: FormS
     return read_owned_form(session.connection(), FormRef(draft.id, draft.owner, offset), settings)
 
 
-def read_owned_form(connection: Connection, form: FormRef, settings: FormSettings) -> InviteForm:
-    """The form as it is (NotFound, NotAllowed: not this person's draft)."""
+def read_owned_form(
+    connection: Connection, form: FormRef, settings: FormSettings, *, claim: Claim | None = None
+) -> InviteForm:
+    """The form as it is (NotFound, NotAllowed: not this person's draft); `claim`: see
+    read_draft_page."""
     read = read_draft_page(
         connection,
         form.draft_id,
         offset=form.offset,
         limit=PAGE_SIZE,
         per_licence=settings.devices_per_licence,
+        claim=claim,
     )
     if read is None:
         raise drafts.expired()

@@ -92,10 +92,13 @@ def open_invite(
     client.views_open(trigger_id=trigger_id, view=_modal(deps, form))
 
 
-def _form(body: dict[str, Any]) -> tuple[str, FormRef]:
-    """The view acted on, and the form it shows."""
+def _form(body: dict[str, Any], *, settle: bool = True) -> tuple[str, FormRef]:
+    """The view acted on, and the form it shows; `settle`: once the results it shows are kept
+    with the draft (the form is shown again from there)."""
     view = body["view"]
     metadata = carried(InviteMetadata, view.get("private_metadata"))
+    if settle:
+        invite_search.settled(metadata.draft_id)
     return view["id"], FormRef(metadata.draft_id, str(body["user"]["id"]), metadata.offset)
 
 
@@ -130,7 +133,7 @@ def search(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClie
     # The retry check is made with the form's read, while the directory answers.
     pending = claim_in_listener(ack)
     ack()
-    view_id, form = _form(body)
+    view_id, form = _form(body, settle=False)
     state = ViewState(body["view"])
     mode = MatchMode(state.selected(BlockId.MATCH_MODE) or MatchMode.BEGINS_WITH)
     command = Search(form, state.text(BlockId.SEARCH) or "", mode, at=_pressed_at(body))
@@ -241,6 +244,7 @@ def edit_email(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
 
 def submit_email(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, deps: Deps) -> None:
     metadata = carried(EditEmailMetadata, view.get("private_metadata"))
+    invite_search.settled(metadata.draft_id)
     form = FormRef(metadata.draft_id, str(body["user"]["id"]))
     command = SaveEmail(form, metadata.invitee_id, ViewState(view).text(Field.EMAIL) or "")
     saved: list[InviteForm] = []

@@ -8,18 +8,21 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db import Database
-from bot.enrollment import drafts
+from bot.enrollment import drafts, invite_form, invite_search
 from bot.enrollment.batch_progress import batch_progress
 from bot.enrollment.batches import send_batch
 from bot.enrollment.devices import InvitationLinkInvalid, LinkProblem, enroll_device
 from bot.enrollment.draft_reads import read_draft_page
 from bot.enrollment.invitations import expire_due, resend_invitation
+from bot.enrollment.invite_form import FormRef, FormSettings
 from bot.enrollment.licences import additional_licences, additional_licences_of_batch, licences_for
 from bot.enrollment.models import Device, Invitation, InvitationState, InviteDraft, Platform, PlatformChoice
-from bot.errors import FieldErrors
-from bot.integrations.directory.port import DirectoryUser
+from bot.errors import FieldErrors, NotAllowed
+from bot.integrations.directory.port import DirectoryUser, MatchMode
 from bot.outbox.models import OutboxMessage
+from bot.request_keys import AlreadyClaimed
 from bot.tokens import LinkTokens
+from tests.support.fakes import InMemoryDirectory
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 TOKENS = LinkTokens(b"k" * 32)
@@ -213,3 +216,32 @@ def test_tokens_open_enroll_expire_and_resend(db: Database) -> None:
                 session, token=old, platform=Platform.ANDROID, device_id="pixel", now=NOW, per_licence=3
             )
         assert replaced.value.problem is LinkProblem.REVOKED  # the old link says it was replaced
+
+
+def test_a_search_claims_its_request_with_the_forms_read_and_a_repeat_shows_nothing(
+    database_url: str,
+) -> None:
+    """The retry claim is made by the read that runs beside the directory search (on
+    PostgreSQL in the same statement): a retry of the request stops before anything is shown,
+    and a search refused (someone else's form) claims nothing."""
+    db = Database(database_url)
+    try:
+        settings = FormSettings(default_language="en", devices_per_licence=3)
+        form = invite_form.start_form(db, owner="U1", channel_id="C1", now=NOW, settings=settings)
+        ref = FormRef(form.draft_id, "U1")
+        people = InMemoryDirectory()
+        people.add_user("uid=jdoe", "John Doe", "john.doe@example.com")
+
+        def search(owner: str, key: str) -> invite_search.Found:
+            command = invite_search.Search(FormRef(form.draft_id, owner), "jo", MatchMode.BEGINS_WITH, at=1)
+            return invite_search.find(db, people, command, now=NOW, settings=settings, once=key)
+
+        with pytest.raises(NotAllowed):
+            search("U2", "request-1")
+        found = search("U1", "request-1")
+        assert [u.display_name for u in found.form.summary.search.users] == ["John Doe"]
+        with pytest.raises(AlreadyClaimed):
+            search("U1", "request-1")
+        assert invite_form.show_form(db, ref, settings=settings).summary.search.users == []  # nothing kept
+    finally:
+        db.dispose()

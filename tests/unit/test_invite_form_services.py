@@ -5,7 +5,9 @@ directory."""
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -61,7 +63,7 @@ def search(db: Database, directory: InMemoryDirectory, form: FormRef, text: str)
     command = Search(form, text, MatchMode.BEGINS_WITH, at=next(_pressed))
     found = invite_search.find(db, directory, command, now=NOW, settings=SETTINGS)
     shown: list[InviteForm] = []
-    assert invite_search.show_and_keep(db, found, now=NOW, show=shown.append)
+    assert invite_search.show_and_keep(db, found, now=NOW, show=shown.append).result(timeout=10)
     [form_shown] = shown
     return form_shown
 
@@ -139,6 +141,29 @@ def test_results_are_shown_before_they_are_kept_and_add_takes_the_person_it_carr
     assert done.summary.notice == "Added 2 members of Sales (1 were already on the list)."
 
 
+def test_a_change_right_after_a_search_waits_for_its_results_to_be_kept(
+    unit_db: Database, directory: InMemoryDirectory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Add or Remove shows the form again from the draft: one clicked while the results just
+    shown are still being kept (slowly here) waits for them, so the results stay on screen."""
+    form = start(unit_db)
+    keep = drafts.record_search
+
+    def slow_keep(*args: Any, **kwargs: Any) -> bool:
+        time.sleep(0.3)
+        return keep(*args, **kwargs)
+
+    monkeypatch.setattr(drafts, "record_search", slow_keep)
+    command = Search(form, "jo", MatchMode.BEGINS_WITH, at=next(_pressed))
+    found = invite_search.find(unit_db, directory, command, now=NOW, settings=SETTINGS)
+    keeping = invite_search.show_and_keep(unit_db, found, now=NOW, show=lambda _: None)
+    assert not keeping.done()
+    invite_search.settled(form.draft_id)
+    assert keeping.done()
+    shown = invite_form.show_form(unit_db, form, settings=SETTINGS).summary.search
+    assert [u.display_name for u in shown.users] == ["John Doe", "Mary Johnson"]
+
+
 def test_a_search_that_finishes_after_a_newer_one_replaces_nothing(
     unit_db: Database, directory: InMemoryDirectory
 ) -> None:
@@ -150,8 +175,10 @@ def test_a_search_that_finishes_after_a_newer_one_replaces_nothing(
     found_older = invite_search.find(unit_db, directory, older, now=NOW, settings=SETTINGS)
     found_newer = invite_search.find(unit_db, directory, newer, now=NOW, settings=SETTINGS)
     shown: list[InviteForm] = []
-    assert invite_search.show_and_keep(unit_db, found_newer, now=NOW, show=shown.append)
-    assert not invite_search.show_and_keep(unit_db, found_older, now=NOW, show=shown.append)
+    assert invite_search.show_and_keep(unit_db, found_newer, now=NOW, show=shown.append).result(timeout=10)
+    assert not invite_search.show_and_keep(unit_db, found_older, now=NOW, show=shown.append).result(
+        timeout=10
+    )
     assert [[u.display_name for u in f.summary.search.users] for f in shown] == [["Mary Johnson"]]
     kept = invite_form.show_form(unit_db, form, settings=SETTINGS).summary.search
     assert kept.text == "mary" and [u.display_name for u in kept.users] == ["Mary Johnson"]
