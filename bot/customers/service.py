@@ -261,5 +261,6 @@ def customer_names(session: Session, customer_ids: Collection[int]) -> dict[int,
     """The names of these customers (those that still exist), in one query."""
     if not customer_ids:
         return {}
-    rows = session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids)))
-    return {customer_id: name for customer_id, name in rows}
+    return dict(
+        session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))).tuples()
+    )
