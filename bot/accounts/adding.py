@@ -9,6 +9,7 @@ unique key is the last word on the e-mail, answered on the Email field as the ch
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,14 +23,14 @@ from bot.accounts.forms import (
     check_backup_settings,
     check_new_user,
 )
-from bot.accounts.queries import request_or_email_holders
+from bot.accounts.queries import holders_of, request_or_email_holders
 from bot.accounts.users import CreatedUser, email_in_use
 from bot.approvals.policy import SentForApproval
 from bot.config import Settings
 from bot.customers.scope import CustomerScope
-from bot.customers.service import CustomerSummary, get_customer, summarize_customer
+from bot.customers.service import CustomerSummary, customer_names, get_customer, summarize_customer
 from bot.db import Database
-from bot.errors import FieldErrors
+from bot.errors import DomainError, FieldErrors, NotFound
 from bot.integrations.backup.port import BackupPlatform, PlatformError
 from bot.request_keys import claim_or_stop
 
@@ -89,6 +90,17 @@ def _login_on_platform(platform: BackupPlatform, email: str) -> None:
         raise FieldErrors({Field.EMAIL: "This sign-in name is already taken on the backup platform."})
 
 
+def _check_free(
+    platform: BackupPlatform, request: AddNewUser, customer_name: str, holders: Collection[str | None]
+) -> None:
+    """The rule, given the request keys of the users holding the request or the e-mail."""
+    if request.request_key in holders:
+        return  # made by this request already: not asked about again
+    if holders:
+        raise email_in_use(customer_name)
+    _login_on_platform(platform, request.new_user.email)
+
+
 def check_email_free(
     db: Database, platform: BackupPlatform, request: AddNewUser, scope: CustomerScope
 ) -> CustomerSummary:
@@ -100,12 +112,41 @@ def check_email_free(
         customer = summarize_customer(get_customer(session, new_user.customer_id))
         scope.check(customer.name)
         holders = request_or_email_holders(session, new_user.customer_id, new_user.email, request.request_key)
-    if request.request_key in holders:
-        return customer
-    if holders:
-        raise email_in_use(customer.name)
-    _login_on_platform(platform, new_user.email)
+    _check_free(platform, request, customer.name, holders)
     return customer
+
+
+def check_emails_free(
+    db: Database, platform: BackupPlatform, requests: Sequence[AddNewUser]
+) -> list[DomainError | None]:
+    """`check_email_free` for many requests with no scope to keep (an import's rows): one read for
+    all of them, then the platform asked about each, outside any transaction. Each request's
+    problem, or None."""
+    with db.read() as session:
+        names = customer_names(session, {request.new_user.customer_id for request in requests})
+        holders = holders_of(
+            session, [(r.new_user.customer_id, r.new_user.email, r.request_key) for r in requests]
+        )
+    problems: list[DomainError | None] = []
+    for request in requests:
+        new_user = request.new_user
+        email_key = new_user.email.strip().lower()
+        held = [
+            holder.request_key
+            for holder in holders
+            if holder.request_key == request.request_key
+            or (holder.customer_id == new_user.customer_id and holder.email_key == email_key)
+        ]
+        try:
+            name = names.get(new_user.customer_id)
+            if name is None:
+                raise NotFound("That customer no longer exists.")
+            _check_free(platform, request, name, held)
+        except DomainError as problem:
+            problems.append(problem)
+        else:
+            problems.append(None)
+    return problems
 
 
 def _added_or_held(

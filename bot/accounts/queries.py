@@ -121,6 +121,35 @@ def request_or_email_holders(
 
 
 @dataclass(frozen=True)
+class Holder:
+    """A user holding a request key or a sign-in e-mail at a customer."""
+
+    request_key: str | None
+    customer_id: int
+    email_key: str
+
+
+def holders_of(session: Session, wanted: Sequence[tuple[int, str, str]]) -> list[Holder]:
+    """`request_or_email_holders` for many (customer id, e-mail, request key) at once, in one
+    query: every user made by one of the requests or signing in with one of the e-mails (the
+    caller matches each to its customer)."""
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(BackupUser.request_key, BackupUser.customer_id, BackupUser.email_key).where(
+            or_(
+                BackupUser.request_key.in_({key for _, _, key in wanted}),
+                and_(
+                    BackupUser.customer_id.in_({customer for customer, _, _ in wanted}),
+                    BackupUser.email_key.in_({email.strip().lower() for _, email, _ in wanted}),
+                ),
+            )
+        )
+    )
+    return [Holder(*row) for row in rows]
+
+
+@dataclass(frozen=True)
 class UsersPage:
     customer: Customer
     users: Sequence[BackupUser]

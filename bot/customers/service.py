@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -255,3 +255,12 @@ def apply_platform_language(customer: Customer, value: str | None) -> bool:
 
 def customer_summaries(session: Session) -> list[CustomerSummary]:
     return [summarize_customer(customer) for customer in list_customers(session)]
+
+
+def customer_names(session: Session, customer_ids: Collection[int]) -> dict[int, str]:
+    """The names of these customers (those that still exist), in one query."""
+    if not customer_ids:
+        return {}
+    return dict(
+        session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))).tuples()
+    )
