@@ -9,8 +9,9 @@ this process: the load generator, and the baseline.
 
 - deskops: a signed `block_actions` click of Search (the text and the match mode in the view's
   state, as Slack sends them); timed from the first byte of the request to the arrival of the
-  `views.update` it causes at the fake (the listener acks, searches, records the search in the
-  draft, renders the modal, and calls Slack).
+  `views.update` it causes at the fake (the listener acks, searches the directory while it
+  claims the request and reads the form, renders the modal and calls Slack; the results are
+  kept with the draft after that call).
 - baseline, in this process: a new ldap3 connection bound as the same account, deskops' own two
   searches (users, then groups: the same filters, attributes and size limit), and one
   `views.update` with the view deskops sent for the same search, through slack_sdk's WebClient;

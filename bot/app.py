@@ -16,6 +16,7 @@ from bot.deps import Deps
 from bot.slack.acks import FollowUpGate, GatedAck, RepeatedRequest
 from bot.slack.dedupe import RequestClaims
 from bot.slack.sealing import MetadataSeal
+from bot.traffic import RequestTraffic
 from bot.web.metrics import Metrics
 from bot.web.slack_middleware import DropSlackRetries, LogWhoAsked, ProvideDependencies, RefuseReplays
 
@@ -29,10 +30,12 @@ class TimedExecutor(ThreadPoolExecutor):
     As many threads as the web server dispatches requests at once: a listener that waits for a
     thread cannot ack."""
 
-    def __init__(self, metrics: Metrics, max_workers: int = 100) -> None:
+    def __init__(
+        self, metrics: Metrics, max_workers: int = 100, *, traffic: RequestTraffic | None = None
+    ) -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix="listener")
         self.metrics = metrics
-        self.gate = FollowUpGate(threads=max_workers)
+        self.gate = FollowUpGate(threads=max_workers, traffic=traffic)
         self._in_flight = 0
         self._count_lock = threading.Lock()
 
@@ -101,9 +104,10 @@ def create_app(deps: Deps, metrics: Metrics, executor: TimedExecutor) -> App:
     app.use(LogWhoAsked())
     app.use(ProvideDependencies(deps, seal))
     app.use(RefuseReplays(metrics))
-    app.use(DropSlackRetries(RequestClaims(deps.db, deps.clock), metrics))
+    from commands import register_listeners, views_claimed_by_listener
 
-    from commands import register_listeners
+    claims = RequestClaims(deps.db, deps.clock)
+    app.use(DropSlackRetries(claims, metrics, claimed_by_listener=views_claimed_by_listener()))
 
     register_listeners(app)
     return app

@@ -222,6 +222,14 @@ class Database:
             yield connection
 
     @contextmanager
+    def statements(self) -> Iterator[Connection]:
+        """A Core connection on which each statement is a transaction of its own (autocommit): one
+        round trip for a statement that does all its work at once, with no BEGIN or COMMIT
+        around it. For PostgreSQL (on SQLite, use write() or read())."""
+        with self.engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
     def records(self) -> Iterator[Record]:
         """For a run of small records written one at a time, each committed at once (e.g. "this
         e-mail was sent"). Each statement is compiled once and written through the driver, a

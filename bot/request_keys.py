@@ -10,7 +10,18 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, String, Table, delete
+from sqlalchemy import (
+    CTE,
+    BindParameter,
+    ColumnElement,
+    Connection,
+    String,
+    Table,
+    delete,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -46,23 +57,34 @@ def claim_or_stop(session: Session, key: str | None, *, now: datetime) -> None:
 
 def claim(session: Session, key: str, *, now: datetime) -> bool:
     """True the first time a key is seen, False for a repeat."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(RequestKey).values(key=key, created_at=now).on_conflict_do_nothing().returning(RequestKey.key)
-    )
+    statement = _INSERT_KEYS[session.get_bind().dialect.name]
     # A row comes back only when this call inserted it (rowcount is not reliable here).
-    return session.execute(statement).first() is not None
+    return session.execute(statement, {"key": key, "created_at": now}).first() is not None
 
 
 def _insert_keys(dialect: str) -> Insert:
     """INSERT … ON CONFLICT DO NOTHING RETURNING key, built once per dialect (so it is compiled
-    once): executed with many rows, SQLAlchemy sends it as one multi-row statement."""
+    and keyed once, not at every claim): executed with many rows, SQLAlchemy sends it as one
+    multi-row statement."""
     table = cast(Table, RequestKey.__table__)
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     return insert(table).on_conflict_do_nothing().returning(table.c.key)
 
 
 _INSERT_KEYS = {dialect: _insert_keys(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def claim_cte(key: BindParameter[str], now: BindParameter[datetime], *, when: ColumnElement[bool]) -> CTE:
+    """PostgreSQL: a claim of `key` made by the statement that selects from this CTE (one row,
+    with the key, when this statement inserted it; none for a repeat, or when `when` is false),
+    and committed without waiting for the disk (as Database.write(durable=False)) when that
+    statement is a transaction of its own (Database.statements)."""
+    table = cast(Table, RequestKey.__table__)
+    # Volatile: evaluated once, before the insert reads its one row from it.
+    lazy = select(func.set_config("synchronous_commit", "off", true()).label("lazy")).cte("lazy_commit")
+    row = select(key, now).select_from(lazy).where(when)
+    insert = pg_insert(table).from_select(["key", "created_at"], row).on_conflict_do_nothing()
+    return insert.returning(table.c.key).cte("claimed")
 
 
 def claim_many(connection: Connection, keys: Iterable[str], *, now: datetime) -> set[str]:

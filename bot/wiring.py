@@ -57,6 +57,7 @@ from bot.slack.reminders import ReminderDelivery
 from bot.slack.scopes import StaffScopes
 from bot.slack.user_cards import UserCards
 from bot.tokens import LinkTokens, load_or_create_key
+from bot.traffic import RequestTraffic
 from bot.web.metrics import Metrics
 from bot.web.operator_metrics import DeploymentReading
 from bot.web.server import create_web_app
@@ -254,6 +255,8 @@ class Service:
 def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
     metrics = Metrics()
     handlers = outbox_handlers(deps)
+    # Requests waiting for their acks: the outbox worker stands aside meanwhile.
+    traffic = RequestTraffic()
     worker = OutboxWorker(
         deps.db,
         handlers,
@@ -263,6 +266,7 @@ def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
         poll_interval=poll_interval,
         on_outcome=metrics.record_delivery,
         on_gave_up=metrics.operator.record_given_up,
+        traffic=traffic,
     )
 
     # Wake the worker as soon as a transaction that queued work commits.
@@ -283,7 +287,7 @@ def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
     deps.calls.subscribe(metrics.operator.record_call)
     if deps.relay is not None:
         deps.relay.on_pause = metrics.operator.record_relay_pause
-    listeners = TimedExecutor(metrics)
+    listeners = TimedExecutor(metrics, traffic=traffic)
     bolt = create_app(deps, metrics, listeners)
     web = create_web_app(bolt, deps, metrics)
     if deps.helpdesk.open_to_everyone:

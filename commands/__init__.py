@@ -15,3 +15,11 @@ def register_listeners(app: App) -> None:
     approvals.register(app)
     home.register(app)
     shortcuts.register(app)
+
+
+def views_claimed_by_listener() -> frozenset[str]:
+    """The callback ids of view submissions whose listeners claim their Slack request key in
+    their own first write (bot.slack.acks.PendingClaim), rather than the middleware before them."""
+    from commands.backup.add_user import CLAIMED_BY_LISTENER
+
+    return CLAIMED_BY_LISTENER

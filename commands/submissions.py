@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack
 
 from bot.errors import DomainError, FieldErrors
+from bot.slack.acks import RepeatedRequest
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ def answer_submission(ack: Ack, view: dict[str, Any], action: Callable[[], dict[
     """Run the submission; ack with its response, or with `response_action: errors`."""
     try:
         response = action()
+    except RepeatedRequest:
+        ack()  # a retry of a submission already answered: an empty answer, as to any retry
+        raise
     except FieldErrors as error:
         ack(response_action="errors", errors=errors_for_view(view, error.errors))
         return

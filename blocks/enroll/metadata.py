@@ -49,6 +49,25 @@ class DirectoryRef(_Carried):
     id: str
 
 
+class FoundPersonRef(_Carried):
+    """A person in the search results as they were shown, on their Add button (sealed by the
+    listener's `seal`): Add needs nothing else, not even the results kept with the draft yet."""
+
+    draft_id: str
+    id: str
+    display_name: str
+    account_name: str
+    email: str | None = None
+
+
+class FoundGroupRef(_Carried):
+    """A group in the search results as it was shown, on its Add button (sealed likewise)."""
+
+    draft_id: str
+    id: str
+    name: str
+
+
 class InviteeRef(_Carried):
     invitee_id: int
 

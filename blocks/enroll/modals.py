@@ -28,7 +28,7 @@ from blocks.enroll.metadata import (
     InviteMetadata,
     PageRef,
 )
-from blocks.enroll.search import results_blocks, search_blocks
+from blocks.enroll.search import Seal, results_blocks, search_blocks
 from blocks.text import escape, mrkdwn, option, plain
 from bot.customers.service import CustomerLanguages
 from bot.enrollment.checks import DEVICES_MAX, DEVICES_MIN
@@ -213,11 +213,13 @@ def invite_modal(
     metadata: InviteMetadata,
     default_days: int,
     languages: CustomerLanguages | None = None,
+    seal: Seal | None = None,
 ) -> View:
+    """`seal`: for the results' Add buttons (blocks/enroll/search.py)."""
     blocks: list[Block] = [
         HeaderBlock(block_id=BlockId.HEADER, text=plain("Send Enrollment Invitation", 150)),
         *search_blocks(draft),
-        *results_blocks(draft),
+        *results_blocks(draft, draft_id=metadata.draft_id, seal=seal),
         *_list_blocks(draft),
         *_sending_blocks(draft, default_days=default_days),
         *(language_blocks(languages) if languages is not None else []),

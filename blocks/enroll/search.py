@@ -3,6 +3,8 @@ the results with their Add buttons."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -17,11 +19,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 
 from blocks.enroll.ids import ActionId, BlockId
-from blocks.enroll.metadata import DirectoryRef
+from blocks.enroll.metadata import DirectoryRef, FoundGroupRef, FoundPersonRef
 from blocks.text import escape, mrkdwn, plain
+from bot.enrollment.drafts import FoundUser
 from bot.enrollment.summary import DraftSummary
 from bot.integrations.directory.port import MatchMode
 
+# Slack's limit on a button's value (Block Kit reference, button element: `value`).
+BUTTON_VALUE_MAX = 2000
+Seal = Callable[[str], str]
 MODE_LABELS = {MatchMode.BEGINS_WITH: "Begins with", MatchMode.CONTAINS: "Contains"}
 MODE_DESCRIPTIONS = {
     MatchMode.BEGINS_WITH: "The default: a name, account name or e-mail starting with it; faster",
@@ -66,7 +72,29 @@ def search_blocks(draft: DraftSummary) -> list[Block]:
     ]
 
 
-def results_blocks(draft: DraftSummary) -> list[Block]:
+def _person_ref(draft_id: str, user: FoundUser) -> FoundPersonRef:
+    return FoundPersonRef(
+        draft_id=draft_id,
+        id=user.id,
+        display_name=user.display_name,
+        account_name=user.account_name,
+        email=user.email,
+    )
+
+
+def _add_value(seal: Seal | None, found: FoundPersonRef | FoundGroupRef, id_: str) -> str:
+    """The result sealed when it fits a button's value, else the id alone (Add then finds the
+    result kept with the draft)."""
+    if seal is not None:
+        sealed = seal(found.model_dump_json())
+        if len(sealed) <= BUTTON_VALUE_MAX:
+            return sealed
+    return DirectoryRef(id=id_).model_dump_json()
+
+
+def results_blocks(draft: DraftSummary, *, draft_id: str = "", seal: Seal | None = None) -> list[Block]:
+    """`seal`: makes each Add button carry its result (FoundPersonRef, FoundGroupRef) so that it
+    can be trusted when it comes back; without it the buttons carry the ids."""
     search = draft.search
     if not search.searched and not search.problem:
         return []
@@ -83,7 +111,7 @@ def results_blocks(draft: DraftSummary) -> list[Block]:
                 accessory=ButtonElement(
                     text=plain("Add", 75),
                     action_id=ActionId.ADD_USER,
-                    value=DirectoryRef(id=user.id).model_dump_json(),
+                    value=_add_value(seal, _person_ref(draft_id, user), user.id),
                 ),
             )
         )
@@ -95,7 +123,9 @@ def results_blocks(draft: DraftSummary) -> list[Block]:
                 accessory=ButtonElement(
                     text=plain("Add", 75),
                     action_id=ActionId.ADD_GROUP,
-                    value=DirectoryRef(id=group.id).model_dump_json(),
+                    value=_add_value(
+                        seal, FoundGroupRef(draft_id=draft_id, id=group.id, name=group.name), group.id
+                    ),
                 ),
             )
         )

@@ -9,6 +9,7 @@ unique key is the last word on the e-mail, answered on the Email field as the ch
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,15 +23,16 @@ from bot.accounts.forms import (
     check_backup_settings,
     check_new_user,
 )
-from bot.accounts.queries import email_taken
-from bot.accounts.users import CreatedUser, email_in_use, made_by_request
+from bot.accounts.queries import holders_of, request_or_email_holders
+from bot.accounts.users import CreatedUser, email_in_use
 from bot.approvals.policy import SentForApproval
 from bot.config import Settings
 from bot.customers.scope import CustomerScope
-from bot.customers.service import CustomerSummary, get_customer, summarize_customer
+from bot.customers.service import CustomerSummary, customer_names, get_customer, summarize_customer
 from bot.db import Database
-from bot.errors import FieldErrors
+from bot.errors import DomainError, FieldErrors, NotFound
 from bot.integrations.backup.port import BackupPlatform, PlatformError
+from bot.request_keys import claim_or_stop
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class NewUserSubmitted:
     channel_id: str | None
     actor: str
     scope: CustomerScope
+    # The Slack request's own key, claimed by the write that creates the user (None: not here).
+    once: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ class BackupSettingsSubmitted:
     form: BackupSettingsForm
     actor: str
     scope: CustomerScope
+    # The Slack request's own key, claimed by the write that creates the user (None: not here).
+    once: str | None = None
 
 
 def _login_on_platform(platform: BackupPlatform, email: str) -> None:
@@ -84,6 +90,17 @@ def _login_on_platform(platform: BackupPlatform, email: str) -> None:
         raise FieldErrors({Field.EMAIL: "This sign-in name is already taken on the backup platform."})
 
 
+def _check_free(
+    platform: BackupPlatform, request: AddNewUser, customer_name: str, holders: Collection[str | None]
+) -> None:
+    """The rule, given the request keys of the users holding the request or the e-mail."""
+    if request.request_key in holders:
+        return  # made by this request already: not asked about again
+    if holders:
+        raise email_in_use(customer_name)
+    _login_on_platform(platform, request.new_user.email)
+
+
 def check_email_free(
     db: Database, platform: BackupPlatform, request: AddNewUser, scope: CustomerScope
 ) -> CustomerSummary:
@@ -94,13 +111,42 @@ def check_email_free(
     with db.read() as session:
         customer = summarize_customer(get_customer(session, new_user.customer_id))
         scope.check(customer.name)
-        if made_by_request(session, request.request_key) is not None:
-            return customer
-        taken = email_taken(session, new_user.customer_id, new_user.email)
-    if taken:
-        raise email_in_use(customer.name)
-    _login_on_platform(platform, new_user.email)
+        holders = request_or_email_holders(session, new_user.customer_id, new_user.email, request.request_key)
+    _check_free(platform, request, customer.name, holders)
     return customer
+
+
+def check_emails_free(
+    db: Database, platform: BackupPlatform, requests: Sequence[AddNewUser]
+) -> list[DomainError | None]:
+    """`check_email_free` for many requests with no scope to keep (an import's rows): one read for
+    all of them, then the platform asked about each, outside any transaction. Each request's
+    problem, or None."""
+    with db.read() as session:
+        names = customer_names(session, {request.new_user.customer_id for request in requests})
+        holders = holders_of(
+            session, [(r.new_user.customer_id, r.new_user.email, r.request_key) for r in requests]
+        )
+    problems: list[DomainError | None] = []
+    for request in requests:
+        new_user = request.new_user
+        email_key = new_user.email.strip().lower()
+        held = [
+            holder.request_key
+            for holder in holders
+            if holder.request_key == request.request_key
+            or (holder.customer_id == new_user.customer_id and holder.email_key == email_key)
+        ]
+        try:
+            name = names.get(new_user.customer_id)
+            if name is None:
+                raise NotFound("That customer no longer exists.")
+            _check_free(platform, request, name, held)
+        except DomainError as problem:
+            problems.append(problem)
+        else:
+            problems.append(None)
+    return problems
 
 
 def _added_or_held(
@@ -114,11 +160,19 @@ def _added_or_held(
 
 
 def create_user_or_request_approval(
-    db: Database, settings: Settings, request: AddNewUser, *, actor: str, now: datetime
+    db: Database,
+    settings: Settings,
+    request: AddNewUser,
+    *,
+    actor: str,
+    now: datetime,
+    once: str | None = None,
 ) -> UserAdded | SentForApproval:
     """Create the user, or hold an Administrator for approval when the policy says so, in one
-    transaction with no remote call (the e-mail was checked before, see `check_email_free`)."""
+    transaction with no remote call (the e-mail was checked before, see `check_email_free`).
+    `once`: a request key claimed in the same transaction (AlreadyClaimed for a repeat)."""
     with db.transaction() as session:
+        claim_or_stop(session, once, now=now)
         return _added_or_held(session, settings, request, actor=actor, now=now)
 
 
@@ -131,11 +185,12 @@ def add_new_user(
     actor: str,
     scope: CustomerScope,
     now: datetime,
+    once: str | None = None,
 ) -> UserAdded | SentForApproval:
     """Add one checked new user (with its Backup settings, if any): the e-mail checked once, then
     created or held for approval. The entry point for adding a user from anywhere."""
     check_email_free(db, platform, request, scope)
-    return create_user_or_request_approval(db, settings, request, actor=actor, now=now)
+    return create_user_or_request_approval(db, settings, request, actor=actor, now=now, once=once)
 
 
 def submit_new_user(
@@ -147,7 +202,14 @@ def submit_new_user(
     request = AddNewUser(new_user=new_user, request_key=command.request_key, channel_id=command.channel_id)
     if not command.form.assign_backup:
         return add_new_user(
-            db, platform, settings, request, actor=command.actor, scope=command.scope, now=now
+            db,
+            platform,
+            settings,
+            request,
+            actor=command.actor,
+            scope=command.scope,
+            now=now,
+            once=command.once,
         )
     customer = check_email_free(db, platform, request, command.scope)
     return ChooseBackupSettings(request=request, customer=customer)
@@ -156,11 +218,13 @@ def submit_new_user(
 def submit_backup_settings(
     db: Database, settings: Settings, command: BackupSettingsSubmitted, *, now: datetime
 ) -> UserAdded | SentForApproval:
-    """The second step, in one transaction: the settings checked against the customer's
-    subscriptions (a refusal writes nothing), then the user created (or held). The e-mail was
-    checked on the platform by the first step; here the database has the last word."""
+    """The second step, in one transaction: the Slack request claimed (`once`), the settings
+    checked against the customer's subscriptions (a refusal writes nothing), then the user
+    created (or held). The e-mail was checked on the platform by the first step; here the
+    database has the last word."""
     new_user = command.request.new_user
     with db.transaction() as session:
+        claim_or_stop(session, command.once, now=now)
         customer = get_customer(session, new_user.customer_id)
         command.scope.check(customer.name)
         backup = check_backup_settings(command.form, subscription_ids=[s.id for s in customer.subscriptions])

@@ -11,14 +11,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.accounts.adding import check_email_free
+from bot.accounts.adding import check_emails_free
 from bot.accounts.administrators import AddNewUser, create_or_hold
 from bot.accounts.import_models import ImportRow, RowState, UserImport
 from bot.accounts.user_imports import ImportJob, finish_if_done, values_row
 from bot.accounts.users import CreatedUser
 from bot.clock import Clock
 from bot.config import Settings
-from bot.customers.scope import EVERY_CUSTOMER
+from bot.customers.service import get_customer
 from bot.db import Database
 from bot.errors import DomainError, FieldErrors
 from bot.integrations.backup.port import BackupPlatform
@@ -71,29 +71,40 @@ class ImportDelivery:
                 .join(UserImport, UserImport.id == ImportRow.import_id)
                 .where(ImportRow.id.in_(ids), ImportRow.state == RowState.QUEUED)
             ).all()
-        checked: dict[int, AddNewUser | DomainError] = {}
-        for row_id, import_id, number, values, channel_id in rows:
-            request = AddNewUser(
+        requests = [
+            AddNewUser(
                 new_user=values_row(values), request_key=f"import:{import_id}:{number}", channel_id=channel_id
             )
-            try:
-                check_email_free(self.db, self.platform, request, EVERY_CUSTOMER)
-            except DomainError as error:
-                checked[row_id] = error
-            else:
-                checked[row_id] = request
+            for _, import_id, number, values, channel_id in rows
+        ]
+        problems = check_emails_free(self.db, self.platform, requests)
+        checked: dict[int, AddNewUser | DomainError] = {
+            row.id: problem or request for row, request, problem in zip(rows, requests, problems, strict=True)
+        }
         with self.db.transaction() as session:
             self._add(session, checked, now=self.clock.now())
 
     def _add(self, session: Session, checked: dict[int, AddNewUser | DomainError], *, now: datetime) -> None:
-        imports: dict[int, UserImport] = {}
-        for row_id, request in checked.items():
-            row = session.get(ImportRow, row_id)
-            if row is None or row.state is not RowState.QUEUED:
+        rows = session.scalars(
+            select(ImportRow).where(ImportRow.id.in_(checked)).order_by(ImportRow.id)
+        ).all()
+        imports = {
+            prepared.id: prepared
+            for prepared in session.scalars(
+                select(UserImport).where(UserImport.id.in_({row.import_id for row in rows}))
+            )
+        }
+        # Held here for the whole claim: the session's identity map keeps only what is referenced,
+        # and each row's creation looks its customer up again.
+        _held_customers = [
+            get_customer(session, customer_id)
+            for customer_id in {r.new_user.customer_id for r in checked.values() if isinstance(r, AddNewUser)}
+        ]
+        for row in rows:
+            request = checked[row.id]
+            if row.state is not RowState.QUEUED:
                 continue
-            prepared = imports.get(row.import_id) or session.get(UserImport, row.import_id)
-            assert prepared is not None
-            imports[prepared.id] = prepared
+            prepared = imports[row.import_id]
             if isinstance(request, DomainError):
                 row.state, row.error = RowState.FAILED, _reason(request)[:1000]
                 continue

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.accounts.models import (
@@ -99,6 +99,54 @@ def email_taken(session: Session, customer_id: int, email: str) -> bool:
         )
         is not None
     )
+
+
+def request_or_email_holders(
+    session: Session, customer_id: int, email: str, request_key: str
+) -> list[str | None]:
+    """In one query, the request keys of the users made by this request (a retry, a double
+    submit) or signing in with this e-mail at the customer: none when the e-mail is free."""
+    return list(
+        session.scalars(
+            select(BackupUser.request_key).where(
+                or_(
+                    BackupUser.request_key == request_key,
+                    and_(
+                        BackupUser.customer_id == customer_id, BackupUser.email_key == email.strip().lower()
+                    ),
+                )
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A user holding a request key or a sign-in e-mail at a customer."""
+
+    request_key: str | None
+    customer_id: int
+    email_key: str
+
+
+def holders_of(session: Session, wanted: Sequence[tuple[int, str, str]]) -> list[Holder]:
+    """`request_or_email_holders` for many (customer id, e-mail, request key) at once, in one
+    query: every user made by one of the requests or signing in with one of the e-mails (the
+    caller matches each to its customer)."""
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(BackupUser.request_key, BackupUser.customer_id, BackupUser.email_key).where(
+            or_(
+                BackupUser.request_key.in_({key for _, _, key in wanted}),
+                and_(
+                    BackupUser.customer_id.in_({customer for customer, _, _ in wanted}),
+                    BackupUser.email_key.in_({email.strip().lower() for _, email, _ in wanted}),
+                ),
+            )
+        )
+    )
+    return [Holder(*row) for row in rows]
 
 
 @dataclass(frozen=True)

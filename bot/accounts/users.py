@@ -12,18 +12,25 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.accounts.assignments import apply_backup
+from bot.accounts.assignments import add_backup
 from bot.accounts.forms import Field, NewUser
-from bot.accounts.jobs import AccountJob, CardHeadline, post_cards
-from bot.accounts.models import BackupUser, ProvisioningState, UserStatus
+from bot.accounts.jobs import AccountJob, CardHeadline, user_cards
+from bot.accounts.models import BackupUser, ProvisioningState, UserStatus, search_text_of
 from bot.accounts.queries import email_taken, get_user
-from bot.audit.service import record
+from bot.audit.service import record_at_once
 from bot.customers.service import get_customer
 from bot.errors import FieldErrors
-from bot.outbox.service import enqueue
+from bot.outbox.service import NewEffect, enqueue_new
+
+# INSERT … ON CONFLICT DO NOTHING RETURNING the user, built once per dialect (keyed once).
+_INSERT_USER = {
+    "postgresql": pg_insert(BackupUser).on_conflict_do_nothing().returning(BackupUser),
+    "sqlite": sqlite_insert(BackupUser).on_conflict_do_nothing().returning(BackupUser),
+}
 
 
 @dataclass(frozen=True)
@@ -51,28 +58,29 @@ def made_by_request(session: Session, request_key: str) -> CreatedUser | None:
 
 def _insert(
     session: Session, new_user: NewUser, *, actor: str, now: datetime, request_key: str
-) -> BackupUser:
-    """Add the row; a concurrent submit of the same modal or e-mail meets the unique keys."""
-    user = BackupUser(
-        customer_id=new_user.customer_id,
-        first_name=new_user.first_name,
-        last_name=new_user.last_name,
-        email=new_user.email,
-        email_key=new_user.email.lower(),
-        notification_email=new_user.notification_email,
-        role=new_user.role,
-        address=new_user.address,
-        phone=new_user.phone,
-        status=UserStatus.PENDING_ACTIVATION,
-        provisioning=ProvisioningState.PENDING,
-        created_by=actor,
-        created_at=now,
-        request_key=request_key,
-    )
-    with session.begin_nested():
-        session.add(user)
-        session.flush()
-    return user
+) -> BackupUser | None:
+    """Add the row in one statement; None when a unique key already holds it (this request made
+    its user before, or the customer has a user with this e-mail), which writes nothing. A
+    concurrent submit of the same modal or e-mail waits for the other to end, then finds it."""
+    values = {
+        "customer_id": new_user.customer_id,
+        "first_name": new_user.first_name,
+        "last_name": new_user.last_name,
+        "email": new_user.email,
+        "email_key": new_user.email.lower(),
+        "notification_email": new_user.notification_email,
+        "role": new_user.role,
+        "address": new_user.address,
+        "phone": new_user.phone,
+        "status": UserStatus.PENDING_ACTIVATION,
+        "provisioning": ProvisioningState.PENDING,
+        "created_by": actor,
+        "created_at": now,
+        "request_key": request_key,
+    }
+    # A statement, not the unit of work: no mapper event, so the search text is filled in here.
+    values["search_text"] = search_text_of(BackupUser(**values))
+    return session.scalars(_INSERT_USER[session.get_bind().dialect.name], values).first()
 
 
 def _follow_up(
@@ -84,8 +92,10 @@ def _follow_up(
     now: datetime,
     notify_channels: Sequence[str],
 ) -> None:
-    """Audit the creation, queue the account on the platform and the confirmation cards."""
-    record(
+    """Audit the creation, queue the account on the platform and the confirmation cards: each
+    one statement, as nothing here is read back (the user is this transaction's, so none of
+    its outbox rows can be queued yet)."""
+    record_at_once(
         session,
         actor=actor,
         action="user.created",
@@ -94,22 +104,11 @@ def _follow_up(
         customer_id=user.customer_id,
         details={"role": user.role.value, "backup": with_backup, "user_id": user.id},
     )
-    enqueue(
-        session,
-        kind=AccountJob.PROVISION,
-        payload={"user_id": user.id},
-        now=now,
-        dedupe_key=f"provision:{user.id}",
+    provision = NewEffect(AccountJob.PROVISION, {"user_id": user.id}, f"provision:{user.id}")
+    cards = user_cards(
+        user.id, channels=notify_channels, headline=CardHeadline.CREATED, actor=actor, change_key="created"
     )
-    post_cards(
-        session,
-        user.id,
-        channels=notify_channels,
-        headline=CardHeadline.CREATED,
-        actor=actor,
-        now=now,
-        change_key="created",
-    )
+    enqueue_new(session, [provision, *cards], now=now)
 
 
 def create_user(
@@ -123,19 +122,14 @@ def create_user(
 ) -> CreatedUser:
     """Create the account (and its Backup assignment) and queue provisioning and confirmations,
     once per `request_key`."""
-    made = made_by_request(session, request_key)
-    if made is not None:
-        return made
-    check_email_unused(session, new_user)
-    try:
-        user = _insert(session, new_user, actor=actor, now=now, request_key=request_key)
-    except IntegrityError:
+    user = _insert(session, new_user, actor=actor, now=now, request_key=request_key)
+    if user is None:
         made = made_by_request(session, request_key)
         if made is not None:
             return made
-        raise email_in_use(get_customer(session, new_user.customer_id).name) from None
+        raise email_in_use(get_customer(session, new_user.customer_id).name)
     if new_user.backup is not None:
-        apply_backup(session, user, new_user.backup, actor=actor, now=now)
+        add_backup(session, user, new_user.backup, actor=actor, now=now)
     with_backup = new_user.backup is not None
     _follow_up(session, user, with_backup=with_backup, actor=actor, now=now, notify_channels=notify_channels)
     return CreatedUser(get_user(session, user.id), created=True)

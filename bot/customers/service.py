@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bot.audit.service import record
+from bot.customers import language_cache
 from bot.customers.models import Customer, Subscription
 from bot.customers.scope import EVERY_CUSTOMER, CustomerScope
 from bot.errors import DomainError, NotFound
@@ -26,7 +27,8 @@ def list_customers(session: Session) -> Sequence[Customer]:
 
 
 def get_customer(session: Session, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id, options=[selectinload(Customer.subscriptions)])
+    # Joined: the customer and its subscriptions in one round trip.
+    customer = session.get(Customer, customer_id, options=[joinedload(Customer.subscriptions)])
     if customer is None:
         raise NotFound("That customer no longer exists.")
     return customer
@@ -223,8 +225,13 @@ class CustomerLanguages:
     others: int
 
 
-def customer_languages(session: Session, default: str) -> CustomerLanguages:
-    rows = session.execute(select(Customer.name, Customer.language).order_by(func.lower(Customer.name))).all()
+def customer_languages(bind: Session | Connection, default: str) -> CustomerLanguages:
+    """Kept for a short while by each process (bot/customers/language_cache.py)."""
+    return language_cache.languages.get(bind, default, lambda: _read_languages(bind, default))
+
+
+def _read_languages(bind: Session | Connection, default: str) -> CustomerLanguages:
+    rows = bind.execute(select(Customer.name, Customer.language).order_by(func.lower(Customer.name))).all()
     own = tuple((name, language) for name, language in rows if language and language != default)
     return CustomerLanguages(default=default, own=own, others=len(rows) - len(own))
 
@@ -248,3 +255,15 @@ def apply_platform_language(customer: Customer, value: str | None) -> bool:
 
 def customer_summaries(session: Session) -> list[CustomerSummary]:
     return [summarize_customer(customer) for customer in list_customers(session)]
+
+
+def customer_names(session: Session, customer_ids: Collection[int]) -> dict[int, str]:
+    """The names of these customers (those that still exist), in one query."""
+    if not customer_ids:
+        return {}
+    # A Result has keys(): dict() would take it for a mapping, so the rows are listed first.
+    return dict(
+        session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids)))
+        .tuples()
+        .all()
+    )

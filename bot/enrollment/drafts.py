@@ -11,9 +11,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, Table, Update, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.enrollment.fields import Field
@@ -25,11 +25,13 @@ from bot.validation import check_email
 
 CHUNK = 500
 DRAFT_LIFETIME = timedelta(days=2)
+# How an invitee's merge key starts when it holds the e-mail address (lower-cased).
+MAIL_KEY = "mail:"
 
 
 def merge_key(email: str | None, directory_id: str | None, display_name: str) -> str:
     if email:
-        return "mail:" + email.strip().lower()
+        return MAIL_KEY + email.strip().lower()
     return "dir:" + (directory_id or display_name)
 
 
@@ -50,10 +52,18 @@ def start_draft(session: Session, *, owner: str, channel_id: str | None, now: da
 def owned_draft(session: Session, draft_id: str, owner: str) -> InviteDraft:
     draft = session.get(InviteDraft, draft_id)
     if draft is None:
-        raise NotFound("This invitation form has expired; type `/enroll invite` to start again.")
-    if draft.owner != owner:
-        raise NotAllowed("This invitation form belongs to someone else.")
+        raise expired()
+    check_owner(draft.owner, owner)
     return draft
+
+
+def expired() -> NotFound:
+    return NotFound("This invitation form has expired; type `/enroll invite` to start again.")
+
+
+def check_owner(draft_owner: str, owner: str) -> None:
+    if draft_owner != owner:
+        raise NotAllowed("This invitation form belongs to someone else.")
 
 
 # --- search results kept with the draft -------------------------------------------------------
@@ -89,19 +99,11 @@ class SearchState:
         return bool(self.text)
 
 
-def record_search(
-    session: Session,
-    draft: DraftRef,
-    *,
-    text: str,
-    mode: MatchMode,
-    result: SearchResult | None,
-    problem: str | None,
-    now: datetime,
-) -> SearchState:
-    """Replaces the draft's search results and clears its notice, in one UPDATE (no read of the
-    draft first: a person waits for this write)."""
-    data = {
+def search_data(
+    *, text: str, mode: MatchMode, result: SearchResult | None, problem: str | None
+) -> dict[str, Any]:
+    """A search as the draft keeps it (`search_state_of` reads it back)."""
+    return {
         "text": text,
         "mode": mode.value,
         "users": [
@@ -115,15 +117,45 @@ def record_search(
         "truncated": bool(result and result.truncated),
         "problem": problem,
     }
-    updated = session.execute(
-        update(InviteDraft)
-        .where(InviteDraft.id == draft.draft_id, InviteDraft.owner == draft.owner)
-        .values(search=data, notice=None, updated_at=now)
-        .execution_options(synchronize_session=False)
+
+
+def _record_search() -> Update:
+    table = cast(Table, InviteDraft.__table__)
+    draft = table.c
+    at = bindparam("pressed_at", type_=draft.search_at.type)
+    return (
+        update(table)
+        .where(
+            draft.id == bindparam("the_draft", type_=draft.id.type),
+            draft.owner == bindparam("the_owner", type_=draft.owner.type),
+            or_(draft.search_at.is_(None), draft.search_at < at),
+        )
+        .values(
+            search=bindparam("results", type_=draft.search.type),
+            search_at=at,
+            notice=None,
+            updated_at=bindparam("when", type_=draft.updated_at.type),
+        )
     )
-    if not updated.rowcount:  # type: ignore[attr-defined]
-        owned_draft(session, draft.draft_id, draft.owner)  # says why: gone, or someone else's
-    return _search_state(data)
+
+
+_RECORD_SEARCH = _record_search()
+
+
+def record_search(
+    connection: Connection, draft: DraftRef, data: dict[str, Any], *, at: int, now: datetime
+) -> bool:
+    """Keeps a search (`search_data`) pressed at `at` with the draft and clears its notice, in one
+    UPDATE (no read first), unless the draft keeps a search pressed later: False then, and
+    when the draft is gone or someone else's."""
+    parameters = {
+        "the_draft": draft.draft_id,
+        "the_owner": draft.owner,
+        "results": data,
+        "pressed_at": at,
+        "when": now,
+    }
+    return bool(connection.execute(_RECORD_SEARCH, parameters).rowcount)
 
 
 @dataclass(frozen=True)
@@ -133,10 +165,10 @@ class DraftRef:
 
 
 def search_state(draft: InviteDraft) -> SearchState:
-    return _search_state(draft.search or {})
+    return search_state_of(draft.search or {})
 
 
-def _search_state(data: dict[str, Any]) -> SearchState:
+def search_state_of(data: dict[str, Any]) -> SearchState:
     return SearchState(
         text=str(data.get("text") or ""),
         mode=MatchMode(data.get("mode") or MatchMode.BEGINS_WITH),

@@ -20,6 +20,9 @@ from bot.integrations.directory.port import Directory, DirectoryError
 class AddGroup:
     form: FormRef
     group_id: str
+    # The group as the results showed it (carried by the Add button, sealed); None: look it up
+    # in the results kept with the draft.
+    group: drafts.FoundGroup | None = None
 
 
 def _noted(db: Database, form: FormRef, notice: str, settings: FormSettings) -> InviteForm:
@@ -43,7 +46,7 @@ def add_group(
     form = command.form
     with db.transaction() as session:
         draft = drafts.owned_draft(session, form.draft_id, form.owner)
-        group = drafts.found_group(draft, command.group_id)
+        group = command.group or drafts.found_group(draft, command.group_id)
         note(draft, f"Adding the members of {group.name}…")
         adding = read_form(session, draft, form.offset, settings)
     show(adding)

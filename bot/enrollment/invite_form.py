@@ -1,36 +1,31 @@
 """The Send Enrollment Invitation form: each change a person makes (search, add, remove, choose)
 in its own unit of work, answered with what the form shows next.
 
-The directory is searched before the transaction opens, so a slow directory never holds the
-database. A change is made and the form read back in the same transaction: a person is waiting
-for the modal, and each unit of work costs a pooled connection and its round trips.
+A change is made and the form read back in the same transaction: a person is waiting for the
+modal, and each unit of work costs a pooled connection and its round trips. Search is
+bot/enrollment/invite_search.py.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from bot.customers.service import CustomerLanguages, customer_languages
 from bot.db import Database
 from bot.enrollment import drafts
 from bot.enrollment.checks import check_devices
-from bot.enrollment.licences import forecast
+from bot.enrollment.draft_reads import Claim, read_draft_page
 from bot.enrollment.models import InviteDraft, PlatformChoice
-from bot.enrollment.summary import DraftSummary, InviteeItem, invitee_item, summarize_draft
+from bot.enrollment.summary import DraftSummary, InviteeItem, invitee_item
 from bot.errors import FieldErrors
-from bot.integrations.directory.port import Directory, DirectoryError, DirectoryUser, MatchMode
-from bot.request_keys import claim_or_stop
+from bot.integrations.directory.port import DirectoryUser
 
 PAGE_SIZE = 20
-RESULTS = 8
 NOTICE_MAX = 500
-EMPTY_SEARCH = "Type a name, an account name or an e-mail address, then press Search."
-# Reads the rest of the form while the directory answers a Search.
-_readers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="invite-form")
 
 
 @dataclass(frozen=True)
@@ -60,16 +55,12 @@ class InviteForm:
 
 
 @dataclass(frozen=True)
-class Search:
-    form: FormRef
-    text: str
-    mode: MatchMode
-
-
-@dataclass(frozen=True)
 class AddPerson:
     form: FormRef
     directory_id: str
+    # The person as the results showed them (carried by the Add button, sealed): Add then does
+    # not need the results to be kept with the draft yet. None: look them up there.
+    person: drafts.FoundUser | None = None
 
 
 @dataclass(frozen=True)
@@ -87,17 +78,41 @@ class SaveEmail:
 
 
 def read_form(session: Session, draft: InviteDraft, offset: int, settings: FormSettings) -> InviteForm:
-    page = drafts.invitee_page(session, draft, offset=offset, limit=PAGE_SIZE)
-    estimate = forecast(session, draft, draft.devices_per_person, per_licence=settings.devices_per_licence)
-    summary = summarize_draft(
-        drafts.search_state(draft),
-        page,
-        forecast=estimate,
+    """The form after a change made to `draft` in this session."""
+    session.flush()
+    return read_owned_form(session.connection(), FormRef(draft.id, draft.owner, offset), settings)
+
+
+def read_owned_form(
+    connection: Connection, form: FormRef, settings: FormSettings, *, claim: Claim | None = None
+) -> InviteForm:
+    """The form as it is (NotFound, NotAllowed: not this person's draft); `claim`: see
+    read_draft_page."""
+    read = read_draft_page(
+        connection,
+        form.draft_id,
+        offset=form.offset,
+        limit=PAGE_SIZE,
+        per_licence=settings.devices_per_licence,
+        claim=claim,
+    )
+    if read is None:
+        raise drafts.expired()
+    draft = read.draft
+    drafts.check_owner(draft.owner, form.owner)
+    summary = DraftSummary(
+        search=drafts.search_state_of(draft.search),
+        invitees=list(read.invitees),
+        total=read.total,
+        without_email=read.without_email,
+        offset=read.offset,
+        page_size=read.limit,
+        forecast=read.forecast,
         platform=draft.platform,
         devices_per_person=draft.devices_per_person,
         notice=draft.notice,
     )
-    return InviteForm(draft.id, summary, customer_languages(session, settings.default_language))
+    return InviteForm(draft.id, summary, customer_languages(connection, settings.default_language))
 
 
 def note(draft: InviteDraft, notice: str | None) -> None:
@@ -116,53 +131,14 @@ def start_form(
 
 def show_form(db: Database, form: FormRef, *, settings: FormSettings) -> InviteForm:
     with db.read() as session:
-        return read_form(
-            session, drafts.owned_draft(session, form.draft_id, form.owner), form.offset, settings
-        )
-
-
-def search_directory(
-    db: Database,
-    directory: Directory,
-    command: Search,
-    *,
-    now: datetime,
-    settings: FormSettings,
-    once: str | None = None,
-) -> InviteForm:
-    """Results replace the previous search's; a directory that fails is said in the results.
-    `once`: a request key claimed by the write that records them (AlreadyClaimed for a repeat,
-    which changes nothing).
-
-    The rest of the form (the page of invitees, the forecast, the languages) does not depend on
-    the answer: it is read on another thread while the directory answers, so a person waits for
-    the slower of the two and one short write, not for one after the other."""
-    text = command.text.strip()
-    reading = _readers.submit(show_form, db, command.form, settings=settings)
-    result, problem = None, None
-    if not text:
-        problem = EMPTY_SEARCH
-    else:
-        try:
-            result = directory.search(text, command.mode, limit=RESULTS)
-        except DirectoryError as error:
-            problem = str(error)
-    shown = reading.result()
-    # Not durable: a search lost in a crash of the database server is searched again.
-    with db.transaction(durable=False) as session:
-        claim_or_stop(session, once, now=now)
-        ref = drafts.DraftRef(command.form.draft_id, command.form.owner)
-        state = drafts.record_search(
-            session, ref, text=text, mode=command.mode, result=result, problem=problem, now=now
-        )
-    return replace(shown, summary=replace(shown.summary, search=state, notice=None))
+        return read_owned_form(session.connection(), form, settings)
 
 
 def add_person(db: Database, command: AddPerson, *, now: datetime, settings: FormSettings) -> InviteForm:
     """A person from the search results joins the list (once, however often Add is clicked)."""
     with db.transaction() as session:
         draft = drafts.owned_draft(session, command.form.draft_id, command.form.owner)
-        found = drafts.found_user(draft, command.directory_id)
+        found = command.person or drafts.found_user(draft, command.directory_id)
         person = DirectoryUser(
             id=found.id,
             account_name=found.account_name,

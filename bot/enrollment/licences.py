@@ -11,10 +11,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from bot.enrollment.drafts import MAIL_KEY
 from bot.enrollment.models import Device, DeviceOwner, DeviceTally, DraftInvitee, Invitation, InviteDraft
 
 
@@ -133,26 +134,47 @@ class LicenceForecast:
     devices_per_licence: int
 
 
+def forecast_query(
+    draft_id: ColumnElement[str] | str,
+    per_licence: ColumnElement[int] | int,
+    devices_per_person: int | None = None,
+) -> Select[int, Any]:
+    """One row: how many of the draft's invitees have an e-mail address, and how many more
+    licensed users it takes if each enrolls `devices_per_person` more devices (None: the draft's
+    own number), computed by the database (also inside the query that reads the form).
+
+    The invitee's merge key holds the address lower-cased as the devices' owners are (Python's
+    lower-casing, which SQLite's lower() does not do beyond ASCII)."""
+    email = func.substr(DraftInvitee.merge_key, len(MAIL_KEY) + 1)
+    owned = func.coalesce(select(func.count()).where(Device.owner_email == email).scalar_subquery(), 0)
+    new: Any = devices_per_person
+    query = select(DraftInvitee.id).where(
+        DraftInvitee.draft_id == draft_id, DraftInvitee.merge_key.startswith(MAIL_KEY)
+    )
+    if devices_per_person is None:
+        draft = aliased(InviteDraft)
+        new = draft.devices_per_person
+        query = query.join(draft, draft.id == DraftInvitee.draft_id)
+    extra = (owned + new + per_licence - 1) // per_licence - (owned + per_licence - 1) // per_licence
+    return query.with_only_columns(
+        func.count().label("invitees"), func.coalesce(func.sum(extra), 0).label("extra")
+    )
+
+
+def forecast_of(invitees: int, extra: int, devices_per_person: int, per_licence: int) -> LicenceForecast:
+    return LicenceForecast(
+        invitees=invitees,
+        devices_per_person=devices_per_person,
+        invitations=invitees * devices_per_person,
+        additional_licences=extra,
+        devices_per_licence=per_licence,
+    )
+
+
 def forecast(
     session: Session, draft: InviteDraft, devices_per_person: int, *, per_licence: int
 ) -> LicenceForecast:
     """What a batch would consume if every invitee enrolled a device with every invitation (one
     device each): per person, ceil((devices owned + new) / 3) - ceil(devices owned / 3)."""
-    emails = [
-        e.lower()
-        for e in session.scalars(
-            select(DraftInvitee.email).where(
-                DraftInvitee.draft_id == draft.id, DraftInvitee.email.is_not(None)
-            )
-        )
-        if e
-    ]
-    current = device_counts(session, emails)
-    extra = additional_licences(current, dict.fromkeys(emails, devices_per_person), per_licence=per_licence)
-    return LicenceForecast(
-        invitees=len(emails),
-        devices_per_person=devices_per_person,
-        invitations=len(emails) * devices_per_person,
-        additional_licences=extra,
-        devices_per_licence=per_licence,
-    )
+    invitees, extra = session.execute(forecast_query(draft.id, per_licence, devices_per_person)).one()
+    return forecast_of(int(invitees), int(extra), devices_per_person, per_licence)

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db import Base
@@ -88,6 +88,9 @@ class InviteDraft(Base):
     )
     # The last search: text, mode, results (a few users and groups), and a problem to show.
     search: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # When the search kept in `search` was pressed (microseconds since the epoch, from Slack's
+    # action_ts): a search that finishes after a newer one never replaces the newer results.
+    search_at: Mapped[int | None] = mapped_column(BigInteger)
     notice: Mapped[str | None] = mapped_column(String(500))
     # How many invitations (one device each) every person on the list gets.
     devices_per_person: Mapped[int] = mapped_column(default=1, server_default="1")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.enrollment.batch_progress import BatchProgress
-from bot.enrollment.drafts import InviteePage, SearchState
+from bot.enrollment.drafts import SearchState
 from bot.enrollment.licences import LicenceForecast
 from bot.enrollment.models import (
     BatchState,
@@ -51,29 +51,6 @@ class DraftSummary:
 
 def invitee_item(row: DraftInvitee) -> InviteeItem:
     return InviteeItem(row.id, row.display_name, row.email, row.source)
-
-
-def summarize_draft(
-    search: SearchState,
-    page: InviteePage,
-    *,
-    forecast: LicenceForecast | None,
-    platform: PlatformChoice,
-    devices_per_person: int,
-    notice: str | None,
-) -> DraftSummary:
-    return DraftSummary(
-        search=search,
-        invitees=[invitee_item(row) for row in page.invitees],
-        total=page.total,
-        without_email=page.without_email,
-        offset=page.offset,
-        page_size=page.limit,
-        forecast=forecast,
-        platform=platform,
-        devices_per_person=devices_per_person,
-        notice=notice,
-    )
 
 
 @dataclass(frozen=True)

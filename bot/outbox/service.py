@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -73,6 +74,30 @@ def enqueue(
     session.add(message)
     session.info[ENQUEUED_FLAG] = True
     return message
+
+
+@dataclass(frozen=True)
+class NewEffect:
+    """A side effect about something created in the caller's transaction (see enqueue_new)."""
+
+    kind: str
+    payload: dict[str, Any]
+    dedupe_key: str | None = None
+
+
+def enqueue_new(session: Session, effects: Sequence[NewEffect], *, now: datetime) -> None:
+    """Queue side effects about what this transaction created, in one statement and without
+    looking their dedupe keys up: no row can have them yet (the unique index still has the last
+    word)."""
+    rows = [
+        _pending_row(
+            kind=e.kind, payload=e.payload, now=now, group_key=None, max_attempts=8, dedupe_key=e.dedupe_key
+        )
+        for e in effects
+    ]
+    if rows:
+        session.execute(insert(OutboxMessage), rows)
+        session.info[ENQUEUED_FLAG] = True
 
 
 def enqueue_once(

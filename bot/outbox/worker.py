@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, updat
 from bot.clock import Clock
 from bot.db import Database
 from bot.outbox.models import OutboxMessage, OutboxStatus
+from bot.traffic import RequestTraffic
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class OutboxWorker:
         poll_interval: float = 1.0,
         on_outcome: Callable[[str, bool], None] | None = None,
         on_gave_up: Callable[[str], None] | None = None,
+        traffic: RequestTraffic | None = None,
     ) -> None:
         self.db = db
         self.handlers = dict(handlers)
@@ -133,6 +135,7 @@ class OutboxWorker:
         self.poll_interval = poll_interval
         self.on_outcome = on_outcome
         self.on_gave_up = on_gave_up
+        self.traffic = traffic  # stands aside while Slack requests wait for acks (bot/traffic.py)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._draining = False  # the last claim took a full batch
@@ -172,6 +175,8 @@ class OutboxWorker:
 
     def run_once(self) -> int:
         """Claim and deliver one batch of due rows; return how many were processed."""
+        stand_aside = self.traffic.lulls() if self.traffic else lambda: None
+        stand_aside()
         deliveries = self._claim()
         for kind, rows in _by_kind(deliveries).items():
             handler = self.handlers.get(kind)
@@ -182,6 +187,7 @@ class OutboxWorker:
             else:
                 # Each outcome recorded at once: a crash repeats at most the delivery under way.
                 for delivery in rows:
+                    stand_aside()
                     self._record([self._deliver(delivery)])
         return len(deliveries)
 

@@ -29,13 +29,22 @@ from slack_bolt import Ack, BoltResponse
 
 from bot.request_keys import AlreadyClaimed
 from bot.slack.dedupe import ClaimFailed, RequestClaims
+from bot.traffic import RequestTraffic
 
 
 class FollowUpGate:
     def __init__(
-        self, *, threads: int, concurrency: int = 4, max_wait: float = 0.5, quiet: float = 0.03
+        self,
+        *,
+        threads: int,
+        concurrency: int = 4,
+        max_wait: float = 0.5,
+        quiet: float = 0.03,
+        traffic: RequestTraffic | None = None,
     ) -> None:
         self.threads = threads  # of the listener executor
+        # The same signal for the process's background work (the outbox worker).
+        self.traffic = traffic or RequestTraffic(quiet=quiet)
         self.concurrency = concurrency
         self.max_wait = max_wait
         # A burst reaches the dispatcher over some milliseconds: follow-ups also wait until no
@@ -57,7 +66,8 @@ class FollowUpGate:
             self._dispatching += 1
             self._dispatch_starts.append(time.monotonic())
         try:
-            yield
+            with self.traffic.request():
+                yield
         finally:
             with self._changed:
                 self._dispatching -= 1

@@ -25,11 +25,15 @@ VIEW_METHODS = frozenset({"views.open", "views.push", "views.update", "views.pub
 
 
 class MetadataSeal:
-    def __init__(self, tokens: LinkTokens) -> None:
+    """`purpose` keeps seals of different values apart: a value sealed for one cannot be passed
+    off as another (e.g. a button's value as a view's private_metadata)."""
+
+    def __init__(self, tokens: LinkTokens, purpose: str = PURPOSE) -> None:
         self._tokens = tokens
+        self._purpose = purpose
 
     def _mac(self, text: str) -> str:
-        return self._tokens.token(PURPOSE, text)[:MAC_CHARS]
+        return self._tokens.token(self._purpose, text)[:MAC_CHARS]
 
     def seal(self, text: str) -> str:
         return f"{self._mac(text)}.{text}" if text else text

@@ -83,10 +83,23 @@ def _acks_first(body: dict[str, Any]) -> bool:
 
 
 class DropSlackRetries(Middleware):
-    """Answers a request whose key was claimed before (a Slack retry) with an empty 200."""
+    """Answers a request whose key was claimed before (a Slack retry) with an empty 200.
+    `claimed_by_listener`: callback ids of view submissions whose listeners claim the key in
+    their own first write (bot.slack.acks.claim_in_listener)."""
 
-    def __init__(self, claims: RequestClaims, metrics: Metrics) -> None:
+    def __init__(
+        self, claims: RequestClaims, metrics: Metrics, *, claimed_by_listener: frozenset[str] = frozenset()
+    ) -> None:
         self.claims, self.metrics = claims, metrics
+        self.claimed_by_listener = claimed_by_listener
+
+    def _listener_claims(self, body: dict[str, Any]) -> bool:
+        view = body.get("view")
+        return (
+            body.get("type") == "view_submission"
+            and isinstance(view, dict)
+            and view.get("callback_id") in self.claimed_by_listener
+        )
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Next) -> BoltResponse:
         body = req.body
@@ -94,8 +107,9 @@ class DropSlackRetries(Middleware):
             return next()
         key = request_key(body, req.raw_body)
         ack = req.context.ack
-        if _acks_first(body) and isinstance(ack, GatedAck):
-            # The listener acks before anything else: claim right after that ack, off its path.
+        if (_acks_first(body) or self._listener_claims(body)) and isinstance(ack, GatedAck):
+            # The listener acks before anything else, or claims in its own write: claim right
+            # after that ack (unless the listener took the claim), off its path.
             ack.claim_after_ack(self.claims, key)
             return next()
         if not self.claims.claim(key):

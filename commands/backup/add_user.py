@@ -28,6 +28,7 @@ from bot.approvals.policy import SentForApproval
 from bot.customers.reading import customers_for_new_user
 from bot.customers.scope import CustomerScope
 from bot.deps import Deps
+from bot.slack.acks import claim_in_listener
 from commands.access import require_helpdesk
 from commands.backup.forms import add_user_choices, backup_settings_form, new_user_form
 from commands.errors import answers_errors
@@ -89,6 +90,9 @@ def _answer(result: ChooseBackupSettings | UserAdded | SentForApproval, deps: De
 
 
 def submit_add_user(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    # The retry check is made by the write that creates the user, if this step writes: with
+    # Backup ticked it only reads and answers, and answers a retry the same.
+    pending = claim_in_listener(ack)
     metadata = carried(AddUserMetadata, view.get("private_metadata"))
     actor = str(context.user_id)
     command = NewUserSubmitted(
@@ -97,29 +101,39 @@ def submit_add_user(ack: Ack, view: dict[str, Any], context: BoltContext, deps: 
         channel_id=metadata.channel_id,
         actor=actor,
         scope=deps.scopes.scope_for(actor),
+        once=pending.key,
     )
 
     def run() -> dict[str, Any]:
-        return _answer(
-            submit_new_user(deps.db, deps.platform, deps.settings, command, now=deps.clock.now()), deps
-        )
+        with pending.settled():
+            added = submit_new_user(deps.db, deps.platform, deps.settings, command, now=deps.clock.now())
+        return _answer(added, deps)
 
     answer_submission(ack, view, run)
 
 
 def submit_settings_step(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    # The retry check is made by the write that creates the user: one commit, not two.
+    pending = claim_in_listener(ack)
     actor = str(context.user_id)
     command = BackupSettingsSubmitted(
         request=carried(AddNewUser, view.get("private_metadata")),
         form=backup_settings_form(ViewState(view)),
         actor=actor,
         scope=deps.scopes.scope_for(actor),
+        once=pending.key,
     )
 
     def run() -> dict[str, Any]:
-        return _answer(submit_backup_settings(deps.db, deps.settings, command, now=deps.clock.now()), deps)
+        with pending.settled():
+            added = submit_backup_settings(deps.db, deps.settings, command, now=deps.clock.now())
+        return _answer(added, deps)
 
     answer_submission(ack, view, run)
+
+
+# Their listeners claim the Slack request's key themselves (above), not the middleware before them.
+CLAIMED_BY_LISTENER = frozenset({CallbackId.ADD_USER, CallbackId.ADD_USER_BACKUP_SETTINGS})
 
 
 def register(app: App) -> None:

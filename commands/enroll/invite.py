@@ -7,37 +7,58 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+import time
+from functools import partial
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
 from blocks.enroll.ids import ActionId, BlockId, CallbackId
-from blocks.enroll.metadata import DirectoryRef, EditEmailMetadata, InviteeRef, InviteMetadata, PageRef
+from blocks.enroll.metadata import (
+    DirectoryRef,
+    EditEmailMetadata,
+    FoundGroupRef,
+    FoundPersonRef,
+    InviteeRef,
+    InviteMetadata,
+    PageRef,
+)
 from blocks.enroll.modals import edit_email_modal, invite_modal
 from bot.deps import Deps
-from bot.enrollment import invite_form
+from bot.enrollment import invite_form, invite_search
+from bot.enrollment.drafts import FoundGroup, FoundUser
 from bot.enrollment.fields import Field
 from bot.enrollment.group_members import AddGroup, add_group
-from bot.enrollment.invite_form import AddPerson, FormRef, FormSettings, InviteForm, Remove, SaveEmail, Search
+from bot.enrollment.invite_form import AddPerson, FormRef, FormSettings, InviteForm, Remove, SaveEmail
+from bot.enrollment.invite_search import Search
 from bot.enrollment.models import PlatformChoice
 from bot.enrollment.sending import CheckedInvitations, SendInvitations, check_invitations, send_invitations
 from bot.errors import InvalidState
 from bot.integrations.directory.port import MatchMode
 from bot.slack.acks import claim_in_listener
+from bot.slack.sealing import MetadataSeal
 from commands.access import require_helpdesk
 from commands.errors import answers_errors, report
-from commands.state import ViewState, carried
+from commands.state import BadPayload, ViewState, carried
 from commands.submissions import answer_submission
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", FoundPersonRef, FoundGroupRef)
+RESULTS_SEAL = "invite-search-result"
+_ACTION_TS = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,9}))?")
 
 
 def _settings(deps: Deps) -> FormSettings:
     return FormSettings(
         default_language=deps.settings.language, devices_per_licence=deps.settings.devices_per_licence
     )
+
+
+def _results_seal(deps: Deps) -> MetadataSeal:
+    """Seals what the results' Add buttons carry: Add takes the person from the button."""
+    return MetadataSeal(deps.tokens, purpose=RESULTS_SEAL)
 
 
 def _modal(deps: Deps, form: InviteForm) -> View:
@@ -48,6 +69,7 @@ def _modal(deps: Deps, form: InviteForm) -> View:
         metadata=metadata,
         default_days=deps.settings.invitation_days_default,
         languages=form.languages,
+        seal=_results_seal(deps).seal,
     )
 
 
@@ -70,10 +92,13 @@ def open_invite(
     client.views_open(trigger_id=trigger_id, view=_modal(deps, form))
 
 
-def _form(body: dict[str, Any]) -> tuple[str, FormRef]:
-    """The view acted on, and the form it shows."""
+def _form(body: dict[str, Any], *, settle: bool = True) -> tuple[str, FormRef]:
+    """The view acted on, and the form it shows; `settle`: once the results it shows are kept
+    with the draft (the form is shown again from there)."""
     view = body["view"]
     metadata = carried(InviteMetadata, view.get("private_metadata"))
+    if settle:
+        invite_search.settled(metadata.draft_id)
     return view["id"], FormRef(metadata.draft_id, str(body["user"]["id"]), metadata.offset)
 
 
@@ -82,27 +107,55 @@ def _value(body: dict[str, Any]) -> str | None:
     return str(value) if value is not None else None
 
 
+def _pressed_at(body: dict[str, Any]) -> int:
+    """When the action was taken, in microseconds since the epoch (Slack's `action_ts`, e.g.
+    "1701612345.123456"; this server's clock if it has none)."""
+    stamp = _ACTION_TS.fullmatch(str(body["actions"][0].get("action_ts") or ""))
+    if stamp is None:
+        return time.time_ns() // 1000
+    return int(stamp[1]) * 1_000_000 + int(((stamp[2] or "") + "000000")[:6])
+
+
+def _found(deps: Deps, form: FormRef, body: dict[str, Any], model: type[M]) -> M | DirectoryRef:
+    """What an Add button carries: the result as shown (sealed), or only its id."""
+    value = _value(body)
+    opened = _results_seal(deps).unseal(value or "")
+    if opened is None:
+        return carried(DirectoryRef, value)
+    found = carried(model, opened)
+    if found.draft_id != form.draft_id:
+        raise BadPayload("This form or button is out of date; please start again.")
+    return found
+
+
 @answers_errors
 def search(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
-    # The retry check is made by the write that records the results: one commit, not two.
+    # The retry check is made with the form's read, while the directory answers.
     pending = claim_in_listener(ack)
     ack()
-    view_id, form = _form(body)
+    view_id, form = _form(body, settle=False)
     state = ViewState(body["view"])
     mode = MatchMode(state.selected(BlockId.MATCH_MODE) or MatchMode.BEGINS_WITH)
-    command = Search(form, state.text(BlockId.SEARCH) or "", mode)
+    command = Search(form, state.text(BlockId.SEARCH) or "", mode, at=_pressed_at(body))
     with pending.settled():
-        found = invite_form.search_directory(
+        found = invite_search.find(
             deps.db, deps.directory, command, now=deps.clock.now(), settings=_settings(deps), once=pending.key
         )
-    _show(deps, client, view_id, found)
+    invite_search.show_and_keep(
+        deps.db, found, now=deps.clock.now(), show=partial(_show, deps, client, view_id)
+    )
 
 
 @answers_errors
 def add_user(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
     ack()
     view_id, form = _form(body)
-    command = AddPerson(form, carried(DirectoryRef, _value(body)).id)
+    found = _found(deps, form, body, FoundPersonRef)
+    if isinstance(found, FoundPersonRef):
+        person = FoundUser(found.id, found.display_name, found.account_name, found.email)
+        command = AddPerson(form, found.id, person)
+    else:
+        command = AddPerson(form, found.id)
     _show(
         deps,
         client,
@@ -115,7 +168,9 @@ def add_user(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebCl
 def add_members(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps) -> None:
     ack()
     view_id, form = _form(body)
-    command = AddGroup(form, carried(DirectoryRef, _value(body)).id)
+    found = _found(deps, form, body, FoundGroupRef)
+    group = FoundGroup(found.id, found.name, None, None) if isinstance(found, FoundGroupRef) else None
+    command = AddGroup(form, found.id, group)
     done = add_group(
         deps.db,
         deps.directory,
@@ -189,6 +244,7 @@ def edit_email(ack: Ack, body: dict[str, Any], context: BoltContext, client: Web
 
 def submit_email(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, deps: Deps) -> None:
     metadata = carried(EditEmailMetadata, view.get("private_metadata"))
+    invite_search.settled(metadata.draft_id)
     form = FormRef(metadata.draft_id, str(body["user"]["id"]))
     command = SaveEmail(form, metadata.invitee_id, ViewState(view).text(Field.EMAIL) or "")
     saved: list[InviteForm] = []

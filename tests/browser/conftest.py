@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from deskops.offline import OfflineConsole
 from tests.browser.console_server import running_console
@@ -31,6 +31,9 @@ CHROMIUM_ARGS = [
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"
 VIEWPORT = {"width": 1360, "height": 860}
 TIMEOUT_MS = 10_000
+# `expect` keeps its own default (5 s), shorter than the pages': on a loaded CI machine a card
+# posted by the outbox worker can take longer than that to reach the console.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,23 @@ def test_begins_with_and_contains(deskops: RunningApp, slack_emulator: SlackEmul
     assert result_names(view) == ["John Doe", "Mary Johnson"]
 
 
+def test_results_show_and_add_works_before_the_results_are_kept(
+    deskops: RunningApp, slack_emulator: SlackEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The modal shows a search's results before they are kept with the draft: an Add clicked
+    before then (here: they never are) adds the person or group its button names."""
+    monkeypatch.setattr(drafts, "record_search", lambda *args, **kwargs: False)
+    view = open_invite(slack_emulator.person(HELPDESK_USER))
+    search(view, "Jo")
+    assert result_names(view) == ["John Doe", "Mary Johnson"]
+    add_result(view, "John Doe")
+    wait_for_notice(view, "Added John Doe.")
+    search(view, "Field")
+    add_result(view, "Field Engineers")
+    wait_for_notice(view, "Added 4 members of Field Engineers (1 were already on the list).")
+    assert invitees_header(view) == "*Users to invite* (5 · 1 without e-mail)"
+
+
 def test_build_a_list_and_send_to_both_platforms(deskops: RunningApp, slack_emulator: SlackEmulator) -> None:
     helen = slack_emulator.person(HELPDESK_USER)
     view = open_invite(helen)

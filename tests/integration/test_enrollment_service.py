@@ -8,17 +8,21 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db import Database
-from bot.enrollment import drafts
+from bot.enrollment import drafts, invite_form, invite_search
 from bot.enrollment.batch_progress import batch_progress
 from bot.enrollment.batches import send_batch
 from bot.enrollment.devices import InvitationLinkInvalid, LinkProblem, enroll_device
+from bot.enrollment.draft_reads import read_draft_page
 from bot.enrollment.invitations import expire_due, resend_invitation
+from bot.enrollment.invite_form import FormRef, FormSettings
 from bot.enrollment.licences import additional_licences, additional_licences_of_batch, licences_for
 from bot.enrollment.models import Device, Invitation, InvitationState, InviteDraft, Platform, PlatformChoice
-from bot.errors import FieldErrors
-from bot.integrations.directory.port import DirectoryUser
+from bot.errors import FieldErrors, NotAllowed
+from bot.integrations.directory.port import DirectoryUser, MatchMode
 from bot.outbox.models import OutboxMessage
+from bot.request_keys import AlreadyClaimed
 from bot.tokens import LinkTokens
+from tests.support.fakes import InMemoryDirectory
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 TOKENS = LinkTokens(b"k" * 32)
@@ -74,6 +78,34 @@ def test_a_batch_counts_the_licences_its_invitations_would_add(db: Database) -> 
         # five devices a licence: only user3, who has none yet, needs one more
         assert batch_progress(session, batch.id, per_licence=5).additional_licences == 1
         assert additional_licences_of_batch(session, batch.id, per_licence=1) == 6
+
+
+def test_the_form_reads_its_page_counts_and_forecast_in_one_query(db: Database) -> None:
+    """The page of invitees, both counts and the licence forecast the modal shows; a page past
+    the end (people removed meanwhile) shows the last one."""
+    with db.transaction() as session:
+        session.add(
+            Device(owner_email="user1@example.com", platform=Platform.IOS, device_id="i1", enrolled_at=NOW)
+        )
+        draft = drafts.start_draft(session, owner="U1", channel_id="C1", now=NOW)
+        people = [person(1, "USER1@example.com"), *(person(n) for n in range(2, 25)), person(25, None)]
+        drafts.add_invitees(session, draft, people, source=None, now=NOW)
+        draft.devices_per_person = 2
+        session.flush()
+        page = read_draft_page(session.connection(), draft.id, offset=20, limit=20, per_licence=3)
+        assert page is not None and (page.offset, page.total, page.without_email) == (20, 25, 1)
+        assert [p.display_name for p in page.invitees] == [f"User {n}" for n in range(21, 26)]
+        # 24 with an address, 2 devices each: user1's third device fits the licence they have.
+        assert (page.forecast.invitees, page.forecast.invitations, page.forecast.additional_licences) == (
+            24,
+            48,
+            23,
+        )
+        past = read_draft_page(session.connection(), draft.id, offset=60, limit=20, per_licence=3)
+        assert past is not None and past.offset == 20 and len(past.invitees) == 5
+        assert (
+            read_draft_page(session.connection(), "no-such-draft", offset=0, limit=20, per_licence=3) is None
+        )
 
 
 def test_duplicates_merge_by_email_case_insensitively(db: Database) -> None:
@@ -184,3 +216,32 @@ def test_tokens_open_enroll_expire_and_resend(db: Database) -> None:
                 session, token=old, platform=Platform.ANDROID, device_id="pixel", now=NOW, per_licence=3
             )
         assert replaced.value.problem is LinkProblem.REVOKED  # the old link says it was replaced
+
+
+def test_a_search_claims_its_request_with_the_forms_read_and_a_repeat_shows_nothing(
+    database_url: str,
+) -> None:
+    """The retry claim is made by the read that runs beside the directory search (on
+    PostgreSQL in the same statement): a retry of the request stops before anything is shown,
+    and a search refused (someone else's form) claims nothing."""
+    db = Database(database_url)
+    try:
+        settings = FormSettings(default_language="en", devices_per_licence=3)
+        form = invite_form.start_form(db, owner="U1", channel_id="C1", now=NOW, settings=settings)
+        ref = FormRef(form.draft_id, "U1")
+        people = InMemoryDirectory()
+        people.add_user("uid=jdoe", "John Doe", "john.doe@example.com")
+
+        def search(owner: str, key: str) -> invite_search.Found:
+            command = invite_search.Search(FormRef(form.draft_id, owner), "jo", MatchMode.BEGINS_WITH, at=1)
+            return invite_search.find(db, people, command, now=NOW, settings=settings, once=key)
+
+        with pytest.raises(NotAllowed):
+            search("U2", "request-1")
+        found = search("U1", "request-1")
+        assert [u.display_name for u in found.form.summary.search.users] == ["John Doe"]
+        with pytest.raises(AlreadyClaimed):
+            search("U1", "request-1")
+        assert invite_form.show_form(db, ref, settings=settings).summary.search.users == []  # nothing kept
+    finally:
+        db.dispose()

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.accounts.jobs import refresh_cards
 from bot.accounts.models import BackupUser, ProvisioningState, ServiceAssignment
 from bot.approvals.models import ApprovalRequest
+from bot.enrollment import invite_search
 from bot.enrollment.models import DraftInvitee, Invitation, InvitationBatch, InviteDraft, PlatformChoice
 from bot.outbox.models import OutboxMessage
 from console import SlackEmulator
@@ -260,6 +261,9 @@ class DraftRows:
 
 
 def _draft(app: RunningApp) -> DraftRows:
+    with app.deps.db.read() as session:
+        draft_id = session.scalars(select(InviteDraft.id)).one()
+    invite_search.settled(draft_id)  # a search's results are kept just after the modal shows them
     with app.deps.db.read() as session:
         draft = session.scalars(select(InviteDraft)).one()
         invitees = session.execute(

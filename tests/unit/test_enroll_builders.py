@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from blocks.enroll.messages import batch_card, help_message, status_message, url_message
-from blocks.enroll.metadata import EditEmailMetadata, ExtendMetadata, InviteMetadata
+from blocks.enroll.metadata import (
+    DirectoryRef,
+    EditEmailMetadata,
+    ExtendMetadata,
+    FoundGroupRef,
+    FoundPersonRef,
+    InviteMetadata,
+)
 from blocks.enroll.modals import NO_EMAIL, edit_email_modal, extend_modal, invite_modal
 from bot.enrollment.drafts import FoundGroup, FoundUser, SearchState
 from bot.enrollment.licences import LicenceForecast
@@ -23,11 +31,15 @@ from bot.enrollment.summary import (
     StatusSummary,
 )
 from bot.integrations.directory.port import MatchMode
+from bot.slack.sealing import MetadataSeal
+from bot.tokens import LinkTokens
+from commands.enroll.invite import RESULTS_SEAL
 from console.blockkit import BlockKitLimits
 from tests.support.paths import BLOCKKIT_LIMITS
 
 LIMITS = BlockKitLimits.load(BLOCKKIT_LIMITS)
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SEAL = MetadataSeal(LinkTokens(b"k" * 32), purpose=RESULTS_SEAL)
 LONG_DN = "uid=" + "x" * 120 + ",ou=" + "y" * 120 + ",dc=example,dc=com"
 
 
@@ -81,6 +93,7 @@ def test_invite_modal_fits_with_the_longest_values(total: int, with_email: bool)
         draft(total, with_email=with_email),
         metadata=InviteMetadata(draft_id="d" * 36, offset=9_980),
         default_days=7,
+        seal=SEAL.seal,
     ).to_dict()
     assert LIMITS.validate_view(view) == []
     assert view["title"]["text"] == "Enrollment Invitation"
@@ -91,6 +104,44 @@ def test_invite_modal_fits_with_the_longest_values(total: int, with_email: bool)
     }
     labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
     assert labels == ["Search", "Match", "Days until expiration", "Devices per person", "Platform"]
+
+
+def _add_values(view: dict[str, Any], action_id: str) -> list[str]:
+    return [
+        b["accessory"]["value"]
+        for b in view["blocks"]
+        if (b.get("accessory") or {}).get("action_id") == action_id
+    ]
+
+
+def test_add_buttons_carry_their_result_sealed_or_else_its_id() -> None:
+    """Add takes the person or group from its button (the results may not be kept yet): sealed,
+    so that what comes back can be trusted; an id too long to carry more goes alone."""
+    summary = draft(0)
+    person, group = summary.search.users[0], summary.search.groups[0]
+    huge = dataclasses.replace(person, id="uid=" + "x" * 1_700)
+    search = dataclasses.replace(summary.search, users=[person, huge], groups=[group])
+    view = invite_modal(
+        dataclasses.replace(summary, search=search),
+        metadata=InviteMetadata(draft_id="d" * 36),
+        default_days=7,
+        seal=SEAL.seal,
+    ).to_dict()
+    assert LIMITS.validate_view(view) == []
+    sealed, alone = _add_values(view, "enroll.invite.add_user")
+    assert FoundPersonRef.model_validate_json(SEAL.unseal(sealed) or "") == FoundPersonRef(
+        draft_id="d" * 36,
+        id=person.id,
+        display_name=person.display_name,
+        account_name=person.account_name,
+        email=person.email,
+    )
+    assert alone == DirectoryRef(id=huge.id).model_dump_json()
+    [sealed_group] = _add_values(view, "enroll.invite.add_group")
+    opened = FoundGroupRef.model_validate_json(SEAL.unseal(sealed_group) or "")
+    assert opened == FoundGroupRef(draft_id="d" * 36, id=group.id, name=group.name)
+    assert SEAL.unseal(sealed.replace("@", "@x", 1)) is None  # changed outside deskops
+    assert MetadataSeal(LinkTokens(b"k" * 32)).unseal(sealed) is None  # not a view's metadata
 
 
 def test_labels_and_the_missing_email_button() -> None:

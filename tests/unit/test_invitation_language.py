@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select, update
 
 from blocks.enroll.modals import LANGUAGES_SHOWN, language_blocks
-from bot.customers.service import CustomerLanguages
+from bot.customers.models import Customer
+from bot.customers.service import CustomerLanguages, customer_languages
+from bot.db import Database
 from bot.enrollment.checks import check_language
 from bot.errors import FieldErrors
 from tests.unit.blockkit_payloads import LIMITS
@@ -50,3 +54,20 @@ def test_the_modal_names_each_customers_language_and_fits_with_thousands() -> No
 def test_without_customers_of_their_own_language_only_the_choice_is_shown() -> None:
     blocks = language_blocks(CustomerLanguages(default="fr", own=(), others=0))
     assert len(blocks) == 1
+
+
+def test_the_customers_languages_follow_a_change_made_by_this_process(unit_db: Database) -> None:
+    """The form keeps the customers' languages for a short while; a customer changed through
+    deskops (an import, a platform sync) shows at once."""
+    with unit_db.transaction() as session:
+        session.add(Customer(name="Acme", language="de", created_at=datetime(2026, 11, 2, tzinfo=UTC)))
+    with unit_db.read() as session:
+        assert customer_languages(session, "en").own == (("Acme", "de"),)
+    with unit_db.write() as connection:  # as another replica would: not seen while kept
+        connection.execute(update(Customer).values(language="nl"))
+    with unit_db.read() as session:
+        assert customer_languages(session, "en").own == (("Acme", "de"),)
+    with unit_db.transaction() as session:
+        session.scalars(select(Customer)).one().language = "fr"
+    with unit_db.read() as session:
+        assert customer_languages(session, "en").own == (("Acme", "fr"),)

@@ -4,26 +4,28 @@ directory."""
 
 from __future__ import annotations
 
+import itertools
+import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.config import load_settings
 from bot.db import Database
-from bot.enrollment import invite_form
+from bot.enrollment import drafts, invite_form, invite_search
 from bot.enrollment.fields import Field
 from bot.enrollment.group_members import AddGroup, add_group
 from bot.enrollment.invite_form import (
-    EMPTY_SEARCH,
     AddPerson,
     FormRef,
     FormSettings,
     InviteForm,
     Remove,
     SaveEmail,
-    Search,
 )
+from bot.enrollment.invite_search import EMPTY_SEARCH, Search
 from bot.enrollment.jobs import EnrollJob
 from bot.enrollment.models import Invitation, InvitationBatch, PlatformChoice
 from bot.enrollment.sending import SendInvitations, check_invitations, send_invitations
@@ -53,10 +55,17 @@ def start(db: Database) -> FormRef:
     return FormRef(form.draft_id, HELEN)
 
 
+_pressed = itertools.count(1)
+
+
 def search(db: Database, directory: InMemoryDirectory, form: FormRef, text: str) -> InviteForm:
-    return invite_form.search_directory(
-        db, directory, Search(form, text, MatchMode.BEGINS_WITH), now=NOW, settings=SETTINGS
-    )
+    """Search pressed: the form shown, with its results kept."""
+    command = Search(form, text, MatchMode.BEGINS_WITH, at=next(_pressed))
+    found = invite_search.find(db, directory, command, now=NOW, settings=SETTINGS)
+    shown: list[InviteForm] = []
+    assert invite_search.show_and_keep(db, found, now=NOW, show=shown.append).result(timeout=10)
+    [form_shown] = shown
+    return form_shown
 
 
 def listed(form: InviteForm) -> list[tuple[str, str | None]]:
@@ -102,6 +111,92 @@ def test_a_person_no_longer_in_the_results_cannot_be_added(
     search(unit_db, directory, form, "mary")
     with pytest.raises(NotFound, match="search again"):
         invite_form.add_person(unit_db, AddPerson(form, "uid=jdoe"), now=NOW, settings=SETTINGS)
+
+
+def test_results_are_shown_before_they_are_kept_and_add_takes_the_person_it_carries(
+    unit_db: Database, directory: InMemoryDirectory
+) -> None:
+    """The modal shows a search's results first and keeps them with the draft after: an Add
+    clicked before they are kept (or if keeping them failed) adds the person its button carries."""
+    form = start(unit_db)
+    command = Search(form, "jo", MatchMode.BEGINS_WITH, at=next(_pressed))
+    found = invite_search.find(unit_db, directory, command, now=NOW, settings=SETTINGS)
+    assert [u.display_name for u in found.form.summary.search.users] == ["John Doe", "Mary Johnson"]
+    [john] = [u for u in found.form.summary.search.users if u.id == "uid=jdoe"]
+    assert invite_form.show_form(unit_db, form, settings=SETTINGS).summary.search.users == []  # not kept yet
+    added = invite_form.add_person(unit_db, AddPerson(form, john.id, john), now=NOW, settings=SETTINGS)
+    assert (
+        listed(added) == [("John Doe", "john.doe@example.com")] and added.summary.notice == "Added John Doe."
+    )
+    [sales] = invite_search.find(
+        unit_db,
+        directory,
+        Search(form, "sales", MatchMode.BEGINS_WITH, at=next(_pressed)),
+        now=NOW,
+        settings=SETTINGS,
+    ).form.summary.search.groups
+    done = add_group(
+        unit_db, directory, AddGroup(form, sales.id, sales), now=NOW, settings=SETTINGS, show=lambda _: None
+    )
+    assert done.summary.notice == "Added 2 members of Sales (1 were already on the list)."
+
+
+def test_a_change_right_after_a_search_waits_for_its_results_to_be_kept(
+    unit_db: Database, directory: InMemoryDirectory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Add or Remove shows the form again from the draft: one clicked while the results just
+    shown are still being kept (slowly here) waits for them, so the results stay on screen."""
+    form = start(unit_db)
+    keep = drafts.record_search
+
+    def slow_keep(*args: Any, **kwargs: Any) -> bool:
+        time.sleep(0.3)
+        return keep(*args, **kwargs)
+
+    monkeypatch.setattr(drafts, "record_search", slow_keep)
+    command = Search(form, "jo", MatchMode.BEGINS_WITH, at=next(_pressed))
+    found = invite_search.find(unit_db, directory, command, now=NOW, settings=SETTINGS)
+    keeping = invite_search.show_and_keep(unit_db, found, now=NOW, show=lambda _: None)
+    assert not keeping.done()
+    invite_search.settled(form.draft_id)
+    assert keeping.done()
+    shown = invite_form.show_form(unit_db, form, settings=SETTINGS).summary.search
+    assert [u.display_name for u in shown.users] == ["John Doe", "Mary Johnson"]
+
+
+def test_a_search_that_finishes_after_a_newer_one_replaces_nothing(
+    unit_db: Database, directory: InMemoryDirectory
+) -> None:
+    """ "john" is pressed, then "mary"; "mary" is answered first. "john" finishing afterwards is
+    neither shown nor kept: the modal and the draft keep Mary's results."""
+    form = start(unit_db)
+    older = Search(form, "john", MatchMode.BEGINS_WITH, at=next(_pressed))
+    newer = Search(form, "mary", MatchMode.BEGINS_WITH, at=next(_pressed))
+    found_older = invite_search.find(unit_db, directory, older, now=NOW, settings=SETTINGS)
+    found_newer = invite_search.find(unit_db, directory, newer, now=NOW, settings=SETTINGS)
+    shown: list[InviteForm] = []
+    assert invite_search.show_and_keep(unit_db, found_newer, now=NOW, show=shown.append).result(timeout=10)
+    assert not invite_search.show_and_keep(unit_db, found_older, now=NOW, show=shown.append).result(
+        timeout=10
+    )
+    assert [[u.display_name for u in f.summary.search.users] for f in shown] == [["Mary Johnson"]]
+    kept = invite_form.show_form(unit_db, form, settings=SETTINGS).summary.search
+    assert kept.text == "mary" and [u.display_name for u in kept.users] == ["Mary Johnson"]
+
+
+def test_the_draft_keeps_the_newest_search_whichever_replica_keeps_it_last(
+    unit_db: Database, directory: InMemoryDirectory
+) -> None:
+    """Another replica's older search, shown there, still never replaces the newer results."""
+    form = start(unit_db)
+    ref = drafts.DraftRef(form.draft_id, HELEN)
+    with unit_db.write() as connection:
+        assert drafts.record_search(connection, ref, {"text": "mary"}, at=20, now=NOW)
+        assert not drafts.record_search(connection, ref, {"text": "john"}, at=10, now=NOW)
+        assert not drafts.record_search(
+            connection, drafts.DraftRef(form.draft_id, "U0OTHER01"), {}, at=30, now=NOW
+        )
+    assert invite_form.show_form(unit_db, form, settings=SETTINGS).summary.search.text == "mary"
 
 
 def test_someone_elses_form_is_refused(unit_db: Database, directory: InMemoryDirectory) -> None:
