@@ -200,8 +200,8 @@ def quoted_printable(content: str) -> str:
     """`content` quoted-printable (UTF-8), lines ending in CRLF: what binascii.b2a_qp writes, line
     by line, the lines met before taken as they were encoded then."""
     if "\r" in content:
-        encoded = binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii")
-        return encoded.replace("\r\n", "\n").replace("\n", "\r\n")
+        whole = binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii")
+        return whole.replace("\r\n", "\n").replace("\n", "\r\n")
     # b2a_qp encodes each line on its own (soft breaks and trailing white space depend on the
     # line alone), so the lines can be encoded apart and joined.
     known = _ENCODED_LINES
