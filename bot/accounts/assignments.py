@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bot.accounts.actions import UserAction
@@ -28,47 +28,59 @@ from bot.outbox.service import enqueue
 from bot.request_keys import claim
 
 
-def apply_backup(
-    session: Session,
-    user: BackupUser,
-    settings: BackupSettings,
-    *,
-    actor: str,
-    now: datetime,
-    new: bool = False,
-) -> ServiceAssignment:
-    """The user's Backup service with these settings; `new`: the user was created in this
-    transaction, so it has none yet (nothing to look up)."""
+def _check_subscription(session: Session, user: BackupUser, settings: BackupSettings) -> None:
     customer = get_customer(session, user.customer_id)
     if settings.subscription_id not in {s.id for s in customer.subscriptions}:
         raise FieldErrors({Field.SUBSCRIPTION: f"That subscription does not belong to {customer.name}."})
-    assignment = None
-    if not new:
-        assignment = session.scalar(
-            select(ServiceAssignment).where(
-                ServiceAssignment.user_id == user.id, ServiceAssignment.service == Service.BACKUP
-            )
+
+
+def _settings_columns(settings: BackupSettings, now: datetime) -> dict[str, object]:
+    """A Backup service's columns that its settings decide."""
+    quotas = settings.quotas
+    return {
+        "subscription_id": settings.subscription_id,
+        "notification_level": settings.notification_level,
+        "backup_role": settings.backup_role,
+        "quota_storage_gb": quotas.storage_gb,
+        "quota_workstations": quotas.workstations,
+        "quota_servers": quotas.servers,
+        "quota_virtual_machines": quotas.virtual_machines,
+        "quota_mobile_devices": quotas.mobile_devices,
+        "quota_m365_seats": quotas.m365_seats,
+        "updated_at": now,
+    }
+
+
+def apply_backup(
+    session: Session, user: BackupUser, settings: BackupSettings, *, actor: str, now: datetime
+) -> ServiceAssignment:
+    _check_subscription(session, user, settings)
+    assignment = session.scalar(
+        select(ServiceAssignment).where(
+            ServiceAssignment.user_id == user.id, ServiceAssignment.service == Service.BACKUP
         )
+    )
     if assignment is None:
         assignment = ServiceAssignment(
             user_id=user.id, service=Service.BACKUP, assigned_by=actor, assigned_at=now
         )
         session.add(assignment)
-    quotas = settings.quotas
-    assignment.subscription_id = settings.subscription_id
-    assignment.notification_level = settings.notification_level
-    assignment.backup_role = settings.backup_role
-    assignment.quota_storage_gb = quotas.storage_gb
-    assignment.quota_workstations = quotas.workstations
-    assignment.quota_servers = quotas.servers
-    assignment.quota_virtual_machines = quotas.virtual_machines
-    assignment.quota_mobile_devices = quotas.mobile_devices
-    assignment.quota_m365_seats = quotas.m365_seats
-    assignment.updated_at = now
-    if not new:  # a new user's service is written with the rest of its transaction, at once
-        session.flush()
+    for column, value in _settings_columns(settings, now).items():
+        setattr(assignment, column, value)
+    session.flush()
     session.expire(user, ["services"])
     return assignment
+
+
+def add_backup(
+    session: Session, user: BackupUser, settings: BackupSettings, *, actor: str, now: datetime
+) -> None:
+    """The Backup service of a user created in this transaction (so it has none yet): one
+    statement, no object for the unit of work to flush."""
+    _check_subscription(session, user, settings)
+    columns = {"user_id": user.id, "service": Service.BACKUP, "assigned_by": actor, "assigned_at": now}
+    session.execute(insert(ServiceAssignment), [columns | _settings_columns(settings, now)])
+    session.expire(user, ["services"])
 
 
 def has_backup(user: BackupUser) -> bool:

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from bot.outbox.service import enqueue
+from bot.outbox.service import NewEffect, enqueue
 
 
 class AccountJob(StrEnum):
@@ -46,19 +46,24 @@ def post_cards(
     actor: str,
     now: datetime,
     change_key: str,
-    new_user: bool = False,
 ) -> None:
-    """Queue the user's card for each channel, once per change (`change_key`); `new_user`: the
-    user was created in this transaction, so no card of theirs can be queued yet."""
-    for channel in dict.fromkeys(channels):
-        enqueue(
-            session,
-            kind=AccountJob.USER_CARD,
-            payload={"user_id": user_id, "channel": channel, "requester": actor, "headline": headline.value},
-            now=now,
-            dedupe_key=f"user-card:{user_id}:{channel}:{change_key}",
-            unseen=new_user,
+    """Queue the user's card for each channel, once per change (`change_key`)."""
+    for card in user_cards(user_id, channels=channels, headline=headline, actor=actor, change_key=change_key):
+        enqueue(session, kind=card.kind, payload=card.payload, now=now, dedupe_key=card.dedupe_key)
+
+
+def user_cards(
+    user_id: int, *, channels: Sequence[str], headline: CardHeadline, actor: str, change_key: str
+) -> list[NewEffect]:
+    """The user's card for each channel, as queued once per change (`change_key`)."""
+    return [
+        NewEffect(
+            AccountJob.USER_CARD,
+            {"user_id": user_id, "channel": channel, "requester": actor, "headline": headline.value},
+            f"user-card:{user_id}:{channel}:{change_key}",
         )
+        for channel in dict.fromkeys(channels)
+    ]
 
 
 def refresh_cards(session: Session, user_id: int, *, now: datetime) -> None:

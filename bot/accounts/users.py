@@ -16,15 +16,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.accounts.assignments import apply_backup
+from bot.accounts.assignments import add_backup
 from bot.accounts.forms import Field, NewUser
-from bot.accounts.jobs import AccountJob, CardHeadline, post_cards
+from bot.accounts.jobs import AccountJob, CardHeadline, user_cards
 from bot.accounts.models import BackupUser, ProvisioningState, UserStatus, search_text_of
 from bot.accounts.queries import email_taken, get_user
-from bot.audit.service import record
+from bot.audit.service import record_at_once
 from bot.customers.service import get_customer
 from bot.errors import FieldErrors
-from bot.outbox.service import enqueue
+from bot.outbox.service import NewEffect, enqueue_new
 
 # INSERT … ON CONFLICT DO NOTHING RETURNING the user, built once per dialect (keyed once).
 _INSERT_USER = {
@@ -92,8 +92,10 @@ def _follow_up(
     now: datetime,
     notify_channels: Sequence[str],
 ) -> None:
-    """Audit the creation, queue the account on the platform and the confirmation cards."""
-    record(
+    """Audit the creation, queue the account on the platform and the confirmation cards: each
+    one statement, as nothing here is read back (the user is this transaction's, so none of
+    its outbox rows can be queued yet)."""
+    record_at_once(
         session,
         actor=actor,
         action="user.created",
@@ -102,24 +104,11 @@ def _follow_up(
         customer_id=user.customer_id,
         details={"role": user.role.value, "backup": with_backup, "user_id": user.id},
     )
-    enqueue(
-        session,
-        kind=AccountJob.PROVISION,
-        payload={"user_id": user.id},
-        now=now,
-        dedupe_key=f"provision:{user.id}",
-        unseen=True,  # the user is this transaction's
+    provision = NewEffect(AccountJob.PROVISION, {"user_id": user.id}, f"provision:{user.id}")
+    cards = user_cards(
+        user.id, channels=notify_channels, headline=CardHeadline.CREATED, actor=actor, change_key="created"
     )
-    post_cards(
-        session,
-        user.id,
-        channels=notify_channels,
-        headline=CardHeadline.CREATED,
-        actor=actor,
-        now=now,
-        change_key="created",
-        new_user=True,
-    )
+    enqueue_new(session, [provision, *cards], now=now)
 
 
 def create_user(
@@ -140,7 +129,7 @@ def create_user(
             return made
         raise email_in_use(get_customer(session, new_user.customer_id).name)
     if new_user.backup is not None:
-        apply_backup(session, user, new_user.backup, actor=actor, now=now, new=True)
+        add_backup(session, user, new_user.backup, actor=actor, now=now)
     with_backup = new_user.backup is not None
     _follow_up(session, user, with_backup=with_backup, actor=actor, now=now, notify_channels=notify_channels)
     return CreatedUser(get_user(session, user.id), created=True)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bot.audit.models import AuditEvent
@@ -30,6 +30,29 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_at_once(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    now: datetime,
+    customer_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """`record`, written at once as one statement, for a caller that needs no object back (no
+    work for the unit of work's flush)."""
+    row = {
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "details": details or {},
+        "customer_id": customer_id,
+        "created_at": now,
+    }
+    session.execute(insert(AuditEvent), [row])
 
 
 def recent_events(session: Session, *, limit: int = 100, actor: str | None = None) -> Sequence[AuditEvent]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,12 +53,9 @@ def enqueue(
     group_key: str | None = None,
     delay: timedelta = timedelta(0),
     max_attempts: int = 8,
-    unseen: bool = False,
 ) -> OutboxMessage:
-    """Queue one side effect; with a `dedupe_key` already queued, return that row instead.
-    `unseen`: no row can have this key yet (it names what this transaction created), so it is
-    not looked up; the key's unique index still has the last word."""
-    if dedupe_key is not None and not unseen:
+    """Queue one side effect; with a `dedupe_key` already queued, return that row instead."""
+    if dedupe_key is not None:
         existing = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
         if existing is not None:
             return existing
@@ -75,6 +73,30 @@ def enqueue(
     session.add(message)
     session.info[ENQUEUED_FLAG] = True
     return message
+
+
+@dataclass(frozen=True)
+class NewEffect:
+    """A side effect about something created in the caller's transaction (see enqueue_new)."""
+
+    kind: str
+    payload: dict[str, Any]
+    dedupe_key: str | None = None
+
+
+def enqueue_new(session: Session, effects: Sequence[NewEffect], *, now: datetime) -> None:
+    """Queue side effects about what this transaction created, in one statement and without
+    looking their dedupe keys up: no row can have them yet (the unique index still has the last
+    word)."""
+    rows = [
+        _pending_row(
+            kind=e.kind, payload=e.payload, now=now, group_key=None, max_attempts=8, dedupe_key=e.dedupe_key
+        )
+        for e in effects
+    ]
+    if rows:
+        session.execute(insert(OutboxMessage), rows)
+        session.info[ENQUEUED_FLAG] = True
 
 
 def enqueue_once(
