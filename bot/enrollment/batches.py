@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.audit.service import record
@@ -27,6 +28,7 @@ from bot.outbox.service import enqueue, enqueue_many, enqueue_once, retry_failed
 from bot.tokens import LinkTokens, new_nonce
 
 CHUNK = 1000
+_INVITATIONS = cast(Table, Invitation.__table__)
 
 
 def send_batch(
@@ -148,7 +150,8 @@ def _add_invitations(
                         "expires_at": batch.expires_at,
                     }
                 )
-        session.execute(insert(Invitation), values)
+        # The table, not the mapped class: the ORM's bulk insert copies and checks every row first.
+        session.execute(insert(_INVITATIONS), values)
 
 
 def release_batch(session: Session, batch: InvitationBatch, *, now: datetime) -> None:

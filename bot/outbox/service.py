@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from bot.outbox.models import OutboxMessage, OutboxStatus
 # Set on a session that enqueued work, so the worker can be woken right after commit.
 ENQUEUED_FLAG = "deskops.outbox_enqueued"
 ENQUEUE_CHUNK = 1000
+_OUTBOX = cast(Table, OutboxMessage.__table__)
 
 
 def _pending_row(
@@ -151,7 +152,7 @@ def enqueue_many(
             _pending_row(kind=kind, payload=payload, now=now, group_key=group_key, max_attempts=max_attempts)
             for payload in payloads[start : start + ENQUEUE_CHUNK]
         ]
-        session.execute(insert(OutboxMessage), rows)
+        session.execute(insert(_OUTBOX), rows)  # the table: see _INVITATIONS in enrollment.batches
     session.info[ENQUEUED_FLAG] = True
 
 

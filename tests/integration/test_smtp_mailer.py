@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 from bot.integrations.mail.factory import build_mailer
 from bot.integrations.mail.render import render_email
@@ -37,6 +38,21 @@ def test_plain_delivery_arrives_with_headers_envelope_and_both_parts(
     html = message.get_body(("html",))
     assert html is not None
     assert "<b>Jane</b>" in html.get_content()
+
+
+def test_lines_that_begin_with_a_dot_arrive_as_written(smtp_sink: SmtpSink, connect: Connect) -> None:
+    # SMTP ends a message at a line holding one dot: the mailer doubles a leading dot and the
+    # server takes it away again (RFC 5321 4.5.2).
+    text = ".starts with a dot\n..two of them\n.\nand the end"
+    mailer = connect(smtp_sink.url)
+
+    mailer.send(replace(outgoing_email(8), text=text, html="<p>.</p>\n.<p>dot</p>"))
+
+    [message] = smtp_sink.wait_for(1)
+    plain, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and html is not None
+    assert plain.get_content().replace("\r\n", "\n").rstrip("\n") == text
+    assert html.get_content().replace("\r\n", "\n").rstrip("\n") == "<p>.</p>\n.<p>dot</p>"
 
 
 def test_starttls_with_login_delivers_and_check_summarises(

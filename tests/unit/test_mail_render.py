@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -9,10 +10,12 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, UndefinedError
 
 from bot.i18n.brand import Brand
-from bot.integrations.mail.message import build_mime, message_id_header, to_bytes
+from bot.integrations.mail.message import build_mime, message_id_header, quoted_printable, to_bytes
 from bot.integrations.mail.port import OutgoingEmail
 from bot.integrations.mail.render import MailRenderer, render_email
 
@@ -188,3 +191,18 @@ def test_a_subject_in_any_language_reads_back_the_same_within_78_characters_a_li
     assert raw.isascii()
     assert all(len(line) <= 78 for line in headers.split(b"\r\n"))
     assert parse(raw)["Subject"] == subject
+
+
+# Pieces of bodies: white space that ends lines, dots that start them, '=', line breaks of
+# both kinds, characters that take several bytes, and runs long enough to need soft breaks.
+_PIECES = st.sampled_from(["a", "b", " ", "\t", ".", "=", "-", "\n", "\r\n", "\r", "é", "€", "😀", "x" * 40])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_PIECES, max_size=30).map("".join), min_size=1, max_size=4))
+def test_bodies_are_quoted_printable_as_binascii_writes_them_line_after_line(texts: list[str]) -> None:
+    # The lines are encoded one at a time and kept (the e-mails of a batch share most of theirs):
+    # every body still reads as the standard encoding of its text, the same every time.
+    for text in [*texts, *texts]:
+        encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True).decode("ascii")
+        assert quoted_printable(text) == encoded.replace("\r\n", "\n").replace("\n", "\r\n")

@@ -16,6 +16,7 @@ import binascii
 import random
 import re
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -76,7 +77,7 @@ def build_mime(email: OutgoingEmail, mail_from: str, *, now: datetime | None = N
         ("From", mail_from),
         ("To", email.to),
         ("Subject", email.subject),
-        ("Date", format_datetime(now or datetime.now(UTC))),
+        ("Date", format_datetime(now) if now is not None else _date_now()),
         ("Message-ID", message_id_header(email.message_id)),
     ]
     for name, value in email.headers.items():
@@ -107,6 +108,20 @@ def build_mime(email: OutgoingEmail, mail_from: str, *, now: datetime | None = N
         "",
     ]
     return MimeMessage(data="\r\n".join(parts).encode("ascii"), to=email.to, smtputf8=False)
+
+
+# The Date header of the current second (one entry): a batch writes the same one many times.
+_dates_by_second: dict[int, str] = {}
+
+
+def _date_now() -> str:
+    second = int(time.time())
+    text = _dates_by_second.get(second)
+    if text is None:
+        text = format_datetime(datetime.fromtimestamp(second, UTC))
+        _dates_by_second.clear()
+        _dates_by_second[second] = text
+    return text
 
 
 def _plain_header_lines(headers: list[tuple[str, str]]) -> list[str] | None:
@@ -166,8 +181,7 @@ def _boundary() -> str:
 
 
 def _text_part(content: str, subtype: str) -> str:
-    encoded = binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii")
-    body = encoded.replace("\r\n", "\n").replace("\n", "\r\n")
+    body = quoted_printable(content)
     if not body.endswith("\r\n"):
         body += "\r\n"
     return (
@@ -175,6 +189,33 @@ def _text_part(content: str, subtype: str) -> str:
         "Content-Transfer-Encoding: quoted-printable\r\n"
         f"\r\n{body}"
     )
+
+
+# Lines of bodies already encoded: the e-mails of a batch share most of their lines.
+_ENCODED_LINES: dict[str, str] = {}
+ENCODED_LINES_KEPT = 1024  # about 80 shared lines an invitation, a few of its own
+
+
+def quoted_printable(content: str) -> str:
+    """`content` quoted-printable (UTF-8), lines ending in CRLF: what binascii.b2a_qp writes, line
+    by line, the lines met before taken as they were encoded then."""
+    if "\r" in content:
+        whole = binascii.b2a_qp(content.encode("utf-8"), istext=True).decode("ascii")
+        return whole.replace("\r\n", "\n").replace("\n", "\r\n")
+    # b2a_qp encodes each line on its own (soft breaks and trailing white space depend on the
+    # line alone), so the lines can be encoded apart and joined.
+    known = _ENCODED_LINES
+    encoded: list[str] = []
+    for line in content.split("\n"):
+        found = known.get(line)
+        if found is None:
+            # A long line gets soft breaks ("=" and a line break), in CRLF like the others.
+            found = binascii.b2a_qp(line.encode("utf-8"), istext=True).decode("ascii").replace("\n", "\r\n")
+            if len(known) >= ENCODED_LINES_KEPT:
+                known.clear()
+            known[line] = found
+        encoded.append(found)
+    return "\r\n".join(encoded)
 
 
 _CONTENT_ID = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
