@@ -42,8 +42,9 @@ from bot.integrations.mail.smtp import SmtpMailer
 from bot.mailrelay.mailer import PacedMailer
 from bot.mailrelay.pacing import RelayLimits, RelayPacer
 from bot.mailrelay.slots import DatabaseSlots
+from bot.outbox.handlers import OutboxHandler
 from bot.outbox.service import ENQUEUED_FLAG, oldest_undelivered, pending_count
-from bot.outbox.worker import OutboxHandler, OutboxWorker
+from bot.outbox.worker import OutboxWorker
 from bot.scheduler.jobs import build_jobs
 from bot.scheduler.runner import last_successes
 from bot.scheduler.service import JobScheduler, replica_name

@@ -24,8 +24,8 @@ from bot.integrations.backup.port import (
     PlatformUserSpec,
 )
 from bot.integrations.mail.port import MailDeferred, Mailer, MailError, OutgoingEmail
+from bot.outbox.handlers import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler
 from bot.outbox.service import enqueue
-from bot.outbox.worker import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler
 from bot.tokens import LinkTokens
 
 log = logging.getLogger(__name__)

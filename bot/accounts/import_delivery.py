@@ -22,7 +22,7 @@ from bot.customers.service import get_customer
 from bot.db import Database
 from bot.errors import DomainError, FieldErrors
 from bot.integrations.backup.port import BackupPlatform
-from bot.outbox.worker import Delivery, OutboxHandler, Outcome
+from bot.outbox.handlers import Delivery, OutboxHandler, Outcome
 
 
 def _reason(error: DomainError) -> str:

@@ -31,8 +31,8 @@ from bot.integrations.mail.port import (
 )
 from bot.integrations.mail.render import MailRenderer
 from bot.integrations.mail.stencil import Stencil
+from bot.outbox.handlers import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler, Outcome, backoff
 from bot.outbox.service import postpone_group, postpone_kind
-from bot.outbox.worker import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler, Outcome, backoff
 from bot.tokens import LinkTokens
 
 log = logging.getLogger(__name__)
@@ -45,10 +45,14 @@ STENCILS_KEPT = 32  # batches (by language, platform and expiry) whose rendering
 CLAIM_SIZE = 100
 
 
-def _claim_half_spent(delivery: Delivery, started: datetime, now: datetime) -> bool:
-    if delivery.claimed_until is None:
+def _claim_half_spent(delivery: Delivery, now: datetime) -> bool:
+    """Less than half a lease is left: past that, a stall (a busy machine, a slow write) could
+    outlast the claim while an e-mail is on its way, and another worker would send it too. Half
+    of the lease, not of what was left when the claim began: a claim that began late (its read
+    was slow) must not keep sending into its last instants."""
+    if delivery.claimed_until is None or delivery.lease is None:
         return False
-    return now - started > (delivery.claimed_until - started) / 2
+    return delivery.claimed_until - now < delivery.lease / 2
 
 
 def _deferred(deliveries: Sequence[Delivery], reason: str, until: datetime) -> list[Outcome]:
@@ -161,13 +165,12 @@ class EnrollmentDelivery:
     ) -> list[Outcome]:
         outcomes: list[Outcome] = []
         sent: list[_Letter] = []
-        started = self.clock.now()
         for index, (delivery, invitation_id) in enumerate(zip(deliveries, ids, strict=True)):
             letter = letters.get(invitation_id)
             if letter is None or letter.state is not InvitationState.QUEUED:
                 outcomes.append(None)  # revoked, resent with a newer link, or already sent
                 continue
-            if _claim_half_spent(delivery, started, self.clock.now()):
+            if _claim_half_spent(delivery, self.clock.now()):
                 # Paced sending is slow: the rest goes back in line before this claim's lease ends.
                 outcomes += _deferred(deliveries[index:], "its turn comes in a later claim", self.clock.now())
                 break

@@ -8,7 +8,6 @@ mid-delivery leaves a lease that expires, and the row is delivered again by some
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -20,61 +19,11 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, updat
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.outbox.handlers import Delivery, DeliveryDeferred, DeliveryFailed, OutboxHandler, Outcome, backoff
 from bot.outbox.models import OutboxMessage, OutboxStatus
 from bot.traffic import RequestTraffic
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    id: int
-    kind: str
-    payload: dict[str, Any]
-    attempt: int
-    max_attempts: int
-    group_key: str | None
-    # Until when this worker holds the row: a handler that paces its work stops before then.
-    claimed_until: datetime | None = None
-
-    @property
-    def is_last_attempt(self) -> bool:
-        return self.attempt >= self.max_attempts
-
-
-class DeliveryFailed(Exception):
-    """A delivery did not happen. The text is shown to the helpdesk as it is."""
-
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-        self.retry_after = retry_after
-
-
-class DeliveryDeferred(Exception):
-    """Not delivered and nothing went wrong (e.g. the mail relay asked us to slow down): the row
-    goes back to the queue untouched until `until`, this attempt not counted."""
-
-    def __init__(self, message: str, *, until: datetime) -> None:
-        super().__init__(message)
-        self.until = until
-
-
-Outcome = DeliveryFailed | DeliveryDeferred | None
-
-
-@dataclass(frozen=True)
-class OutboxHandler:
-    deliver: Callable[[Delivery], None]
-    # Called once when a row is given up on (permanent error or attempts exhausted).
-    gave_up: Callable[[Delivery, str], None] | None = None
-    # Delivers the rows of this kind that one claim took, in order, and returns what became of
-    # each (None: delivered): lets a handler share reads and writes across the claim.
-    deliver_many: Callable[[Sequence[Delivery]], Sequence[Outcome]] | None = None
-    # With `deliver_many`: how many rows of this kind one claim may take when they are all that
-    # is due first (the worker's batch size otherwise). Only for a handler that keeps its work
-    # within the lease (`Delivery.claimed_until`), since a longer claim must not outlive it.
-    claim_size: int | None = None
 
 
 def _by_kind(deliveries: list[Delivery]) -> dict[str, list[Delivery]]:
@@ -83,12 +32,6 @@ def _by_kind(deliveries: list[Delivery]) -> dict[str, list[Delivery]]:
     for delivery in deliveries:
         kinds.setdefault(delivery.kind, []).append(delivery)
     return kinds
-
-
-def backoff(attempt: int) -> timedelta:
-    """5 s, 10 s, 20 s … capped at 30 minutes, with jitter so replicas do not retry in step."""
-    seconds = min(5 * 2 ** max(attempt - 1, 0), 1800)
-    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
 
 # The table, not the mapped class: an ORM update costs several times the statement itself.
@@ -224,7 +167,19 @@ class OutboxWorker:
                 rows += connection.execute(more).all()
         rows.sort(key=lambda row: int(row.id))
         self._draining = len(rows) >= self.batch_size
-        return [Delivery(row.id, row.kind, dict(row.payload), row.attempts, *row[4:]) for row in rows]
+        return [
+            Delivery(
+                row.id,
+                row.kind,
+                dict(row.payload),
+                row.attempts,
+                row.max_attempts,
+                row.group_key,
+                row.claimed_until,
+                lease=self.lease,
+            )
+            for row in rows
+        ]
 
     def _claim_statement(self, due: ColumnElement[bool], now: datetime, limit: int) -> Any:
         """One statement that claims up to `limit` due rows (oldest first) and returns them."""

@@ -22,7 +22,7 @@ from bot.approvals.reading import record_message, request_messages, request_summ
 from bot.approvals.service import ApprovalJob, ThreadNote
 from bot.clock import Clock
 from bot.db import Database
-from bot.outbox.worker import Delivery, DeliveryFailed, OutboxHandler
+from bot.outbox.handlers import Delivery, DeliveryFailed, OutboxHandler
 from bot.slack.cards import Cards, Place, Render, Rendered
 from bot.slack.posting import Posted, delivery_failure
 

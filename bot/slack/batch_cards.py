@@ -17,7 +17,7 @@ from bot.enrollment.models import BatchState, InvitationBatch
 from bot.enrollment.progress import SendingOutlook, sending_outlook
 from bot.enrollment.summary import summarize_batch
 from bot.mailrelay.pacing import RelayOutlook, RelayPacer
-from bot.outbox.worker import Delivery, OutboxHandler
+from bot.outbox.handlers import Delivery, OutboxHandler
 from bot.slack.cards import Cards, Render, Rendered
 
 BATCH_SUBJECT = "invitation_batch"

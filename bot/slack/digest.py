@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from blocks.digest import digest_message, digest_text
 from bot.db import Database
 from bot.digest.service import Digest, DigestJob, collect_digest
-from bot.outbox.worker import Delivery, OutboxHandler
+from bot.outbox.handlers import Delivery, OutboxHandler
 from bot.slack.posting import Posted, post_or_dm
 
 

@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.digest.schedule import day_before
 from bot.digest.service import Digest
-from bot.outbox.worker import DeliveryFailed
+from bot.outbox.handlers import DeliveryFailed
 from bot.slack.client import make_web_client
 from bot.slack.digest import DigestDelivery
 

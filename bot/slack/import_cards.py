@@ -12,7 +12,7 @@ from bot.accounts.import_models import UserImport
 from bot.accounts.user_imports import ImportJob, settle_import
 from bot.clock import Clock
 from bot.db import Database
-from bot.outbox.worker import Delivery, OutboxHandler
+from bot.outbox.handlers import Delivery, OutboxHandler
 from bot.slack.cards import Cards, Render, Rendered
 
 IMPORT_SUBJECT = "user_import"

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
-from bot.outbox.worker import DeliveryFailed
+from bot.outbox.handlers import DeliveryFailed
 
 # The bot cannot post here; a DM to the person who asked is the fallback.
 CHANNEL_UNREACHABLE = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}

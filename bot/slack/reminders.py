@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 
 from blocks.reminders import reminder_message, reminder_text
 from bot.db import Database
-from bot.outbox.worker import Delivery, OutboxHandler
+from bot.outbox.handlers import Delivery, OutboxHandler
 from bot.reminders.service import ReminderJob, all_posted, record_posted, reminders_to_post
 from bot.slack.posting import post_or_dm
 

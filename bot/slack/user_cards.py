@@ -12,8 +12,8 @@ from bot.accounts.jobs import AccountJob, CardHeadline, FollowUp
 from bot.accounts.reading import user_card_summary
 from bot.clock import Clock
 from bot.db import Database
+from bot.outbox.handlers import Delivery, OutboxHandler
 from bot.outbox.service import enqueue
-from bot.outbox.worker import Delivery, OutboxHandler
 from bot.slack.cards import Cards, Render, Rendered
 
 CARD_SUBJECT = "backup_user"

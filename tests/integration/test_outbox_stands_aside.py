@@ -11,8 +11,9 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.db import Database
+from bot.outbox.handlers import Delivery, OutboxHandler
 from bot.outbox.service import enqueue
-from bot.outbox.worker import Delivery, OutboxHandler, OutboxWorker
+from bot.outbox.worker import OutboxWorker
 from bot.traffic import RequestTraffic
 
 
