@@ -261,9 +261,5 @@ def customer_names(session: Session, customer_ids: Collection[int]) -> dict[int,
     """The names of these customers (those that still exist), in one query."""
     if not customer_ids:
         return {}
-    # A Result has keys(): dict() would take it for a mapping, so the rows are listed first.
-    return dict(
-        session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids)))
-        .tuples()
-        .all()
-    )
+    rows = session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids)))
+    return {row.id: row.name for row in rows}

@@ -22,6 +22,9 @@ class Delivery:
     claimed_until: datetime | None = None
     # How long a claim holds its rows (OUTBOX_LEASE_SECONDS).
     lease: timedelta | None = None
+    # The claim that holds the row (outbox_messages.claimed_by): its outcome is recorded only
+    # while that claim still holds it.
+    holder: str | None = None
 
     @property
     def is_last_attempt(self) -> bool:

@@ -38,7 +38,7 @@ def _by_kind(deliveries: list[Delivery]) -> dict[str, list[Delivery]]:
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 _MARK_DELIVERED = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.claimed_by == bindparam("worker"))
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.claimed_by == bindparam("holder"))
     .values(status=OutboxStatus.DELIVERED, delivered_at=bindparam("now"), last_error=None, claimed_until=None)
 )
 
@@ -156,14 +156,19 @@ class OutboxWorker:
             with self.db.read() as session:
                 if session.scalar(select(OutboxMessage.id).where(due).limit(1)) is None:
                     return []
+        # Each claim its own holder: a row another claim took over after this one's lease ran out
+        # (in this process too) is never recorded by this one.
+        holder = f"{self.worker_id}-{uuid.uuid4().hex[:12]}"
         with self.db.write() as connection:
-            rows = list(connection.execute(self._claim_statement(due, now, self.batch_size)).all())
+            rows = list(connection.execute(self._claim_statement(due, now, self.batch_size, holder)).all())
             bulk = self._bulk_kind(rows)
             if bulk is not None:
                 # A full claim of one kind that takes more at once: the rest of its due rows up to
                 # its claim size, in the same transaction (one outcome record, one bookkeeping).
                 kind, size = bulk
-                more = self._claim_statement(and_(due, OutboxMessage.kind == kind), now, size - len(rows))
+                more = self._claim_statement(
+                    and_(due, OutboxMessage.kind == kind), now, size - len(rows), holder
+                )
                 rows += connection.execute(more).all()
         rows.sort(key=lambda row: int(row.id))
         self._draining = len(rows) >= self.batch_size
@@ -177,11 +182,12 @@ class OutboxWorker:
                 row.group_key,
                 row.claimed_until,
                 lease=self.lease,
+                holder=holder,
             )
             for row in rows
         ]
 
-    def _claim_statement(self, due: ColumnElement[bool], now: datetime, limit: int) -> Any:
+    def _claim_statement(self, due: ColumnElement[bool], now: datetime, limit: int, holder: str) -> Any:
         """One statement that claims up to `limit` due rows (oldest first) and returns them."""
         chosen = (
             select(OutboxMessage.id)
@@ -195,7 +201,7 @@ class OutboxWorker:
             .where(OutboxMessage.id.in_(chosen))
             .values(
                 status=OutboxStatus.SENDING,
-                claimed_by=self.worker_id,
+                claimed_by=holder,
                 claimed_until=now + self.lease,
                 attempts=OutboxMessage.attempts + 1,
             )
@@ -247,18 +253,20 @@ class OutboxWorker:
         return [_Outcome(delivery, error) for delivery, error in zip(rows, errors, strict=True)]
 
     def _record(self, outcomes: list[_Outcome]) -> None:
-        """Each outcome written to its row (only while this worker still holds it), then the rows
+        """Each outcome written to its row (only while its claim still holds it), then the rows
         given up on handed to their handler's `gave_up`."""
         now = self.clock.now()
         gave_up: list[tuple[Delivery, str]] = []
-        delivered = [outcome.delivery.id for outcome in outcomes if outcome.error is None]
+        delivered = [outcome.delivery for outcome in outcomes if outcome.error is None]
         with self.db.write() as connection:
-            if delivered:
-                connection.execute(_MARK_DELIVERED, {"ids": delivered, "worker": self.worker_id, "now": now})
+            for holder in {delivery.holder for delivery in delivered}:
+                ids = [delivery.id for delivery in delivered if delivery.holder == holder]
+                connection.execute(_MARK_DELIVERED, {"ids": ids, "holder": holder, "now": now})
             for outcome in outcomes:
                 values = self._row_after(outcome, now, gave_up)
                 if values is not None:
-                    mine = and_(_OUTBOX.c.id == outcome.delivery.id, _OUTBOX.c.claimed_by == self.worker_id)
+                    holder = outcome.delivery.holder
+                    mine = and_(_OUTBOX.c.id == outcome.delivery.id, _OUTBOX.c.claimed_by == holder)
                     connection.execute(update(_OUTBOX).where(mine).values(**values))
         for delivery, reason in gave_up:
             handler = self.handlers.get(delivery.kind)

@@ -146,6 +146,18 @@ def check_deliveries(
     return len(lost), duplicates
 
 
+def repeat_positions(messages: Sequence[EmailMessage]) -> list[int]:
+    """Where in the order of arrival each repeat came (to tell a repeat of the kill from others)."""
+    seen: set[str] = set()
+    positions = []
+    for position, message in enumerate(messages):
+        message_id = str(message["Message-ID"])
+        if message_id in seen:
+            positions.append(position)
+        seen.add(message_id)
+    return positions
+
+
 def assert_no_link_in_the_log(server: DeskopsProcess, expected: dict[str, tuple[str, str]]) -> None:
     """The process's own log (formatted by deskops) holds none of the links it e-mailed."""
     for _, link in expected.values():
@@ -238,7 +250,10 @@ def test_kill_9_in_the_middle_of_a_batch_loses_nothing_and_repeats_only_in_fligh
 
     expected = expected_emails(invitations, server.url)
     lost, duplicates = check_deliveries(smtp_sink.messages, expected)
-    assert duplicates <= THREADS, f"{duplicates} e-mails sent twice: more than one per outbox thread"
+    assert duplicates <= THREADS, (
+        f"{duplicates} e-mails sent twice: more than one per outbox thread "
+        f"(repeats arrived as messages {repeat_positions(smtp_sink.messages)}; {delivered_at_kill} before the kill)"
+    )
     assert_no_link_in_the_log(server, expected)
 
     figures.add("invitations in the batch", people)
