@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 from bot.accounts.imports import COLUMNS, EXPORT_COLUMNS, CustomerRules, check_rows, read_rows
 from console import SlackEmulator
 from tests.e2e.backup_flows import add_user_with_backup, add_user_without_backup
-from tests.support.app import RunningApp, run_app
-from tests.support.slack import HELPDESK_CHANNEL, HELPDESK_USER, seed_helpdesk
+from tests.support.app import RunningApp
+from tests.support.slack import HELPDESK_CHANNEL, HELPDESK_USER
 
 
 def exported(emu: SlackEmulator) -> tuple[str, bytes]:
@@ -65,21 +64,3 @@ def test_export_shares_the_customers_users_as_csv_through_the_external_upload(
     )
     again = check_rows(read_rows(data), rules)
     assert [r.new_user.email for r in again.rows] == ["doe@acme.example", "zoe@acme.example"]
-
-
-def test_export_of_a_customer_outside_the_scope_is_refused(
-    slack_emulator: SlackEmulator, database_url: str, tmp_path: Path
-) -> None:
-    seed_helpdesk(slack_emulator)
-    access = tmp_path / "access.yaml"
-    access.write_text(f"scopes:\n  - who: [{HELPDESK_USER}]\n    customers: [Acme Corporation]\n")
-    with run_app(slack_emulator, database_url, tmp_path, access_file=str(access)):
-        helen = slack_emulator.person(HELPDESK_USER)
-        helen.slash("/backup", "export Globex", channel=HELPDESK_CHANNEL)
-        slack_emulator.wait_until(
-            lambda: any(
-                "Globex Logistics is outside your scope" in e.all_text()
-                for e in slack_emulator.ephemerals(user=HELPDESK_USER)
-            )
-        )
-        assert slack_emulator.calls("files.getUploadURLExternal") == []

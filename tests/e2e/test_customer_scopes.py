@@ -76,3 +76,16 @@ def test_each_person_sees_and_acts_on_their_customers_only(
     slack_emulator.wait_until(lambda: "gina@globex.example" in answers(slack_emulator, OTHER_HELPDESK_USER))
     harry.click(card, "backup.user.activate")
     slack_emulator.wait_until(lambda: "is on its way" in answers(slack_emulator, OTHER_HELPDESK_USER))
+
+
+@pytest.mark.parametrize("command", ["import Globex", "export Globex"])
+def test_import_and_export_of_a_customer_outside_the_scope_are_refused_before_anything_opens(
+    scoped: RunningApp, slack_emulator: SlackEmulator, command: str
+) -> None:
+    helen = slack_emulator.person(HELPDESK_USER)
+    helen.slash("/backup", command, channel=HELPDESK_CHANNEL)
+    slack_emulator.wait_until(
+        lambda: "Globex Logistics is outside your scope" in answers(slack_emulator, HELPDESK_USER)
+    )
+    assert helen.modal is None
+    assert slack_emulator.calls("files.getUploadURLExternal") == []
