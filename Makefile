@@ -88,8 +88,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Four test processes on a two-CPU machine: most tests wait (for subprocesses, slapd, SMTP and
+# Slack round trips, the outbox), so two left the CPUs half idle (8 min 47 s against 6 min 30 s
+# with four, on a quiet machine).
+TEST_PROCESSES ?= 4
 test: system-deps postgres $(STAMP) $(HTMLCHECK) lint typecheck
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 bench: system-deps postgres $(STAMP)
 	$(BIN)/python -m bench

@@ -101,18 +101,7 @@ def run(*, rounds: int = ROUNDS, database: str = PG_DATABASE) -> BenchResult:
 def _report(result: BenchResult, servers: list[Server]) -> None:
     figures: dict[str, dict[str, float | int]] = {}
     for server in servers:
-        figures[server.name] = {
-            "requests": len(server.samples),
-            "errors": server.errors,
-            "p50_ms": round(median(server.samples), 1),
-            "p99_ms": round(percentile(server.samples, 99), 1),
-            "max_ms": round(max(server.samples), 1),
-        }
-        say(
-            f"  {server.name:28} p50 {median(server.samples):7.1f} ms   p99 "
-            f"{percentile(server.samples, 99):7.1f} ms   max {max(server.samples):7.1f} ms   "
-            f"errors {server.errors}"
-        )
+        figures[server.name] = server.latency()
     bare = servers[0]
     bare_p50, bare_p99 = median(bare.samples), percentile(bare.samples, 99)
     for server in servers[1:]:

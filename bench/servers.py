@@ -10,7 +10,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.common import LOOPBACK, PROJECT_ROOT, PYTHON, child_process, free_port, venv_tool
+from bench.common import (
+    LOOPBACK,
+    PROJECT_ROOT,
+    PYTHON,
+    child_process,
+    free_port,
+    median,
+    percentile,
+    say,
+    venv_tool,
+)
 from bench.fake_slack import HELPDESK_GROUP, FakeSlackClient
 from bot.slack.sealing import MetadataSeal
 from bot.tokens import LinkTokens
@@ -30,6 +40,21 @@ class Server:
     baseline: bool = False  # the bare Bolt app, which does no follow-up work
     samples: list[float] = field(default_factory=list)
     errors: int = 0
+
+    def latency(self, width: int = 28) -> dict[str, float | int]:
+        """The latency figures of its samples, also printed as one line."""
+        figures: dict[str, float | int] = {
+            "requests": len(self.samples),
+            "errors": self.errors,
+            "p50_ms": round(median(self.samples), 1),
+            "p99_ms": round(percentile(self.samples, 99), 1),
+            "max_ms": round(max(self.samples), 1),
+        }
+        say(
+            f"  {self.name:{width}} p50 {figures['p50_ms']:7.1f} ms   p99 {figures['p99_ms']:7.1f} ms   "
+            f"max {figures['max_ms']:7.1f} ms   errors {self.errors}"
+        )
+        return figures
 
 
 def deskops_environment(fake_port: int, workdir: Path, database_url: str, **settings: str) -> dict[str, str]:

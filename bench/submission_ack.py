@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.acronis_server import CLIENT_ID, CLIENT_SECRET
-from bench.common import LOOPBACK, PYTHON, BenchResult, child_process, free_port, median, percentile, say
+from bench.common import LOOPBACK, PYTHON, BenchResult, child_process, free_port, percentile, say
 from bench.fake_slack import FakeSlackClient, helpdesk_users
 from bench.loadgen import IDENTITY, Answer, burst, send, signed_interaction, signed_slash_command, trigger_id
 from bench.servers import (
@@ -304,23 +304,8 @@ def run(
     return result
 
 
-def _line(server: Server) -> dict[str, float | int]:
-    figures = {
-        "requests": len(server.samples),
-        "errors": server.errors,
-        "p50_ms": round(median(server.samples), 1),
-        "p99_ms": round(percentile(server.samples, 99), 1),
-        "max_ms": round(max(server.samples), 1),
-    }
-    say(
-        f"  {server.name:44} p50 {figures['p50_ms']:7.1f} ms   p99 {figures['p99_ms']:7.1f} ms   "
-        f"max {figures['max_ms']:7.1f} ms   errors {server.errors}"
-    )
-    return figures
-
-
 def _report(result: BenchResult, bare: Server, local: Server, acronis: Server) -> None:
-    figures = {server.name: _line(server) for server in (bare, local, acronis)}
+    figures = {server.name: server.latency(44) for server in (bare, local, acronis)}
     bare_p99 = percentile(bare.samples, 99)
     for server in (local, acronis):
         figures[server.name]["p99_ratio"] = round(percentile(server.samples, 99) / bare_p99, 2)

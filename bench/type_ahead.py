@@ -144,17 +144,7 @@ def _report(result: BenchResult, servers: list[Server], customers: int, offered:
     figures: dict[str, object] = {"customers": customers, "concurrency": CONCURRENCY, "typed": list(TYPED)}
     bare, deskops = servers
     for server in servers:
-        figures[server.name] = {
-            "requests": len(server.samples),
-            "errors": server.errors,
-            "p50_ms": round(median(server.samples), 1),
-            "p99_ms": round(percentile(server.samples, 99), 1),
-            "max_ms": round(max(server.samples), 1),
-        }
-        say(
-            f"  {server.name:28} p50 {median(server.samples):7.1f} ms   p99 {percentile(server.samples, 99):7.1f} ms"
-            f"   max {max(server.samples):7.1f} ms   errors {server.errors}"
-        )
+        figures[server.name] = server.latency()
     ratio = percentile(deskops.samples, 99) / percentile(bare.samples, 99)
     figures["p99_ratio"] = round(ratio, 2)
     figures["options_offered_median"] = median([float(n) for n in offered]) if offered else 0
