@@ -89,8 +89,9 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Four test processes on a two-CPU machine: most tests wait (for subprocesses, slapd, SMTP and
-# Slack round trips, the outbox), so two left the CPUs half idle (8 min 47 s against 6 min 30 s
-# with four, on a quiet machine).
+# Slack round trips, the outbox), so with two the load average stayed under 2 (pytest took
+# 6 min 21-30 s with four on a quiet machine, against 8 min 47 s with two in a run that shared
+# the machine for a minute or two).
 TEST_PROCESSES ?= 4
 test: system-deps postgres $(STAMP) $(HTMLCHECK) lint typecheck
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
