@@ -101,25 +101,6 @@ def email_taken(session: Session, customer_id: int, email: str) -> bool:
     )
 
 
-def request_or_email_holders(
-    session: Session, customer_id: int, email: str, request_key: str
-) -> list[str | None]:
-    """In one query, the request keys of the users made by this request (a retry, a double
-    submit) or signing in with this e-mail at the customer: none when the e-mail is free."""
-    return list(
-        session.scalars(
-            select(BackupUser.request_key).where(
-                or_(
-                    BackupUser.request_key == request_key,
-                    and_(
-                        BackupUser.customer_id == customer_id, BackupUser.email_key == email.strip().lower()
-                    ),
-                )
-            )
-        )
-    )
-
-
 @dataclass(frozen=True)
 class Holder:
     """A user holding a request key or a sign-in e-mail at a customer."""
@@ -147,6 +128,14 @@ def holders_of(session: Session, wanted: Sequence[tuple[int, str, str]]) -> list
         )
     )
     return [Holder(*row) for row in rows]
+
+
+def request_or_email_holders(
+    session: Session, customer_id: int, email: str, request_key: str
+) -> list[str | None]:
+    """In one query, the request keys of the users made by this request (a retry, a double
+    submit) or signing in with this e-mail at the customer: none when the e-mail is free."""
+    return [holder.request_key for holder in holders_of(session, [(customer_id, email, request_key)])]
 
 
 @dataclass(frozen=True)
