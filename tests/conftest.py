@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.paths import BLOCKKIT_LIMITS
+
 pytest_plugins = [
     "tests.support.database",
     "tests.support.accounts",
@@ -14,6 +16,17 @@ pytest_plugins = [
     "tests.support.log_secrets",
     "tests.support.reliability",
 ]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every view and message is checked against Slack's limits from the shared reference data,
+    # which lives beside the checkout (as in CI); without it, one line instead of 400 errors.
+    if not BLOCKKIT_LIMITS.is_file():
+        pytest.exit(
+            f"{BLOCKKIT_LIMITS} is missing: the tests need the shared reference data (../shared) "
+            "beside the checkout",
+            returncode=2,
+        )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
