@@ -29,6 +29,7 @@ from slack_sdk import WebClient
 
 from blocks.backup.ids import ActionId, CallbackId
 from bot.config import load_settings
+from bot.serve import freeze_startup_heap
 from bot.web.metrics import Metrics
 from bot.web.server import create_web_app
 from bot.wiring import build_deps
@@ -81,6 +82,7 @@ def main(argv: list[str]) -> int:
     deps = build_deps(settings)
     bolt = bare_bolt_app(os.environ["SLACK_SIGNING_SECRET"], deps.slack, home_view)
     web = create_web_app(bolt, deps, Metrics())
+    freeze_startup_heap()  # as `deskops serve` does: the baseline has no collector pauses of its start-up heap either
     uvicorn.run(web, host="127.0.0.1", port=port, log_config=None, access_log=False)
     return 0
 
