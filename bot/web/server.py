@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 import anyio
@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.deps import Deps
+from bot.traffic import RequestTraffic
 from bot.web.basic_enrollment import basic_enrollment_routes
 from bot.web.edge import AccessLog, BodyLimit
 from bot.web.enrollment import enrollment_routes
@@ -52,13 +53,22 @@ def slack_kind(body: dict[str, Any]) -> str:
 
 
 def create_web_app(
-    bolt: App, deps: Deps, metrics: Metrics, extra_routes: list[BaseRoute] | None = None
+    bolt: App,
+    deps: Deps,
+    metrics: Metrics,
+    extra_routes: list[BaseRoute] | None = None,
+    *,
+    traffic: RequestTraffic | None = None,
 ) -> Starlette:
     assert deps.settings.slack_signing_secret is not None
     reader = SlackRequestReader(deps.settings.slack_signing_secret.get_secret_value())
     pages = Pages.from_settings(deps.settings)
 
     async def slack_events(request: Request) -> Response:
+        with traffic.answering() if traffic else nullcontext():
+            return await answer_slack(request)
+
+    async def answer_slack(request: Request) -> Response:
         started = time.perf_counter()
         body = await request.body()
         bolt_request = reader.read(request, body)  # what Bolt cannot read safely is answered here
