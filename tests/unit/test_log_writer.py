@@ -74,7 +74,7 @@ def test_a_line_carries_the_request_context_and_traceback_of_the_thread_that_log
 
 def test_a_lines_arguments_are_taken_when_it_is_logged_not_when_it_is_written(written: io.StringIO) -> None:
     held = threading.Event()
-    write_between_bursts(lambda timeout: held.wait(timeout))
+    write_between_bursts(held.wait)
     changing = ["before"]
     logging.getLogger("bot.test").info("state %s", changing)
     changing[0] = "after"
@@ -85,7 +85,7 @@ def test_a_lines_arguments_are_taken_when_it_is_logged_not_when_it_is_written(wr
 
 def test_lines_wait_while_acks_are_due_and_are_all_written_after(written: io.StringIO) -> None:
     acks_out = threading.Event()
-    write_between_bursts(lambda timeout: acks_out.wait(timeout))
+    write_between_bursts(acks_out.wait)
     for number in range(3):
         logging.getLogger("bot.test").info("line %d", number)
     assert not acks_out.wait(0.2) and written.getvalue() == ""  # nothing written during the burst
