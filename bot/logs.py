@@ -165,14 +165,23 @@ WRITE_PATIENCE = 1.0  # seconds a line waits for the acks of a burst to go out, 
 
 
 class BetweenBursts(logging.handlers.QueueListener):
-    """Writes each record once `lull` (bot.traffic.RequestTraffic.lull) says no ack is waiting."""
+    """Writes records once `lull` (bot.traffic.RequestTraffic.lull) says no ack is waiting, or
+    its patience ran out; the records queued while it waited are written without waiting again,
+    so that requests that never stop delay lines by a second, not one second a line."""
 
-    lull: Callable[[float], bool] | None = None
+    def __init__(self, records: queue.SimpleQueue[logging.LogRecord], handler: logging.Handler) -> None:
+        super().__init__(records, handler)
+        self.records = records
+        self.lull: Callable[[float], bool] | None = None
+        self._owed = 0  # records queued during the last wait, to be written without another
 
     def dequeue(self, block: bool) -> logging.LogRecord:
         record: logging.LogRecord = super().dequeue(block)
-        if self.lull is not None:
+        if self._owed > 0:
+            self._owed -= 1
+        elif self.lull is not None:
             self.lull(WRITE_PATIENCE)
+            self._owed = self.records.qsize()
         return record
 
 

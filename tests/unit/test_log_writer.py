@@ -92,3 +92,18 @@ def test_lines_wait_while_acks_are_due_and_are_all_written_after(written: io.Str
     acks_out.set()
     _flush()
     assert [line["message"] for line in _lines(written)] == ["line 0", "line 1", "line 2"]
+
+
+def test_requests_that_never_stop_delay_the_lines_waiting_together_once(written: io.StringIO) -> None:
+    waits: list[float] = []
+
+    def busy(timeout: float) -> bool:  # acks always due: every wait runs out its patience
+        waits.append(timeout)
+        return threading.Event().wait(0.05)
+
+    write_between_bursts(busy)
+    for number in range(20):
+        logging.getLogger("bot.test").info("line %d", number)
+    _flush()
+    assert len(_lines(written)) == 20
+    assert len(waits) <= 3  # the lines queued during a wait go out together after it
