@@ -150,12 +150,20 @@ def check_emails_free(
 
 
 def _added_or_held(
-    session: Session, settings: Settings, request: AddNewUser, *, actor: str, now: datetime
+    session: Session,
+    settings: Settings,
+    request: AddNewUser,
+    *,
+    actor: str,
+    now: datetime,
+    customer: CustomerSummary | None = None,
 ) -> UserAdded | SentForApproval:
     channels = [c for c in dict.fromkeys((request.channel_id, settings.audit_channel)) if c]
-    result = create_or_hold(session, settings, request, actor=actor, now=now, notify_channels=channels)
+    result = create_or_hold(
+        session, settings, request, actor=actor, now=now, notify_channels=channels, customer=customer
+    )
     if isinstance(result, CreatedUser):
-        return UserAdded(result.user.id, result.user.full_name, result.created)
+        return UserAdded(result.user_id, result.full_name, result.created)
     return SentForApproval(result.summary)
 
 
@@ -230,4 +238,4 @@ def submit_backup_settings(
         backup = check_backup_settings(command.form, subscription_ids=[s.id for s in customer.subscriptions])
         with_backup = new_user.model_copy(update={"backup": backup})
         request = command.request.model_copy(update={"new_user": with_backup})
-        return _added_or_held(session, settings, request, actor=command.actor, now=now)
+        return _added_or_held(session, settings, request, actor=command.actor, now=now, customer=customer)

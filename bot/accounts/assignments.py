@@ -32,8 +32,7 @@ from bot.request_keys import claim
 _INSERT_ASSIGNMENT = insert(cast(Table, ServiceAssignment.__table__))
 
 
-def _check_subscription(session: Session, user: BackupUser, settings: BackupSettings) -> None:
-    customer = customer_summary(session, user.customer_id)
+def _check_subscription(customer: CustomerSummary, settings: BackupSettings) -> None:
     if settings.subscription_id not in {s.id for s in customer.subscriptions}:
         raise FieldErrors({Field.SUBSCRIPTION: f"That subscription does not belong to {customer.name}."})
 
@@ -58,7 +57,7 @@ def _settings_columns(settings: BackupSettings, now: datetime) -> dict[str, obje
 def apply_backup(
     session: Session, user: BackupUser, settings: BackupSettings, *, actor: str, now: datetime
 ) -> ServiceAssignment:
-    _check_subscription(session, user, settings)
+    _check_subscription(customer_summary(session, user.customer_id), settings)
     assignment = session.scalar(
         select(ServiceAssignment).where(
             ServiceAssignment.user_id == user.id, ServiceAssignment.service == Service.BACKUP
@@ -77,14 +76,19 @@ def apply_backup(
 
 
 def add_backup(
-    session: Session, user: BackupUser, settings: BackupSettings, *, actor: str, now: datetime
+    session: Session,
+    user_id: int,
+    customer: CustomerSummary,
+    settings: BackupSettings,
+    *,
+    actor: str,
+    now: datetime,
 ) -> None:
-    """The Backup service of a user created in this transaction (so it has none yet): one
-    statement, no object for the unit of work to flush."""
-    _check_subscription(session, user, settings)
-    columns = {"user_id": user.id, "service": Service.BACKUP, "assigned_by": actor, "assigned_at": now}
+    """The Backup service of a user of `customer` created in this transaction (so it has none
+    yet, and nothing of it is loaded): one statement, no object for the unit of work to flush."""
+    _check_subscription(customer, settings)
+    columns = {"user_id": user_id, "service": Service.BACKUP, "assigned_by": actor, "assigned_at": now}
     session.execute(_INSERT_ASSIGNMENT, columns | _settings_columns(settings, now))
-    session.expire(user, ["services"])
 
 
 def has_backup(user: BackupUser) -> bool:
