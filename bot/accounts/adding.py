@@ -28,7 +28,7 @@ from bot.accounts.users import CreatedUser, email_in_use
 from bot.approvals.policy import SentForApproval
 from bot.config import Settings
 from bot.customers.scope import CustomerScope
-from bot.customers.service import CustomerSummary, customer_names, get_customer, summarize_customer
+from bot.customers.service import CustomerSummary, customer_names, customer_summary
 from bot.db import Database
 from bot.errors import DomainError, FieldErrors, NotFound
 from bot.integrations.backup.port import BackupPlatform, PlatformError
@@ -109,7 +109,7 @@ def check_email_free(
     made its user already (a Slack retry, a double-clicked submit) is not asked about again."""
     new_user = request.new_user
     with db.read() as session:
-        customer = summarize_customer(get_customer(session, new_user.customer_id))
+        customer = customer_summary(session, new_user.customer_id)
         scope.check(customer.name)
         holders = request_or_email_holders(session, new_user.customer_id, new_user.email, request.request_key)
     _check_free(platform, request, customer.name, holders)
@@ -150,12 +150,20 @@ def check_emails_free(
 
 
 def _added_or_held(
-    session: Session, settings: Settings, request: AddNewUser, *, actor: str, now: datetime
+    session: Session,
+    settings: Settings,
+    request: AddNewUser,
+    *,
+    actor: str,
+    now: datetime,
+    customer: CustomerSummary | None = None,
 ) -> UserAdded | SentForApproval:
     channels = [c for c in dict.fromkeys((request.channel_id, settings.audit_channel)) if c]
-    result = create_or_hold(session, settings, request, actor=actor, now=now, notify_channels=channels)
+    result = create_or_hold(
+        session, settings, request, actor=actor, now=now, notify_channels=channels, customer=customer
+    )
     if isinstance(result, CreatedUser):
-        return UserAdded(result.user.id, result.user.full_name, result.created)
+        return UserAdded(result.user_id, result.full_name, result.created)
     return SentForApproval(result.summary)
 
 
@@ -225,9 +233,9 @@ def submit_backup_settings(
     new_user = command.request.new_user
     with db.transaction() as session:
         claim_or_stop(session, command.once, now=now)
-        customer = get_customer(session, new_user.customer_id)
+        customer = customer_summary(session, new_user.customer_id)
         command.scope.check(customer.name)
         backup = check_backup_settings(command.form, subscription_ids=[s.id for s in customer.subscriptions])
         with_backup = new_user.model_copy(update={"backup": backup})
         request = command.request.model_copy(update={"new_user": with_backup})
-        return _added_or_held(session, settings, request, actor=command.actor, now=now)
+        return _added_or_held(session, settings, request, actor=command.actor, now=now, customer=customer)

@@ -20,7 +20,7 @@ from bot.approvals.policy import ApprovalKind, needs_approval
 from bot.approvals.service import request_approval
 from bot.config import SLACK_CHANNEL_ID, SLACK_USER_ID, Settings
 from bot.customers.models import Subscription
-from bot.customers.service import get_customer
+from bot.customers.service import CustomerSummary, get_customer
 
 
 class AddNewUser(BaseModel):
@@ -70,9 +70,10 @@ def create_or_hold(
     actor: str,
     now: datetime,
     notify_channels: Sequence[str],
+    customer: CustomerSummary | None = None,
 ) -> CreatedUser | ApprovalRequest:
     """`create_user`, unless the policy holds this user for approval: then the approval request
-    (the same `request_key` again returns the first one)."""
+    (the same `request_key` again returns the first one). `customer`: as for create_user."""
     new_user = request.new_user
     if not needs_approval(settings, ApprovalKind.ADMINISTRATOR, role=new_user.role):
         return create_user(
@@ -82,18 +83,19 @@ def create_or_hold(
             now=now,
             request_key=request.request_key,
             notify_channels=notify_channels,
+            customer=customer,
         )
     check_email_unused(session, new_user)
-    customer = get_customer(session, new_user.customer_id)
+    held_for = get_customer(session, new_user.customer_id)
     return request_approval(
         session,
         settings=settings,
         kind=ApprovalKind.ADMINISTRATOR,
         payload=request.model_dump(mode="json"),
         requester=actor,
-        summary=f"Create Administrator {new_user.full_name} ({new_user.email}) for {customer.name}",
+        summary=f"Create Administrator {new_user.full_name} ({new_user.email}) for {held_for.name}",
         details=_details(session, new_user),
-        customer_id=customer.id,
+        customer_id=held_for.id,
         channel_id=request.channel_id,
         request_key=f"backup.add_user:{request.request_key}",
         now=now,
@@ -115,4 +117,4 @@ def create_held_user(
         request_key=held.request_key,
         notify_channels=[c for c in dict.fromkeys((held.channel_id, audit_channel)) if c],
     )
-    return f"{created.user.full_name} was created."
+    return f"{created.full_name} was created."

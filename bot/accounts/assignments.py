@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from bot.accounts.actions import UserAction
@@ -21,15 +22,17 @@ from bot.accounts.models import (
 from bot.accounts.queries import check_user_in_scope, get_user, last_activation_sent
 from bot.accounts.summary import UserSummary, summarize
 from bot.audit.service import record
-from bot.customers.service import CustomerSummary, get_customer, summarize_customer
+from bot.customers.service import CustomerSummary, customer_summary
 from bot.db import Database
 from bot.errors import FieldErrors, InvalidState
 from bot.outbox.service import enqueue
 from bot.request_keys import claim
 
+# Through the table, not the mapped class: the ORM's bulk insert costs twice the statement.
+_INSERT_ASSIGNMENT = insert(cast(Table, ServiceAssignment.__table__))
 
-def _check_subscription(session: Session, user: BackupUser, settings: BackupSettings) -> None:
-    customer = get_customer(session, user.customer_id)
+
+def _check_subscription(customer: CustomerSummary, settings: BackupSettings) -> None:
     if settings.subscription_id not in {s.id for s in customer.subscriptions}:
         raise FieldErrors({Field.SUBSCRIPTION: f"That subscription does not belong to {customer.name}."})
 
@@ -54,7 +57,7 @@ def _settings_columns(settings: BackupSettings, now: datetime) -> dict[str, obje
 def apply_backup(
     session: Session, user: BackupUser, settings: BackupSettings, *, actor: str, now: datetime
 ) -> ServiceAssignment:
-    _check_subscription(session, user, settings)
+    _check_subscription(customer_summary(session, user.customer_id), settings)
     assignment = session.scalar(
         select(ServiceAssignment).where(
             ServiceAssignment.user_id == user.id, ServiceAssignment.service == Service.BACKUP
@@ -73,14 +76,19 @@ def apply_backup(
 
 
 def add_backup(
-    session: Session, user: BackupUser, settings: BackupSettings, *, actor: str, now: datetime
+    session: Session,
+    user_id: int,
+    customer: CustomerSummary,
+    settings: BackupSettings,
+    *,
+    actor: str,
+    now: datetime,
 ) -> None:
-    """The Backup service of a user created in this transaction (so it has none yet): one
-    statement, no object for the unit of work to flush."""
-    _check_subscription(session, user, settings)
-    columns = {"user_id": user.id, "service": Service.BACKUP, "assigned_by": actor, "assigned_at": now}
-    session.execute(insert(ServiceAssignment), [columns | _settings_columns(settings, now)])
-    session.expire(user, ["services"])
+    """The Backup service of a user of `customer` created in this transaction (so it has none
+    yet, and nothing of it is loaded): one statement, no object for the unit of work to flush."""
+    _check_subscription(customer, settings)
+    columns = {"user_id": user_id, "service": Service.BACKUP, "assigned_by": actor, "assigned_at": now}
+    session.execute(_INSERT_ASSIGNMENT, columns | _settings_columns(settings, now))
 
 
 def has_backup(user: BackupUser) -> bool:
@@ -110,7 +118,7 @@ def settings_for_user(
         return check_backup_settings(
             replace(form, subscription_id=current.subscription_id), subscription_ids=[current.subscription_id]
         )
-    customer = get_customer(session, user.customer_id)
+    customer = customer_summary(session, user.customer_id)
     return check_backup_settings(form, subscription_ids=[s.id for s in customer.subscriptions])
 
 
@@ -246,7 +254,7 @@ def user_backup(
             require(user)
         return UserBackup(
             user=summarize(user, activation_sent_at=last_activation_sent(session, user.id)),
-            customer=summarize_customer(get_customer(session, user.customer_id)),
+            customer=customer_summary(session, user.customer_id),
         )
 
 

@@ -118,7 +118,7 @@ class ImportDelivery:
                 row.state, row.error = RowState.FAILED, _reason(error)[:1000]
                 continue
             if isinstance(result, CreatedUser):
-                row.state, row.user_id = RowState.CREATED, result.user.id
+                row.state, row.user_id = RowState.CREATED, result.user_id
             else:
                 row.state = RowState.WAITING_FOR_APPROVAL
         for prepared in imports.values():

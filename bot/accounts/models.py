@@ -124,7 +124,11 @@ class BackupUser(Base):
 
 
 def search_text_of(user: BackupUser) -> str:
-    parts = (user.first_name, user.last_name, user.email, user.notification_email or "")
+    return search_text_for(user.first_name, user.last_name, user.email, user.notification_email)
+
+
+def search_text_for(first_name: str, last_name: str, email: str, notification_email: str | None) -> str:
+    parts = (first_name, last_name, email, notification_email or "")
     return fold(" ".join(part for part in parts if part))
 
 

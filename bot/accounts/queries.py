@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.accounts.models import (
@@ -110,24 +110,31 @@ class Holder:
     email_key: str
 
 
+# Built once, its lists bound at each call: building the statement and its cache key cost as much
+# as running it (Add New User's details step runs it while a burst of people waits for acks).
+_HOLDERS = select(BackupUser.request_key, BackupUser.customer_id, BackupUser.email_key).where(
+    or_(
+        BackupUser.request_key.in_(bindparam("request_keys", expanding=True)),
+        and_(
+            BackupUser.customer_id.in_(bindparam("customer_ids", expanding=True)),
+            BackupUser.email_key.in_(bindparam("email_keys", expanding=True)),
+        ),
+    )
+)
+
+
 def holders_of(session: Session, wanted: Sequence[tuple[int, str, str]]) -> list[Holder]:
     """`request_or_email_holders` for many (customer id, e-mail, request key) at once, in one
     query: every user made by one of the requests or signing in with one of the e-mails (the
     caller matches each to its customer)."""
     if not wanted:
         return []
-    rows = session.execute(
-        select(BackupUser.request_key, BackupUser.customer_id, BackupUser.email_key).where(
-            or_(
-                BackupUser.request_key.in_({key for _, _, key in wanted}),
-                and_(
-                    BackupUser.customer_id.in_({customer for customer, _, _ in wanted}),
-                    BackupUser.email_key.in_({email.strip().lower() for _, email, _ in wanted}),
-                ),
-            )
-        )
-    )
-    return [Holder(*row) for row in rows]
+    lists = {
+        "request_keys": list({key for _, _, key in wanted}),
+        "customer_ids": list({customer for customer, _, _ in wanted}),
+        "email_keys": list({email.strip().lower() for _, email, _ in wanted}),
+    }
+    return [Holder(*row) for row in session.execute(_HOLDERS, lists)]
 
 
 def request_or_email_holders(

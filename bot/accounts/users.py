@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,23 +20,29 @@ from sqlalchemy.orm import Session
 from bot.accounts.assignments import add_backup
 from bot.accounts.forms import Field, NewUser
 from bot.accounts.jobs import AccountJob, CardHeadline, user_cards
-from bot.accounts.models import BackupUser, ProvisioningState, UserStatus, search_text_of
-from bot.accounts.queries import email_taken, get_user
+from bot.accounts.models import BackupUser, ProvisioningState, UserStatus, search_text_for
+from bot.accounts.queries import email_taken
 from bot.audit.service import record_at_once
-from bot.customers.service import get_customer
+from bot.customers.service import CustomerSummary, customer_summary, get_customer
 from bot.errors import FieldErrors
 from bot.outbox.service import NewEffect, enqueue_new
 
-# INSERT … ON CONFLICT DO NOTHING RETURNING the user, built once per dialect (keyed once).
+_USERS = cast(Table, BackupUser.__table__)
+# INSERT … ON CONFLICT DO NOTHING RETURNING the new id, built once per dialect (keyed once), on
+# the table: the ORM's insert returning the whole user cost three times the statement.
 _INSERT_USER = {
-    "postgresql": pg_insert(BackupUser).on_conflict_do_nothing().returning(BackupUser),
-    "sqlite": sqlite_insert(BackupUser).on_conflict_do_nothing().returning(BackupUser),
+    "postgresql": pg_insert(_USERS).on_conflict_do_nothing().returning(_USERS.c.id),
+    "sqlite": sqlite_insert(_USERS).on_conflict_do_nothing().returning(_USERS.c.id),
 }
 
 
 @dataclass(frozen=True)
 class CreatedUser:
-    user: BackupUser
+    """The user a request made: its id and name, which is all its callers answer with (nothing of
+    the user is read back; `get_user` reads it)."""
+
+    user_id: int
+    full_name: str
     # False when this request had already created the user (double-clicked submit).
     created: bool
 
@@ -53,14 +60,14 @@ def check_email_unused(session: Session, new_user: NewUser) -> None:
 def made_by_request(session: Session, request_key: str) -> CreatedUser | None:
     """The user this request made already (a double-clicked submit, a Slack retry)."""
     user = session.scalar(select(BackupUser).where(BackupUser.request_key == request_key))
-    return None if user is None else CreatedUser(get_user(session, user.id), created=False)
+    return None if user is None else CreatedUser(user.id, user.full_name, created=False)
 
 
 def _insert(
     session: Session, new_user: NewUser, *, actor: str, now: datetime, request_key: str
-) -> BackupUser | None:
-    """Add the row in one statement; None when a unique key already holds it (this request made
-    its user before, or the customer has a user with this e-mail), which writes nothing. A
+) -> int | None:
+    """Add the row in one statement, its id; None when a unique key already holds it (this request
+    made its user before, or the customer has a user with this e-mail), which writes nothing. A
     concurrent submit of the same modal or e-mail waits for the other to end, then finds it."""
     values = {
         "customer_id": new_user.customer_id,
@@ -79,15 +86,17 @@ def _insert(
         "request_key": request_key,
     }
     # A statement, not the unit of work: no mapper event, so the search text is filled in here.
-    values["search_text"] = search_text_of(BackupUser(**values))
+    values["search_text"] = search_text_for(
+        new_user.first_name, new_user.last_name, new_user.email, new_user.notification_email
+    )
     return session.scalars(_INSERT_USER[session.get_bind().dialect.name], values).first()
 
 
 def _follow_up(
     session: Session,
-    user: BackupUser,
+    user_id: int,
+    new_user: NewUser,
     *,
-    with_backup: bool,
     actor: str,
     now: datetime,
     notify_channels: Sequence[str],
@@ -99,14 +108,14 @@ def _follow_up(
         session,
         actor=actor,
         action="user.created",
-        target=user.email,
+        target=new_user.email,
         now=now,
-        customer_id=user.customer_id,
-        details={"role": user.role.value, "backup": with_backup, "user_id": user.id},
+        customer_id=new_user.customer_id,
+        details={"role": new_user.role.value, "backup": new_user.backup is not None, "user_id": user_id},
     )
-    provision = NewEffect(AccountJob.PROVISION, {"user_id": user.id}, f"provision:{user.id}")
+    provision = NewEffect(AccountJob.PROVISION, {"user_id": user_id}, f"provision:{user_id}")
     cards = user_cards(
-        user.id, channels=notify_channels, headline=CardHeadline.CREATED, actor=actor, change_key="created"
+        user_id, channels=notify_channels, headline=CardHeadline.CREATED, actor=actor, change_key="created"
     )
     enqueue_new(session, [provision, *cards], now=now)
 
@@ -119,17 +128,20 @@ def create_user(
     now: datetime,
     request_key: str,
     notify_channels: Sequence[str],
+    customer: CustomerSummary | None = None,
 ) -> CreatedUser:
     """Create the account (and its Backup assignment) and queue provisioning and confirmations,
-    once per `request_key`."""
-    user = _insert(session, new_user, actor=actor, now=now, request_key=request_key)
-    if user is None:
+    once per `request_key`. `customer`: the new user's, when the caller read it in this
+    transaction (the Backup settings are checked against its subscriptions; else it is read)."""
+    user_id = _insert(session, new_user, actor=actor, now=now, request_key=request_key)
+    if user_id is None:
         made = made_by_request(session, request_key)
         if made is not None:
             return made
-        raise email_in_use(get_customer(session, new_user.customer_id).name)
+        raise email_in_use(customer_summary(session, new_user.customer_id).name)
     if new_user.backup is not None:
-        add_backup(session, user, new_user.backup, actor=actor, now=now)
-    with_backup = new_user.backup is not None
-    _follow_up(session, user, with_backup=with_backup, actor=actor, now=now, notify_channels=notify_channels)
-    return CreatedUser(get_user(session, user.id), created=True)
+        if customer is None or customer.id != new_user.customer_id:
+            customer = customer_summary(session, new_user.customer_id)
+        add_backup(session, user_id, customer, new_user.backup, actor=actor, now=now)
+    _follow_up(session, user_id, new_user, actor=actor, now=now, notify_channels=notify_channels)
+    return CreatedUser(user_id, new_user.full_name, created=True)

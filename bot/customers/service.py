@@ -6,10 +6,10 @@ import difflib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Table, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bot.audit.service import record
@@ -209,6 +209,28 @@ def summarize_customer(customer: Customer) -> CustomerSummary:
         subscriptions=tuple(SubscriptionSummary(id=s.id, name=s.name) for s in customer.subscriptions),
         language=customer.language,
     )
+
+
+_CUSTOMERS, _SUBSCRIPTIONS = cast(Table, Customer.__table__), cast(Table, Subscription.__table__)
+# Built once (so keyed and compiled once): a row per subscription, or one with none.
+_SUMMARY = (
+    select(_CUSTOMERS.c.name, _CUSTOMERS.c.language, _SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.name)
+    .outerjoin(_SUBSCRIPTIONS, _SUBSCRIPTIONS.c.customer_id == _CUSTOMERS.c.id)
+    .where(_CUSTOMERS.c.id == bindparam("customer_id"))
+    .order_by(_SUBSCRIPTIONS.c.position, _SUBSCRIPTIONS.c.id)
+)
+
+
+def customer_summary(session: Session, customer_id: int) -> CustomerSummary:
+    """`summarize_customer(get_customer(…))` in one Core query, for what only reads the name and
+    the subscriptions: about a third of the ORM's load of the customer and its subscriptions
+    (which Add New User's two steps paid while a burst of people waited for their acks)."""
+    rows = session.execute(_SUMMARY, {"customer_id": customer_id}).all()
+    if not rows:
+        raise NotFound("That customer no longer exists.")
+    name, language = rows[0][0], rows[0][1]
+    subscriptions = tuple(SubscriptionSummary(id=row[2], name=row[3]) for row in rows if row[2] is not None)
+    return CustomerSummary(id=customer_id, name=name, subscriptions=subscriptions, language=language)
 
 
 # --- language -------------------------------------------------------------------------------

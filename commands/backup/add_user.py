@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from blocks.approvals import sent_for_approval_modal
-from blocks.backup.add_user import add_user_backup_settings_modal, add_user_modal
+from blocks.backup.add_user import add_user_backup_settings_view, add_user_modal
 from blocks.backup.ids import ActionId, CallbackId
 from blocks.backup.metadata import AddUserMetadata
 from blocks.backup.settings import BackupSettingsValues, default_role_in_backup
@@ -79,8 +79,10 @@ def _answer(result: ChooseBackupSettings | UserAdded | SentForApproval, deps: De
     """The submission's response: the next step, the modal closed, or "sent for approval"."""
     if isinstance(result, ChooseBackupSettings):
         values = BackupSettingsValues(backup_role=default_role_in_backup(result.request.new_user.role))
-        view = add_user_backup_settings_modal(request=result.request, customer=result.customer, values=values)
-        return {"response_action": "push", "view": view}
+        pushed = add_user_backup_settings_view(
+            request=result.request, customer=result.customer, values=values
+        )
+        return {"response_action": "push", "view": pushed}
     if isinstance(result, SentForApproval):
         view = sent_for_approval_modal(
             title="Add New User", summary=result.summary, approvals_channel=deps.settings.approvals_channel

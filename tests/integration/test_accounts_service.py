@@ -16,7 +16,7 @@ from bot.accounts.activation import (
 )
 from bot.accounts.forms import BackupSettings, Field, NewUser
 from bot.accounts.models import BackupRole, NotificationLevel, Role, UserStatus
-from bot.accounts.queries import find_user
+from bot.accounts.queries import find_user, get_user
 from bot.accounts.users import create_user
 from bot.customers.service import CustomerFile, find_customer, import_customers
 from bot.db import Database
@@ -117,7 +117,7 @@ def test_repeated_request_key_returns_the_first_user_and_queues_nothing_more(db:
             notify_channels=["C1"],
         )
         assert not again.created
-        assert again.user.id == first.user.id
+        assert again.user_id == first.user_id
         assert len(session.scalars(select(OutboxMessage)).all()) == queued
 
 
@@ -140,7 +140,7 @@ def test_backup_assignment_keeps_quotas_and_unlimited(db: Database) -> None:
             request_key="k",
             notify_channels=[],
         )
-        [assignment] = created.user.services
+        [assignment] = get_user(session, created.user_id).services
         assert assignment.subscription.name == "Capped Storage"
         assert (assignment.quota_storage_gb, assignment.quota_workstations, assignment.quota_servers) == (
             250,
@@ -173,14 +173,17 @@ def test_find_user_names_close_matches_and_ambiguity(db: Database) -> None:
 def test_activation_link_is_single_use_and_expires(db: Database) -> None:
     ids = seed(db)
     with db.transaction() as session:
-        user = create_user(
+        user = get_user(
             session,
-            new_user=new_user(ids["Acme Corporation"]),
-            actor="U1",
-            now=NOW,
-            request_key="k",
-            notify_channels=[],
-        ).user
+            create_user(
+                session,
+                new_user=new_user(ids["Acme Corporation"]),
+                actor="U1",
+                now=NOW,
+                request_key="k",
+                notify_channels=[],
+            ).user_id,
+        )
         request = request_activation(
             session,
             user_id=user.id,

@@ -13,6 +13,7 @@ from bot.accounts.forms import NewUser
 from bot.accounts.models import BackupUser, ProvisioningState, Role, UserStatus
 from bot.accounts.platform_import import LinkedCustomer, find_or_import_user, import_account
 from bot.accounts.platform_state import apply_read_back, pending_on_platform, read_back_activations
+from bot.accounts.queries import get_user
 from bot.accounts.users import create_user
 from bot.audit.models import AuditEvent
 from bot.clock import ManualClock
@@ -71,9 +72,10 @@ def pending_user(db: Database, customer_id: int, email: str, provider_id: str) -
             request_key=f"key-{email}",
             notify_channels=[],
         )
-        created.user.provider_id = provider_id
-        created.user.provisioning = ProvisioningState.DONE
-        return created.user.id
+        user = get_user(session, created.user_id)
+        user.provider_id = provider_id
+        user.provisioning = ProvisioningState.DONE
+        return user.id
 
 
 def audit_count(db: Database, action: str) -> int:

@@ -73,7 +73,7 @@ def add_user(db: Database, new_user: NewUser, *, key: str | None = None) -> int:
             request_key=key or f"seed:{new_user.email}",
             notify_channels=["C0HELP001"],
         )
-        return created.user.id
+        return created.user_id
 
 
 def audit_actions(db: Database) -> list[str]:

@@ -7,7 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from blocks.backup.add_user import AddUserChoices, add_user_backup_settings_modal, add_user_modal
+from blocks.backup.add_user import (
+    AddUserChoices,
+    add_user_backup_settings_modal,
+    add_user_backup_settings_view,
+    add_user_modal,
+)
 from blocks.backup.card import user_card
 from blocks.backup.messages import customers_overview, help_message, users_list
 from blocks.backup.metadata import AddUserMetadata, UserSettingsMetadata
@@ -182,6 +187,44 @@ def test_settings_modals_fit_with_the_longest_values() -> None:
         "Mobile devices",
         "Microsoft 365 seats",
     ]
+
+
+def test_the_pushed_settings_step_is_the_modal_for_each_person_and_customer() -> None:
+    def request(first: str, role: Role = Role.USER) -> AddNewUser:
+        new_user = NewUser.model_construct(
+            customer_id=1,
+            first_name=first,
+            last_name="Doe",
+            email=f"{first.lower()}@example.com",
+            role=role,
+            address=None,
+            phone=None,
+            notification_email=None,
+            backup=None,
+        )
+        return AddNewUser.model_construct(
+            new_user=new_user, request_key=f"key-{first}", channel_id="C0123456789"
+        )
+
+    cases = [
+        (request("Ann"), ACME, BackupSettingsValues()),
+        (request("Bob"), ACME, BackupSettingsValues()),  # the same settings blocks, another person
+        (request("Cy", Role.ADMINISTRATOR), ACME, BackupSettingsValues(backup_role=BackupRole.ADMINISTRATOR)),
+        (request("Di"), customer(7), BackupSettingsValues()),
+    ]
+    for step, at, values in cases:
+        pushed = add_user_backup_settings_view(request=step, customer=at, values=values)
+        assert pushed == add_user_backup_settings_modal(request=step, customer=at, values=values).to_dict()
+        assert LIMITS.validate_view(pushed) == []
+    # Each view has blocks of its own: changing one changes no later one.
+    first = add_user_backup_settings_view(
+        request=request("Ann"), customer=ACME, values=BackupSettingsValues()
+    )
+    first["blocks"][-1]["label"]["text"] = "changed"
+    again = add_user_backup_settings_view(
+        request=request("Ann"), customer=ACME, values=BackupSettingsValues()
+    )
+    assert again["blocks"][-1]["label"]["text"] != "changed"
 
 
 @pytest.mark.parametrize(
