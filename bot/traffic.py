@@ -23,6 +23,7 @@ class RequestTraffic:
         # that never stop must not starve it.
         self.patience = patience
         self._waiting = 0  # requests dispatched whose ack is not out yet
+        self._at_edge = 0  # requests the web server has begun reading and not yet answered
         self._last_acked = float("-inf")
         self._changed = threading.Condition()
 
@@ -39,6 +40,23 @@ class RequestTraffic:
                 self._last_acked = time.monotonic()
                 if self._waiting == 0:
                     self._changed.notify_all()
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        """Around one HTTP request at the web server, from its first byte read to its answer.
+        A burst reaches the server before much of it is dispatched: its first request, dispatched
+        while the others are still being read, must not look like one that came alone."""
+        with self._changed:
+            self._at_edge += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._at_edge -= 1
+
+    @property
+    def at_edge(self) -> int:
+        return self._at_edge
 
     def lull(self, timeout: float) -> bool:
         """Wait until no request has waited for its ack for `quiet` seconds, at most `timeout`;

@@ -39,6 +39,7 @@ from bot.integrations.mail.factory import build_mailer
 from bot.integrations.mail.port import Mailer
 from bot.integrations.mail.render import MailRenderer
 from bot.integrations.mail.smtp import SmtpMailer
+from bot.logs import write_between_bursts
 from bot.mailrelay.mailer import PacedMailer
 from bot.mailrelay.pacing import RelayLimits, RelayPacer
 from bot.mailrelay.slots import DatabaseSlots
@@ -256,8 +257,9 @@ class Service:
 def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
     metrics = Metrics()
     handlers = outbox_handlers(deps)
-    # Requests waiting for their acks: the outbox worker stands aside meanwhile.
+    # Requests waiting for their acks: the outbox worker and the log writer stand aside meanwhile.
     traffic = RequestTraffic()
+    write_between_bursts(traffic.lull)
     worker = OutboxWorker(
         deps.db,
         handlers,
@@ -290,7 +292,7 @@ def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
         deps.relay.on_pause = metrics.operator.record_relay_pause
     listeners = TimedExecutor(metrics, traffic=traffic)
     bolt = create_app(deps, metrics, listeners)
-    web = create_web_app(bolt, deps, metrics)
+    web = create_web_app(bolt, deps, metrics, traffic=traffic)
     if deps.helpdesk.open_to_everyone:
         log.warning("HELPDESK_USERS is not set: everyone in the workspace can use /backup and /enroll")
     return Service(

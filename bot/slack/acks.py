@@ -107,7 +107,10 @@ class FollowUpGate:
         was done is alone, however soon after."""
         starts = self._dispatch_starts
         spaced = len(starts) < 2 or starts[-1] - starts[-2] > self.quiet or starts[-2] < self._idle_since
-        return spaced and self._dispatching <= 1 and self._queued == 0 and self._started <= 1
+        alone_at_edge = self.traffic.at_edge <= 1
+        return (
+            spaced and alone_at_edge and self._dispatching <= 1 and self._queued == 0 and self._started <= 1
+        )
 
     def _open(self) -> bool:
         if self._starved() or self._alone():
@@ -161,6 +164,7 @@ class GatedAck(Ack):
         self._gate = gate
         self._dispatcher = threading.get_ident()
         self._claim: tuple[RequestClaims, str] | None = None
+        self.sent = threading.Event()  # the ack's answer is set: the dispatcher can return it
 
     def claim_after_ack(self, claims: RequestClaims, key: str) -> None:
         """Claim `key` once the listener has acked, before its first side effect."""
@@ -174,6 +178,7 @@ class GatedAck(Ack):
 
     def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
         response = super().__call__(*args, **kwargs)
+        self.sent.set()
         if threading.get_ident() != self._dispatcher:
             self._gate.follow_up()
             claim, self._claim = self._claim, None

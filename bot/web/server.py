@@ -4,8 +4,8 @@ slow request never holds up the others (50 at once are acked well inside Slack's
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any
 
 import anyio
@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.deps import Deps
+from bot.traffic import RequestTraffic
 from bot.web.basic_enrollment import basic_enrollment_routes
 from bot.web.edge import AccessLog, BodyLimit
 from bot.web.enrollment import enrollment_routes
@@ -51,24 +52,40 @@ def slack_kind(body: dict[str, Any]) -> str:
     return kind if kind in SLACK_KINDS else "other"
 
 
+def slack_endpoint(
+    bolt: App, reader: SlackRequestReader, metrics: Metrics, traffic: RequestTraffic | None
+) -> Callable[[Request], Awaitable[Response]]:
+    """POST /slack/events: read and check at the edge, then Bolt on the thread pool. `traffic`
+    counts the request from its first byte read to its answer (bot.traffic)."""
+
+    async def slack_events(request: Request) -> Response:
+        with traffic.answering() if traffic else nullcontext():
+            started = time.perf_counter()
+            body = await request.body()
+            bolt_request = reader.read(request, body)  # what Bolt cannot read safely is answered here
+            if isinstance(bolt_request, Response):
+                return bolt_request
+            response = await run_in_threadpool(bolt.dispatch, bolt_request)
+            metrics.ack_seconds.observe(time.perf_counter() - started)
+            if response.status != 401:  # a replay Bolt refused is counted by the access log only
+                metrics.slack_requests.labels(kind=slack_kind(bolt_request.body)).inc()
+            return to_starlette_response(response)
+
+    return slack_events
+
+
 def create_web_app(
-    bolt: App, deps: Deps, metrics: Metrics, extra_routes: list[BaseRoute] | None = None
+    bolt: App,
+    deps: Deps,
+    metrics: Metrics,
+    extra_routes: list[BaseRoute] | None = None,
+    *,
+    traffic: RequestTraffic | None = None,
 ) -> Starlette:
     assert deps.settings.slack_signing_secret is not None
     reader = SlackRequestReader(deps.settings.slack_signing_secret.get_secret_value())
     pages = Pages.from_settings(deps.settings)
-
-    async def slack_events(request: Request) -> Response:
-        started = time.perf_counter()
-        body = await request.body()
-        bolt_request = reader.read(request, body)  # what Bolt cannot read safely is answered here
-        if isinstance(bolt_request, Response):
-            return bolt_request
-        response = await run_in_threadpool(bolt.dispatch, bolt_request)
-        metrics.ack_seconds.observe(time.perf_counter() - started)
-        if response.status != 401:  # a replay Bolt refused is counted by the access log only
-            metrics.slack_requests.labels(kind=slack_kind(bolt_request.body)).inc()
-        return to_starlette_response(response)
+    slack_events = slack_endpoint(bolt, reader, metrics, traffic)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})

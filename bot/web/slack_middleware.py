@@ -41,12 +41,15 @@ class ProvideDependencies(Middleware):
     runs on another thread, when this middleware has returned."""
 
     def __init__(self, deps: Deps, seal: MetadataSeal) -> None:
-        self.deps, self.seal = deps, seal
+        self.deps = deps
+        # Listeners get a client that seals the views it sends, instead of Bolt's own. One for
+        # every request: deskops has one bot token, and a WebClient keeps no state between calls
+        # (building one a request cost every ack in a burst the platform and proxy look-ups).
+        self.client = SealingWebClient(seal, deps.slack)
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Next) -> BoltResponse:
         req.context["deps"] = self.deps
-        # Bolt gives each request a client of its own; ours seals the views it sends.
-        req.context["client"] = SealingWebClient(self.seal, req.context.client)
+        req.context["client"] = self.client
         return next()
 
 
