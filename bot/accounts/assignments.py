@@ -29,7 +29,8 @@ from bot.outbox.service import enqueue
 from bot.request_keys import claim
 
 # Through the table, not the mapped class: the ORM's bulk insert costs twice the statement.
-_INSERT_ASSIGNMENT = insert(cast(Table, ServiceAssignment.__table__))
+# Inline: nothing reads the new id, so no RETURNING to fetch and process.
+_INSERT_ASSIGNMENT = insert(cast(Table, ServiceAssignment.__table__)).inline()
 
 
 def _check_subscription(customer: CustomerSummary, settings: BackupSettings) -> None:

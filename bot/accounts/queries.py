@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Table, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.accounts.models import (
@@ -111,13 +112,15 @@ class Holder:
 
 
 # Built once, its lists bound at each call: building the statement and its cache key cost as much
-# as running it (Add New User's details step runs it while a burst of people waits for acks).
-_HOLDERS = select(BackupUser.request_key, BackupUser.customer_id, BackupUser.email_key).where(
+# as running it (Add New User's details step runs it while a burst of people waits for acks). On
+# the table's columns: a select of the mapped class's attributes also sets up the ORM's loading.
+_USERS = cast(Table, BackupUser.__table__)
+_HOLDERS = select(_USERS.c.request_key, _USERS.c.customer_id, _USERS.c.email_key).where(
     or_(
-        BackupUser.request_key.in_(bindparam("request_keys", expanding=True)),
+        _USERS.c.request_key.in_(bindparam("request_keys", expanding=True)),
         and_(
-            BackupUser.customer_id.in_(bindparam("customer_ids", expanding=True)),
-            BackupUser.email_key.in_(bindparam("email_keys", expanding=True)),
+            _USERS.c.customer_id.in_(bindparam("customer_ids", expanding=True)),
+            _USERS.c.email_key.in_(bindparam("email_keys", expanding=True)),
         ),
     )
 )

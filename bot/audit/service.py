@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from bot.audit.models import AuditEvent
 
 # Through the table, not the mapped class: the ORM's bulk insert costs twice the statement.
-_INSERT_EVENT = insert(cast(Table, AuditEvent.__table__))
+# Inline: nothing reads the new id, so no RETURNING to fetch and process.
+_INSERT_EVENT = insert(cast(Table, AuditEvent.__table__)).inline()
 
 
 def record(

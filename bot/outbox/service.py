@@ -19,8 +19,9 @@ ENQUEUED_FLAG = "deskops.outbox_enqueued"
 ENQUEUE_CHUNK = 1000
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 # New rows through the table, not the mapped class: the ORM's bulk insert costs twice the
-# statement (built once here, so it is also keyed and compiled once).
-_INSERT_OUTBOX = insert(_OUTBOX)
+# statement (built once here, so it is also keyed and compiled once). Inline: nothing reads
+# their ids, so no RETURNING to fetch and process.
+_INSERT_OUTBOX = insert(_OUTBOX).inline()
 
 
 def _pending_row(
