@@ -113,7 +113,7 @@ def add_backup_user(
             request_key=f"test-{email}",
             notify_channels=[],
         )
-        return created.user.id
+        return created.user_id
 
 
 def add_invitation(
