@@ -13,6 +13,7 @@ import uvicorn
 from pydantic import SecretStr
 from slack_sdk.errors import SlackApiError
 
+from bot.collector import FullCollections
 from bot.config import Settings
 from bot.logs import configure_logging
 from bot.migrations import schema_is_current
@@ -116,6 +117,8 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         log.info("Socket Mode connected; Slack events arrive over the WebSocket")
     bind_host, bind_port = host or settings.host, port or settings.port
     freeze_startup_heap()
+    collections = FullCollections(service.traffic.lull)
+    collections.start()
     log.info(
         "serving on http://%s:%s (Slack events at %s/slack/events)", bind_host, bind_port, settings.public_url
     )
@@ -125,4 +128,5 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
         if socket_mode is not None:
             socket_mode.close()  # type: ignore[no-untyped-call]
         service.stop_background()
+        collections.stop()
     return 0

@@ -239,6 +239,7 @@ class Service:
     web: Starlette
     worker: OutboxWorker
     scheduler: JobScheduler
+    traffic: RequestTraffic
 
     def start_background(self) -> None:
         self.worker.start()
@@ -303,6 +304,7 @@ def build_service(deps: Deps, *, poll_interval: float = 1.0) -> Service:
         web=web,
         worker=worker,
         scheduler=scheduler,
+        traffic=traffic,
     )
 
 
