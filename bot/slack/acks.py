@@ -74,7 +74,11 @@ class FollowUpGate:
                 self._last_dispatched = time.monotonic()
                 self._note_if_idle()
                 if self._dispatching == 0:
-                    self._changed.notify_all()
+                    # As many as may run: the dispatcher empties many times in a burst, and
+                    # waking every waiting listener each time (up to 50 threads taking the GIL
+                    # in turn to find they must wait on) cost the burst's acks. The others are
+                    # woken one by one as follow-ups finish.
+                    self._changed.notify(self.concurrency)
 
     def listener_queued(self) -> None:
         with self._changed:
