@@ -4,6 +4,7 @@ dispatcher to be quiet (a burst's acks go out first)."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 from bot.slack.acks import FollowUpGate
@@ -66,3 +67,41 @@ def test_a_request_alone_at_the_web_server_goes_on_at_once() -> None:
     gate = FollowUpGate(threads=4, quiet=QUIET, max_wait=1.0, traffic=traffic)
     with traffic.answering():
         assert _request(gate) < QUIET / 4
+
+
+def test_when_a_burst_is_acked_every_waiting_follow_up_goes_on_as_few_at_a_time_as_allowed() -> None:
+    """Waking only as many as may run must lose no one: the rest go on as the first finish,
+    long before the gate's own time limit."""
+    gate = FollowUpGate(threads=16, concurrency=2, quiet=0.02, max_wait=30.0)
+    running, most, done = 0, 0, []
+    lock = threading.Lock()
+    burst = gate.dispatching()
+    burst.__enter__()  # a request of the burst still waiting for its ack
+
+    def listener(number: int) -> None:
+        nonlocal running, most
+        gate.listener_started()
+        gate.follow_up()
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.03)
+        with lock:
+            running -= 1
+            done.append(number)
+        gate.finished()
+
+    threads = []
+    for number in range(8):
+        with gate.dispatching():
+            gate.listener_queued()
+        threads.append(threading.Thread(target=listener, args=(number,)))
+        threads[-1].start()
+    time.sleep(0.1)
+    assert done == []  # all waiting while the burst's last ack is due
+    started = time.monotonic()
+    burst.__exit__(None, None, None)
+    for thread in threads:
+        thread.join(timeout=10)
+    assert sorted(done) == list(range(8)) and time.monotonic() - started < 5
+    assert most <= 2
