@@ -72,7 +72,8 @@ class TimedExecutor(ThreadPoolExecutor):
         ack, self._awaited.ack = getattr(self._awaited, "ack", None), None
         if ack is not None:
             # Bolt's dispatcher looks for the listener's ack every 10 ms once this returns;
-            # returning when the ack is set spares each ack that wait (and a burst 50 wake-ups).
+            # returning when the ack is set spares each ack up to 10 ms, and the dispatchers of
+            # a burst their rounds of waking up to look.
             future.add_done_callback(lambda _: ack.sent.set())
             ack.sent.wait(ACK_DEADLINE)
         return future

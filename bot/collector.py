@@ -12,11 +12,9 @@ collected as CPython does, as they are cheap.
 from __future__ import annotations
 
 import gc
-import logging
 import threading
 from collections.abc import Callable
 
-log = logging.getLogger(__name__)
 NEVER = 1_000_000_000  # a threshold of the oldest generation that automatic collection never reaches
 
 

@@ -140,9 +140,9 @@ def make_formatter(log_format: str = "text", secrets: Iterable[str] = ()) -> Red
 
 
 class HandOff(logging.handlers.QueueHandler):
-    """Queues a record with what only the logging thread knows: the message with its arguments
-    (they may change before the writer gets to it), the request's context (request id, Slack user
-    and team: context variables of this thread) and the traceback as text."""
+    """Queues a record with what only the thread that logged it knows: the message with its
+    arguments (they may change before the writer gets to it), the request's context (request id,
+    Slack user and team: context variables of that thread) and the traceback as text."""
 
     def __init__(self, records: queue.SimpleQueue[logging.LogRecord], writer: LogWriter) -> None:
         super().__init__(records)
