@@ -14,6 +14,25 @@ from bot.audit.models import AuditEvent
 _INSERT_EVENT = insert(cast(Table, AuditEvent.__table__)).inline()
 
 
+def _row(
+    *,
+    actor: str,
+    action: str,
+    target: str,
+    now: datetime,
+    customer_id: int | None,
+    details: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "details": details or {},
+        "customer_id": customer_id,
+        "created_at": now,
+    }
+
+
 def record(
     session: Session,
     *,
@@ -24,14 +43,8 @@ def record(
     customer_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    event = AuditEvent(
-        actor=actor,
-        action=action,
-        target=target,
-        details=details or {},
-        customer_id=customer_id,
-        created_at=now,
-    )
+    row = _row(actor=actor, action=action, target=target, now=now, customer_id=customer_id, details=details)
+    event = AuditEvent(**row)
     session.add(event)
     return event
 
@@ -48,14 +61,7 @@ def record_at_once(
 ) -> None:
     """`record`, written at once as one statement, for a caller that needs no object back (no
     work for the unit of work's flush)."""
-    row = {
-        "actor": actor,
-        "action": action,
-        "target": target,
-        "details": details or {},
-        "customer_id": customer_id,
-        "created_at": now,
-    }
+    row = _row(actor=actor, action=action, target=target, now=now, customer_id=customer_id, details=details)
     session.execute(_INSERT_EVENT, row)
 
 
