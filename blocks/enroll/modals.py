@@ -39,6 +39,10 @@ from bot.enrollment.summary import DraftSummary, InviteeItem
 from bot.i18n.languages import SHIPPED_LANGUAGES, language_label
 
 NO_EMAIL = "No email address assigned - click here to edit"
+SERVER_MISSING_NOTICE = (
+    ":warning: *Invitations cannot be sent yet*: a deskops administrator must set `ENROLLMENT_SERVER` "
+    "to the Access Server's name (see `deskops doctor`)."
+)
 
 
 def _invitee_blocks(person: InviteeItem) -> list[Block]:
@@ -214,10 +218,13 @@ def invite_modal(
     default_days: int,
     languages: CustomerLanguages | None = None,
     seal: Seal | None = None,
+    server_configured: bool = True,
 ) -> View:
-    """`seal`: for the results' Add buttons (blocks/enroll/search.py)."""
+    """`seal`: for the results' Add buttons (blocks/enroll/search.py). Without the Access Server's
+    name (ENROLLMENT_SERVER) the list can be built but not sent: the modal says so from the start."""
     blocks: list[Block] = [
         HeaderBlock(block_id=BlockId.HEADER, text=plain("Send Enrollment Invitation", 150)),
+        *([] if server_configured else [ContextBlock(elements=[mrkdwn(SERVER_MISSING_NOTICE)])]),
         *search_blocks(draft),
         *results_blocks(draft, draft_id=metadata.draft_id, seal=seal),
         *_list_blocks(draft),

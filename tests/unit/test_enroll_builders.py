@@ -301,3 +301,23 @@ def test_licence_wording_follows_devices_per_licence() -> None:
         per_person=[],
     )
     assert "(5 devices each)" in str([b.to_dict() for b in status_message(status, request_nonce="n")])
+
+
+def test_url_message_shows_the_url_and_qr_code_without_enrollment_server_too() -> None:
+    url = "https://deskops.example.com/enroll"
+    for server in (None, "access.msp.example"):
+        blocks = [b.to_dict() for b in url_message(url=url, qr_url=url + "/qr.png", server=server)]
+        text = str(blocks)
+        assert f"<{url}>" in text
+        assert [b["image_url"] for b in blocks if b["type"] == "image"] == [url + "/qr.png"]
+        assert ("ENROLLMENT_SERVER" in text) is (server is None)
+        assert ("access.msp.example" in text) is (server is not None)
+
+
+def test_invite_modal_says_when_invitations_cannot_be_sent_yet() -> None:
+    for configured in (True, False):
+        view = invite_modal(
+            draft(1), metadata=InviteMetadata(draft_id="d"), default_days=7, server_configured=configured
+        ).to_dict()
+        assert view["blocks"][0]["text"]["text"] == "Send Enrollment Invitation"
+        assert ("ENROLLMENT_SERVER" in str(view["blocks"])) is not configured
