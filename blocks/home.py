@@ -137,14 +137,20 @@ def _helpdesk(content: HomeContent) -> list[Block]:
     if not content.pending:
         blocks.append(ContextBlock(elements=[mrkdwn("Nobody is waiting for activation.")]))
     for user in content.pending:
+        sent = (
+            f" · activation e-mail sent {slack_date(user.activation_sent_at)}"
+            if user.activation_sent_at
+            else ""
+        )
         blocks.append(
             SectionBlock(
                 text=mrkdwn(
                     f"*{escape(user.full_name)}* · {escape(user.email)} · {escape(user.customer)}\n"
-                    f"added {slack_date(user.created_at)}"
+                    f"added {slack_date(user.created_at)}{sent}"
                 ),
+                # Activate whether or not an e-mail went before (DESIGN §1); the line says when.
                 accessory=ButtonElement(
-                    text=plain("Resend activation" if user.activation_sent_at else "Activate", 75),
+                    text=plain("Activate", 75),
                     action_id=ActionId.ACTIVATE,
                     value=UserRef(user_id=user.id).model_dump_json(),
                 ),

@@ -66,7 +66,7 @@ def status_text(user: UserSummary) -> str:
     if problem is not None and problem.gave_up:
         return (
             f":warning: Pending activation — the activation e-mail could not be sent: {escape(problem.reason)}. "
-            "Fix that, then press *Resend activation*."
+            "Fix that, then press *Activate*."
         )
     if problem is not None:
         return (
@@ -131,7 +131,8 @@ def _provisioning_blocks(user: UserSummary) -> list[Block]:
 
 
 def _activate_button(user: UserSummary) -> ButtonElement:
-    """Activate; once an e-mail went, Resend activation, which asks first."""
+    """Activate (DESIGN §1), also once an e-mail went: the status says when, and sending a new link
+    asks first."""
     confirm = None
     if user.activation_sent_at:
         confirm = ConfirmObject(
@@ -141,7 +142,7 @@ def _activate_button(user: UserSummary) -> ButtonElement:
             deny=plain("Cancel", 30),
         )
     return ButtonElement(
-        text=plain("Resend activation" if user.activation_sent_at else "Activate", 75),
+        text=plain("Activate", 75),
         action_id=ActionId.ACTIVATE,
         value=_user_ref(user),
         style="primary",

@@ -191,3 +191,25 @@ def test_invite_another_device_from_a_reminder_sends_one_more_invitation_once(
     answers = [e.text for e in slack_emulator.ephemerals(user=HELPDESK_USER)]
     assert any("Another invitation is on its way to Sara Soon (sara@acme.example)" in a for a in answers)
     assert any("already sent Sara Soon (sara@acme.example) another invitation" in a for a in answers)
+
+
+def test_a_user_e_mailed_before_is_reminded_with_activate(
+    app: ChannelsApp, slack_emulator: SlackEmulator
+) -> None:
+    """DESIGN §1: users still pending activation are posted with Activate, also when an activation
+    e-mail went before; the line beside the button says when it went."""
+    add_backup_user(app, email="pat@globex.example")
+    app.clock.set(START + timedelta(days=3, minutes=1))
+    run_job(app, "reminders")
+    [first] = reminders(slack_emulator)
+    assert [b.text for b in first.buttons()] == ["Activate"]
+    slack_emulator.person(HELPDESK_USER).click(first, ACTIVATE)
+    app.app.wait_for_outbox()
+
+    app.clock.advance(timedelta(days=3, minutes=1))  # pending 3 days after the e-mail: a new window
+    run_job(app, "reminders")
+    again = reminders(slack_emulator)[-1]
+    assert again.ts != first.ts
+    assert "activation e-mail sent" in again.all_text()
+    [button] = again.buttons()
+    assert (button.action_id, button.text) == (ACTIVATE, "Activate")

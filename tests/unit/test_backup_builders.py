@@ -246,6 +246,19 @@ def test_user_card_buttons_follow_the_state(user: UserSummary, buttons: list[str
     assert LIMITS.validate_message(blocks) == []
 
 
+def test_the_card_says_activate_also_once_an_e_mail_went() -> None:
+    """DESIGN §1: the card's buttons are Activate and Assign service; the status says when the last
+    activation e-mail went, and sending another asks first."""
+    before, after = (user_card(summary(activation_sent_at=sent)) for sent in (None, WHEN))
+    for card in before, after:
+        [actions] = [b.to_dict() for b in card if b.type == "actions"]
+        assert [e["text"]["text"] for e in actions["elements"]] == ["Activate", "Assign service"]
+    activate_after = next(e for b in after if b.type == "actions" for e in b.to_dict()["elements"])
+    assert "confirm" in activate_after
+    assert "e-mail sent <!date^1793611800^" in str([b.to_dict() for b in after])
+    assert "Resend" not in str([b.to_dict() for b in after])
+
+
 def test_user_card_shows_everything_and_escapes_what_people_typed() -> None:
     user = summary(full_name="<!channel> & <https://evil.example|click>", first_name="<!channel>")
     markdown = " ".join(mrkdwn_texts([b.to_dict() for b in user_card(user)]))

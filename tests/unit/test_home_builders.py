@@ -74,3 +74,12 @@ def test_the_fullest_home_tab_fits() -> None:
     view = home_view(fullest()).to_dict()
     assert LIMITS.validate_view(view) == []
     assert "and 490 more" in str(view) and "and 4,990 more" in str(view)
+
+
+def test_a_pending_user_already_e_mailed_shows_when_beside_activate() -> None:
+    """DESIGN §1: Activate, whatever was sent before; the line beside it says when the e-mail went."""
+    user = replace(longest_user(), full_name="Pat Pending", activation_sent_at=WHEN)
+    view = home_view(HomeContent(allowed=True, pending=[user], pending_total=1)).to_dict()
+    [row] = [b for b in view["blocks"] if b.get("accessory", {}).get("action_id") == "backup.user.activate"]
+    assert row["accessory"]["text"]["text"] == "Activate"
+    assert "activation e-mail sent <!date^1774602000^" in row["text"]["text"]

@@ -83,8 +83,25 @@ def test_what_is_done_meanwhile_has_no_buttons() -> None:
     ]
     assert buttons(blocks) == []
     assert "enrolled" in str(blocks) and "now active" in str(blocks)
-    resend = reminder_message([], [user(3, sent=WHEN)], window_hours=48, pending_days=3)[1].to_dict()
-    assert resend["accessory"]["text"]["text"] == "Resend activation"  # type: ignore[index]
+
+
+def test_a_user_already_e_mailed_still_has_activate_and_the_line_says_when() -> None:
+    """DESIGN §1: pending users are posted with Activate, whatever was sent before."""
+    never, sent = (
+        reminder_message([], [user(3, sent=when)], window_hours=48, pending_days=3)[1].to_dict()
+        for when in (None, WHEN)
+    )
+    for item in never, sent:
+        assert item["accessory"]["text"]["text"] == "Activate"  # type: ignore[index]
+        assert item["accessory"]["action_id"] == "backup.user.activate"  # type: ignore[index]
+        assert json.loads(item["accessory"]["value"]) == {"user_id": 3}  # type: ignore[index]
+    assert "no activation e-mail yet" in sent_text(never)
+    assert "activation e-mail sent <!date^1774602000^" in sent_text(sent)
+    assert "2026-03-27 09:00 UTC" in sent_text(sent)
+
+
+def sent_text(block: dict[str, object]) -> str:
+    return str(block["text"]["text"])  # type: ignore[index]
 
 
 def test_a_full_message_of_the_longest_items_fits() -> None:
