@@ -133,7 +133,7 @@ def test_the_digest_shows_each_customer_and_what_needs_a_human(
     assert "*Globex Logistics*: 2 added · 1 activated · 1 pending activation" in text
     assert "*Acme Corporation*: 1 added · 0 activated · 1 pending activation" in text
     assert "Initech Dental" not in text
-    assert "2 sent · 1 opened · 0 enrolled · 1 expiring within 48 hours · 0 expired · 0 failed" in text
+    assert "2 sent · 1 opened · 0 accepted · 1 expiring within 48 hours · 0 expired · 0 failed" in text
     assert "*Licences used:* 0 licensed users" in text
     assert "*Waiting for approval* (1)" in text and "Create Administrator Ada Admin" in text
     assert (

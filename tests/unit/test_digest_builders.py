@@ -55,7 +55,7 @@ def test_a_busy_day_lists_customers_invitations_licences_approvals_and_problems(
     text = text_of(busy())
     assert "Daily digest · Saturday 28 March 2026" in text
     assert "*Acme &lt;Corp&gt; &amp; Co 0*: 2 added · 1 activated · 3 pending activation" in text
-    assert "12 sent · 5 opened · 3 enrolled · 2 expiring within 48 hours · 1 expired · 1 failed" in text
+    assert "12 sent · 5 opened · 3 accepted · 2 expiring within 48 hours · 1 expired · 1 failed" in text
     assert "*Licences used:* 4 licensed users (7 devices of 3 people)" in text
     assert "*Waiting for approval* (3)" in text and "…and 2 more." in text
     assert ":warning: 1 failed delivery of accounts.user_card: Slack refused (not_in_channel)" in text
