@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bench import app_home, charts, invite_search, submission_ack, type_ahead, user_find
 from bench.common import BenchResult
-from tests.support.database import drop_postgres_database
+from tests.support.database import PG_URL_TEMPLATE, drop_postgres_database
 from tests.support.slapd import require_slapd
 
 # Each starts several processes (deskops serve, the fakes, slapd): minutes on a busy machine.
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.timeout(300)
 @pytest.fixture
 def database_names() -> Iterator[list[str]]:
     """Fresh PostgreSQL database names, dropped afterwards (a bench creates what it is given)."""
-    names = [f"deskops_bench_smoke_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    names = [f"deskops_bench_smoke_{uuid.uuid4().hex[:10]}" for _ in range(3)]
     yield names
     for name in names:
         drop_postgres_database(name)
@@ -40,16 +41,26 @@ def _target(result: BenchResult, name: str) -> float:
 
 
 def test_submission_ack_submits_both_steps_to_every_server(database_names: list[str], tmp_path: Path) -> None:
-    result = submission_ack.run(rounds=1, concurrency=3, databases=(database_names[0], database_names[1]))
+    result = submission_ack.run(
+        rounds=1, concurrency=3, databases=(database_names[0], database_names[1], database_names[2])
+    )
     servers = result.figures["servers"]
     assert set(servers) == {
         "bare Bolt app",
         "deskops serve (postgresql)",
         "deskops serve (postgresql, Acronis 100 ms)",
+        "bare Bolt app writing (floor)",
     }
     # One measured round of 3 people, two submissions each; every one answered as expected.
     assert all(figures["requests"] == 6 and figures["errors"] == 0 for figures in servers.values())
     assert _target(result, "deskops serve (postgresql) p99") > 0
+    assert servers["deskops serve (postgresql)"]["p99_ratio_to_floor"] > 0
+    # The floor recorded each user it was sent (the warm-up round's too) with its follow-up.
+    engine = create_engine(PG_URL_TEMPLATE.format(name=database_names[2]))
+    with engine.connect() as floor:
+        assert floor.execute(text("SELECT count(*) FROM floor_users")).scalar_one() == 2 * 3
+        assert floor.execute(text("SELECT count(*) FROM floor_outbox")).scalar_one() == 2 * 3
+    engine.dispose()
     assert "<svg" in _charts(result, tmp_path)
 
 
