@@ -49,6 +49,8 @@ def follow_up_text(change: FollowUp, *, actor: str) -> str:
         FollowUp.ENABLED: f":arrow_forward: Enabled again by {mention(actor)}.",
         FollowUp.EDITED: f":pencil2: Details changed by {mention(actor)}.",
         FollowUp.DELETED: f":wastebasket: Deleted by {mention(actor)}; the audit trail keeps the record.",
+        FollowUp.SERVICE_ASSIGNED: f":package: Backup service assigned by {mention(actor)}.",
+        FollowUp.SETTINGS_CHANGED: f":gear: Backup settings changed by {mention(actor)}.",
     }[change]
 
 

@@ -26,12 +26,9 @@ def _actions(user: UserSummary) -> ActionsBlock:
     buttons = []
     if user.status is UserStatus.PENDING_ACTIVATION:
         buttons.append(ButtonElement(text=plain("Activate", 75), action_id=ActionId.ACTIVATE, value=value))
+    # Named as on the card: for a user with Backup it opens Backup User Settings.
     buttons.append(
-        ButtonElement(
-            text=plain("Backup settings" if user.backup else "Assign service", 75),
-            action_id=ActionId.ASSIGN_SERVICE,
-            value=value,
-        )
+        ButtonElement(text=plain("Assign service", 75), action_id=ActionId.ASSIGN_SERVICE, value=value)
     )
     return ActionsBlock(elements=buttons)
 

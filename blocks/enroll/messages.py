@@ -268,28 +268,38 @@ def _status_pager(status: StatusSummary, noun: str, listed: Listed, shown: int) 
 
 
 def url_message(*, url: str, qr_url: str, server: str | None) -> list[Block]:
-    """The basic enrollment URL (`<PUBLIC_URL>/enroll`) and its QR code."""
-    if not server:
-        return [
-            SectionBlock(
-                text=mrkdwn(
-                    "The enrollment server is not configured yet: a deskops administrator sets `ENROLLMENT_SERVER` to the "
-                    "Access Server's name."
-                )
-            )
-        ]
+    """The basic enrollment URL (`<PUBLIC_URL>/enroll`) and its QR code. The URL works without
+    ENROLLMENT_SERVER too (its page then tells people to ask for the server's name), so it is
+    shown either way, with what is missing said below it."""
+    filled = (
+        f"with the server `{escape(server)}` filled in (or offers the app first)"
+        if server
+        else "(or offers the app first)"
+    )
     blocks: list[Block] = [
         SectionBlock(
             text=mrkdwn(
                 f"*Basic enrollment URL*\n<{url}>\nTapped on a phone or tablet it starts enrollment in Acronis Access "
-                f"with the server `{escape(server)}` filled in (or offers the app first); opened on a computer it shows "
-                "this QR code to scan with the device. Users then sign in with their company user name and password."
+                f"{filled}; opened on a computer it shows this QR code to scan with the device. Users then sign in "
+                "with their company user name and password."
             )
         ),
         ImageBlock(
             image_url=qr_url, alt_text="QR code of the basic enrollment URL", title=plain("Scan to enroll")
         ),
     ]
+    if not server:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    mrkdwn(
+                        ":warning: The enrollment server is not configured yet: a deskops administrator sets "
+                        "`ENROLLMENT_SERVER` to the Access Server's name. Until then the page asks people to get "
+                        "the server's name from the helpdesk, and invitations cannot be sent."
+                    )
+                ]
+            )
+        )
     if not url.startswith("https://"):
         blocks.append(
             ContextBlock(

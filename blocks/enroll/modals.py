@@ -45,6 +45,10 @@ from bot.i18n.languages import SHIPPED_LANGUAGES, language_label
 from bot.integrations.directory.port import MatchMode
 
 NO_EMAIL = "No email address assigned - click here to edit"
+SERVER_MISSING_NOTICE = (
+    ":warning: *Invitations cannot be sent yet*: a deskops administrator must set `ENROLLMENT_SERVER` "
+    "to the Access Server's name (see `deskops doctor`)."
+)
 
 
 def _invitee_blocks(person: InviteeItem) -> list[Block]:
@@ -220,10 +224,12 @@ def invite_modal(
     default_days: int,
     languages: CustomerLanguages | None = None,
     seal: Seal | None = None,
+    server_configured: bool = True,
 ) -> View:
-    """`seal`: for the results' Add buttons (blocks/enroll/search.py)."""
+    """`seal`: for the results' Add buttons (blocks/enroll/search.py). Without the Access Server's
+    name (ENROLLMENT_SERVER) the list can be built but not sent: the modal says so from the start."""
     blocks: list[Block] = [
-        *_head_blocks(draft.search.mode),
+        *_head_blocks(draft.search.mode, server_configured),
         *results_blocks(draft, draft_id=metadata.draft_id, seal=seal),
         *_list_blocks(draft),
         *_tail_blocks(_TailValues.of(draft, default_days, languages)),
@@ -238,6 +244,7 @@ def invite_view(
     default_days: int,
     languages: CustomerLanguages | None = None,
     seal: Seal | None = None,
+    server_configured: bool = True,
 ) -> dict[str, Any]:
     """`invite_modal(…).to_dict()`, as the form is shown after every change (a search, an Add, a
     digit typed into Devices per person). The search box above the results, and the sending
@@ -248,7 +255,7 @@ def invite_view(
         metadata,
         [*results_blocks(draft, draft_id=metadata.draft_id, seal=seal), *_list_blocks(draft)],
     ).to_dict()
-    head = json.loads(_head_json(draft.search.mode))
+    head = json.loads(_head_json(draft.search.mode, server_configured))
     tail = json.loads(_tail_json(_TailValues.of(draft, default_days, languages)))
     view["blocks"] = [*head, *view["blocks"], *tail]
     return view
@@ -266,9 +273,10 @@ def _invite_view(metadata: InviteMetadata, blocks: list[Block]) -> View:
     )
 
 
-def _head_blocks(mode: MatchMode) -> list[Block]:
+def _head_blocks(mode: MatchMode, server_configured: bool) -> list[Block]:
     return [
         HeaderBlock(block_id=BlockId.HEADER, text=plain("Send Enrollment Invitation", 150)),
+        *([] if server_configured else [ContextBlock(elements=[mrkdwn(SERVER_MISSING_NOTICE)])]),
         *search_blocks(mode),
     ]
 
@@ -295,8 +303,8 @@ def _tail_blocks(values: _TailValues) -> list[Block]:
 
 # Strings, so that each view gets blocks of its own to change.
 @lru_cache(maxsize=8)
-def _head_json(mode: MatchMode) -> str:
-    return json.dumps([block.to_dict() for block in _head_blocks(mode)])
+def _head_json(mode: MatchMode, server_configured: bool) -> str:
+    return json.dumps([block.to_dict() for block in _head_blocks(mode, server_configured)])
 
 
 @lru_cache(maxsize=256)

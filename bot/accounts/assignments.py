@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from bot.accounts.actions import UserAction
 from bot.accounts.forms import BackupSettings, BackupSettingsForm, Field, check_backup_settings
-from bot.accounts.jobs import AccountJob, CardHeadline, post_cards, refresh_cards
+from bot.accounts.jobs import (
+    AccountJob,
+    CardHeadline,
+    CardIfNone,
+    FollowUp,
+    follow_up_in_thread,
+    refresh_cards,
+)
 from bot.accounts.models import (
     BackupUser,
     ProvisioningState,
@@ -137,14 +144,14 @@ def assign_backup(
     ensure_can_assign(user)
     apply_backup(session, user, settings, actor=actor, now=now)
     _settings_changed(session, user, action="service.assigned", actor=actor, now=now, settings=settings)
-    post_cards(
+    follow_up_in_thread(
         session,
         user_id,
-        channels=notify_channels,
-        headline=CardHeadline.SERVICE_ASSIGNED,
+        change=FollowUp.SERVICE_ASSIGNED,
         actor=actor,
         now=now,
         change_key=change_key,
+        card_if_none=CardIfNone(notify_channels, CardHeadline.SERVICE_ASSIGNED),
     )
     return get_user(session, user_id)
 
@@ -169,14 +176,14 @@ def update_backup_settings(
     _settings_changed(
         session, user, action="service.settings_changed", actor=actor, now=now, settings=settings
     )
-    post_cards(
+    follow_up_in_thread(
         session,
         user_id,
-        channels=notify_channels,
-        headline=CardHeadline.SETTINGS_CHANGED,
+        change=FollowUp.SETTINGS_CHANGED,
         actor=actor,
         now=now,
         change_key=change_key,
+        card_if_none=CardIfNone(notify_channels, CardHeadline.SETTINGS_CHANGED),
     )
     return get_user(session, user_id)
 

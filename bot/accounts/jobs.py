@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -37,19 +38,12 @@ class CardHeadline(StrEnum):
     SETTINGS_CHANGED = "Backup settings changed"
 
 
-def post_cards(
-    session: Session,
-    user_id: int,
-    *,
-    channels: Sequence[str],
-    headline: CardHeadline,
-    actor: str,
-    now: datetime,
-    change_key: str,
-) -> None:
-    """Queue the user's card for each channel, once per change (`change_key`)."""
-    for card in user_cards(user_id, channels=channels, headline=headline, actor=actor, change_key=change_key):
-        enqueue(session, kind=card.kind, payload=card.payload, now=now, dedupe_key=card.dedupe_key)
+@dataclass(frozen=True)
+class CardIfNone:
+    """Where a user with no card yet gets one for a change, and its headline."""
+
+    channels: Sequence[str]
+    headline: CardHeadline
 
 
 def user_cards(
@@ -77,16 +71,33 @@ class FollowUp(StrEnum):
     ENABLED = "enabled"
     DELETED = "deleted"
     EDITED = "edited"
+    SERVICE_ASSIGNED = "service_assigned"
+    SETTINGS_CHANGED = "settings_changed"
 
 
 def follow_up_in_thread(
-    session: Session, user_id: int, *, change: FollowUp, actor: str, now: datetime, change_key: str
+    session: Session,
+    user_id: int,
+    *,
+    change: FollowUp,
+    actor: str,
+    now: datetime,
+    change_key: str,
+    card_if_none: CardIfNone | None = None,
 ) -> None:
-    """Queue a line for the thread of each card about the user (instead of a new top-level post)."""
+    """Queue a line for the thread of each card about the user (instead of a new top-level post).
+    With `card_if_none`, a user who has no card yet (imported from a file or from the platform)
+    gets one posted there instead, so the change is announced somewhere."""
+    payload: dict[str, object] = {"user_id": user_id, "change": change.value, "actor": actor}
+    if card_if_none is not None:
+        payload["card_if_none"] = {
+            "channels": list(card_if_none.channels),
+            "headline": card_if_none.headline.value,
+        }
     enqueue(
         session,
         kind=AccountJob.CARD_FOLLOW_UP,
-        payload={"user_id": user_id, "change": change.value, "actor": actor},
+        payload=payload,
         now=now,
         dedupe_key=f"user-follow-up:{user_id}:{change_key}",
     )

@@ -14,7 +14,7 @@ from bot.enrollment.approvals import send_or_request_approval
 from bot.enrollment.checks import check_days, check_devices, check_language, check_ready
 from bot.enrollment.invite_form import FormRef
 from bot.enrollment.models import PlatformChoice
-from bot.errors import FieldErrors
+from bot.errors import FieldErrors, InvalidState
 from bot.tokens import LinkTokens
 
 
@@ -38,8 +38,19 @@ class CheckedInvitations:
     language: str
 
 
-def check_invitations(db: Database, command: SendInvitations, *, default_language: str) -> CheckedInvitations:
-    """The checked values, or FieldErrors naming every field that is wrong (the list too)."""
+SERVER_MISSING = (
+    "Invitations need the Access Server's name, which their links fill in: a deskops administrator "
+    "sets ENROLLMENT_SERVER (see `deskops doctor`). The list is kept: send it once that is done."
+)
+
+
+def check_invitations(
+    db: Database, command: SendInvitations, *, default_language: str, enrollment_server: str | None
+) -> CheckedInvitations:
+    """The checked values, or FieldErrors naming every field that is wrong (the list too);
+    InvalidState while ENROLLMENT_SERVER is unset."""
+    if not enrollment_server:
+        raise InvalidState(SERVER_MISSING)
     errors: dict[str, str] = {}
     days = devices = 0
     try:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 
 from blocks.backup.card import follow_up_text, user_card, user_card_text
-from bot.accounts.jobs import AccountJob, CardHeadline, FollowUp
+from bot.accounts.jobs import AccountJob, CardHeadline, FollowUp, user_cards
 from bot.accounts.reading import user_card_summary
 from bot.clock import Clock
 from bot.db import Database
@@ -47,16 +47,35 @@ class UserCards:
         return render
 
     def follow_up(self, delivery: Delivery) -> None:
-        """One reply job per card of the user, each done once."""
+        """One reply job per card of the user, each done once; a user without a card gets one
+        where the change was made, when the change asks for that."""
         user_id = int(delivery.payload["user_id"])
+        posted = self.cards.posted(user_id)
+        fallback = delivery.payload.get("card_if_none")
         with self.db.transaction() as session:
-            for card_id, channel, ts in self.cards.posted(user_id):
+            for card_id, channel, ts in posted:
                 enqueue(
                     session,
                     kind=AccountJob.CARD_THREAD_REPLY,
                     payload={**delivery.payload, "channel": channel, "ts": ts},
                     now=self.clock.now(),
                     dedupe_key=f"card-reply:{delivery.id}:{card_id}",
+                )
+            if posted or not fallback:
+                return
+            for card in user_cards(
+                user_id,
+                channels=[str(c) for c in fallback["channels"]],
+                headline=CardHeadline(str(fallback["headline"])),
+                actor=str(delivery.payload["actor"]),
+                change_key=f"follow-up:{delivery.id}",
+            ):
+                enqueue(
+                    session,
+                    kind=card.kind,
+                    payload=card.payload,
+                    now=self.clock.now(),
+                    dedupe_key=card.dedupe_key,
                 )
 
     def thread_reply(self, delivery: Delivery) -> None:

@@ -34,7 +34,6 @@ from bot.enrollment.invite_form import AddPerson, FormRef, FormSettings, InviteF
 from bot.enrollment.invite_search import Search
 from bot.enrollment.models import PlatformChoice
 from bot.enrollment.sending import CheckedInvitations, SendInvitations, check_invitations, send_invitations
-from bot.errors import InvalidState
 from bot.integrations.directory.port import MatchMode
 from bot.slack.acks import claim_in_listener
 from bot.slack.sealing import MetadataSeal
@@ -69,6 +68,7 @@ def _modal(deps: Deps, form: InviteForm) -> dict[str, Any]:
         default_days=deps.settings.invitation_days_default,
         languages=form.languages,
         seal=_results_seal(deps).seal,
+        server_configured=bool(deps.settings.enrollment_server),
     )
 
 
@@ -80,11 +80,6 @@ def _show(deps: Deps, client: WebClient, view_id: str, form: InviteForm) -> None
 def open_invite(
     deps: Deps, client: WebClient, *, trigger_id: str, channel_id: str | None, user_id: str
 ) -> None:
-    if not deps.settings.enrollment_server:
-        raise InvalidState(
-            "Invitations need the Access Server's name: a deskops administrator sets "
-            "ENROLLMENT_SERVER (see `deskops doctor`)."
-        )
     form = invite_form.start_form(
         deps.db, owner=user_id, channel_id=channel_id, now=deps.clock.now(), settings=_settings(deps)
     )
@@ -272,7 +267,14 @@ def submit_invite(
     checked: list[CheckedInvitations] = []
 
     def run() -> dict[str, Any]:
-        checked.append(check_invitations(deps.db, command, default_language=deps.settings.language))
+        checked.append(
+            check_invitations(
+                deps.db,
+                command,
+                default_language=deps.settings.language,
+                enrollment_server=deps.settings.enrollment_server,
+            )
+        )
         return {"response_action": "clear"}
 
     answer_submission(ack, view, run)

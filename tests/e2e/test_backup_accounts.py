@@ -213,10 +213,12 @@ def test_assign_service_to_an_existing_user(deskops: RunningApp, slack_emulator:
     view.fill("quota_mobile_devices", "3")
     assert view.submit().closed
     deskops.wait_for_outbox()
-    messages = slack_emulator.channel(HELPDESK_CHANNEL).messages()
-    first = next(m for m in messages if m.ts == card.ts)
+    channel = slack_emulator.channel(HELPDESK_CHANNEL)
+    # The card changes in place and the follow-up goes into its thread, not a new top-level post.
+    assert channel.last_message().ts == card.ts
+    first = next(m for m in channel.messages() if m.ts == card.ts)
     assert "Capped Storage" in first.all_text() and first.edited
-    assert "Backup service assigned" in messages[-1].all_text()
+    assert "Backup service assigned by" in channel.last_message(thread_ts=card.ts).all_text()
     # Assigning again is refused with a pointer to the settings command.
     helen.slash("/backup", "assign noservice@acme.example", channel=HELPDESK_CHANNEL)
     notice = slack_emulator.wait_until(
@@ -235,6 +237,7 @@ def test_settings_change_notifications_role_and_quotas(
     helen = slack_emulator.person(HELPDESK_USER)
     add_user_with_backup(helen, "Acme", subscription="PAYG", notifications="errors")
     deskops.wait_for_outbox()
+    card = slack_emulator.channel(HELPDESK_CHANNEL).last_message()
     helen.slash("/backup", "settings john.doe@example.com", channel=HELPDESK_CHANNEL)
     view = helen.wait_for_view(callback_id="backup.user_settings")
     assert view.title == "Backup User Settings"
@@ -244,9 +247,11 @@ def test_settings_change_notifications_role_and_quotas(
     view.fill("quota_storage_gb", "500")
     assert view.submit().closed
     deskops.wait_for_outbox()
-    latest = slack_emulator.channel(HELPDESK_CHANNEL).last_message()
+    channel = slack_emulator.channel(HELPDESK_CHANNEL)
+    latest = channel.last_message()
+    assert latest.ts == card.ts and latest.edited  # the card, changed in place
+    assert "Backup settings changed by" in channel.last_message(thread_ts=card.ts).all_text()
     text = latest.all_text()
-    assert "Backup settings changed" in text
     assert "Errors and warnings" in text and "Read-only administrator" in text and "Storage: 500 GB" in text
     assert "Subscription" in text and "PAYG" in text
     with deskops.deps.db.transaction() as session:

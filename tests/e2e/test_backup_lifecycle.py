@@ -39,6 +39,8 @@ def test_find_lists_matches_across_customers_with_their_actions(
     assert "Acme Corporation" in text and "Globex Logistics" in text
     # Each result carries its actions: Activate (pending) and Assign service / settings.
     assert [b.action_id for b in found.buttons()].count("backup.user.activate") == 2
+    # The same buttons as on the card (DESIGN §1: Activate, Assign service), Backup or not.
+    assert [b.text for b in found.buttons()] == ["Activate", "Assign service"] * 2
     helen.slash("/backup", "find nobody-like-this", channel=HELPDESK_CHANNEL)
     assert (
         "No backup user's name or e-mail contains"

@@ -304,3 +304,30 @@ def test_the_basic_url_starts_enrollment_on_a_phone_and_shows_the_qr_code_on_a_c
         assert decode_qr(base64.b64decode(shown)) == "https://deskops.example.com/enroll"
         assert "https://deskops.example.com/enroll" in page.text and "refresh" not in page.text
     assert iphone.headers["vary"] == "User-Agent, Accept-Language"
+
+
+def test_without_enrollment_server_the_url_shows_and_the_form_opens_but_send_waits(
+    slack_emulator: SlackEmulator, database_url: str, tmp_path: Path
+) -> None:
+    """ENROLLMENT_SERVER's default is unset: `/enroll url` still shows the URL and its QR code, and
+    `/enroll invite` opens the form (saying what is missing), whose Send is refused under a field,
+    the list kept, until the server's name is set."""
+    seed_helpdesk(slack_emulator)
+    with run_app(slack_emulator, database_url, tmp_path, enrollment_server=None) as app:
+        helen = slack_emulator.person(HELPDESK_USER)
+        helen.slash("/enroll", "url", channel=HELPDESK_CHANNEL)
+        answer = slack_emulator.wait_until(lambda: slack_emulator.ephemerals(user=HELPDESK_USER))[-1]
+        assert f"<{app.settings.public_url}/enroll>" in str(answer.blocks)
+        assert [b["image_url"] for b in answer.blocks if b["type"] == "image"] == [
+            f"{app.settings.public_url}/enroll/qr.png"
+        ]
+        assert "ENROLLMENT_SERVER" in answer.all_text()
+        view = open_invite(helen)
+        assert "ENROLLMENT_SERVER" in view.all_text()
+        search(view, "Jo")
+        add_result(view, "John Doe")
+        refused = view.submit()
+        assert refused.errors is not None and "ENROLLMENT_SERVER" in " ".join(refused.errors.values())
+        assert not refused.closed
+        with app.deps.db.read() as session:
+            assert session.scalar(select(func.count()).select_from(Invitation)) == 0

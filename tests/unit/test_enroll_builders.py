@@ -123,12 +123,27 @@ def test_the_invite_view_is_the_modal_as_slack_sdk_serialises_it() -> None:
         ),
         (dataclasses.replace(draft(10_000), forecast=None), 30, CustomerLanguages("en", (), 0)),
     ]
-    for summary, days, langs in cases * 2:  # the second time from the kept JSON
-        metadata = InviteMetadata(draft_id="d" * 36, offset=summary.offset)
-        shown = invite_view(summary, metadata=metadata, default_days=days, languages=langs, seal=SEAL.seal)
-        modal = invite_modal(summary, metadata=metadata, default_days=days, languages=langs, seal=SEAL.seal)
-        assert shown == modal.to_dict()
-        assert LIMITS.validate_view(shown) == []
+    for configured in (True, False):  # ENROLLMENT_SERVER set, or not yet
+        for summary, days, langs in cases * 2:  # the second time from the kept JSON
+            metadata = InviteMetadata(draft_id="d" * 36, offset=summary.offset)
+            shown = invite_view(
+                summary,
+                metadata=metadata,
+                default_days=days,
+                languages=langs,
+                seal=SEAL.seal,
+                server_configured=configured,
+            )
+            modal = invite_modal(
+                summary,
+                metadata=metadata,
+                default_days=days,
+                languages=langs,
+                seal=SEAL.seal,
+                server_configured=configured,
+            )
+            assert shown == modal.to_dict()
+            assert LIMITS.validate_view(shown) == []
     # Each view has blocks of its own: changing one changes no later one.
     first = invite_view(draft(0), metadata=InviteMetadata(draft_id="d"), default_days=7)
     first["blocks"][0]["text"]["text"] = "changed"
@@ -333,3 +348,23 @@ def test_licence_wording_follows_devices_per_licence() -> None:
         per_person=[],
     )
     assert "(5 devices each)" in str([b.to_dict() for b in status_message(status, request_nonce="n")])
+
+
+def test_url_message_shows_the_url_and_qr_code_without_enrollment_server_too() -> None:
+    url = "https://deskops.example.com/enroll"
+    for server in (None, "access.msp.example"):
+        blocks = [b.to_dict() for b in url_message(url=url, qr_url=url + "/qr.png", server=server)]
+        text = str(blocks)
+        assert f"<{url}>" in text
+        assert [b["image_url"] for b in blocks if b["type"] == "image"] == [url + "/qr.png"]
+        assert ("ENROLLMENT_SERVER" in text) is (server is None)
+        assert ("access.msp.example" in text) is (server is not None)
+
+
+def test_invite_modal_says_when_invitations_cannot_be_sent_yet() -> None:
+    for configured in (True, False):
+        view = invite_modal(
+            draft(1), metadata=InviteMetadata(draft_id="d"), default_days=7, server_configured=configured
+        ).to_dict()
+        assert view["blocks"][0]["text"]["text"] == "Send Enrollment Invitation"
+        assert ("ENROLLMENT_SERVER" in str(view["blocks"])) is not configured

@@ -29,7 +29,7 @@ from bot.enrollment.invite_search import EMPTY_SEARCH, Search
 from bot.enrollment.jobs import EnrollJob
 from bot.enrollment.models import Invitation, InvitationBatch, PlatformChoice
 from bot.enrollment.sending import SendInvitations, check_invitations, send_invitations
-from bot.errors import FieldErrors, NotAllowed, NotFound
+from bot.errors import FieldErrors, InvalidState, NotAllowed, NotFound
 from bot.integrations.directory.port import DirectoryError, MatchMode
 from bot.tokens import LinkTokens
 from tests.support.accounts import count, outbox_kinds
@@ -288,16 +288,45 @@ def test_send_names_every_wrong_field_and_a_list_that_cannot_go_yet(
 ) -> None:
     form = start(unit_db)
     with pytest.raises(FieldErrors) as wrong:
-        check_invitations(unit_db, SendInvitations(form, "0", "11", None, None), default_language="en")
+        check_invitations(
+            unit_db,
+            SendInvitations(form, "0", "11", None, None),
+            default_language="en",
+            enrollment_server="access.example",
+        )
     assert sorted(wrong.value.errors) == [Field.DAYS, Field.DEVICES]
     with pytest.raises(FieldErrors) as empty:
-        check_invitations(unit_db, SendInvitations(form, "7", "1", None, None), default_language="en")
+        check_invitations(
+            unit_db,
+            SendInvitations(form, "7", "1", None, None),
+            default_language="en",
+            enrollment_server="access.example",
+        )
     assert list(empty.value.errors) == [Field.INVITEES]
     search(unit_db, directory, form, "sales")
     add_group(unit_db, directory, AddGroup(form, "cn=sales"), now=NOW, settings=SETTINGS, show=lambda _: None)
     with pytest.raises(FieldErrors) as missing:
-        check_invitations(unit_db, SendInvitations(form, "7", "1", None, None), default_language="en")
+        check_invitations(
+            unit_db,
+            SendInvitations(form, "7", "1", None, None),
+            default_language="en",
+            enrollment_server="access.example",
+        )
     assert "Nora Mailless" in missing.value.errors[Field.INVITEES]
+
+
+def test_send_without_enrollment_server_is_refused_and_the_list_kept(
+    unit_db: Database, directory: InMemoryDirectory
+) -> None:
+    """The form works without ENROLLMENT_SERVER (the contract's default); only Send needs it."""
+    form = start(unit_db)
+    search(unit_db, directory, form, "jo")
+    invite_form.add_person(unit_db, AddPerson(form, "uid=jdoe"), now=NOW, settings=SETTINGS)
+    command = SendInvitations(form, "7", "1", None, None)
+    with pytest.raises(InvalidState, match="ENROLLMENT_SERVER"):
+        check_invitations(unit_db, command, default_language="en", enrollment_server=None)
+    checked = check_invitations(unit_db, command, default_language="en", enrollment_server="access.example")
+    assert checked.days == 7
 
 
 def test_sending_makes_one_batch_of_invitations_and_queues_their_emails(
@@ -308,7 +337,7 @@ def test_sending_makes_one_batch_of_invitations_and_queues_their_emails(
     for person in ("uid=jdoe", "uid=mjohnson"):
         invite_form.add_person(unit_db, AddPerson(form, person), now=NOW, settings=SETTINGS)
     command = SendInvitations(form, "7", "2", PlatformChoice.IOS.value, "de")
-    checked = check_invitations(unit_db, command, default_language="en")
+    checked = check_invitations(unit_db, command, default_language="en", enrollment_server="access.example")
     settings = load_settings(_env_file=None)
     send_invitations(unit_db, checked, settings=settings, tokens=LinkTokens(b"k" * 32), now=NOW)
     with unit_db.read() as session:
