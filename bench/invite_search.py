@@ -17,8 +17,14 @@ this process: the load generator, and the baseline.
   `views.update` with the view deskops sent for the same search, through slack_sdk's WebClient;
   timed from the start to the arrival of that call at the fake.
 
-Eight search texts per mode, one at a time; the two sides alternate which goes first; one
-warm-up pass. Targets per mode: p95 ≤ 1.2 x the baseline's p95, and < 500 ms.
+- floor, printed beside (no target): the bare Bolt app (bench.bare_app, the same web server as
+  `deskops serve`) answering the same signed click: it acks, runs the same two searches with
+  ldap3 on a connection kept between clicks, and sends the view it was clicked in back with one
+  `views.update`; timed as deskops is. What any Python Slack app answering this click spends
+  (the request read and checked, Bolt's dispatch) and the baseline leaves out.
+
+Eight search texts per mode, one at a time; the sides take turns going first; one warm-up pass.
+Targets per mode: p95 ≤ 1.2 x the baseline's p95, and < 500 ms.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from bench.loadgen import IDENTITY, send, signed_interaction, signed_slash_comma
 from bench.servers import (
     SIGNING_SECRET,
     Server,
+    bare_app,
     deskops_environment,
     deskops_serve,
     fake_slack,
@@ -60,6 +67,7 @@ ROUNDS = 3  # measured passes over the texts, after one warm-up pass
 RATIO_TARGET = 1.2
 ABSOLUTE_TARGET_MS = 500.0
 RESULTS = 8  # what the modal lists (commands/enroll/invite.py)
+SIDES = ("deskops", "baseline", "floor")
 PG_DATABASE = "deskops_bench_invite_search"
 TEXTS = {
     MatchMode.BEGINS_WITH: ("Jo", "Mar", "Sm", "Chr", "Wil", "Ann", "Rob", "Dav"),
@@ -127,7 +135,7 @@ class Baseline:
         return (self.fake.arrival("views.update", before + 1) - started) * 1000
 
 
-def _deskops_round_trip(
+def _click_round_trip(
     server: Server,
     sender: SlackSender,
     fake: FakeSlackClient,
@@ -135,15 +143,18 @@ def _deskops_round_trip(
     text: str,
     mode: MatchMode,
 ) -> tuple[float, dict[str, Any]]:
+    """A signed Search click at `server`, timed to the arrival of the `views.update` it causes."""
     before = fake.calls("views.update")
     payload = _click_search(view, text, mode, helpdesk_users(1)[0])
     answer = send(server.port, signed_interaction(sender, port=server.port, payload=payload))
     if answer.status != 200:
-        raise RuntimeError(f"deskops answered the Search click with {answer.status}: {answer.body[:200]!r}")
+        raise RuntimeError(
+            f"{server.name} answered the Search click with {answer.status}: {answer.body[:200]!r}"
+        )
     arrived = fake.arrival("views.update", before + 1)
     updated = fake.params("views.update")["view"]
     if ActionId.ADD_USER.value not in str(updated):
-        raise RuntimeError(f"deskops' modal lists nobody for {text!r} ({mode})")
+        raise RuntimeError(f"{server.name}'s modal lists nobody for {text!r} ({mode})")
     return (arrived - answer.sent_at) * 1000, updated
 
 
@@ -217,19 +228,31 @@ def run(*, people: int = PEOPLE, rounds: int = ROUNDS, database: str = PG_DATABA
         server = stack.enter_context(deskops_serve("deskops serve (postgresql)", env, log))
         view = _open_invite(server, sender, fake)
         baseline = Baseline(slapd, fake)
+        floor_env = {
+            **deskops_environment(fake.port, workdir, f"sqlite:///{workdir / 'bare.db'}"),
+            "BARE_DIRECTORY_URL": slapd.url,
+            "BARE_DIRECTORY_BIND_DN": READER_DN,
+            "BARE_DIRECTORY_BIND_PASSWORD": READER_PASSWORD,
+            "BARE_DIRECTORY_LIMIT": str(RESULTS),
+        }
+        floor = stack.enter_context(bare_app(workdir, floor_env))
         views: dict[tuple[str, MatchMode], dict[str, Any]] = {}
         say(f"  {rounds} passes over {sum(len(t) for t in TEXTS.values())} searches (+1 warm-up pass)")
         for number in range(rounds + 1):
             for mode, texts in TEXTS.items():
                 for index, text in enumerate(texts):
                     key = (text, mode)
-                    first_deskops = (number + index) % 2 == 0 or key not in views
+                    # deskops first when the view it answers with is not known yet (the others send it).
+                    turn = (number + index) % len(SIDES) if key in views else 0
                     timed: dict[str, float] = {}
-                    for side in ("deskops", "baseline") if first_deskops else ("baseline", "deskops"):
+                    for side in SIDES[turn:] + SIDES[:turn]:
                         if side == "deskops":
-                            timed[side], views[key] = _deskops_round_trip(
+                            timed[side], views[key] = _click_round_trip(
                                 server, sender, fake, view, text, mode
                             )
+                        elif side == "floor":
+                            clicked = {**views[key], "id": view["id"], "team_id": IDENTITY.team_id}
+                            timed[side], _ = _click_round_trip(floor, sender, fake, clicked, text, mode)
                         else:
                             timed[side] = baseline.round_trip(text, mode, views[key], view["id"])
                     if number == 0:
@@ -243,8 +266,8 @@ def run(*, people: int = PEOPLE, rounds: int = ROUNDS, database: str = PG_DATABA
 def _report(result: BenchResult, samples: dict[tuple[str, MatchMode], list[float]], people: int) -> None:
     figures: dict[str, Any] = {"people": people, "texts": {m.value: list(t) for m, t in TEXTS.items()}}
     for mode in TEXTS:
-        ours, theirs = samples[("deskops", mode)], samples[("baseline", mode)]
-        p95, base_p95 = percentile(ours, 95), percentile(theirs, 95)
+        ours, theirs, floor = (samples[(side, mode)] for side in SIDES)
+        p95, base_p95, floor_p95 = percentile(ours, 95), percentile(theirs, 95), percentile(floor, 95)
         figures[mode.value] = {
             "searches": len(ours),
             "deskops_p50_ms": round(median(ours), 1),
@@ -252,10 +275,17 @@ def _report(result: BenchResult, samples: dict[tuple[str, MatchMode], list[float
             "baseline_p50_ms": round(median(theirs), 1),
             "baseline_p95_ms": round(base_p95, 1),
             "p95_ratio": round(p95 / base_p95, 2),
+            "floor_p50_ms": round(median(floor), 1),
+            "floor_p95_ms": round(floor_p95, 1),
+            "p95_ratio_to_floor": round(p95 / floor_p95, 2),
         }
         say(
             f"  {mode.value:12} deskops p50 {median(ours):6.1f} ms p95 {p95:6.1f} ms;  ldap3 + views.update "
             f"p50 {median(theirs):6.1f} ms p95 {base_p95:6.1f} ms;  {p95 / base_p95:.2f} x ({len(ours)} searches)"
+        )
+        say(
+            f"  {'':12} bare Bolt app answering the click (floor) p50 {median(floor):6.1f} ms p95 "
+            f"{floor_p95:6.1f} ms;  deskops {p95 / floor_p95:.2f} x the floor (no target)"
         )
         result.check(
             f"{mode.value}: deskops p95 / ldap3 + views.update p95", p95 / base_p95, "<=", RATIO_TARGET, "x"

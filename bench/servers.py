@@ -117,12 +117,14 @@ def fake_slack(workdir: Path) -> Iterator[FakeSlackClient]:
 
 
 @contextmanager
-def bare_app(workdir: Path, env: Mapping[str, str], *, home_view: Path | None = None) -> Iterator[Server]:
-    server = Server("bare Bolt app", free_port(), baseline=True)
+def bare_app(
+    workdir: Path, env: Mapping[str, str], *, home_view: Path | None = None, name: str = "bare Bolt app"
+) -> Iterator[Server]:
+    server = Server(name, free_port(), baseline=True)
     args = [PYTHON, "-m", "bench.bare_app", str(server.port)]
     with child_process(
         [*args, str(home_view)] if home_view else args,
-        log=workdir / "bare.log",
+        log=workdir / f"bare-{server.port}.log",
         env=env,
         ready_port=server.port,
     ):

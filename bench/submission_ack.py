@@ -63,7 +63,8 @@ ABSOLUTE_TARGET_MS = 300.0
 ACRONIS_DELAY = 0.1
 ACRONIS_TARGET_MS = 1000.0
 CUSTOMER = "Acme Corporation"
-DATABASES = ("deskops_bench_submit", "deskops_bench_submit_acronis")
+DATABASES = ("deskops_bench_submit", "deskops_bench_submit_acronis", "deskops_bench_submit_floor")
+FLOOR = "bare Bolt app writing (floor)"
 
 
 def opened_view(server: Server, sender: SlackSender, fake: FakeSlackClient, user_id: str) -> dict[str, Any]:
@@ -230,7 +231,7 @@ def _acronis_environment(env: dict[str, str], port: int) -> dict[str, str]:
 
 
 def run(
-    *, rounds: int = ROUNDS, concurrency: int = CONCURRENCY, databases: tuple[str, str] = DATABASES
+    *, rounds: int = ROUNDS, concurrency: int = CONCURRENCY, databases: tuple[str, str, str] = DATABASES
 ) -> BenchResult:
     result = BenchResult(NAME)
     workdir = Path(tempfile.mkdtemp(prefix="deskops-bench-submit-"))
@@ -267,7 +268,16 @@ def run(
         )
         templates = {server.name: _templates(server, sender, fake, people[0]) for server in (local, acronis)}
         templates[bare.name] = templates[local.name]
-        servers = [bare, local, acronis]
+        pushed_view = workdir / "pushed_view.json"
+        pushed_view.write_text(json.dumps(templates[local.name].settings), encoding="utf-8")
+        floor_env = {
+            **deskops_environment(fake.port, workdir, f"sqlite:///{workdir / 'floor.db'}"),
+            "BARE_DATABASE_URL": _floor_database(databases[2]),
+            "BARE_PUSH_VIEW": str(pushed_view),
+        }
+        floor = stack.enter_context(bare_app(workdir, floor_env, name=FLOOR))
+        templates[floor.name] = templates[local.name]
+        servers = [bare, local, acronis, floor]
         say(
             f"  servers up (logs in {workdir}); {rounds} rounds of {concurrency} concurrent Add New User "
             f"submissions (+1 warm-up), Acronis answering in {ACRONIS_DELAY * 1000:.0f} ms"
@@ -290,7 +300,7 @@ def run(
                 server.errors += len(failed) + concurrency - len(steps.settings)
                 if failed:
                     say(f"    {server.name}: {failed[0].status} {failed[0].body[:300]!r}")
-        _report(result, bare, local, acronis)
+        _report(result, bare, local, acronis, floor)
     result.figures["concurrency"] = concurrency
     for name, (details, settings) in by_step.items():
         result.figures["servers"][name] |= {
@@ -304,17 +314,27 @@ def run(
     return result
 
 
-def _report(result: BenchResult, bare: Server, local: Server, acronis: Server) -> None:
-    figures = {server.name: server.latency(44) for server in (bare, local, acronis)}
+def _floor_database(name: str) -> str:
+    """An empty PostgreSQL database for the floor's own tables (bench.bare_app.FloorWrites)."""
+    from tests.support.database import create_postgres_database
+
+    return create_postgres_database(name, migrated=False)
+
+
+def _report(result: BenchResult, bare: Server, local: Server, acronis: Server, floor: Server) -> None:
+    figures = {server.name: server.latency(44) for server in (bare, local, acronis, floor)}
     bare_p99 = percentile(bare.samples, 99)
-    for server in (local, acronis):
+    for server in (local, acronis, floor):
         figures[server.name]["p99_ratio"] = round(percentile(server.samples, 99) / bare_p99, 2)
         say(f"  {server.name}: p99 {figures[server.name]['p99_ratio']:.2f} x bare")
+    floor_ratio = percentile(local.samples, 99) / percentile(floor.samples, 99)
+    figures[local.name]["p99_ratio_to_floor"] = round(floor_ratio, 2)
+    say(f"  {local.name}: p99 {floor_ratio:.2f} x the floor's (no target)")
     local_p99, acronis_p99 = percentile(local.samples, 99), percentile(acronis.samples, 99)
     result.check(f"{local.name} p99 / bare p99", local_p99 / bare_p99, "<=", RATIO_TARGET, "x")
     result.check(f"{local.name} p99", local_p99, "<", ABSOLUTE_TARGET_MS, " ms")
     result.check(f"{acronis.name} p99", acronis_p99, "<", ACRONIS_TARGET_MS, " ms")
-    for server in (bare, local, acronis):
+    for server in (bare, local, acronis, floor):
         result.check(f"{server.name} failed submissions", server.errors, "<=", 0)
     result.figures = {
         "acronis_delay_ms": ACRONIS_DELAY * 1000,

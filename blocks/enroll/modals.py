@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -37,6 +42,7 @@ from bot.enrollment.licences import LicenceForecast
 from bot.enrollment.models import PlatformChoice
 from bot.enrollment.summary import DraftSummary, InviteeItem
 from bot.i18n.languages import SHIPPED_LANGUAGES, language_label
+from bot.integrations.directory.port import MatchMode
 
 NO_EMAIL = "No email address assigned - click here to edit"
 SERVER_MISSING_NOTICE = (
@@ -120,7 +126,7 @@ def _list_blocks(draft: DraftSummary) -> list[Block]:
     return blocks
 
 
-def _sending_blocks(draft: DraftSummary, *, default_days: int) -> list[Block]:
+def _sending_blocks(values: _TailValues) -> list[Block]:
     platforms = [option(choice.label, choice.value) for choice in PlatformChoice]
     blocks: list[Block] = [
         DividerBlock(),
@@ -132,7 +138,7 @@ def _sending_blocks(draft: DraftSummary, *, default_days: int) -> list[Block]:
                 is_decimal_allowed=False,
                 min_value="1",
                 max_value="365",
-                initial_value=str(default_days),
+                initial_value=str(values.default_days),
             ),
         ),
         InputBlock(
@@ -145,7 +151,7 @@ def _sending_blocks(draft: DraftSummary, *, default_days: int) -> list[Block]:
                 is_decimal_allowed=False,
                 min_value=str(DEVICES_MIN),
                 max_value=str(DEVICES_MAX),
-                initial_value=str(draft.devices_per_person),
+                initial_value=str(values.devices_per_person),
                 dispatch_action_config=DispatchActionConfig(trigger_actions_on=["on_character_entered"]),
             ),
         ),
@@ -156,12 +162,12 @@ def _sending_blocks(draft: DraftSummary, *, default_days: int) -> list[Block]:
             element=RadioButtonsElement(
                 action_id=ActionId.PLATFORM,
                 options=platforms,
-                initial_option=option(draft.platform.label, draft.platform.value),
+                initial_option=option(values.platform.label, values.platform.value),
             ),
         ),
     ]
-    if draft.forecast is not None and draft.forecast.invitees:
-        blocks.append(ContextBlock(elements=[mrkdwn(forecast_line(draft.forecast))]))
+    if values.forecast is not None and values.forecast.invitees:
+        blocks.append(ContextBlock(elements=[mrkdwn(forecast_line(values.forecast))]))
     return blocks
 
 
@@ -223,14 +229,39 @@ def invite_modal(
     """`seal`: for the results' Add buttons (blocks/enroll/search.py). Without the Access Server's
     name (ENROLLMENT_SERVER) the list can be built but not sent: the modal says so from the start."""
     blocks: list[Block] = [
-        HeaderBlock(block_id=BlockId.HEADER, text=plain("Send Enrollment Invitation", 150)),
-        *([] if server_configured else [ContextBlock(elements=[mrkdwn(SERVER_MISSING_NOTICE)])]),
-        *search_blocks(draft),
+        *_head_blocks(draft.search.mode, server_configured),
         *results_blocks(draft, draft_id=metadata.draft_id, seal=seal),
         *_list_blocks(draft),
-        *_sending_blocks(draft, default_days=default_days),
-        *(language_blocks(languages) if languages is not None else []),
+        *_tail_blocks(_TailValues.of(draft, default_days, languages)),
     ]
+    return _invite_view(metadata, blocks)
+
+
+def invite_view(
+    draft: DraftSummary,
+    *,
+    metadata: InviteMetadata,
+    default_days: int,
+    languages: CustomerLanguages | None = None,
+    seal: Seal | None = None,
+    server_configured: bool = True,
+) -> dict[str, Any]:
+    """`invite_modal(…).to_dict()`, as the form is shown after every change (a search, an Add, a
+    digit typed into Devices per person). The search box above the results, and the sending
+    settings and languages below the list, change rarely: they are turned into JSON once per the
+    values they show (they were a third of slack_sdk's work on each update). The results and the
+    list are checked and turned into JSON by slack_sdk as always."""
+    view = _invite_view(
+        metadata,
+        [*results_blocks(draft, draft_id=metadata.draft_id, seal=seal), *_list_blocks(draft)],
+    ).to_dict()
+    head = json.loads(_head_json(draft.search.mode, server_configured))
+    tail = json.loads(_tail_json(_TailValues.of(draft, default_days, languages)))
+    view["blocks"] = [*head, *view["blocks"], *tail]
+    return view
+
+
+def _invite_view(metadata: InviteMetadata, blocks: list[Block]) -> View:
     return View(
         type="modal",
         callback_id=CallbackId.INVITE,
@@ -240,6 +271,45 @@ def invite_modal(
         private_metadata=metadata.model_dump_json(),
         blocks=blocks,
     )
+
+
+def _head_blocks(mode: MatchMode, server_configured: bool) -> list[Block]:
+    return [
+        HeaderBlock(block_id=BlockId.HEADER, text=plain("Send Enrollment Invitation", 150)),
+        *([] if server_configured else [ContextBlock(elements=[mrkdwn(SERVER_MISSING_NOTICE)])]),
+        *search_blocks(mode),
+    ]
+
+
+@dataclass(frozen=True)
+class _TailValues:
+    """What the blocks below the list show: the sending settings and the languages."""
+
+    default_days: int
+    devices_per_person: int
+    platform: PlatformChoice
+    forecast: LicenceForecast | None
+    languages: CustomerLanguages | None
+
+    @staticmethod
+    def of(draft: DraftSummary, default_days: int, languages: CustomerLanguages | None) -> _TailValues:
+        return _TailValues(default_days, draft.devices_per_person, draft.platform, draft.forecast, languages)
+
+
+def _tail_blocks(values: _TailValues) -> list[Block]:
+    languages = language_blocks(values.languages) if values.languages is not None else []
+    return [*_sending_blocks(values), *languages]
+
+
+# Strings, so that each view gets blocks of its own to change.
+@lru_cache(maxsize=8)
+def _head_json(mode: MatchMode, server_configured: bool) -> str:
+    return json.dumps([block.to_dict() for block in _head_blocks(mode, server_configured)])
+
+
+@lru_cache(maxsize=256)
+def _tail_json(values: _TailValues) -> str:
+    return json.dumps([block.to_dict() for block in _tail_blocks(values)])
 
 
 def edit_email_modal(*, person: InviteeItem, metadata: EditEmailMetadata) -> View:

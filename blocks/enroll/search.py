@@ -39,8 +39,9 @@ def _mode_option(mode: MatchMode) -> Option:
     return Option(text=plain(MODE_LABELS[mode]), value=mode.value, description=plain(MODE_DESCRIPTIONS[mode]))
 
 
-def search_blocks(draft: DraftSummary) -> list[Block]:
-    modes = [_mode_option(mode) for mode in MODE_LABELS]
+def search_blocks(mode: MatchMode) -> list[Block]:
+    """The search box and the match mode (`mode` chosen)."""
+    modes = [_mode_option(each) for each in MODE_LABELS]
     return [
         InputBlock(
             block_id=BlockId.SEARCH,
@@ -62,7 +63,7 @@ def search_blocks(draft: DraftSummary) -> list[Block]:
             element=RadioButtonsElement(
                 action_id=ActionId.MATCH_MODE,
                 options=modes,
-                initial_option=_mode_option(draft.search.mode),
+                initial_option=_mode_option(mode),
             ),
         ),
         ActionsBlock(

@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.models.views import View
 
 from blocks.enroll.ids import ActionId, BlockId, CallbackId
 from blocks.enroll.metadata import (
@@ -25,7 +24,7 @@ from blocks.enroll.metadata import (
     InviteMetadata,
     PageRef,
 )
-from blocks.enroll.modals import edit_email_modal, invite_modal
+from blocks.enroll.modals import edit_email_modal, invite_view
 from bot.deps import Deps
 from bot.enrollment import invite_form, invite_search
 from bot.enrollment.drafts import FoundGroup, FoundUser
@@ -60,10 +59,10 @@ def _results_seal(deps: Deps) -> MetadataSeal:
     return MetadataSeal(deps.tokens, purpose=RESULTS_SEAL)
 
 
-def _modal(deps: Deps, form: InviteForm) -> View:
+def _modal(deps: Deps, form: InviteForm) -> dict[str, Any]:
     # The page may have shrunk (people removed): the metadata names the one shown.
     metadata = InviteMetadata(draft_id=form.draft_id, offset=form.summary.offset)
-    return invite_modal(
+    return invite_view(
         form.summary,
         metadata=metadata,
         default_days=deps.settings.invitation_days_default,

@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from bench import app_home, charts, invite_search, submission_ack, type_ahead, user_find
 from bench.common import BenchResult
-from tests.support.database import drop_postgres_database
+from tests.support.database import PG_URL_TEMPLATE, drop_postgres_database
 from tests.support.slapd import require_slapd
 
 # Each starts several processes (deskops serve, the fakes, slapd): minutes on a busy machine.
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.timeout(300)
 @pytest.fixture
 def database_names() -> Iterator[list[str]]:
     """Fresh PostgreSQL database names, dropped afterwards (a bench creates what it is given)."""
-    names = [f"deskops_bench_smoke_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    names = [f"deskops_bench_smoke_{uuid.uuid4().hex[:10]}" for _ in range(3)]
     yield names
     for name in names:
         drop_postgres_database(name)
@@ -40,26 +41,40 @@ def _target(result: BenchResult, name: str) -> float:
 
 
 def test_submission_ack_submits_both_steps_to_every_server(database_names: list[str], tmp_path: Path) -> None:
-    result = submission_ack.run(rounds=1, concurrency=3, databases=(database_names[0], database_names[1]))
+    result = submission_ack.run(
+        rounds=1, concurrency=3, databases=(database_names[0], database_names[1], database_names[2])
+    )
     servers = result.figures["servers"]
     assert set(servers) == {
         "bare Bolt app",
         "deskops serve (postgresql)",
         "deskops serve (postgresql, Acronis 100 ms)",
+        "bare Bolt app writing (floor)",
     }
     # One measured round of 3 people, two submissions each; every one answered as expected.
     assert all(figures["requests"] == 6 and figures["errors"] == 0 for figures in servers.values())
     assert _target(result, "deskops serve (postgresql) p99") > 0
+    assert servers["deskops serve (postgresql)"]["p99_ratio_to_floor"] > 0
+    # The floor recorded each user it was sent (the warm-up round's too) with its follow-up.
+    engine = create_engine(PG_URL_TEMPLATE.format(name=database_names[2]))
+    with engine.connect() as floor:
+        assert floor.execute(text("SELECT count(*) FROM floor_users")).scalar_one() == 2 * 3
+        assert floor.execute(text("SELECT count(*) FROM floor_outbox")).scalar_one() == 2 * 3
+    engine.dispose()
     assert "<svg" in _charts(result, tmp_path)
 
 
-def test_invite_search_times_both_modes_against_ldap3(database_names: list[str], tmp_path: Path) -> None:
+def test_invite_search_times_both_modes_against_ldap3_and_the_bare_app(
+    database_names: list[str], tmp_path: Path
+) -> None:
     require_slapd()
     result = invite_search.run(people=300, rounds=1, database=database_names[0])
     for mode in ("begins_with", "contains"):
         figures = result.figures[mode]
         assert figures["searches"] == len(invite_search.TEXTS[invite_search.MatchMode(mode)])
         assert figures["deskops_p95_ms"] > 0 and figures["baseline_p95_ms"] > 0
+        # The bare Bolt app answered the same clicks with its own search: the floor was timed.
+        assert figures["floor_p95_ms"] > 0 and figures["p95_ratio_to_floor"] > 0
     assert "begins_with: deskops p95" in _charts(result, tmp_path)
 
 

@@ -17,7 +17,8 @@ from blocks.enroll.metadata import (
     FoundPersonRef,
     InviteMetadata,
 )
-from blocks.enroll.modals import NO_EMAIL, edit_email_modal, extend_modal, invite_modal
+from blocks.enroll.modals import NO_EMAIL, edit_email_modal, extend_modal, invite_modal, invite_view
+from bot.customers.service import CustomerLanguages
 from bot.enrollment.drafts import FoundGroup, FoundUser, SearchState
 from bot.enrollment.licences import LicenceForecast
 from bot.enrollment.models import BatchState, InvitationState, Platform, PlatformChoice
@@ -104,6 +105,52 @@ def test_invite_modal_fits_with_the_longest_values(total: int, with_email: bool)
     }
     labels = [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"]
     assert labels == ["Search", "Match", "Days until expiration", "Devices per person", "Platform"]
+
+
+def test_the_invite_view_is_the_modal_as_slack_sdk_serialises_it() -> None:
+    """The form as shown after each change: the search box and the sending settings come from
+    JSON kept per their values, so each variation of them must still be what slack_sdk makes."""
+    languages = CustomerLanguages(default="de", own=(("Acme", "fr"), ("Globex", "nl")), others=3)
+    begins = dataclasses.replace(draft(0).search, mode=MatchMode.BEGINS_WITH)
+    cases = [
+        (draft(0), 7, None),
+        (draft(20, with_email=False), 7, languages),
+        (dataclasses.replace(draft(1), search=begins), 14, languages),
+        (
+            dataclasses.replace(draft(1), search=begins, platform=PlatformChoice.IOS, devices_per_person=2),
+            14,
+            None,
+        ),
+        (dataclasses.replace(draft(10_000), forecast=None), 30, CustomerLanguages("en", (), 0)),
+    ]
+    for configured in (True, False):  # ENROLLMENT_SERVER set, or not yet
+        for summary, days, langs in cases * 2:  # the second time from the kept JSON
+            metadata = InviteMetadata(draft_id="d" * 36, offset=summary.offset)
+            shown = invite_view(
+                summary,
+                metadata=metadata,
+                default_days=days,
+                languages=langs,
+                seal=SEAL.seal,
+                server_configured=configured,
+            )
+            modal = invite_modal(
+                summary,
+                metadata=metadata,
+                default_days=days,
+                languages=langs,
+                seal=SEAL.seal,
+                server_configured=configured,
+            )
+            assert shown == modal.to_dict()
+            assert LIMITS.validate_view(shown) == []
+    # Each view has blocks of its own: changing one changes no later one.
+    first = invite_view(draft(0), metadata=InviteMetadata(draft_id="d"), default_days=7)
+    first["blocks"][0]["text"]["text"] = "changed"
+    first["blocks"][-1]["label"]["text"] = "changed"
+    again = invite_view(draft(0), metadata=InviteMetadata(draft_id="d"), default_days=7)
+    assert again["blocks"][0]["text"]["text"] == "Send Enrollment Invitation"
+    assert again["blocks"][-1]["label"]["text"] == "Platform"
 
 
 def _add_values(view: dict[str, Any], action_id: str) -> list[str]:
