@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -17,12 +16,8 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
     NumberInputElement,
-    Option,
-    RadioButtonsElement,
     SectionBlock,
-    StaticSelectElement,
 )
-from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from slack_sdk.models.views import View
 
 from blocks.enroll.ids import ActionId, BlockId, CallbackId
@@ -34,14 +29,11 @@ from blocks.enroll.metadata import (
     PageRef,
 )
 from blocks.enroll.search import Seal, results_blocks, search_blocks
-from blocks.text import escape, mrkdwn, option, plain
+from blocks.enroll.sending_settings import SendingValues, sending_blocks, sending_json
+from blocks.text import escape, mrkdwn, plain
 from bot.customers.service import CustomerLanguages
-from bot.enrollment.checks import DEVICES_MAX, DEVICES_MIN
 from bot.enrollment.fields import Field
-from bot.enrollment.licences import LicenceForecast
-from bot.enrollment.models import PlatformChoice
 from bot.enrollment.summary import DraftSummary, InviteeItem
-from bot.i18n.languages import SHIPPED_LANGUAGES, language_label
 from bot.integrations.directory.port import MatchMode
 
 NO_EMAIL = "No email address assigned - click here to edit"
@@ -126,97 +118,6 @@ def _list_blocks(draft: DraftSummary) -> list[Block]:
     return blocks
 
 
-def _sending_blocks(values: _TailValues) -> list[Block]:
-    platforms = [option(choice.label, choice.value) for choice in PlatformChoice]
-    blocks: list[Block] = [
-        DividerBlock(),
-        InputBlock(
-            block_id=Field.DAYS,
-            label=plain("Days until expiration"),
-            element=NumberInputElement(
-                action_id=ActionId.DAYS,
-                is_decimal_allowed=False,
-                min_value="1",
-                max_value="365",
-                initial_value=str(values.default_days),
-            ),
-        ),
-        InputBlock(
-            block_id=Field.DEVICES,
-            label=plain("Devices per person"),
-            dispatch_action=True,
-            hint=plain("Each invitation is its own e-mail and enrolls one device."),
-            element=NumberInputElement(
-                action_id=ActionId.DEVICES,
-                is_decimal_allowed=False,
-                min_value=str(DEVICES_MIN),
-                max_value=str(DEVICES_MAX),
-                initial_value=str(values.devices_per_person),
-                dispatch_action_config=DispatchActionConfig(trigger_actions_on=["on_character_entered"]),
-            ),
-        ),
-        InputBlock(
-            block_id=Field.PLATFORM,
-            label=plain("Platform"),
-            dispatch_action=True,
-            element=RadioButtonsElement(
-                action_id=ActionId.PLATFORM,
-                options=platforms,
-                initial_option=option(values.platform.label, values.platform.value),
-            ),
-        ),
-    ]
-    if values.forecast is not None and values.forecast.invitees:
-        blocks.append(ContextBlock(elements=[mrkdwn(forecast_line(values.forecast))]))
-    return blocks
-
-
-def forecast_line(forecast: LicenceForecast) -> str:
-    """`4 people, 2 devices each = 8 invitations (one e-mail each) · up to 4 more licensed users…`"""
-    people = f"{forecast.invitees:,} {'person' if forecast.invitees == 1 else 'people'}"
-    devices = f"{forecast.devices_per_person} device{'' if forecast.devices_per_person == 1 else 's'}"
-    licences = forecast.additional_licences
-    return (
-        f"{people}, {devices} each = {forecast.invitations:,} invitation{'' if forecast.invitations == 1 else 's'} "
-        f"(one e-mail each) · up to {licences:,} more licensed user{'s' if licences != 1 else ''} if all enroll "
-        f"({forecast.devices_per_licence} devices per licensed user)"
-    )
-
-
-LANGUAGES_SHOWN = 8
-
-
-def _language_option(code: str) -> Option:
-    return option(language_label(code), code)
-
-
-def language_blocks(languages: CustomerLanguages) -> list[Block]:
-    """`Language` of the invitations (LANGUAGE preselected; Slack keeps a choice across updates of
-    the view), and which language each customer's e-mails use, to choose by."""
-    known = [f"{escape(name)}: {language_label(code)}" for name, code in languages.own[:LANGUAGES_SHOWN]]
-    more = len(languages.own) - LANGUAGES_SHOWN
-    if more > 0:
-        known.append(f"{more:,} more")
-    default = language_label(languages.default)
-    if languages.others:
-        known.append(f"{'the other customers' if known else 'all customers'}: {default} (the default)")
-    blocks: list[Block] = [
-        InputBlock(
-            block_id=Field.LANGUAGE,
-            label=plain("Language"),
-            hint=plain("The invitation e-mails and the pages they link to are written in this language."),
-            element=StaticSelectElement(
-                action_id=ActionId.LANGUAGE,
-                options=[_language_option(code) for code in SHIPPED_LANGUAGES],
-                initial_option=_language_option(languages.default),
-            ),
-        )
-    ]
-    if known:
-        blocks.append(ContextBlock(elements=[mrkdwn("*Customers' languages:* " + " · ".join(known))]))
-    return blocks
-
-
 def invite_modal(
     draft: DraftSummary,
     *,
@@ -232,7 +133,7 @@ def invite_modal(
         *_head_blocks(draft.search.mode, server_configured),
         *results_blocks(draft, draft_id=metadata.draft_id, seal=seal),
         *_list_blocks(draft),
-        *_tail_blocks(_TailValues.of(draft, default_days, languages)),
+        *sending_blocks(SendingValues.of(draft, default_days, languages)),
     ]
     return _invite_view(metadata, blocks)
 
@@ -256,7 +157,7 @@ def invite_view(
         [*results_blocks(draft, draft_id=metadata.draft_id, seal=seal), *_list_blocks(draft)],
     ).to_dict()
     head = json.loads(_head_json(draft.search.mode, server_configured))
-    tail = json.loads(_tail_json(_TailValues.of(draft, default_days, languages)))
+    tail = json.loads(sending_json(SendingValues.of(draft, default_days, languages)))
     view["blocks"] = [*head, *view["blocks"], *tail]
     return view
 
@@ -281,35 +182,10 @@ def _head_blocks(mode: MatchMode, server_configured: bool) -> list[Block]:
     ]
 
 
-@dataclass(frozen=True)
-class _TailValues:
-    """What the blocks below the list show: the sending settings and the languages."""
-
-    default_days: int
-    devices_per_person: int
-    platform: PlatformChoice
-    forecast: LicenceForecast | None
-    languages: CustomerLanguages | None
-
-    @staticmethod
-    def of(draft: DraftSummary, default_days: int, languages: CustomerLanguages | None) -> _TailValues:
-        return _TailValues(default_days, draft.devices_per_person, draft.platform, draft.forecast, languages)
-
-
-def _tail_blocks(values: _TailValues) -> list[Block]:
-    languages = language_blocks(values.languages) if values.languages is not None else []
-    return [*_sending_blocks(values), *languages]
-
-
 # Strings, so that each view gets blocks of its own to change.
 @lru_cache(maxsize=8)
 def _head_json(mode: MatchMode, server_configured: bool) -> str:
     return json.dumps([block.to_dict() for block in _head_blocks(mode, server_configured)])
-
-
-@lru_cache(maxsize=256)
-def _tail_json(values: _TailValues) -> str:
-    return json.dumps([block.to_dict() for block in _tail_blocks(values)])
 
 
 def edit_email_modal(*, person: InviteeItem, metadata: EditEmailMetadata) -> View:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, update
 
-from blocks.enroll.modals import LANGUAGES_SHOWN, language_blocks
+from blocks.enroll.sending_settings import LANGUAGES_SHOWN, language_blocks
 from bot.customers.models import Customer
 from bot.customers.service import CustomerLanguages, customer_languages
 from bot.db import Database
