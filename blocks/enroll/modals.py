@@ -15,7 +15,6 @@ from slack_sdk.models.blocks import (
     EmailInputElement,
     HeaderBlock,
     InputBlock,
-    NumberInputElement,
     SectionBlock,
 )
 from slack_sdk.models.views import View
@@ -29,7 +28,7 @@ from blocks.enroll.metadata import (
     PageRef,
 )
 from blocks.enroll.search import Seal, results_blocks, search_blocks
-from blocks.enroll.sending_settings import SendingValues, sending_blocks, sending_json
+from blocks.enroll.sending_settings import SendingValues, days_element, sending_blocks, sending_json
 from blocks.text import escape, mrkdwn, plain
 from bot.customers.service import CustomerLanguages
 from bot.enrollment.fields import Field
@@ -222,13 +221,7 @@ def extend_modal(*, who: str, days: int, metadata: ExtendMetadata) -> View:
             InputBlock(
                 block_id=Field.DAYS,
                 label=plain("More days"),
-                element=NumberInputElement(
-                    action_id=ActionId.DAYS,
-                    is_decimal_allowed=False,
-                    min_value="1",
-                    max_value="365",
-                    initial_value=str(days),
-                ),
+                element=days_element(days),
             ),
         ],
     )

@@ -22,7 +22,7 @@ from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 from blocks.enroll.ids import ActionId
 from blocks.text import escape, mrkdwn, option, plain
 from bot.customers.service import CustomerLanguages
-from bot.enrollment.checks import DEVICES_MAX, DEVICES_MIN
+from bot.enrollment.checks import DAYS_MAX, DAYS_MIN, DEVICES_MAX, DEVICES_MIN
 from bot.enrollment.fields import Field
 from bot.enrollment.licences import LicenceForecast
 from bot.enrollment.models import PlatformChoice
@@ -60,6 +60,18 @@ def sending_json(values: SendingValues) -> str:
     return json.dumps([block.to_dict() for block in sending_blocks(values)])
 
 
+def days_element(initial: int) -> NumberInputElement:
+    """A number of days an invitation lasts (Days until expiration, Extend's More days), within
+    the bounds `check_days` holds it to."""
+    return NumberInputElement(
+        action_id=ActionId.DAYS,
+        is_decimal_allowed=False,
+        min_value=str(DAYS_MIN),
+        max_value=str(DAYS_MAX),
+        initial_value=str(initial),
+    )
+
+
 def _settings_blocks(values: SendingValues) -> list[Block]:
     platforms = [option(choice.label, choice.value) for choice in PlatformChoice]
     blocks: list[Block] = [
@@ -67,13 +79,7 @@ def _settings_blocks(values: SendingValues) -> list[Block]:
         InputBlock(
             block_id=Field.DAYS,
             label=plain("Days until expiration"),
-            element=NumberInputElement(
-                action_id=ActionId.DAYS,
-                is_decimal_allowed=False,
-                min_value="1",
-                max_value="365",
-                initial_value=str(values.default_days),
-            ),
+            element=days_element(values.default_days),
         ),
         InputBlock(
             block_id=Field.DEVICES,

@@ -126,22 +126,15 @@ def test_the_invite_view_is_the_modal_as_slack_sdk_serialises_it() -> None:
     for configured in (True, False):  # ENROLLMENT_SERVER set, or not yet
         for summary, days, langs in cases * 2:  # the second time from the kept JSON
             metadata = InviteMetadata(draft_id="d" * 36, offset=summary.offset)
-            shown = invite_view(
-                summary,
-                metadata=metadata,
-                default_days=days,
-                languages=langs,
-                seal=SEAL.seal,
-                server_configured=configured,
-            )
-            modal = invite_modal(
-                summary,
-                metadata=metadata,
-                default_days=days,
-                languages=langs,
-                seal=SEAL.seal,
-                server_configured=configured,
-            )
+            same: dict[str, Any] = {
+                "metadata": metadata,
+                "default_days": days,
+                "languages": langs,
+                "seal": SEAL.seal,
+                "server_configured": configured,
+            }
+            shown = invite_view(summary, **same)
+            modal = invite_modal(summary, **same)
             assert shown == modal.to_dict()
             assert LIMITS.validate_view(shown) == []
     # Each view has blocks of its own: changing one changes no later one.
